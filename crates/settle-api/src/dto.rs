@@ -1,0 +1,528 @@
+//! The JSON shapes of the API, written here and converted by hand from and to domain types.
+//! Request types refuse unknown fields, so clients cannot set ids, status or balances.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use settle_core::application::Application;
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::{Document, DocumentKind};
+use settle_core::ledger::Posting;
+use settle_core::money::Money;
+use settle_core::payment::Payment;
+use settle_store::StoredTxn;
+
+/// An amount as given: a decimal string or a JSON number, kept as exact text.
+#[derive(Debug, Clone)]
+pub(crate) struct AmountIn(pub String);
+
+impl<'de> Deserialize<'de> for AmountIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::String(text) if text.len() <= 64 => Ok(AmountIn(text)),
+            Value::Number(number) => Ok(AmountIn(number.to_string())),
+            _ => Err(serde::de::Error::custom("expected a decimal amount such as \"150.00\"")),
+        }
+    }
+}
+
+/// A decimal (quantity, unit price, rate) as a string or a JSON number.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DecimalIn(pub Decimal);
+
+impl<'de> Deserialize<'de> for DecimalIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = match Value::deserialize(deserializer)? {
+            Value::String(text) if text.len() <= 64 => text,
+            Value::Number(number) => number.to_string(),
+            _ => return Err(serde::de::Error::custom("expected a decimal number")),
+        };
+        Decimal::from_str(text.trim())
+            .map(DecimalIn)
+            .map_err(|_| serde::de::Error::custom("expected a decimal number such as \"1.5\""))
+    }
+}
+
+/// A date `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DateIn(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for DateIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(DateIn)
+            .map_err(|_| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+    }
+}
+
+/// A JSON object of metadata, kept as its text.
+#[derive(Debug, Clone)]
+pub(crate) struct MetadataIn(pub String);
+
+impl<'de> Deserialize<'de> for MetadataIn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Object(map) if map.len() <= 50 => {
+                if map
+                    .iter()
+                    .any(|(k, v)| k.len() > 40 || !matches!(v, Value::String(s) if s.len() <= 500))
+                {
+                    return Err(serde::de::Error::custom(
+                        "metadata values are strings of at most 500 characters, keys at most 40",
+                    ));
+                }
+                Ok(MetadataIn(Value::Object(map).to_string()))
+            }
+            _ => Err(serde::de::Error::custom("expected an object of at most 50 string values")),
+        }
+    }
+}
+
+/// Distinguishes an absent field from an explicit `null` in PATCH bodies.
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+// ---- customers ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerIn {
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) payment_terms_days: Option<u32>,
+    pub(crate) metadata: Option<MetadataIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerPatchIn {
+    pub(crate) name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub(crate) email: Option<Option<String>>,
+    pub(crate) payment_terms_days: Option<u32>,
+    pub(crate) metadata: Option<MetadataIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CustomerOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) currency: &'static str,
+    pub(crate) payment_terms_days: u32,
+    pub(crate) balance: String,
+    pub(crate) receivable: String,
+    pub(crate) unapplied_payments: String,
+    pub(crate) credit_memo_balance: String,
+    pub(crate) credit_balance: String,
+    pub(crate) available_credit: String,
+    pub(crate) created_at: String,
+    pub(crate) metadata: Value,
+}
+
+impl From<&Customer> for CustomerOut {
+    fn from(c: &Customer) -> CustomerOut {
+        let m = |minor: i64| Money::new(minor, c.currency).to_string();
+        let b = c.balances;
+        CustomerOut {
+            id: c.id.to_string(),
+            object: "customer",
+            name: c.name.clone(),
+            email: c.email.clone(),
+            currency: c.currency.code(),
+            payment_terms_days: c.payment_terms_days,
+            balance: m(b.balance()),
+            receivable: m(b.receivable),
+            unapplied_payments: m(b.unapplied_payments),
+            credit_memo_balance: m(b.credit_memo_balance),
+            credit_balance: m(b.credit_balance),
+            available_credit: m(b.available_credit()),
+            created_at: timestamp(c.created_at),
+            metadata: serde_json::from_str(&c.metadata)
+                .unwrap_or(Value::Object(Default::default())),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryOut {
+    pub(crate) id: String,
+    pub(crate) effective_date: NaiveDate,
+    pub(crate) kind: String,
+    pub(crate) description: String,
+    pub(crate) amount: String,
+    pub(crate) balance_after: String,
+    pub(crate) document_id: Option<String>,
+}
+
+impl From<&HistoryLine> for HistoryOut {
+    fn from(h: &HistoryLine) -> HistoryOut {
+        HistoryOut {
+            id: h.id.to_string(),
+            effective_date: h.effective_date,
+            kind: h.kind.clone(),
+            description: h.description.clone(),
+            amount: h.amount.to_string(),
+            balance_after: h.balance_after.to_string(),
+            document_id: h.document_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EntryIn {
+    pub(crate) kind: String,
+    pub(crate) amount: AmountIn,
+    pub(crate) description: String,
+    pub(crate) payment_method: Option<String>,
+    pub(crate) notes: Option<String>,
+    pub(crate) effective_date: Option<DateIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EntryOut {
+    pub(crate) entry: HistoryOut,
+    pub(crate) document: Value,
+}
+
+// ---- documents ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaxIn {
+    pub(crate) name: String,
+    pub(crate) rate: Option<DecimalIn>,
+    pub(crate) amount: Option<AmountIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ItemIn {
+    pub(crate) description: String,
+    pub(crate) amount: Option<AmountIn>,
+    pub(crate) quantity: Option<DecimalIn>,
+    pub(crate) unit_price: Option<DecimalIn>,
+    #[serde(default)]
+    pub(crate) taxes: Vec<TaxIn>,
+    pub(crate) invoice_item_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DocumentIn {
+    pub(crate) customer_id: String,
+    pub(crate) items: Vec<ItemIn>,
+    pub(crate) invoice_date: Option<DateIn>,
+    pub(crate) due_date: Option<DateIn>,
+    pub(crate) adjusts_invoice_id: Option<String>,
+    #[serde(default)]
+    pub(crate) post: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ItemOut {
+    pub(crate) id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) parent_item_id: Option<String>,
+    pub(crate) description: String,
+    pub(crate) quantity: Option<String>,
+    pub(crate) unit_price: Option<String>,
+    pub(crate) tax_rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) invoice_item_id: Option<String>,
+    pub(crate) amount: String,
+    pub(crate) balance: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct DocumentOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) number: String,
+    pub(crate) customer_id: String,
+    pub(crate) status: &'static str,
+    pub(crate) currency: &'static str,
+    pub(crate) invoice_date: NaiveDate,
+    pub(crate) due_date: NaiveDate,
+    pub(crate) total: String,
+    pub(crate) balance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) adjusts_invoice_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) group_balance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+    pub(crate) items: Vec<ItemOut>,
+}
+
+impl From<&Document> for DocumentOut {
+    fn from(d: &Document) -> DocumentOut {
+        let receivable = d.kind.is_receivable();
+        DocumentOut {
+            id: d.id.to_string(),
+            object: d.kind.name(),
+            number: d.number.clone(),
+            customer_id: d.customer_id.to_string(),
+            status: d.status.name(),
+            currency: d.currency.code(),
+            invoice_date: d.invoice_date,
+            due_date: d.due_date,
+            total: d.total().to_string(),
+            balance: d.balance().to_string(),
+            adjusts_invoice_id: (d.kind == DocumentKind::Invoice)
+                .then(|| d.adjusts_invoice_id.as_ref().map(|i| i.to_string())),
+            group_balance: receivable.then(|| d.group_balance.to_string()),
+            reason: d.reason.clone(),
+            items: d
+                .items
+                .iter()
+                .map(|i| ItemOut {
+                    id: i.id.to_string(),
+                    kind: i.kind.name(),
+                    parent_item_id: i.parent_item_id.as_ref().map(|p| p.to_string()),
+                    description: i.description.clone(),
+                    quantity: i.quantity.map(|q| q.normalize().to_string()),
+                    unit_price: i.unit_price.map(|q| q.normalize().to_string()),
+                    tax_rate: i.tax_rate.map(|q| q.normalize().to_string()),
+                    invoice_item_id: i.invoice_item_id.as_ref().map(|p| p.to_string()),
+                    amount: i.amount.to_string(),
+                    balance: i.balance.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- payments ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ItemAmountIn {
+    pub(crate) item_id: String,
+    pub(crate) amount: AmountIn,
+    pub(crate) credit_memo_item_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TargetIn {
+    pub(crate) target_id: String,
+    pub(crate) amount: Option<AmountIn>,
+    pub(crate) items: Option<Vec<ItemAmountIn>>,
+    pub(crate) rule: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentIn {
+    pub(crate) customer_id: String,
+    pub(crate) amount: AmountIn,
+    pub(crate) method: String,
+    pub(crate) reference: Option<String>,
+    pub(crate) effective_date: Option<DateIn>,
+    #[serde(default)]
+    pub(crate) applications: Vec<TargetIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PaymentOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) customer_id: String,
+    pub(crate) currency: &'static str,
+    pub(crate) amount: String,
+    pub(crate) applied: String,
+    pub(crate) unapplied: String,
+    pub(crate) method: &'static str,
+    pub(crate) reference: Option<String>,
+    pub(crate) status: &'static str,
+    pub(crate) effective_date: NaiveDate,
+}
+
+impl From<&Payment> for PaymentOut {
+    fn from(p: &Payment) -> PaymentOut {
+        PaymentOut {
+            id: p.id.to_string(),
+            object: "payment",
+            customer_id: p.customer_id.to_string(),
+            currency: p.amount.currency().code(),
+            amount: p.amount.to_string(),
+            applied: p.applied().to_string(),
+            unapplied: p.unapplied.to_string(),
+            method: p.method.name(),
+            reference: p.reference.clone(),
+            status: p.status.name(),
+            effective_date: p.effective_date,
+        }
+    }
+}
+
+// ---- applications ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceIn {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApplicationIn {
+    pub(crate) source: SourceIn,
+    pub(crate) target_id: String,
+    pub(crate) amount: Option<AmountIn>,
+    pub(crate) items: Option<Vec<ItemAmountIn>>,
+    pub(crate) rule: Option<String>,
+    pub(crate) effective_date: Option<DateIn>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReverseIn {
+    pub(crate) amount: Option<AmountIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SourceOut {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ApplicationItemOut {
+    pub(crate) item_id: String,
+    pub(crate) amount: String,
+    pub(crate) net_amount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) credit_memo_item_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ApplicationOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) customer_id: String,
+    pub(crate) source: SourceOut,
+    pub(crate) target_id: String,
+    pub(crate) currency: &'static str,
+    pub(crate) amount: String,
+    pub(crate) reversed_amount: String,
+    pub(crate) net_amount: String,
+    pub(crate) rule: Option<&'static str>,
+    pub(crate) effective_date: NaiveDate,
+    pub(crate) items: Vec<ApplicationItemOut>,
+    pub(crate) status: &'static str,
+}
+
+impl From<&Application> for ApplicationOut {
+    fn from(a: &Application) -> ApplicationOut {
+        let reversed = Money::new(a.amount().minor() - a.net().minor(), a.currency);
+        ApplicationOut {
+            id: a.id.to_string(),
+            object: "application",
+            customer_id: a.customer_id.to_string(),
+            source: SourceOut { kind: a.source.type_name(), id: a.source.id().map(str::to_owned) },
+            target_id: a.target_id.to_string(),
+            currency: a.currency.code(),
+            amount: a.amount().to_string(),
+            reversed_amount: reversed.to_string(),
+            net_amount: a.net().to_string(),
+            rule: a.rule.map(|r| r.name()),
+            effective_date: a.effective_date,
+            items: a
+                .items
+                .iter()
+                .map(|i| ApplicationItemOut {
+                    item_id: i.item_id.to_string(),
+                    amount: i.amount.to_string(),
+                    net_amount: i.net.to_string(),
+                    credit_memo_item_id: i.credit_memo_item_id.as_ref().map(|c| c.to_string()),
+                })
+                .collect(),
+            status: a.status(),
+        }
+    }
+}
+
+// ---- journal and reports ----
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PostingOut {
+    pub(crate) account: &'static str,
+    pub(crate) side: &'static str,
+    pub(crate) amount: String,
+    pub(crate) currency: &'static str,
+    pub(crate) document_id: Option<String>,
+    pub(crate) item_id: Option<String>,
+    pub(crate) payment_id: Option<String>,
+    pub(crate) application_id: Option<String>,
+}
+
+impl From<&Posting> for PostingOut {
+    fn from(p: &Posting) -> PostingOut {
+        PostingOut {
+            account: p.account.name(),
+            side: p.side.name(),
+            amount: p.amount.to_string(),
+            currency: p.amount.currency().code(),
+            document_id: p.document_id.as_ref().map(|d| d.to_string()),
+            item_id: p.item_id.as_ref().map(|d| d.to_string()),
+            payment_id: p.payment_id.as_ref().map(|d| d.to_string()),
+            application_id: p.application_id.as_ref().map(|d| d.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TxnOut {
+    pub(crate) id: String,
+    pub(crate) seq: i64,
+    pub(crate) customer_id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) effective_date: NaiveDate,
+    pub(crate) description: String,
+    pub(crate) subject_id: Option<String>,
+    pub(crate) created_at: String,
+    pub(crate) postings: Vec<PostingOut>,
+}
+
+impl From<&StoredTxn> for TxnOut {
+    fn from(s: &StoredTxn) -> TxnOut {
+        TxnOut {
+            id: s.txn.id().to_string(),
+            seq: s.seq,
+            customer_id: s.txn.customer_id().to_string(),
+            kind: s.txn.kind().name(),
+            effective_date: s.txn.effective_date(),
+            description: s.txn.description().to_owned(),
+            subject_id: s.txn.subject_id().map(str::to_owned),
+            created_at: timestamp(s.created_at),
+            postings: s.txn.postings().iter().map(PostingOut::from).collect(),
+        }
+    }
+}
+
+/// `{"data": [...], "next_cursor": ...}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ListOut<T> {
+    pub(crate) object: &'static str,
+    pub(crate) data: Vec<T>,
+    pub(crate) next_cursor: Option<String>,
+}

@@ -1,0 +1,125 @@
+//! Request extractors whose failures are problem+json: bodies, query strings, path ids, and
+//! the caller's API key.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+use settle_engine::Principal;
+use settle_store::Role;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A JSON body, read with the path of the first bad field reported.
+pub(crate) struct JsonBody<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is over 256 KiB",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text())
+            }
+        })?;
+        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Bytes::from_static(b"{}")
+        } else {
+            bytes
+        };
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut deserializer) {
+            Ok(value) => {
+                deserializer.end().map_err(|e| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        format!("malformed JSON: {e}"),
+                    )
+                })?;
+                Ok(JsonBody(value))
+            }
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                    Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        format!("malformed JSON: {inner}"),
+                    ))
+                } else {
+                    let field = if path == "." { "body".to_owned() } else { path };
+                    Err(ApiError::invalid(field, strip_position(&inner.to_string())))
+                }
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 42"; the field path already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(idx) => message[..idx].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A query string.
+pub(crate) struct QueryParams<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|err| {
+            let path = err.path().to_string();
+            ApiError::invalid(
+                if path == "." { "query".to_owned() } else { path },
+                err.into_inner().to_string(),
+            )
+        })
+    }
+}
+
+/// The caller, from `Authorization: Bearer <key>`. Viewers may only read.
+pub(crate) struct Caller(pub(crate) Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= 256)
+            .ok_or_else(ApiError::unauthorized)?
+            .to_owned();
+        let engine = state.engine.clone();
+        let principal = tokio::task::spawn_blocking(move || engine.authenticate(&key))
+            .await
+            .map_err(|_| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            })??
+            .ok_or_else(ApiError::unauthorized)?;
+        let reads_only = matches!(parts.method, Method::GET | Method::HEAD);
+        if principal.role == Role::Viewer && !reads_only {
+            return Err(ApiError::forbidden());
+        }
+        Ok(Caller(principal))
+    }
+}

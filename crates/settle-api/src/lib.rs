@@ -1,0 +1,59 @@
+//! Settle's HTTP JSON API (the contract is `API.md`): routes, request and response types, and
+//! problem+json errors. Handlers parse at the edge, call `settle-engine` on the blocking pool,
+//! and convert the result by hand.
+
+mod dto;
+mod error;
+mod extract;
+mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use settle_engine::{Engine, EngineResult};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::{ApiError, FieldError};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    engine: Engine,
+}
+
+/// The whole API as a router.
+pub fn router(engine: Engine) -> Router {
+    routes::routes()
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CatchPanicLayer::custom(|_| {
+            use axum::response::IntoResponse;
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+                .into_response()
+        }))
+        .with_state(AppState { engine })
+}
+
+/// Runs an engine call on the blocking pool (the store is synchronous).
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || call(&engine))
+        .await
+        .map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+        })?
+        .map_err(ApiError::from)
+}

@@ -1,0 +1,87 @@
+//! The route table, and helpers shared by the handlers.
+
+mod applications;
+mod customers;
+mod documents;
+mod payments;
+mod reports;
+
+use axum::Router;
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use settle_store::{Page, PageRequest};
+
+use crate::AppState;
+use crate::dto::ListOut;
+use crate::error::ApiError;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/customers", post(customers::create).get(customers::list))
+        .route("/v1/customers/{id}", get(customers::show).patch(customers::update))
+        .route("/v1/customers/{id}/history", get(customers::history))
+        .route("/v1/customers/{id}/entries", post(customers::add_entry))
+        .route("/v1/invoices", post(documents::create_invoice).get(documents::list_invoices))
+        .route("/v1/invoices/{id}", get(documents::show_invoice))
+        .route("/v1/invoices/{id}/post", post(documents::post_invoice))
+        .route(
+            "/v1/debit-memos",
+            post(documents::create_debit_memo).get(documents::list_debit_memos),
+        )
+        .route("/v1/debit-memos/{id}", get(documents::show_debit_memo))
+        .route("/v1/debit-memos/{id}/post", post(documents::post_debit_memo))
+        .route("/v1/credit-memos", get(documents::list_credit_memos))
+        .route("/v1/credit-memos/{id}", get(documents::show_credit_memo))
+        .route("/v1/payments", post(payments::create).get(payments::list))
+        .route("/v1/payments/{id}", get(payments::show))
+        .route("/v1/applications", post(applications::create).get(applications::list))
+        .route("/v1/applications/{id}", get(applications::show))
+        .route("/v1/applications/{id}/reverse", post(applications::reverse))
+        .route("/v1/reports/trial-balance", get(reports::trial_balance))
+        .route("/v1/journal", get(reports::journal))
+}
+
+/// Default page size of lists.
+const DEFAULT_LIMIT: u32 = 50;
+
+/// Reads `limit` (1–500, default 50) and the opaque `cursor`.
+pub(crate) fn page_request(
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<PageRequest, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "between 1 and 500"));
+    }
+    let cursor = cursor
+        .map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c.as_bytes())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| ApiError::invalid("cursor", "not a cursor of this list"))
+        })
+        .transpose()?;
+    Ok(PageRequest { limit, cursor })
+}
+
+/// A list response from a page, converting each row.
+pub(crate) fn list_out<T, O: Serialize>(page: &Page<T>, convert: impl Fn(&T) -> O) -> ListOut<O> {
+    ListOut {
+        object: "list",
+        data: page.rows.iter().map(convert).collect(),
+        next_cursor: page.next_cursor.as_ref().map(|c| URL_SAFE_NO_PAD.encode(c.as_bytes())),
+    }
+}
+
+/// Parses an id in a path or a body; text that cannot be such an id is simply not found.
+pub(crate) fn parse_id<T>(
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, ApiError> {
+    parse(text).ok_or_else(|| ApiError::not_found(what))
+}

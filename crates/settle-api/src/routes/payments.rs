@@ -1,0 +1,139 @@
+//! `/v1/payments`: record (and apply in the same call), read, list.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use settle_core::application::Rule;
+use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
+use settle_core::payment::PaymentMethod;
+use settle_engine::{ApplicationTarget, ItemAmountInput, NewPayment};
+use settle_store::PaymentQuery;
+
+use super::{list_out, page_request, parse_id};
+use crate::dto::{ItemAmountIn, ListOut, PaymentIn, PaymentOut, TargetIn};
+use crate::error::ApiError;
+use crate::extract::{Caller, JsonBody, QueryParams};
+use crate::{AppState, blocking};
+
+/// Parses an application rule name.
+pub(crate) fn rule(field: &str, text: Option<String>) -> Result<Option<Rule>, ApiError> {
+    text.map(|r| {
+        Rule::parse(&r)
+            .ok_or_else(|| ApiError::invalid(field, "proration, sequential or net_first"))
+    })
+    .transpose()
+}
+
+/// Parses per-item amounts.
+pub(crate) fn item_amounts(
+    field: &str,
+    items: Option<Vec<ItemAmountIn>>,
+) -> Result<Option<Vec<ItemAmountInput>>, ApiError> {
+    let Some(items) = items else { return Ok(None) };
+    if items.len() > settle_core::document::MAX_ITEMS {
+        return Err(ApiError::invalid(field, "at most 1000 items"));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(idx, item)| {
+            let item_id = ItemId::parse(&item.item_id).ok_or_else(|| {
+                ApiError::invalid(format!("{field}[{idx}].item_id"), "not an item id")
+            })?;
+            let credit_memo_item_id = item
+                .credit_memo_item_id
+                .map(|c| {
+                    ItemId::parse(&c).ok_or_else(|| {
+                        ApiError::invalid(
+                            format!("{field}[{idx}].credit_memo_item_id"),
+                            "not an item id",
+                        )
+                    })
+                })
+                .transpose()?;
+            Ok(ItemAmountInput { item_id, amount: item.amount.0, credit_memo_item_id })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(Some)
+}
+
+/// Parses an application target.
+pub(crate) fn target(field: &str, target: TargetIn) -> Result<ApplicationTarget, ApiError> {
+    Ok(ApplicationTarget {
+        target_id: parse_id(&target.target_id, DocumentId::parse, "document")?,
+        amount: target.amount.map(|a| a.0),
+        items: item_amounts(&format!("{field}.items"), target.items)?,
+        rule: rule(&format!("{field}.rule"), target.rule)?,
+    })
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    JsonBody(body): JsonBody<PaymentIn>,
+) -> Result<(StatusCode, Json<PaymentOut>), ApiError> {
+    let customer_id = parse_id(&body.customer_id, CustomerId::parse, "customer")?;
+    let method = PaymentMethod::parse(&body.method)
+        .ok_or_else(|| ApiError::invalid("method", "one of cash, check, card, ach, other"))?;
+    if body.applications.len() > 100 {
+        return Err(ApiError::invalid("applications", "at most 100"));
+    }
+    let applications = body
+        .applications
+        .into_iter()
+        .enumerate()
+        .map(|(idx, t)| target(&format!("applications[{idx}]"), t))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let new = NewPayment {
+        customer_id,
+        amount: body.amount.0,
+        method,
+        reference: body.reference,
+        effective_date: body.effective_date.map(|d| d.0),
+        applications,
+        description: None,
+    };
+    let payment = blocking(&state, move |e| e.record_payment(&caller.tenant_id, new)).await?;
+    Ok((StatusCode::CREATED, Json(PaymentOut::from(&payment))))
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    let id = parse_id(&id, PaymentId::parse, "payment")?;
+    let payment = blocking(&state, move |e| e.payment(&caller.tenant_id, &id)).await?;
+    Ok(Json(PaymentOut::from(&payment)))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    customer_id: Option<String>,
+    unapplied: Option<bool>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<ListOut<PaymentOut>>, ApiError> {
+    let customer_id = match query.customer_id {
+        Some(text) => match CustomerId::parse(&text) {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Json(ListOut { object: "list", data: Vec::new(), next_cursor: None }));
+            }
+        },
+        None => None,
+    };
+    let page = page_request(query.limit, query.cursor)?;
+    let payment_query =
+        PaymentQuery { customer_id, unapplied_only: query.unapplied.unwrap_or(false) };
+    let got =
+        blocking(&state, move |e| e.payments(&caller.tenant_id, &payment_query, &page)).await?;
+    Ok(Json(list_out(&got, |r| PaymentOut::from(r))))
+}

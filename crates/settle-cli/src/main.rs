@@ -1,0 +1,138 @@
+//! The `settle` binary: the composition root. It reads configuration, opens the store, builds
+//! the real clock and id generator, and runs a command.
+
+mod config;
+mod system;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use settle_engine::Engine;
+
+use crate::config::StoreUrl;
+
+#[derive(Parser)]
+#[command(
+    name = "settle",
+    version,
+    about = "Settle: an accounts-receivable ledger you can explain line by line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Store URL: sqlite:PATH.
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "SETTLE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Admin API key to create on an empty store (at least 16 characters).
+        #[arg(long, env = "SETTLE_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+    },
+    /// Rebuild every projection from the journal and compare.
+    Verify {
+        /// Store URL: sqlite:PATH.
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
+    },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its id and a new admin key.
+    Create {
+        /// The tenant's name.
+        name: String,
+        /// Store URL: sqlite:PATH.
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn engine(database: &str) -> anyhow::Result<Engine> {
+    let store = StoreUrl::parse(database)?.open()?;
+    Ok(Engine::new(store, Arc::new(system::SystemClock), Arc::new(system::RandomIds)))
+}
+
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { database, listen, api_key } => {
+            if let Some(key) = &api_key
+                && key.chars().count() < 16
+            {
+                anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
+            }
+            let engine = engine(&database)?;
+            if let Some(new) =
+                engine.bootstrap(api_key.as_deref()).context("creating the first tenant")?
+            {
+                println!("Created tenant {} with admin API key (shown only once):", new.tenant_id);
+                println!("  {}", new.key);
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(serve(engine, &listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { database } => {
+            let report = engine(&database)?.verify().context("replaying the journal")?;
+            for difference in &report.differences {
+                println!("{difference}");
+            }
+            println!("{report}");
+            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Tenant { command: TenantCommand::Create { name, database } } => {
+            let new = engine(&database)?.create_tenant(&name)?;
+            println!("tenant: {}", new.tenant_id);
+            println!("admin key (shown only once): {}", new.key);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "the command line prints where it listens")]
+async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+    axum::serve(listener, settle_api::router(engine))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving HTTP")
+}

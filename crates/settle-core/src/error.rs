@@ -1,0 +1,137 @@
+//! Rejections: the expected, contractual reasons a command is refused. Each carries the facts
+//! and maps to one stable machine-readable code.
+
+use crate::money::{Money, MoneyError};
+
+/// Why a command was refused. Checks run in a documented order (see each command), so the same
+/// input always yields the same first rejection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A field is missing, malformed or out of range.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The JSON path of the field, such as `items[2].amount`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The object does not exist (or belongs to another tenant).
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// The kind of object.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// Source and target, or an amount and its document, are in different currencies.
+    #[error("currency mismatch: expected {expected}, got {got}")]
+    CurrencyMismatch {
+        /// The currency of the document or customer.
+        expected: String,
+        /// The currency given.
+        got: String,
+    },
+    /// Source and target belong to different customers.
+    #[error("{source_id} and {target_id} belong to different customers")]
+    CustomerMismatch {
+        /// The credit source.
+        source_id: String,
+        /// The target document.
+        target_id: String,
+    },
+    /// The document is a draft (or a canceled credit memo) and cannot take part.
+    #[error("document {id} is not posted")]
+    DocumentNotPosted {
+        /// The document.
+        id: String,
+    },
+    /// The document is voided.
+    #[error("document {id} is voided")]
+    DocumentVoided {
+        /// The document.
+        id: String,
+    },
+    /// The document is not a draft, so it cannot be posted again.
+    #[error("document {id} is already {status}")]
+    DocumentNotDraft {
+        /// The document.
+        id: String,
+        /// Its status.
+        status: &'static str,
+    },
+    /// An item's or a document's balance would pass zero.
+    #[error("{id}: balance {balance} cannot take {attempted} without passing zero")]
+    OverApplication {
+        /// The item or document whose balance would pass zero.
+        id: String,
+        /// Its balance now.
+        balance: Money,
+        /// The amount that was to be applied to it.
+        attempted: Money,
+    },
+    /// The credit source has not enough unapplied value.
+    #[error("{source_id} has {available} unapplied, {attempted} was asked")]
+    InsufficientUnapplied {
+        /// The source.
+        source_id: String,
+        /// What it has.
+        available: Money,
+        /// What was asked.
+        attempted: Money,
+    },
+    /// Nothing is left to reverse on the application, or not that much.
+    #[error("application {id} has {remaining} left to reverse, {attempted} was asked")]
+    OverReversal {
+        /// The application.
+        id: String,
+        /// What is left applied.
+        remaining: Money,
+        /// What was asked.
+        attempted: Money,
+    },
+    /// A computed amount left the 64-bit range.
+    #[error("amount out of range")]
+    AmountOutOfRange,
+}
+
+impl Rejection {
+    /// The stable code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Invalid { .. } => "validation_error",
+            Rejection::NotFound { .. } => "not_found",
+            Rejection::CurrencyMismatch { .. } => "currency_mismatch",
+            Rejection::CustomerMismatch { .. } => "customer_mismatch",
+            Rejection::DocumentNotPosted { .. } => "document_not_posted",
+            Rejection::DocumentVoided { .. } => "document_voided",
+            Rejection::DocumentNotDraft { .. } => "document_not_draft",
+            Rejection::OverApplication { .. } => "over_application",
+            Rejection::InsufficientUnapplied { .. } => "insufficient_unapplied",
+            Rejection::OverReversal { .. } => "over_reversal",
+            Rejection::AmountOutOfRange => "amount_out_of_range",
+        }
+    }
+
+    /// A validation rejection of `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Rejection {
+        Rejection::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// The money error of `field` as a validation rejection.
+    pub fn money(field: impl Into<String>, err: MoneyError) -> Rejection {
+        match err {
+            MoneyError::Overflow => Rejection::AmountOutOfRange,
+            MoneyError::CurrencyMismatch { left, right } => Rejection::CurrencyMismatch {
+                expected: left.code().to_owned(),
+                got: right.code().to_owned(),
+            },
+            other => Rejection::invalid(field, other.to_string()),
+        }
+    }
+}
+
+impl From<MoneyError> for Rejection {
+    fn from(err: MoneyError) -> Rejection {
+        Rejection::money("amount", err)
+    }
+}

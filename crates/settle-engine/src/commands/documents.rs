@@ -1,0 +1,233 @@
+//! Creating, posting, reading and listing invoices, debit memos and credit memos.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use settle_core::document::{
+    Document, DocumentKind, DocumentSpec, ItemSpec, Pricing, TaxSpec, draft_document, post_document,
+};
+use settle_core::error::Rejection;
+use settle_core::ids::{CustomerId, DocumentId, ItemId, TenantId};
+use settle_core::money::Currency;
+use settle_store::{DocumentQuery, Page, PageRequest};
+
+use super::{check_text, parse_amount};
+use crate::unit::{Touched, Unit};
+use crate::{Engine, EngineResult};
+
+/// A request for a new document.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    /// Invoice, debit memo or credit memo.
+    pub kind: DocumentKind,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The items.
+    pub items: Vec<NewItem>,
+    /// Document date (default today).
+    pub invoice_date: Option<NaiveDate>,
+    /// Due date (default document date + the customer's payment terms).
+    pub due_date: Option<NaiveDate>,
+    /// For an adjustment invoice, the invoice it adjusts.
+    pub adjusts_invoice_id: Option<DocumentId>,
+    /// For a credit memo, the reason.
+    pub reason: Option<String>,
+    /// Post at once.
+    pub post: bool,
+}
+
+/// A requested item: `amount`, or `quantity` and `unit_price`.
+#[derive(Debug, Clone, Default)]
+pub struct NewItem {
+    /// What it is for.
+    pub description: String,
+    /// Signed amount as decimal text.
+    pub amount: Option<String>,
+    /// Quantity.
+    pub quantity: Option<Decimal>,
+    /// Unit price.
+    pub unit_price: Option<Decimal>,
+    /// Taxes on it.
+    pub taxes: Vec<NewTax>,
+    /// For a credit memo item, the invoice item it credits.
+    pub invoice_item_id: Option<ItemId>,
+}
+
+/// A requested tax: `rate` (percent) or `amount`.
+#[derive(Debug, Clone, Default)]
+pub struct NewTax {
+    /// Name.
+    pub name: String,
+    /// Percent.
+    pub rate: Option<Decimal>,
+    /// Fixed amount as decimal text.
+    pub amount: Option<String>,
+}
+
+/// Most fraction digits of a unit price or a quantity.
+const MAX_SCALE: u32 = 12;
+
+fn item_specs(items: Vec<NewItem>, currency: Currency) -> Result<Vec<ItemSpec>, Rejection> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(idx, item)| {
+            let field = |name: &str| format!("items[{idx}].{name}");
+            check_text(&field("description"), &item.description, true)?;
+            let pricing = match (item.amount, item.quantity, item.unit_price) {
+                (Some(amount), None, None) => {
+                    Pricing::Amount(parse_amount(&field("amount"), amount.as_str(), currency)?)
+                }
+                (None, Some(quantity), Some(unit_price)) => {
+                    if quantity.scale() > MAX_SCALE || unit_price.scale() > MAX_SCALE {
+                        return Err(Rejection::invalid(
+                            field("unit_price"),
+                            format!("at most {MAX_SCALE} decimal places"),
+                        ));
+                    }
+                    Pricing::PerUnit { quantity, unit_price }
+                }
+                _ => {
+                    return Err(Rejection::invalid(
+                        field("amount"),
+                        "give either amount, or quantity and unit_price",
+                    ));
+                }
+            };
+            let taxes = item
+                .taxes
+                .into_iter()
+                .enumerate()
+                .map(|(tax_idx, tax)| {
+                    let tax_field = |name: &str| format!("items[{idx}].taxes[{tax_idx}].{name}");
+                    check_text(&tax_field("name"), &tax.name, true)?;
+                    match (tax.rate, tax.amount) {
+                        (Some(rate), None) => {
+                            if rate.scale() > MAX_SCALE || rate.abs() > Decimal::ONE_HUNDRED {
+                                return Err(Rejection::invalid(
+                                    tax_field("rate"),
+                                    "a percent between -100 and 100",
+                                ));
+                            }
+                            Ok(TaxSpec::Rate { name: tax.name, rate })
+                        }
+                        (None, Some(amount)) => Ok(TaxSpec::Amount {
+                            name: tax.name,
+                            amount: parse_amount(&tax_field("amount"), amount.as_str(), currency)?,
+                        }),
+                        _ => {
+                            Err(Rejection::invalid(tax_field("rate"), "give either rate or amount"))
+                        }
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ItemSpec {
+                description: item.description,
+                pricing,
+                taxes,
+                invoice_item_id: item.invoice_item_id,
+            })
+        })
+        .collect()
+}
+
+impl Unit<'_> {
+    /// Builds a document for the locked customer, posting it if asked, and stores it.
+    pub(crate) fn create_document(&mut self, new: NewDocument) -> EngineResult<Document> {
+        let currency = self.customer.currency;
+        if let Some(reason) = &new.reason {
+            check_text("reason", reason, true)?;
+        }
+        let items = item_specs(new.items, currency)?;
+        if let Some(adjusted) = &new.adjusts_invoice_id {
+            let original = self.document(adjusted)?;
+            if original.kind != DocumentKind::Invoice || new.kind != DocumentKind::Invoice {
+                return Err(Rejection::invalid(
+                    "adjusts_invoice_id",
+                    "an invoice adjusts an invoice",
+                )
+                .into());
+            }
+        }
+        let invoice_date = new.invoice_date.unwrap_or(self.today);
+        let due_date = match new.due_date {
+            Some(due) => due,
+            None => invoice_date
+                .checked_add_days(Days::new(u64::from(self.customer.payment_terms_days)))
+                .ok_or_else(|| Rejection::invalid("invoice_date", "out of range"))?,
+        };
+        let spec = DocumentSpec {
+            kind: new.kind,
+            customer_id: self.customer.id.clone(),
+            currency,
+            invoice_date,
+            due_date,
+            adjusts_invoice_id: new.adjusts_invoice_id,
+            reason: new.reason,
+            items,
+        };
+        let tenant_id = self.tenant_id().clone();
+        let number = new.kind.number(self.tx.next_number(&tenant_id, new.kind)?);
+        let id = self.ids.document(new.kind);
+        let mut document = draft_document(spec, id, number, &self.ids)?;
+        if new.post {
+            let date = document.invoice_date;
+            let txn = post_document(&mut document, self.ids.txn(), date)?;
+            self.record(&txn, Touched { documents: vec![&mut document], ..Touched::default() })?;
+        }
+        self.tx.insert_document(&self.lock, &document)?;
+        Ok(document)
+    }
+}
+
+impl Engine {
+    /// Creates a document (a draft unless `post`).
+    pub fn create_document(
+        &self,
+        tenant_id: &TenantId,
+        new: NewDocument,
+    ) -> EngineResult<Document> {
+        let customer_id = new.customer_id.clone();
+        self.write(tenant_id, &customer_id, |unit| unit.create_document(new))
+    }
+
+    /// Posts a draft document.
+    pub fn post_document(
+        &self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> EngineResult<Document> {
+        let document = self.document(tenant_id, document_id)?;
+        self.write(tenant_id, &document.customer_id, |unit| {
+            // Read again under the lock: the first read only found the customer.
+            let mut document = unit.document(document_id)?;
+            let date = document.invoice_date;
+            let txn = post_document(&mut document, unit.ids.txn(), date)?;
+            unit.record(&txn, Touched { documents: vec![&mut document], ..Touched::default() })?;
+            unit.tx.update_document(&unit.lock, &document)?;
+            Ok(document)
+        })
+    }
+
+    /// Reads a document.
+    pub fn document(
+        &self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> EngineResult<Document> {
+        self.read(|tx| {
+            tx.document(tenant_id, document_id)?.ok_or_else(|| {
+                Rejection::NotFound { what: "document", id: document_id.to_string() }.into()
+            })
+        })
+    }
+
+    /// Lists documents, newest first.
+    pub fn documents(
+        &self,
+        tenant_id: &TenantId,
+        query: &DocumentQuery,
+        page: &PageRequest,
+    ) -> EngineResult<Page<Document>> {
+        self.read(|tx| Ok(tx.documents(tenant_id, query, page)?))
+    }
+}

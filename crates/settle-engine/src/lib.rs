@@ -1,0 +1,73 @@
+//! Settle's use cases. Each command loads what it needs through the store inside one database
+//! transaction, takes the customer's lock, decides with `settle-core`, and writes the journal
+//! transaction and every projection it changes before committing.
+
+#![warn(missing_docs)]
+
+mod commands;
+mod unit;
+mod verify;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use settle_core::error::Rejection;
+use settle_core::ids::{IdGen, NewIds};
+use settle_store::{Store, StoreError, StoreTx};
+
+pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
+pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCustomer};
+pub use commands::documents::{NewDocument, NewItem, NewTax};
+pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
+pub use commands::payments::NewPayment;
+pub use commands::tenants::{KEY_PREFIX, NewKey, Principal};
+pub use verify::VerifyReport;
+
+/// Tells the time. The real one reads the system clock; tests pin it.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Why a command did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request broke a rule; nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The store failed; nothing was written.
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+/// The result of engine calls.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// The use cases over one store.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGen>,
+}
+
+impl Engine {
+    /// An engine over `store`, with the clock and id generator it must use.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Engine {
+        Engine { store, clock, ids }
+    }
+
+    fn new_ids(&self) -> NewIds<'_> {
+        NewIds(self.ids.as_ref())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs `read` in a read-only transaction.
+    fn read<T>(&self, read: impl FnOnce(&mut dyn StoreTx) -> EngineResult<T>) -> EngineResult<T> {
+        let mut tx = self.store.begin_read()?;
+        read(tx.as_mut())
+    }
+}

@@ -1,0 +1,131 @@
+//! A unit of work: one write transaction holding one customer's lock. Commands record journal
+//! transactions through it, and it keeps every projection in step with each one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use settle_core::application::Application;
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::Document;
+use settle_core::error::Rejection;
+use settle_core::ids::{CustomerId, NewIds, TenantId};
+use settle_core::ledger::JournalTxn;
+use settle_core::payment::Payment;
+use settle_core::settings::Settings;
+use settle_store::{CustomerLock, StoreTx};
+
+use crate::{Engine, EngineResult};
+
+/// One customer's write transaction.
+pub(crate) struct Unit<'a> {
+    pub(crate) tx: &'a mut dyn StoreTx,
+    pub(crate) lock: CustomerLock,
+    pub(crate) customer: Customer,
+    pub(crate) settings: Settings,
+    pub(crate) ids: NewIds<'a>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) today: NaiveDate,
+    /// The history line of the last recorded transaction that made one.
+    pub(crate) last_history: Option<HistoryLine>,
+}
+
+/// The objects a journal transaction changes, so that their projections follow it.
+#[derive(Default)]
+pub(crate) struct Touched<'a> {
+    pub(crate) documents: Vec<&'a mut Document>,
+    pub(crate) payments: Vec<&'a mut Payment>,
+    pub(crate) applications: Vec<&'a mut Application>,
+}
+
+impl Unit<'_> {
+    pub(crate) fn tenant_id(&self) -> &TenantId {
+        self.lock.tenant_id()
+    }
+
+    /// Appends `txn` to the journal and applies its effects to the customer and to `touched`
+    /// (in memory; the caller writes the touched objects). Returns its history line, if any.
+    pub(crate) fn record(
+        &mut self,
+        txn: &JournalTxn,
+        touched: Touched<'_>,
+    ) -> EngineResult<Option<HistoryLine>> {
+        let effects = txn.effects();
+        for document in touched.documents {
+            document.apply_item_deltas(&effects.items);
+        }
+        for payment in touched.payments {
+            if let Some(delta) = effects.payments_unapplied.get(&payment.id) {
+                payment.unapplied = settle_core::money::Money::new(
+                    payment.unapplied.minor() + delta,
+                    payment.unapplied.currency(),
+                );
+            }
+        }
+        for application in touched.applications {
+            for item in &mut application.items {
+                if let Some(delta) =
+                    effects.applications.get(&(application.id.clone(), item.item_id.clone()))
+                {
+                    item.net = settle_core::money::Money::new(
+                        item.net.minor() + delta,
+                        item.net.currency(),
+                    );
+                }
+            }
+        }
+        self.tx.append_journal(&self.lock, txn, self.now)?;
+        let line = self.customer.apply(txn, effects.customer);
+        if let Some(line) = &line {
+            self.tx.append_history(&self.lock, line)?;
+            self.last_history = Some(line.clone());
+        }
+        Ok(line)
+    }
+
+    /// Loads a document of this customer; another customer's document is not found here.
+    pub(crate) fn document(&mut self, id: &settle_core::ids::DocumentId) -> EngineResult<Document> {
+        let document = self.tx.document(self.lock.tenant_id(), id)?;
+        match document {
+            Some(d) if d.customer_id == self.customer.id => Ok(d),
+            Some(d) => Err(Rejection::CustomerMismatch {
+                source_id: self.customer.id.to_string(),
+                target_id: d.id.to_string(),
+            }
+            .into()),
+            None => Err(Rejection::NotFound { what: "document", id: id.to_string() }.into()),
+        }
+    }
+}
+
+impl Engine {
+    /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
+    /// and commits only if `work` and the final customer write succeed.
+    pub(crate) fn write<T>(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let mut tx = self.store.begin_write()?;
+        let (lock, customer) = tx
+            .lock_customer(tenant_id, customer_id)?
+            .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
+        let settings = tx.settings(tenant_id)?;
+        let now = self.now();
+        let out = {
+            let mut unit = Unit {
+                tx: tx.as_mut(),
+                lock,
+                customer,
+                settings,
+                ids: self.new_ids(),
+                now,
+                today: now.date_naive(),
+                last_history: None,
+            };
+            let out = work(&mut unit)?;
+            unit.tx.update_customer(&unit.lock, &unit.customer)?;
+            out
+        };
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,139 @@
+//! The SQLite adapter of Settle's storage port: one database file in WAL mode, one writer
+//! connection (`BEGIN IMMEDIATE`, so writers queue on the database lock) and a small pool of
+//! reader connections that see consistent snapshots while the writer works.
+
+mod rows;
+mod tx;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use settle_store::{Store, StoreError, StoreResult, StoreTx};
+
+use crate::tx::SqliteTx;
+
+/// The migrations, in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// How long a connection waits for the database lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+/// How hard SQLite works to keep a commit through power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit survives power loss. The default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: faster, and the last commits may be lost on power loss (never on
+    /// a process crash). Only by explicit choice.
+    Normal,
+}
+
+/// A Settle store in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    durability: Durability,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path` and runs pending migrations.
+    pub fn open(path: &Path, durability: Durability) -> StoreResult<SqliteStore> {
+        let mut writer = connect(path, durability)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            durability,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok` when SQLite answers `ok`.
+    pub fn integrity_check(&self) -> StoreResult<()> {
+        let conn = self.lock_writer();
+        let answer: String =
+            conn.query_row("pragma integrity_check", [], |row| row.get(0)).map_err(unavailable)?;
+        if answer == "ok" { Ok(()) } else { Err(StoreError::Corrupt(answer)) }
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the connection leaves no open transaction behind (the
+        // transaction guard rolls back on drop), so a poisoned lock is still usable.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take_reader(&self) -> StoreResult<Connection> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => connect(&self.path, self.durability),
+        }
+    }
+
+    fn return_reader(&self, conn: Connection) {
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(conn);
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let conn = self.lock_writer();
+        conn.execute_batch("begin immediate").map_err(unavailable)?;
+        Ok(Box::new(SqliteTx::writer(conn)))
+    }
+
+    fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let conn = self.take_reader()?;
+        conn.execute_batch("begin").map_err(unavailable)?;
+        Ok(Box::new(SqliteTx::reader(conn, self)))
+    }
+}
+
+fn connect(path: &Path, durability: Durability) -> StoreResult<Connection> {
+    let conn = Connection::open(path).map_err(unavailable)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    let synchronous = match durability {
+        Durability::Full => "full",
+        Durability::Normal => "normal",
+    };
+    conn.execute_batch(&format!(
+        "pragma journal_mode = wal; pragma synchronous = {synchronous}; pragma foreign_keys = on;"
+    ))
+    .map_err(unavailable)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: i64 =
+        conn.query_row("pragma user_version", [], |row| row.get(0)).map_err(unavailable)?;
+    let done = usize::try_from(version).unwrap_or(0);
+    for (idx, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction().map_err(unavailable)?;
+        tx.execute_batch(sql).map_err(unavailable)?;
+        tx.execute_batch(&format!("pragma user_version = {}", idx + 1)).map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Maps a SQLite error: constraint violations become conflicts, the rest unavailability.
+pub(crate) fn unavailable(err: rusqlite::Error) -> StoreError {
+    match &err {
+        rusqlite::Error::SqliteFailure(code, message)
+            if code.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict { constraint: message.clone().unwrap_or_default() }
+        }
+        _ => StoreError::Unavailable(Box::new(err)),
+    }
+}

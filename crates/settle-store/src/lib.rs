@@ -1,0 +1,375 @@
+//! The storage port of Settle: the [`Store`] and [`StoreTx`] traits every adapter implements,
+//! the records and queries they speak, and the [`CustomerLock`] guard that every write takes.
+//!
+//! A [`StoreTx`] is one database transaction. Several commands may run inside one (that is how
+//! commits can be batched); each command appends exactly one journal transaction.
+
+#![warn(missing_docs)]
+
+use chrono::{DateTime, Utc};
+use settle_core::application::Application;
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::{Document, DocumentKind, DocumentStatus};
+use settle_core::ids::{ApiKeyId, ApplicationId, CustomerId, DocumentId, PaymentId, TenantId};
+use settle_core::ledger::{Account, JournalTxn};
+use settle_core::money::Currency;
+use settle_core::payment::Payment;
+use settle_core::settings::Settings;
+
+/// An infrastructure failure (never a business rejection).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness, foreign key or check constraint refused the write.
+    #[error("constraint {constraint} refused the write")]
+    Conflict {
+        /// The constraint's name or message.
+        constraint: String,
+    },
+    /// The list cursor was not one this store wrote.
+    #[error("malformed cursor")]
+    BadCursor,
+    /// Stored data could not be read back (a bug or a tampered database).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// The database could not be reached or failed.
+    #[error("store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Proof that the customer's lock is held in the current transaction. Only a store adapter
+/// builds one (in `lock_customer`), and every write that moves money takes one, so a write
+/// without the lock does not compile.
+#[derive(Debug)]
+pub struct CustomerLock {
+    tenant_id: TenantId,
+    customer_id: CustomerId,
+}
+
+impl CustomerLock {
+    /// For store adapters only: call this right after the database lock is taken.
+    pub fn acquired(tenant_id: TenantId, customer_id: CustomerId) -> CustomerLock {
+        CustomerLock { tenant_id, customer_id }
+    }
+
+    /// The tenant.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
+    }
+
+    /// The locked customer.
+    pub fn customer_id(&self) -> &CustomerId {
+        &self.customer_id
+    }
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, keys and settings included.
+    Admin,
+    /// All billing operations.
+    Clerk,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clerk => "clerk",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Reads a name written by [`Role::name`].
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Admin, Role::Clerk, Role::Viewer].into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// A stored API key (only its SHA-256 is kept).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    /// The key's id.
+    pub id: ApiKeyId,
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// Hex SHA-256 of the key text.
+    pub key_hash: String,
+    /// What it may do.
+    pub role: Role,
+    /// A label.
+    pub name: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A journal transaction as stored: with its position and time of writing.
+#[derive(Debug, Clone)]
+pub struct StoredTxn {
+    /// Position in the tenant's journal (increasing).
+    pub seq: i64,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// The transaction.
+    pub txn: JournalTxn,
+}
+
+/// Sort orders of the customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerSort {
+    /// By name, A to Z.
+    Name,
+    /// By name, Z to A.
+    NameDesc,
+    /// Lowest (most owed) balance first.
+    Balance,
+    /// Highest balance first.
+    BalanceDesc,
+    /// Oldest first.
+    Created,
+    /// Newest first.
+    #[default]
+    CreatedDesc,
+}
+
+/// A page request: at most `limit` rows after the `cursor` of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    /// Rows wanted (1–500).
+    pub limit: u32,
+    /// Opaque position returned with the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of rows and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows.
+    pub rows: Vec<T>,
+    /// Where the next page starts; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of the customer list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerQuery {
+    /// Case-insensitive substring of name or email.
+    pub search: Option<String>,
+    /// Order.
+    pub sort: CustomerSort,
+}
+
+/// Which balances a document list keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalanceFilter {
+    /// Balance below zero.
+    Negative,
+    /// Balance above zero.
+    Positive,
+    /// Non-zero balance or any non-zero item balance.
+    Open,
+}
+
+/// Filters of document lists (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct DocumentQuery {
+    /// Only these kinds (empty: all).
+    pub kinds: Vec<DocumentKind>,
+    /// One customer.
+    pub customer_id: Option<CustomerId>,
+    /// One status.
+    pub status: Option<DocumentStatus>,
+    /// Balance filter.
+    pub balance: Option<BalanceFilter>,
+}
+
+/// Filters of the payment list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery {
+    /// One customer.
+    pub customer_id: Option<CustomerId>,
+    /// Only payments with something unapplied.
+    pub unapplied_only: bool,
+}
+
+/// Filters of the application list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationQuery {
+    /// One customer.
+    pub customer_id: Option<CustomerId>,
+    /// One source (payment or credit memo id).
+    pub source_id: Option<String>,
+    /// One target document.
+    pub target_id: Option<DocumentId>,
+}
+
+/// One row of the trial balance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTotal {
+    /// The account.
+    pub account: Account,
+    /// Its currency.
+    pub currency: Currency,
+    /// Sum of debits, minor units.
+    pub debit: i64,
+    /// Sum of credits, minor units.
+    pub credit: i64,
+}
+
+/// A database that runs transactions.
+pub trait Store: Send + Sync {
+    /// Starts a read-write transaction. On SQLite this is `BEGIN IMMEDIATE` (one writer at a
+    /// time); on PostgreSQL, READ COMMITTED with row locks taken by [`StoreTx::lock_customer`].
+    fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Starts a read-only transaction that sees one consistent snapshot.
+    fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+}
+
+/// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.
+pub trait StoreTx {
+    /// Makes every write of the transaction durable.
+    fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    /// Creates a tenant with default settings.
+    fn insert_tenant(
+        &mut self,
+        tenant_id: &TenantId,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// All tenants, oldest first.
+    fn tenants(&mut self) -> StoreResult<Vec<TenantId>>;
+    /// The tenant's settings.
+    fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings>;
+    /// Stores an API key.
+    fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Finds a key by the SHA-256 of its text.
+    fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Takes the next number of `kind` in the tenant (1, 2, ...).
+    fn next_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64>;
+
+    /// Stores a new customer.
+    fn insert_customer(&mut self, tenant_id: &TenantId, customer: &Customer) -> StoreResult<()>;
+    /// Locks the customer for the rest of the transaction and reads it; `None` if unknown.
+    fn lock_customer(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> StoreResult<Option<(CustomerLock, Customer)>>;
+    /// Reads a customer.
+    fn customer(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> StoreResult<Option<Customer>>;
+    /// Writes the customer's profile fields and balance projections.
+    fn update_customer(&mut self, lock: &CustomerLock, customer: &Customer) -> StoreResult<()>;
+    /// Lists customers.
+    fn customers(
+        &mut self,
+        tenant_id: &TenantId,
+        query: &CustomerQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>>;
+
+    /// Stores a new document with its items.
+    fn insert_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()>;
+    /// Writes a document's status and its items' balances.
+    fn update_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()>;
+    /// Reads a document with its items.
+    fn document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> StoreResult<Option<Document>>;
+    /// Lists documents, newest first.
+    fn documents(
+        &mut self,
+        tenant_id: &TenantId,
+        query: &DocumentQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Document>>;
+
+    /// Stores a new payment.
+    fn insert_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()>;
+    /// Writes a payment's status and unapplied amount.
+    fn update_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()>;
+    /// Reads a payment.
+    fn payment(
+        &mut self,
+        tenant_id: &TenantId,
+        payment_id: &PaymentId,
+    ) -> StoreResult<Option<Payment>>;
+    /// Lists payments, newest first.
+    fn payments(
+        &mut self,
+        tenant_id: &TenantId,
+        query: &PaymentQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Payment>>;
+
+    /// Stores a new application with its items.
+    fn insert_application(
+        &mut self,
+        lock: &CustomerLock,
+        application: &Application,
+    ) -> StoreResult<()>;
+    /// Writes what is still applied on each item.
+    fn update_application(
+        &mut self,
+        lock: &CustomerLock,
+        application: &Application,
+    ) -> StoreResult<()>;
+    /// Reads an application.
+    fn application(
+        &mut self,
+        tenant_id: &TenantId,
+        application_id: &ApplicationId,
+    ) -> StoreResult<Option<Application>>;
+    /// Lists applications, newest first.
+    fn applications(
+        &mut self,
+        tenant_id: &TenantId,
+        query: &ApplicationQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Application>>;
+
+    /// Appends a journal transaction and adds it to the per-customer account totals.
+    fn append_journal(
+        &mut self,
+        lock: &CustomerLock,
+        txn: &JournalTxn,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Appends a billing-history line.
+    fn append_history(&mut self, lock: &CustomerLock, line: &HistoryLine) -> StoreResult<()>;
+    /// A customer's billing history, newest first.
+    fn history(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<HistoryLine>>;
+    /// The journal in order, optionally of one customer.
+    fn journal(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: Option<&CustomerId>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<StoredTxn>>;
+    /// Debit and credit totals per account and currency, from the per-customer totals.
+    fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>>;
+    /// Per-customer account totals, for verification.
+    fn customer_account_totals(
+        &mut self,
+        tenant_id: &TenantId,
+    ) -> StoreResult<Vec<(CustomerId, AccountTotal)>>;
+}
