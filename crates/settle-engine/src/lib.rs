@@ -71,3 +71,6 @@ impl Engine {
         read(tx.as_mut())
     }
 }
+
+#[cfg(test)]
+mod tests;

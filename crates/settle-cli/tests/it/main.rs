@@ -1,1 +1,169 @@
-//! Smoke tests of the settle binary.
+//! Smoke tests of the `settle` binary: serve, restart, verify and tenant creation, run as a
+//! user would in a temporary folder.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const KEY: &str = "sk_smoke_0123456789abcdef";
+
+fn settle() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));
+    command
+        .env_remove("SETTLE_DATABASE")
+        .env_remove("SETTLE_LISTEN")
+        .env_remove("SETTLE_API_KEY")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A server process and the address it listens on.
+struct Server {
+    child: Child,
+    addr: String,
+    first_lines: Vec<String>,
+}
+
+impl Server {
+    fn start(db: &Path, key: Option<&str>) -> Server {
+        let mut command = settle();
+        command
+            .args([
+                "serve",
+                "--database",
+                &format!("sqlite:{}", db.display()),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped());
+        if let Some(key) = key {
+            command.env("SETTLE_API_KEY", key);
+        }
+        // The child is killed and waited for when the `Server` is dropped.
+        #[allow(clippy::zombie_processes, reason = "Server's Drop waits for the child")]
+        let mut child = command.spawn().expect("spawn settle serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut first_lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).expect("read") > 0,
+                "server exited early: {first_lines:?}"
+            );
+            let found = line
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .map(str::to_owned);
+            first_lines.push(line);
+            if let Some(addr) = found {
+                return Server { child, addr, first_lines };
+            }
+        }
+    }
+
+    /// One HTTP/1.1 request; returns status and body.
+    fn request(&self, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn field(body: &str, name: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(body).expect("json");
+    value[name].as_str().expect("string field").to_owned()
+}
+
+#[test]
+fn serve_answers_keeps_data_across_a_restart_and_verify_agrees() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let server = Server::start(&db, Some(KEY));
+    assert_eq!(server.request("GET", "/healthz", "", "").0, 200);
+    assert_eq!(server.request("GET", "/v1/customers", "sk_wrong_0000000000", "").0, 401);
+    let (status, body) = server.request("POST", "/v1/customers", KEY, r#"{"name":"Smoke Test"}"#);
+    assert_eq!(status, 201, "{body}");
+    let customer = field(&body, "id");
+    let (status, body) = server.request(
+        "POST",
+        &format!("/v1/customers/{customer}/entries"),
+        KEY,
+        r#"{"kind":"charge","amount":"150.00","description":"Setup"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    drop(server);
+
+    let server = Server::start(&db, Some(KEY));
+    let (status, body) = server.request("GET", &format!("/v1/customers/{customer}"), KEY, "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(field(&body, "balance"), "-150.00");
+    drop(server);
+
+    let verify = settle()
+        .args(["verify", "--database", &format!("sqlite:{}", db.display())])
+        .output()
+        .expect("verify");
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{out}");
+    assert!(out.contains("0 differences"), "{out}");
+}
+
+#[test]
+fn an_empty_store_prints_a_new_admin_key_once_and_tenants_can_be_added() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let server = Server::start(&db, None);
+    let printed = server.first_lines.join("");
+    let key = printed
+        .split_whitespace()
+        .find(|w| w.starts_with("sk_settle_"))
+        .expect("a key is printed")
+        .to_owned();
+    assert_eq!(server.request("GET", "/v1/customers", &key, "").0, 200);
+    drop(server);
+    let again = Server::start(&db, None);
+    assert!(!again.first_lines.join("").contains("sk_settle_"), "the key is shown only once");
+    drop(again);
+
+    let created = settle()
+        .args(["tenant", "create", "Second Co", "--database", &format!("sqlite:{}", db.display())])
+        .output()
+        .expect("tenant create");
+    let out = String::from_utf8_lossy(&created.stdout);
+    assert!(created.status.success(), "{out}");
+    assert!(out.contains("tenant: ten_"), "{out}");
+    assert!(out.contains("sk_settle_"), "{out}");
+}
+
+#[test]
+fn a_short_api_key_and_an_unknown_store_url_are_refused() {
+    let short = settle()
+        .args(["serve", "--database", "sqlite::memory:"])
+        .env("SETTLE_API_KEY", "short")
+        .output()
+        .expect("run");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 16 characters"));
+    let unknown = settle().args(["verify", "--database", "mysql://x"]).output().expect("run");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown store URL"));
+}

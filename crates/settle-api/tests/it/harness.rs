@@ -1,0 +1,211 @@
+//! A test server: the real router over a fresh SQLite file, a pinned clock and counting ids.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::{DateTime, TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use settle_core::ids::IdGen;
+use settle_engine::{Clock, Engine};
+use settle_store_sqlite::{Durability, SqliteStore};
+use tower::ServiceExt;
+
+pub(crate) const KEY: &str = "sk_test_0123456789abcdef";
+
+struct PinnedClock(DateTime<Utc>);
+
+impl Clock for PinnedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+#[derive(Default)]
+struct CountingIds(AtomicU64);
+
+impl IdGen for CountingIds {
+    fn suffix(&self) -> String {
+        format!("{:08}", self.0.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+/// A running API over its own database.
+pub(crate) struct TestApi {
+    pub(crate) engine: Engine,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+/// A response: status and JSON body (or `Value::Null` when empty).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub(crate) fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {:#}", self.body);
+        self.body
+    }
+
+    /// Asserts a problem+json answer with `status` and `code`.
+    #[track_caller]
+    pub(crate) fn expect_problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {:#}", self.body);
+        assert_eq!(self.content_type.as_deref(), Some("application/problem+json"));
+        assert_eq!(self.body["code"], code, "unexpected code; body: {:#}", self.body);
+        assert_eq!(self.body["status"], status);
+        self.body
+    }
+}
+
+impl TestApi {
+    pub(crate) fn new() -> TestApi {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open store");
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid time");
+        let engine = Engine::new(
+            Arc::new(store),
+            Arc::new(PinnedClock(at)),
+            Arc::new(CountingIds::default()),
+        );
+        engine.bootstrap(Some(KEY)).expect("bootstrap");
+        let router = settle_api::router(engine.clone());
+        TestApi { engine, router, _dir: dir }
+    }
+
+    pub(crate) async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Body,
+        json: bool,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        if json {
+            request = request.header("content-type", "application/json");
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply { status, content_type, body }
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send_raw(Method::POST, path, Some(KEY), Body::from(body.to_string()), true).await
+    }
+
+    pub(crate) async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send_raw(Method::PATCH, path, Some(KEY), Body::from(body.to_string()), true).await
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Reply {
+        self.send_raw(Method::GET, path, Some(KEY), Body::empty(), false).await
+    }
+
+    /// Creates a USD customer and returns its id.
+    pub(crate) async fn customer(&self, name: &str) -> String {
+        let body = self.post("/v1/customers", json!({"name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', "."))})).await.expect(201);
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Creates and posts an invoice; returns it.
+    pub(crate) async fn invoice(&self, customer_id: &str, items: Value) -> Value {
+        self.post("/v1/invoices", json!({"customer_id": customer_id, "items": items, "post": true}))
+            .await
+            .expect(201)
+    }
+
+    /// Records a payment; returns it.
+    pub(crate) async fn payment(&self, customer_id: &str, amount: &str) -> Value {
+        self.post(
+            "/v1/payments",
+            json!({"customer_id": customer_id, "amount": amount, "method": "check"}),
+        )
+        .await
+        .expect(201)
+    }
+
+    /// The balance fields of a customer.
+    pub(crate) async fn balances(&self, customer_id: &str) -> Value {
+        let c = self.get(&format!("/v1/customers/{customer_id}")).await.expect(200);
+        json!({
+            "balance": c["balance"], "receivable": c["receivable"],
+            "unapplied_payments": c["unapplied_payments"], "credit_memo_balance": c["credit_memo_balance"],
+            "credit_balance": c["credit_balance"], "available_credit": c["available_credit"],
+        })
+    }
+
+    /// Item balances of a document, in order.
+    pub(crate) async fn item_balances(&self, path: &str) -> Vec<String> {
+        let doc = self.get(path).await.expect(200);
+        doc["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["balance"].as_str().expect("balance").to_owned())
+            .collect()
+    }
+
+    /// Asserts that every projection equals the replay of the journal and that the trial
+    /// balance is even.
+    pub(crate) async fn assert_verified(&self) {
+        let engine = self.engine.clone();
+        let report = tokio::task::spawn_blocking(move || engine.verify())
+            .await
+            .expect("join")
+            .expect("verify");
+        assert!(report.is_clean(), "verify found differences: {:#?}", report.differences);
+        let tb = self.get("/v1/reports/trial-balance").await.expect(200);
+        assert_eq!(tb["total_debit"], tb["total_credit"], "trial balance: {tb:#}");
+    }
+}
+
+/// The id field of a JSON object.
+pub(crate) fn id(value: &Value) -> String {
+    value["id"].as_str().expect("id").to_owned()
+}
+
+/// The id of the `n`th item of a document.
+pub(crate) fn item(document: &Value, n: usize) -> String {
+    document["items"][n]["id"].as_str().expect("item id").to_owned()
+}
+
+impl TestApi {
+    /// A snapshot of everything a rejected request must leave alone: the journal, and every
+    /// customer with its balances.
+    pub(crate) async fn snapshot(&self) -> Value {
+        let journal = self.get("/v1/journal?limit=500").await.expect(200);
+        let customers = self.get("/v1/customers?limit=500").await.expect(200);
+        let invoices = self.get("/v1/invoices?limit=500").await.expect(200);
+        let payments = self.get("/v1/payments?limit=500").await.expect(200);
+        let applications = self.get("/v1/applications?limit=500").await.expect(200);
+        json!([journal, customers, invoices, payments, applications])
+    }
+}

@@ -1,0 +1,150 @@
+//! Invoices through HTTP: drafts and posting, numbering, item pricing and tax, lists.
+
+use serde_json::json;
+
+use crate::harness::{TestApi, id};
+
+#[tokio::test]
+async fn a_draft_owes_nothing_until_it_is_posted_and_posts_once() {
+    let api = TestApi::new();
+    let customer = api.customer("Draft Co").await;
+    let draft = api
+        .post(
+            "/v1/invoices",
+            json!({"customer_id": customer, "invoice_date": "2026-02-10",
+                   "items": [{"description": "Hours", "quantity": "2.5", "unit_price": "80", "taxes": [{"name": "VAT", "rate": 19}]},
+                             {"description": "Fee", "amount": 5, "taxes": [{"name": "Eco", "amount": "0.25"}]}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(draft["number"], "INV-000001");
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["due_date"], "2026-03-12");
+    assert_eq!(draft["total"], "243.25");
+    assert_eq!(draft["items"][0]["amount"], "200.00");
+    assert_eq!(draft["items"][0]["quantity"], "2.5");
+    assert_eq!(draft["items"][1]["amount"], "38.00");
+    assert_eq!(draft["items"][3]["amount"], "0.25");
+    assert_eq!(api.balances(&customer).await["receivable"], "0.00");
+
+    let posted =
+        api.post(&format!("/v1/invoices/{}/post", id(&draft)), json!({})).await.expect(200);
+    assert_eq!(posted["status"], "posted");
+    assert_eq!(posted["balance"], "243.25");
+    assert_eq!(api.balances(&customer).await["balance"], "-243.25");
+    api.post(&format!("/v1/invoices/{}/post", id(&draft)), json!({}))
+        .await
+        .expect_problem(409, "document_not_draft");
+
+    let history = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
+    assert_eq!(history["data"][0]["effective_date"], "2026-02-10");
+    assert_eq!(history["data"][0]["amount"], "-243.25");
+
+    let second = api.invoice(&customer, json!([{"description": "X", "amount": "1.00"}])).await;
+    assert_eq!(second["number"], "INV-000002");
+    api.assert_verified().await;
+}
+
+#[tokio::test]
+async fn invoice_lists_filter_by_customer_status_and_balance_and_page() {
+    let api = TestApi::new();
+    let a = api.customer("List A").await;
+    let b = api.customer("List B").await;
+    let positive = api.invoice(&a, json!([{"description": "P", "amount": "10.00"}])).await;
+    let negative = api.invoice(&a, json!([{"description": "N", "amount": "-10.00"}])).await;
+    api.post(
+        "/v1/invoices",
+        json!({"customer_id": a, "items": [{"description": "D", "amount": "1.00"}]}),
+    )
+    .await
+    .expect(201);
+    api.invoice(&b, json!([{"description": "B", "amount": "7.00"}])).await;
+
+    let ids = |body: serde_json::Value| -> Vec<String> {
+        body["data"].as_array().expect("data").iter().map(id).collect()
+    };
+    assert_eq!(ids(api.get(&format!("/v1/invoices?customer_id={a}")).await.expect(200)).len(), 3);
+    assert_eq!(
+        ids(api.get(&format!("/v1/invoices?customer_id={a}&status=draft")).await.expect(200)).len(),
+        1
+    );
+    assert_eq!(
+        ids(api.get(&format!("/v1/invoices?customer_id={a}&balance=negative")).await.expect(200)),
+        [id(&negative)]
+    );
+    assert_eq!(
+        ids(api.get(&format!("/v1/invoices?customer_id={a}&balance=positive")).await.expect(200)),
+        [id(&positive)]
+    );
+    assert_eq!(ids(api.get("/v1/invoices?balance=open").await.expect(200)).len(), 3);
+    api.get("/v1/invoices?balance=weird").await.expect_problem(422, "validation_error");
+    api.get("/v1/invoices?status=paid").await.expect_problem(422, "validation_error");
+
+    let first = api.get("/v1/invoices?limit=2").await.expect(200);
+    assert_eq!(first["data"].as_array().expect("data").len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("cursor");
+    let second = api.get(&format!("/v1/invoices?limit=2&cursor={cursor}")).await.expect(200);
+    assert_eq!(second["data"].as_array().expect("data").len(), 2);
+    assert!(second["next_cursor"].is_null());
+
+    // An invoice id is not a debit memo id, and vice versa.
+    api.get(&format!("/v1/debit-memos/{}", id(&positive))).await.expect_problem(404, "not_found");
+    let memo = api
+        .post("/v1/debit-memos", json!({"customer_id": b, "post": true, "items": [{"description": "Late fee", "amount": "15.00"}]}))
+        .await
+        .expect(201);
+    assert_eq!(memo["number"], "DM-000001");
+    assert!(id(&memo).starts_with("dm_"));
+    assert_eq!(api.balances(&b).await["receivable"], "22.00");
+    api.assert_verified().await;
+}
+
+#[tokio::test]
+async fn bad_invoices_are_refused_with_the_field_named() {
+    let api = TestApi::new();
+    let customer = api.customer("Bad Inv").await;
+    let post = |items: serde_json::Value| {
+        let api = &api;
+        let body = json!({"customer_id": customer, "items": items});
+        async move { api.post("/v1/invoices", body).await }
+    };
+    let problem = post(json!([{"description": "x", "amount": "1.005"}]))
+        .await
+        .expect_problem(422, "validation_error");
+    assert_eq!(problem["errors"][0]["field"], "items[0].amount");
+    post(json!([])).await.expect_problem(422, "validation_error");
+    post(json!([{"description": "x"}])).await.expect_problem(422, "validation_error");
+    post(json!([{"description": "x", "amount": "1", "quantity": 1, "unit_price": 1}]))
+        .await
+        .expect_problem(422, "validation_error");
+    post(json!([{"description": "", "amount": "1"}])).await.expect_problem(422, "validation_error");
+    post(json!([{"description": "x", "amount": "99999999999999999999"}]))
+        .await
+        .expect_problem(422, "amount_out_of_range");
+    post(json!([{"description": "x", "amount": "92233720368547758.07"}, {"description": "y", "amount": "1"}]))
+        .await
+        .expect_problem(422, "amount_out_of_range");
+    post(json!([{"description": "x", "amount": "1", "taxes": [{"name": "T", "rate": "250"}]}]))
+        .await
+        .expect_problem(422, "validation_error");
+    let many: Vec<_> = (0..1001).map(|_| json!({"description": "x", "amount": "1"})).collect();
+    post(json!(many)).await.expect_problem(422, "validation_error");
+    api.post(
+        "/v1/invoices",
+        json!({"customer_id": "cus_unknown", "items": [{"description": "x", "amount": "1"}]}),
+    )
+    .await
+    .expect_problem(404, "not_found");
+    api.post(
+        "/v1/invoices",
+        json!({"customer_id": customer, "due_date": "2026-01-01", "invoice_date": "2026-02-01",
+        "items": [{"description": "x", "amount": "1"}]}),
+    )
+    .await
+    .expect_problem(422, "validation_error");
+    assert_eq!(
+        api.get("/v1/invoices").await.expect(200)["data"].as_array().expect("data").len(),
+        0
+    );
+    api.assert_verified().await;
+}

@@ -1,0 +1,360 @@
+//! Model tests of the engine: random command sequences against a real SQLite store, with the
+//! ledger's invariants checked after every step and a replay of the journal at the end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+use settle_core::application::Rule;
+use settle_core::document::{DocumentKind, DocumentStatus};
+use settle_core::ids::{ApplicationId, CustomerId, DocumentId, IdGen, PaymentId, TenantId};
+use settle_core::payment::PaymentMethod;
+use settle_store::{DocumentQuery, PageRequest, PaymentQuery};
+use settle_store_sqlite::{Durability, SqliteStore};
+
+use crate::{
+    ApplicationTarget, Clock, Engine, EngineError, EntryKind, ItemAmountInput, NewApplication,
+    NewCustomer, NewDocument, NewEntry, NewItem, NewPayment, NewTax, SourceInput,
+};
+
+struct PinnedClock(DateTime<Utc>);
+
+impl Clock for PinnedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+#[derive(Default)]
+struct CountingIds(AtomicU64);
+
+impl IdGen for CountingIds {
+    fn suffix(&self) -> String {
+        format!("{:08}", self.0.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+/// One random command, with indexes into what exists so far.
+#[derive(Debug, Clone)]
+enum Op {
+    Invoice { items: Vec<(i64, Option<u8>)>, post: bool },
+    Post { invoice: usize },
+    Pay { cents: i64, apply_to: Option<usize> },
+    Apply { payment: usize, invoice: usize, cents: i64, rule: u8 },
+    ApplyItems { payment: usize, invoice: usize, fractions: Vec<i64> },
+    Reverse { application: usize, cents: Option<i64> },
+    Entry { charge: bool, cents: i64, method: bool },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            prop::collection::vec((-5_000_i64..20_000, prop::option::of(0_u8..25)), 1..5),
+            prop::bool::weighted(0.8)
+        )
+            .prop_map(|(items, post)| Op::Invoice { items, post }),
+        (0_usize..8).prop_map(|invoice| Op::Post { invoice }),
+        (-3_000_i64..30_000, prop::option::of(0_usize..8))
+            .prop_map(|(cents, apply_to)| Op::Pay { cents, apply_to }),
+        (0_usize..8, 0_usize..8, -5_000_i64..20_000, 0_u8..3).prop_map(
+            |(payment, invoice, cents, rule)| Op::Apply { payment, invoice, cents, rule }
+        ),
+        (0_usize..8, 0_usize..8, prop::collection::vec(-100_i64..=100, 1..6)).prop_map(
+            |(payment, invoice, fractions)| Op::ApplyItems { payment, invoice, fractions }
+        ),
+        (0_usize..8, prop::option::of(1_i64..10_000))
+            .prop_map(|(application, cents)| Op::Reverse { application, cents }),
+        (any::<bool>(), 1_i64..10_000, any::<bool>())
+            .prop_map(|(charge, cents, method)| Op::Entry { charge, cents, method }),
+    ]
+}
+
+fn text(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+struct World {
+    engine: Engine,
+    tenant: TenantId,
+    customer: CustomerId,
+    invoices: Vec<DocumentId>,
+    payments: Vec<PaymentId>,
+    applications: Vec<ApplicationId>,
+    /// The model's prediction of the customer's balance, in cents.
+    balance: i64,
+    _dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            SqliteStore::open(&dir.path().join("model.db"), Durability::Normal).expect("open");
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("time");
+        let engine = Engine::new(
+            Arc::new(store),
+            Arc::new(PinnedClock(at)),
+            Arc::new(CountingIds::default()),
+        );
+        let tenant = engine.create_tenant("Model").expect("tenant").tenant_id;
+        let customer = engine
+            .create_customer(
+                &tenant,
+                NewCustomer { name: "Model Customer".into(), ..NewCustomer::default() },
+            )
+            .expect("customer")
+            .id;
+        World {
+            engine,
+            tenant,
+            customer,
+            invoices: Vec::new(),
+            payments: Vec::new(),
+            applications: Vec::new(),
+            balance: 0,
+            _dir: dir,
+        }
+    }
+
+    fn pick<T: Clone>(list: &[T], idx: usize) -> Option<T> {
+        (!list.is_empty()).then(|| list[idx % list.len()].clone())
+    }
+
+    /// Runs one op; a rejection is fine (the model predicts no change), a store error is not.
+    fn run(&mut self, op: &Op) {
+        let outcome: Result<(), EngineError> = match op.clone() {
+            Op::Invoice { items, post } => {
+                let items = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (cents, rate))| NewItem {
+                        description: format!("item {i}"),
+                        amount: Some(text(*cents)),
+                        taxes: rate
+                            .map(|r| {
+                                vec![NewTax {
+                                    name: "tax".into(),
+                                    rate: Some(r.into()),
+                                    amount: None,
+                                }]
+                            })
+                            .unwrap_or_default(),
+                        ..NewItem::default()
+                    })
+                    .collect();
+                self.engine
+                    .create_document(
+                        &self.tenant,
+                        NewDocument {
+                            kind: DocumentKind::Invoice,
+                            customer_id: self.customer.clone(),
+                            items,
+                            invoice_date: None,
+                            due_date: None,
+                            adjusts_invoice_id: None,
+                            reason: None,
+                            post,
+                        },
+                    )
+                    .map(|d| {
+                        if post {
+                            self.balance -= d.total().minor();
+                        }
+                        self.invoices.push(d.id);
+                    })
+            }
+            Op::Post { invoice } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => self
+                    .engine
+                    .post_document(&self.tenant, &id)
+                    .map(|d| self.balance -= d.total().minor()),
+                None => Ok(()),
+            },
+            Op::Pay { cents, apply_to } => {
+                let applications = apply_to
+                    .and_then(|i| Self::pick(&self.invoices, i))
+                    .map(|target_id| {
+                        vec![ApplicationTarget {
+                            target_id,
+                            amount: Some(text(cents)),
+                            items: None,
+                            rule: None,
+                        }]
+                    })
+                    .unwrap_or_default();
+                self.engine
+                    .record_payment(
+                        &self.tenant,
+                        NewPayment {
+                            customer_id: self.customer.clone(),
+                            amount: text(cents),
+                            method: PaymentMethod::Check,
+                            reference: None,
+                            effective_date: None,
+                            applications,
+                            description: None,
+                        },
+                    )
+                    .map(|p| {
+                        self.balance += cents;
+                        self.payments.push(p.id);
+                    })
+            }
+            Op::Apply { payment, invoice, cents, rule } => {
+                match (Self::pick(&self.payments, payment), Self::pick(&self.invoices, invoice)) {
+                    (Some(payment), Some(target_id)) => {
+                        let rule =
+                            [Rule::Proration, Rule::Sequential, Rule::NetFirst][usize::from(rule)];
+                        self.apply(
+                            SourceInput::Payment(payment),
+                            ApplicationTarget {
+                                target_id,
+                                amount: Some(text(cents)),
+                                items: None,
+                                rule: Some(rule),
+                            },
+                        )
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Op::ApplyItems { payment, invoice, fractions } => {
+                match (Self::pick(&self.payments, payment), Self::pick(&self.invoices, invoice)) {
+                    (Some(payment), Some(target_id)) => {
+                        let document =
+                            self.engine.document(&self.tenant, &target_id).expect("document");
+                        // Amounts are fractions (in percent) of each item's balance, so most
+                        // stay within it and some pass zero or take the wrong sign.
+                        let items = document
+                            .items
+                            .iter()
+                            .zip(fractions.iter().cycle())
+                            .map(|(item, pct)| ItemAmountInput {
+                                item_id: item.id.clone(),
+                                amount: text(item.balance.minor() * pct / 100),
+                                credit_memo_item_id: None,
+                            })
+                            .collect();
+                        self.apply(
+                            SourceInput::Payment(payment),
+                            ApplicationTarget {
+                                target_id,
+                                amount: None,
+                                items: Some(items),
+                                rule: None,
+                            },
+                        )
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Op::Reverse { application, cents } => match Self::pick(&self.applications, application)
+            {
+                Some(id) => {
+                    self.engine.reverse_application(&self.tenant, &id, cents.map(text)).map(|_| ())
+                }
+                None => Ok(()),
+            },
+            Op::Entry { charge, cents, method } => self
+                .engine
+                .add_entry(
+                    &self.tenant,
+                    &self.customer,
+                    NewEntry {
+                        kind: if charge { EntryKind::Charge } else { EntryKind::Credit },
+                        amount: text(cents),
+                        description: "entry".into(),
+                        payment_method: method.then_some(PaymentMethod::Cash),
+                        notes: None,
+                        effective_date: None,
+                    },
+                )
+                .map(|(line, _)| {
+                    assert_eq!(line.amount.minor(), if charge { -cents } else { cents });
+                    self.balance += line.amount.minor();
+                }),
+        };
+        match outcome {
+            Ok(()) | Err(EngineError::Rejected(_)) => {}
+            Err(EngineError::Store(err)) => panic!("store failure on {op:?}: {err:?}"),
+        }
+    }
+
+    fn apply(&mut self, source: SourceInput, target: ApplicationTarget) -> Result<(), EngineError> {
+        self.engine
+            .apply(&self.tenant, NewApplication { source, target, effective_date: None })
+            .map(|a| self.applications.push(a.id))
+    }
+
+    /// The ledger's invariants, read back through the engine.
+    fn check(&self, step: usize, op: &Op) {
+        let customer = self.engine.customer(&self.tenant, &self.customer).expect("customer");
+        let b = customer.balances;
+        assert_eq!(b.balance(), self.balance, "step {step} {op:?}: balance differs from the model");
+        let all = PageRequest { limit: 500, cursor: None };
+        let documents = self
+            .engine
+            .documents(&self.tenant, &DocumentQuery::default(), &all)
+            .expect("documents");
+        let mut receivable = 0;
+        let mut credit_memos = 0;
+        for document in &documents.rows {
+            for item in &document.items {
+                let (amount, balance) = (item.amount.minor(), item.balance.minor());
+                if document.status == DocumentStatus::Draft {
+                    assert_eq!(balance, 0, "step {step}: a draft owes nothing");
+                }
+                assert!(
+                    (amount >= 0 && (0..=amount).contains(&balance))
+                        || (amount < 0 && (amount..=0).contains(&balance)),
+                    "step {step} {op:?}: item {} balance {balance} passed zero (amount {amount})",
+                    item.id
+                );
+            }
+            match document.kind {
+                DocumentKind::CreditMemo => credit_memos += document.balance().minor(),
+                _ => receivable += document.balance().minor(),
+            }
+        }
+        assert_eq!(b.receivable, receivable, "step {step}: receivable = sum of document balances");
+        assert_eq!(b.credit_memo_balance, credit_memos, "step {step}: credit memo balance");
+        let payments =
+            self.engine.payments(&self.tenant, &PaymentQuery::default(), &all).expect("payments");
+        let unapplied: i64 = payments.rows.iter().map(|p| p.unapplied.minor()).sum();
+        assert_eq!(b.unapplied_payments, unapplied, "step {step}: unapplied = sum of payments");
+        for payment in &payments.rows {
+            let (amount, left) = (payment.amount.minor(), payment.unapplied.minor());
+            assert!(
+                (amount > 0 && (0..=amount).contains(&left))
+                    || (amount < 0 && (amount..=0).contains(&left)),
+                "step {step}: payment {} unapplied {left} outside its amount {amount}",
+                payment.id
+            );
+        }
+        let totals = self.engine.trial_balance(&self.tenant).expect("trial balance");
+        let debit: i64 = totals.iter().map(|t| t.debit).sum();
+        let credit: i64 = totals.iter().map(|t| t.credit).sum();
+        assert_eq!(debit, credit, "step {step}: trial balance is even");
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("SETTLE_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_command_sequences_keep_every_invariant_and_replay_exactly(ops in prop::collection::vec(op(), 1..40)) {
+        let mut world = World::new();
+        for (step, op) in ops.iter().enumerate() {
+            world.run(op);
+            world.check(step, op);
+        }
+        let report = world.engine.verify().expect("verify");
+        prop_assert!(report.is_clean(), "verify: {:#?}", report.differences);
+    }
+}
