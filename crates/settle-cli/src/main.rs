@@ -1,6 +1,7 @@
 //! The `settle` binary: the composition root. It reads configuration, opens the store, builds
 //! the real clock and id generator, and runs a command.
 
+mod bench;
 mod config;
 mod system;
 
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use settle_engine::Engine;
+
+use settle_store_sqlite::Durability;
 
 use crate::config::StoreUrl;
 
@@ -43,6 +46,15 @@ enum Command {
         /// Store URL: sqlite:PATH.
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
+    },
+    /// Measure operations per second of a realistic mix against the raw store.
+    Bench {
+        /// Rounds of the mix (each is four operations).
+        #[arg(long, default_value_t = 500)]
+        rounds: u64,
+        /// Use SQLite synchronous=NORMAL (can lose the last commits on power loss).
+        #[arg(long)]
+        normal_sync: bool,
     },
     /// Manage tenants.
     Tenant {
@@ -112,6 +124,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("{report}");
             Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Bench { rounds, normal_sync } => {
+            let dir = tempfile::tempdir().context("making a temporary folder")?;
+            let durability = if normal_sync { Durability::Normal } else { Durability::Full };
+            println!(
+                "settle bench: {} cores, SQLite synchronous={}",
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+                if normal_sync { "NORMAL" } else { "FULL" }
+            );
+            for line in bench::run(dir.path(), rounds, durability)?.lines() {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Tenant { command: TenantCommand::Create { name, database } } => {
             let new = engine(&database)?.create_tenant(&name)?;

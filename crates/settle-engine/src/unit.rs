@@ -6,7 +6,7 @@ use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::Document;
 use settle_core::error::Rejection;
-use settle_core::ids::{CustomerId, NewIds, TenantId};
+use settle_core::ids::{CustomerId, DocumentId, NewIds, TenantId};
 use settle_core::ledger::JournalTxn;
 use settle_core::payment::Payment;
 use settle_core::settings::Settings;
@@ -96,6 +96,22 @@ impl Unit<'_> {
 }
 
 impl Engine {
+    /// Runs `work` for the customer who owns `document_id`: finds the owner inside the write
+    /// transaction, then takes that customer's lock as [`Engine::write`] does.
+    pub(crate) fn write_for_document<T>(
+        &self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let mut tx = self.store.begin_write()?;
+        let owner = tx
+            .document(tenant_id, document_id)?
+            .ok_or_else(|| Rejection::NotFound { what: "document", id: document_id.to_string() })?
+            .customer_id;
+        self.write_in(tx, tenant_id, &owner, work)
+    }
+
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
     /// and commits only if `work` and the final customer write succeed.
     pub(crate) fn write<T>(
@@ -104,7 +120,17 @@ impl Engine {
         customer_id: &CustomerId,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let mut tx = self.store.begin_write()?;
+        let tx = self.store.begin_write()?;
+        self.write_in(tx, tenant_id, customer_id, work)
+    }
+
+    fn write_in<T>(
+        &self,
+        mut tx: Box<dyn settle_store::StoreTx + '_>,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
         let (lock, customer) = tx
             .lock_customer(tenant_id, customer_id)?
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;

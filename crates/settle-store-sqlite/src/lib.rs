@@ -20,6 +20,9 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
 /// How long a connection waits for the database lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection (more than Settle's distinct statements).
+const STATEMENT_CACHE: usize = 256;
+
 /// Most idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -102,12 +105,15 @@ impl Store for SqliteStore {
 fn connect(path: &Path, durability: Durability) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(unavailable)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    // Every statement Settle runs stays prepared; the default of 16 would re-parse on each use.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let synchronous = match durability {
         Durability::Full => "full",
         Durability::Normal => "normal",
     };
     conn.execute_batch(&format!(
-        "pragma journal_mode = wal; pragma synchronous = {synchronous}; pragma foreign_keys = on;"
+        "pragma journal_mode = wal; pragma synchronous = {synchronous}; pragma foreign_keys = on; \
+         pragma cache_size = -65536; pragma temp_store = memory;"
     ))
     .map_err(unavailable)?;
     Ok(conn)
@@ -136,4 +142,57 @@ pub(crate) fn unavailable(err: rusqlite::Error) -> StoreError {
         }
         _ => StoreError::Unavailable(Box::new(err)),
     }
+}
+
+impl SqliteStore {
+    /// Rows inserted, updated or deleted through the writer connection since it opened (for
+    /// benchmarks that replay the same write pattern on a bare table).
+    pub fn total_changes(&self) -> u64 {
+        self.lock_writer().total_changes()
+    }
+}
+
+/// The raw limit of this store on this machine: the same transaction pattern as a workload,
+/// written to a bare table with no Settle logic. `rows_per_txn` lists, per transaction, how
+/// many rows to write; `reads` point reads follow each round. Returns the rounds run.
+pub fn raw_write_pattern(
+    path: &Path,
+    durability: Durability,
+    rows_per_txn: &[u64],
+    reads: u64,
+    rounds: u64,
+) -> StoreResult<u64> {
+    let conn = connect(path, durability)?;
+    conn.execute_batch(
+        "create table if not exists raw_row (id integer primary key, k text not null, v integer not null, \
+         payload text not null)",
+    )
+    .map_err(unavailable)?;
+    let payload = "x".repeat(96);
+    let mut next: i64 = 0;
+    for _ in 0..rounds {
+        for rows in rows_per_txn {
+            conn.execute_batch("begin immediate").map_err(unavailable)?;
+            {
+                let mut insert = conn
+                    .prepare_cached("insert into raw_row (k, v, payload) values (?1, ?2, ?3)")
+                    .map_err(unavailable)?;
+                for _ in 0..*rows {
+                    next += 1;
+                    insert
+                        .execute(rusqlite::params![format!("k{next}"), next, payload])
+                        .map_err(unavailable)?;
+                }
+            }
+            conn.execute_batch("commit").map_err(unavailable)?;
+        }
+        for _ in 0..reads {
+            let _: i64 = conn
+                .prepare_cached("select v from raw_row where id = ?1")
+                .map_err(unavailable)?
+                .query_row([next.max(1)], |row| row.get(0))
+                .map_err(unavailable)?;
+        }
+    }
+    Ok(rounds)
 }

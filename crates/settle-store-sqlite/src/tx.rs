@@ -639,34 +639,39 @@ impl StoreTx for SqliteTx<'_> {
 
     fn update_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()> {
         debug_assert_eq!(lock.customer_id(), &document.customer_id);
-        let stored = self
-            .document(lock.tenant_id(), &document.id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("no document {}", document.id)))?;
+        let stored: i64 = self
+            .conn()
+            .prepare_cached(
+                "select balance_minor from document where tenant_id = ?1 and document_id = ?2",
+            )
+            .map_err(unavailable)?
+            .query_row(params![lock.tenant_id().as_str(), document.id.as_str()], |row| row.get(0))
+            .map_err(unavailable)?;
+        let balance = document.balance().minor();
         self.execute(
-            "update document set status = ?3, balance_minor = ?4, open_item_count = ?5 \
+            "update document set status = ?3, balance_minor = ?4, open_item_count = ?5, \
+             group_balance_minor = group_balance_minor + ?6 \
              where tenant_id = ?1 and document_id = ?2",
             &[
                 &lock.tenant_id().as_str(),
                 &document.id.as_str(),
                 &document.status.name(),
-                &document.balance().minor(),
+                &balance,
                 &i64::try_from(document.open_item_count()).unwrap_or(i64::MAX),
+                &(balance - stored),
             ],
         )?;
-        let delta = document.balance().minor() - stored.balance().minor();
-        if delta != 0 {
-            self.add_group_balance(&document.id, delta)?;
-            if let Some(original) = &document.adjusts_invoice_id {
-                self.add_group_balance(original, delta)?;
-            }
+        if let Some(original) = &document.adjusts_invoice_id
+            && balance != stored
+        {
+            self.add_group_balance(original, balance - stored)?;
         }
-        for (item, before) in document.items.iter().zip(&stored.items) {
-            if item.balance != before.balance {
-                self.execute(
-                    "update document_item set balance_minor = ?2 where item_id = ?1",
-                    &[&item.id.as_str(), &item.balance.minor()],
-                )?;
-            }
+        // Items whose balance did not change match no row, so nothing is written for them.
+        for item in &document.items {
+            self.execute(
+                "update document_item set balance_minor = ?2 where item_id = ?1 and balance_minor <> ?2",
+                &[&item.id.as_str(), &item.balance.minor()],
+            )?;
         }
         Ok(())
     }

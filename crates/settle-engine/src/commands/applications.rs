@@ -176,8 +176,8 @@ impl Unit<'_> {
 impl Engine {
     /// Applies a source to a document.
     pub fn apply(&self, tenant_id: &TenantId, new: NewApplication) -> EngineResult<Application> {
-        let target = self.document(tenant_id, &new.target.target_id)?;
-        self.write(tenant_id, &target.customer_id, |unit| {
+        let target_id = new.target.target_id.clone();
+        self.write_for_document(tenant_id, &target_id, |unit| {
             let mut source = unit.load_source(&new.source)?;
             unit.apply_source(&mut source, new.target, new.effective_date)
         })

@@ -196,8 +196,7 @@ impl Engine {
         tenant_id: &TenantId,
         document_id: &DocumentId,
     ) -> EngineResult<Document> {
-        let document = self.document(tenant_id, document_id)?;
-        self.write(tenant_id, &document.customer_id, |unit| {
+        self.write_for_document(tenant_id, document_id, |unit| {
             // Read again under the lock: the first read only found the customer.
             let mut document = unit.document(document_id)?;
             let date = document.invoice_date;
