@@ -287,13 +287,15 @@ fn spread_amount(
     let sign = balance.minor().signum();
     let over =
         || Rejection::OverApplication { id: target.id.to_string(), balance, attempted: amount };
-    if sign == 0 || amount.minor().signum() != sign || amount.minor().abs() > balance.minor().abs()
+    if sign == 0
+        || amount.minor().signum() != sign
+        || amount.minor().unsigned_abs() > balance.minor().unsigned_abs()
     {
         return Err(over());
     }
     // Work on balances oriented so that the document's balance is positive.
     let oriented: Vec<i64> = target.items.iter().map(|i| i.balance.minor() * sign).collect();
-    let wanted = amount.minor().abs();
+    let wanted = amount.minor().checked_abs().ok_or(Rejection::AmountOutOfRange)?;
     let parts = match rule {
         Rule::Proration => {
             let weights: Vec<i64> = oriented.iter().map(|b| (*b).max(0)).collect();
@@ -370,7 +372,7 @@ fn check_items(target: &Document, items: Vec<ItemAmount>) -> Result<Vec<ItemAmou
         if amount == 0 {
             continue;
         }
-        if amount.signum() != balance.signum() || amount.abs() > balance.abs() {
+        if amount.signum() != balance.signum() || amount.unsigned_abs() > balance.unsigned_abs() {
             return Err(Rejection::OverApplication {
                 id: item.id.to_string(),
                 balance: item.balance,
@@ -385,15 +387,16 @@ fn check_items(target: &Document, items: Vec<ItemAmount>) -> Result<Vec<ItemAmou
     Ok(checked)
 }
 
-/// The document's balance must not pass zero either (items moving toward zero can still flip
-/// the total when positive items are paid and negative ones are left).
+/// The document's balance moves toward zero and never past it either: items moving toward
+/// zero can still flip the total (positive items paid, negative ones left) or push it away
+/// from zero (negative items cleared on a document that is owed).
 fn check_document_total(target: &Document, amounts: &[ItemAmount]) -> Result<(), Rejection> {
     let total: i64 = amounts.iter().map(|a| a.amount.minor()).sum();
     let before = target.balance().minor();
     let after = before - total;
     let fine = match before.signum() {
-        1 => after >= 0,
-        -1 => after <= 0,
+        1 => (0..=before).contains(&after),
+        -1 => (before..=0).contains(&after),
         _ => after == 0,
     };
     if fine {
@@ -592,12 +595,13 @@ pub fn reverse(
             }
             if amount.is_zero()
                 || amount.minor().signum() != sign
-                || amount.minor().abs() > remaining.minor().abs()
+                || amount.minor().unsigned_abs() > remaining.minor().unsigned_abs()
             {
                 return Err(over(amount));
             }
             let weights: Vec<i64> = nets.iter().map(|n| n.abs()).collect();
-            allocate(amount.minor().abs(), &weights)
+            let magnitude = amount.minor().checked_abs().ok_or(Rejection::AmountOutOfRange)?;
+            allocate(magnitude, &weights)
                 .map_err(|_| over(amount))?
                 .into_iter()
                 .map(|p| p * sign)

@@ -246,7 +246,8 @@ impl Document {
     }
 }
 
-/// Sums amounts known to fit: every document total is checked when the document is built.
+/// Sums amounts known to fit: every document's size is checked when the document is built
+/// (see [`add_size`]).
 fn sum(currency: Currency, amounts: impl Iterator<Item = Money>) -> Money {
     Money::new(amounts.map(|m| m.minor()).sum(), currency)
 }
@@ -342,7 +343,7 @@ pub fn draft_document(
     }
     let currency = spec.currency;
     let mut items = Vec::with_capacity(n_items);
-    let mut total: i64 = 0;
+    let mut size: i64 = 0;
     for (idx, item_spec) in spec.items.into_iter().enumerate() {
         let field = |name: &str| format!("items[{idx}].{name}");
         let (amount, quantity, unit_price) = match item_spec.pricing {
@@ -370,7 +371,7 @@ pub fn draft_document(
             }
         };
         let charge_id = ids.item();
-        total = total.checked_add(amount.minor()).ok_or(Rejection::AmountOutOfRange)?;
+        size = add_size(size, amount)?;
         items.push(Item {
             id: charge_id.clone(),
             kind: ItemKind::Charge,
@@ -407,7 +408,7 @@ pub fn draft_document(
                     (name, tax_amount, None)
                 }
             };
-            total = total.checked_add(tax_amount.minor()).ok_or(Rejection::AmountOutOfRange)?;
+            size = add_size(size, tax_amount)?;
             items.push(Item {
                 id: ids.item(),
                 kind: ItemKind::Tax,
@@ -436,6 +437,17 @@ pub fn draft_document(
         items,
         group_balance: Money::zero(currency),
     })
+}
+
+/// Adds an item amount's magnitude to a document's size. The size must fit in 64 bits (not only
+/// the net total), so every total, balance, posting sum and application sum of the document
+/// does too, in any order of its items.
+fn add_size(size: i64, amount: Money) -> Result<i64, Rejection> {
+    amount
+        .minor()
+        .checked_abs()
+        .and_then(|m| size.checked_add(m))
+        .ok_or(Rejection::AmountOutOfRange)
 }
 
 /// Posts a draft: the document enters the journal; applying the transaction's effects makes

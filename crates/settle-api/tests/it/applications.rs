@@ -110,6 +110,14 @@ async fn every_application_error_has_its_code_and_writes_nothing() {
     )
     .await
     .expect_problem(422, "over_application");
+    // Clearing the negative item alone would raise what is owed from 40.00 to 50.00.
+    apply(
+        pay.clone(),
+        id(&invoice),
+        json!({"items": [{"item_id": item(&invoice, 1), "amount": "-10.00"}]}),
+    )
+    .await
+    .expect_problem(422, "over_application");
     // Paying the positive item in full would flip the invoice to −10.00.
     apply(
         pay.clone(),
