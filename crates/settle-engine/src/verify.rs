@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use settle_core::customer::Balances;
-use settle_core::ids::{ApplicationId, CustomerId, ItemId, PaymentId, TenantId, TxnId};
+use settle_core::ids::{ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TenantId, TxnId};
 use settle_core::ledger::{Account, Effects};
 use settle_core::money::Currency;
 use settle_store::{CustomerQuery, CustomerSort, DocumentQuery, Page, PageRequest, StoreTx};
@@ -237,6 +237,26 @@ fn verify_tenant(
                 want,
             );
         }
+    }
+    // Group balances: each invoice's own replayed balance plus those of its adjustment invoices.
+    let replayed = |document: &settle_core::document::Document| -> i64 {
+        document.items.iter().map(|i| replay.items.get(&i.id).copied().unwrap_or_default()).sum()
+    };
+    let mut groups: BTreeMap<&DocumentId, i64> = BTreeMap::new();
+    for document in &documents {
+        *groups.entry(&document.id).or_default() += replayed(document);
+        if let Some(original) = &document.adjusts_invoice_id {
+            *groups.entry(original).or_default() += replayed(document);
+        }
+    }
+    for document in &documents {
+        let want = groups.get(&document.id).copied().unwrap_or_default();
+        differ(
+            report,
+            format!("{} group_balance", document.id),
+            document.group_balance.minor(),
+            want,
+        );
     }
     let payments = all_pages(|page| Ok(tx.payments(tenant_id, &Default::default(), page)?))?;
     for payment in &payments {
