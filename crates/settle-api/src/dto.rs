@@ -526,3 +526,169 @@ pub(crate) struct ListOut<T> {
     pub(crate) data: Vec<T>,
     pub(crate) next_cursor: Option<String>,
 }
+
+// ---- credit memos, refunds, adjustments, settings ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreditItemIn {
+    pub(crate) description: Option<String>,
+    pub(crate) amount: AmountIn,
+    pub(crate) invoice_item_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreditMemoIn {
+    pub(crate) customer_id: String,
+    #[serde(default)]
+    pub(crate) items: Vec<CreditItemIn>,
+    pub(crate) reason: Option<String>,
+    pub(crate) from_invoice_id: Option<String>,
+    #[serde(default)]
+    pub(crate) post: bool,
+    pub(crate) invoice_date: Option<DateIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefundIn {
+    pub(crate) amount: AmountIn,
+    pub(crate) method: Option<String>,
+    pub(crate) reference: Option<String>,
+    pub(crate) effective_date: Option<DateIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RefundOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) customer_id: String,
+    pub(crate) source: SourceOut,
+    pub(crate) currency: &'static str,
+    pub(crate) amount: String,
+    pub(crate) method: &'static str,
+    pub(crate) reference: Option<String>,
+    pub(crate) effective_date: NaiveDate,
+}
+
+impl From<&settle_core::refund::Refund> for RefundOut {
+    fn from(r: &settle_core::refund::Refund) -> RefundOut {
+        RefundOut {
+            id: r.id.to_string(),
+            object: "refund",
+            customer_id: r.customer_id.to_string(),
+            source: SourceOut { kind: r.source_type, id: r.source_id.clone() },
+            currency: r.amount.currency().code(),
+            amount: r.amount.to_string(),
+            method: r.method.name(),
+            reference: r.reference.clone(),
+            effective_date: r.effective_date,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdjustmentIn {
+    pub(crate) item_id: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) amount: AmountIn,
+    pub(crate) reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AdjustmentOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) invoice_id: String,
+    pub(crate) item_id: String,
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) amount: String,
+    pub(crate) reason: String,
+    pub(crate) effective_date: NaiveDate,
+}
+
+impl From<&settle_core::adjustment::Adjustment> for AdjustmentOut {
+    fn from(a: &settle_core::adjustment::Adjustment) -> AdjustmentOut {
+        AdjustmentOut {
+            id: a.id.to_string(),
+            object: "adjustment",
+            invoice_id: a.document_id.to_string(),
+            item_id: a.item_id.to_string(),
+            kind: a.kind.name(),
+            amount: a.amount.to_string(),
+            reason: a.reason.clone(),
+            effective_date: a.effective_date,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AmountOnlyIn {
+    pub(crate) amount: Option<AmountIn>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WriteOffIn {
+    pub(crate) amount: Option<AmountIn>,
+    pub(crate) reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VoidIn {
+    #[serde(default)]
+    pub(crate) reverse_applications: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TransferOut {
+    pub(crate) invoice: DocumentOut,
+    pub(crate) customer: CustomerOut,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CreditBalanceOut {
+    pub(crate) object: &'static str,
+    pub(crate) customer_id: String,
+    pub(crate) currency: &'static str,
+    pub(crate) amount: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsIn {
+    pub(crate) default_currency: Option<String>,
+    pub(crate) time_zone: Option<String>,
+    pub(crate) application_rule: Option<String>,
+    pub(crate) negative_invoice_policy: Option<String>,
+    pub(crate) auto_apply_credit: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SettingsOut {
+    pub(crate) object: &'static str,
+    pub(crate) default_currency: &'static str,
+    pub(crate) time_zone: String,
+    pub(crate) application_rule: &'static str,
+    pub(crate) negative_invoice_policy: &'static str,
+    pub(crate) auto_apply_credit: bool,
+}
+
+impl From<&settle_core::settings::Settings> for SettingsOut {
+    fn from(s: &settle_core::settings::Settings) -> SettingsOut {
+        SettingsOut {
+            object: "settings",
+            default_currency: s.default_currency.code(),
+            time_zone: s.time_zone.clone(),
+            application_rule: s.application_rule.name(),
+            negative_invoice_policy: s.negative_invoice_policy.name(),
+            auto_apply_credit: s.auto_apply_credit,
+        }
+    }
+}

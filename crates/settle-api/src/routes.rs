@@ -1,6 +1,7 @@
 //! The route table, and helpers shared by the handlers.
 
 mod applications;
+mod credits;
 mod customers;
 mod documents;
 mod payments;
@@ -27,16 +28,34 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/invoices", post(documents::create_invoice).get(documents::list_invoices))
         .route("/v1/invoices/{id}", get(documents::show_invoice))
         .route("/v1/invoices/{id}/post", post(documents::post_invoice))
+        .route("/v1/invoices/{id}/void", post(documents::void_invoice))
+        .route("/v1/invoices/{id}/net-items", post(documents::net_invoice))
+        .route("/v1/invoices/{id}/transfer-to-credit", post(documents::transfer_invoice))
+        .route("/v1/invoices/{id}/adjustments", post(documents::adjust_invoice))
+        .route("/v1/invoices/{id}/write-off", post(documents::write_off_invoice))
         .route(
             "/v1/debit-memos",
             post(documents::create_debit_memo).get(documents::list_debit_memos),
         )
         .route("/v1/debit-memos/{id}", get(documents::show_debit_memo))
         .route("/v1/debit-memos/{id}/post", post(documents::post_debit_memo))
-        .route("/v1/credit-memos", get(documents::list_credit_memos))
+        .route("/v1/debit-memos/{id}/void", post(documents::void_debit_memo))
+        .route("/v1/debit-memos/{id}/net-items", post(documents::net_debit_memo))
+        .route("/v1/debit-memos/{id}/transfer-to-credit", post(documents::transfer_debit_memo))
+        .route("/v1/debit-memos/{id}/adjustments", post(documents::adjust_debit_memo))
+        .route("/v1/debit-memos/{id}/write-off", post(documents::write_off_debit_memo))
+        .route("/v1/credit-memos", post(credits::create_memo).get(documents::list_credit_memos))
         .route("/v1/credit-memos/{id}", get(documents::show_credit_memo))
+        .route("/v1/credit-memos/{id}/post", post(documents::post_credit_memo))
+        .route("/v1/credit-memos/{id}/cancel", post(credits::cancel_memo))
+        .route("/v1/credit-memos/{id}/refunds", post(credits::refund_memo))
         .route("/v1/payments", post(payments::create).get(payments::list))
         .route("/v1/payments/{id}", get(payments::show))
+        .route("/v1/payments/{id}/void", post(credits::void_payment))
+        .route("/v1/payments/{id}/refunds", post(credits::refund_payment))
+        .route("/v1/customers/{id}/credit-balance", get(credits::credit_balance))
+        .route("/v1/customers/{id}/credit-balance/refunds", post(credits::refund_credit_balance))
+        .route("/v1/settings", get(credits::show_settings).patch(credits::update_settings))
         .route("/v1/applications", post(applications::create).get(applications::list))
         .route("/v1/applications/{id}", get(applications::show))
         .route("/v1/applications/{id}/reverse", post(applications::reverse))

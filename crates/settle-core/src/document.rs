@@ -9,6 +9,9 @@ use crate::ids::{CustomerId, DocumentId, ItemId, NewIds, TxnId};
 use crate::ledger::{Account, JournalTxn, TxnKind, push_signed};
 use crate::money::{Currency, Money};
 
+/// The credit memo reason of a write-off.
+pub const WRITE_OFF: &str = "write_off";
+
 /// Most items one document may have.
 pub const MAX_ITEMS: usize = 1000;
 
@@ -168,6 +171,9 @@ pub struct Item {
     pub amount: Money,
     /// What is still open on it; moves toward zero and never past it.
     pub balance: Money,
+    /// For an invoice item: how much credit memo items and adjustments have credited, in size
+    /// (never more than the amount's size).
+    pub credited: Money,
 }
 
 /// A document with its items; the document balance is the sum of its items' balances.
@@ -232,6 +238,22 @@ impl Document {
             }
         }
         self.group_balance = Money::new(self.group_balance.minor() + moved, self.currency);
+    }
+
+    /// True for a credit memo with reason `write_off`.
+    pub fn is_write_off(&self) -> bool {
+        self.kind == DocumentKind::CreditMemo && self.reason.as_deref() == Some(WRITE_OFF)
+    }
+
+    /// The account a credit memo's value comes from: bad debt for a write-off, revenue
+    /// adjustments otherwise.
+    pub fn credit_contra(&self) -> Account {
+        if self.is_write_off() { Account::BadDebt } else { Account::RevenueAdjustments }
+    }
+
+    /// What can still be credited on an item: its amount's size less what is credited.
+    pub fn creditable(&self, item: &Item) -> Money {
+        Money::new(item.amount.minor().saturating_abs() - item.credited.minor(), self.currency)
     }
 
     /// Checks that the document can take part in an application or other balance move.
@@ -383,6 +405,7 @@ pub fn draft_document(
             invoice_item_id: item_spec.invoice_item_id,
             amount,
             balance: Money::zero(currency),
+            credited: Money::zero(currency),
         });
         for (tax_idx, tax) in item_spec.taxes.into_iter().enumerate() {
             let (name, tax_amount, rate) = match tax {
@@ -420,6 +443,7 @@ pub fn draft_document(
                 invoice_item_id: None,
                 amount: tax_amount,
                 balance: Money::zero(currency),
+                credited: Money::zero(currency),
             });
         }
     }
@@ -468,7 +492,7 @@ pub fn post_document(
     let mut postings = Vec::with_capacity(document.items.len() * 2);
     for item in &document.items {
         let (detail_account, contra) = match (document.kind, item.kind) {
-            (DocumentKind::CreditMemo, _) => (Account::CreditMemos, Account::RevenueAdjustments),
+            (DocumentKind::CreditMemo, _) => (Account::CreditMemos, document.credit_contra()),
             (_, ItemKind::Charge) => (Account::Receivable, Account::Revenue),
             (_, ItemKind::Tax) => (Account::Receivable, Account::TaxPayable),
         };
@@ -490,6 +514,7 @@ pub fn post_document(
     let kind = match document.kind {
         DocumentKind::Invoice => TxnKind::InvoicePosted,
         DocumentKind::DebitMemo => TxnKind::DebitMemoPosted,
+        DocumentKind::CreditMemo if document.is_write_off() => TxnKind::WriteOff,
         DocumentKind::CreditMemo => TxnKind::CreditMemoPosted,
     };
     let description = match document.items.as_slice() {

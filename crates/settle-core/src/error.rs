@@ -89,6 +89,30 @@ pub enum Rejection {
         /// What was asked.
         attempted: Money,
     },
+    /// The document or payment still has live applications (or refunds).
+    #[error("{id} has live applications; reverse them first")]
+    HasApplications {
+        /// The document or payment.
+        id: String,
+    },
+    /// The operation needs a negative document balance.
+    #[error("{id} balance {balance} is not negative")]
+    NotNegative {
+        /// The document.
+        id: String,
+        /// Its balance.
+        balance: Money,
+    },
+    /// More credit than is left creditable on an invoice item.
+    #[error("{item_id}: {creditable} is left creditable, {attempted} was asked")]
+    OverCredit {
+        /// The invoice item.
+        item_id: String,
+        /// What can still be credited on it.
+        creditable: Money,
+        /// What was asked.
+        attempted: Money,
+    },
     /// A computed amount left the 64-bit range.
     #[error("amount out of range")]
     AmountOutOfRange,
@@ -108,6 +132,9 @@ impl Rejection {
             Rejection::OverApplication { .. } => "over_application",
             Rejection::InsufficientUnapplied { .. } => "insufficient_unapplied",
             Rejection::OverReversal { .. } => "over_reversal",
+            Rejection::HasApplications { .. } => "has_applications",
+            Rejection::NotNegative { .. } => "not_negative",
+            Rejection::OverCredit { .. } => "over_credit",
             Rejection::AmountOutOfRange => "amount_out_of_range",
         }
     }

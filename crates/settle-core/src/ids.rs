@@ -59,6 +59,12 @@ id_type!(
 id_type!(
     /// An API key.
     ApiKeyId, ["key_"]);
+id_type!(
+    /// An invoice item adjustment.
+    AdjustmentId, ["adj_"]);
+id_type!(
+    /// A refund.
+    RefundId, ["ref_"]);
 
 /// Makes ids. The engine owns the real one; tests use a counter so that outputs are stable.
 pub trait IdGen: Send + Sync {
@@ -105,5 +111,13 @@ impl NewIds<'_> {
     /// A new API key id.
     pub fn api_key(&self) -> ApiKeyId {
         ApiKeyId(self.make("key_"))
+    }
+    /// A new adjustment id.
+    pub fn adjustment(&self) -> AdjustmentId {
+        AdjustmentId(self.make("adj_"))
+    }
+    /// A new refund id.
+    pub fn refund(&self) -> RefundId {
+        RefundId(self.make("ref_"))
     }
 }

@@ -154,6 +154,24 @@ pub enum TxnKind {
     Application,
     /// An application was reversed, wholly or partly.
     ApplicationReversal,
+    /// A write-off credit memo was posted (against bad debt).
+    WriteOff,
+    /// A posted credit memo was canceled.
+    CreditMemoCanceled,
+    /// Negative item balances were offset against positive ones in one document.
+    ItemsNetted,
+    /// A document's negative balance moved to the customer's credit balance.
+    TransferredToCredit,
+    /// An invoice item adjustment.
+    Adjustment,
+    /// Money paid back from a payment, a credit memo or the credit balance.
+    Refund,
+    /// A receivable document was voided.
+    DocumentVoided,
+    /// A payment was voided.
+    PaymentVoided,
+    /// A manual credit entry into the credit balance.
+    CreditBalanceAdded,
 }
 
 impl TxnKind {
@@ -166,21 +184,40 @@ impl TxnKind {
             TxnKind::PaymentReceived => "payment",
             TxnKind::Application => "application",
             TxnKind::ApplicationReversal => "application_reversal",
+            TxnKind::WriteOff => "write_off",
+            TxnKind::CreditMemoCanceled => "credit_memo_canceled",
+            TxnKind::ItemsNetted => "items_netted",
+            TxnKind::TransferredToCredit => "transfer_to_credit",
+            TxnKind::Adjustment => "adjustment",
+            TxnKind::Refund => "refund",
+            TxnKind::DocumentVoided => "void",
+            TxnKind::PaymentVoided => "payment_void",
+            TxnKind::CreditBalanceAdded => "credit_balance",
         }
     }
 
+    /// Every kind.
+    pub const ALL: [TxnKind; 15] = [
+        TxnKind::InvoicePosted,
+        TxnKind::DebitMemoPosted,
+        TxnKind::CreditMemoPosted,
+        TxnKind::PaymentReceived,
+        TxnKind::Application,
+        TxnKind::ApplicationReversal,
+        TxnKind::WriteOff,
+        TxnKind::CreditMemoCanceled,
+        TxnKind::ItemsNetted,
+        TxnKind::TransferredToCredit,
+        TxnKind::Adjustment,
+        TxnKind::Refund,
+        TxnKind::DocumentVoided,
+        TxnKind::PaymentVoided,
+        TxnKind::CreditBalanceAdded,
+    ];
+
     /// Reads a name written by [`TxnKind::name`].
     pub fn parse(name: &str) -> Option<TxnKind> {
-        [
-            TxnKind::InvoicePosted,
-            TxnKind::DebitMemoPosted,
-            TxnKind::CreditMemoPosted,
-            TxnKind::PaymentReceived,
-            TxnKind::Application,
-            TxnKind::ApplicationReversal,
-        ]
-        .into_iter()
-        .find(|k| k.name() == name)
+        TxnKind::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 
@@ -275,6 +312,13 @@ impl JournalTxn {
         let mut effects = Effects::default();
         for posting in &self.postings {
             effects.add(posting);
+            if self.kind == TxnKind::Refund
+                && posting.account == Account::UnappliedPayments
+                && let Some(payment) = &posting.payment_id
+            {
+                *effects.payments_refunded.entry(payment.clone()).or_default() +=
+                    posting.signed_debit();
+            }
         }
         effects
     }
@@ -309,6 +353,8 @@ pub struct Effects {
     pub items: BTreeMap<ItemId, i64>,
     /// Unapplied amount changes per payment.
     pub payments_unapplied: BTreeMap<PaymentId, i64>,
+    /// Refunded amount changes per payment (refund transactions only).
+    pub payments_refunded: BTreeMap<PaymentId, i64>,
     /// Per application and item, the signed amount applied (credit-signed on receivable).
     pub applications: BTreeMap<(ApplicationId, ItemId), i64>,
     /// Customer balance component changes.

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::float_arithmetic)]
 
+pub mod adjustment;
 pub mod application;
 pub mod customer;
 pub mod document;
@@ -15,6 +16,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod payment;
+pub mod refund;
 pub mod settings;
 
 #[cfg(test)]

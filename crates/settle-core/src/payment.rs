@@ -89,6 +89,8 @@ pub struct Payment {
     pub amount: Money,
     /// What is not yet applied (same sign as `amount`, or zero).
     pub unapplied: Money,
+    /// What was paid back by refunds.
+    pub refunded: Money,
     /// How it was paid.
     pub method: PaymentMethod,
     /// Check number, transaction reference, ...
@@ -100,9 +102,12 @@ pub struct Payment {
 }
 
 impl Payment {
-    /// `amount − unapplied`.
+    /// `amount − unapplied − refunded`.
     pub fn applied(&self) -> Money {
-        Money::new(self.amount.minor() - self.unapplied.minor(), self.amount.currency())
+        Money::new(
+            self.amount.minor() - self.unapplied.minor() - self.refunded.minor(),
+            self.amount.currency(),
+        )
     }
 }
 
@@ -168,6 +173,7 @@ pub fn record_payment(request: PaymentRequest) -> Result<(Payment, JournalTxn), 
         customer_id,
         amount,
         unapplied: amount,
+        refunded: Money::zero(amount.currency()),
         method,
         reference,
         status: PaymentStatus::Posted,

@@ -1,11 +1,15 @@
 //! One module per group of commands and their queries.
 
+pub(crate) mod adjustments;
 pub(crate) mod applications;
+pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod payments;
+pub(crate) mod policies;
 pub(crate) mod reports;
+pub(crate) mod settings;
 pub(crate) mod tenants;
 
 use settle_core::error::Rejection;

@@ -15,11 +15,14 @@ use settle_core::error::Rejection;
 use settle_core::ids::{IdGen, NewIds};
 use settle_store::{Store, StoreError, StoreTx};
 
+pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
+pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};
 pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCustomer};
 pub use commands::documents::{NewDocument, NewItem, NewTax};
 pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::payments::NewPayment;
+pub use commands::settings::SettingsPatch;
 pub use commands::tenants::{KEY_PREFIX, NewKey, Principal};
 pub use verify::VerifyReport;
 

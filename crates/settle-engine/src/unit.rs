@@ -8,6 +8,7 @@ use settle_core::document::Document;
 use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, DocumentId, NewIds, TenantId};
 use settle_core::ledger::JournalTxn;
+use settle_core::money::Money;
 use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
@@ -52,22 +53,19 @@ impl Unit<'_> {
             document.apply_item_deltas(&effects.items);
         }
         for payment in touched.payments {
+            let currency = payment.amount.currency();
             if let Some(delta) = effects.payments_unapplied.get(&payment.id) {
-                payment.unapplied = settle_core::money::Money::new(
-                    payment.unapplied.minor() + delta,
-                    payment.unapplied.currency(),
-                );
+                payment.unapplied = Money::new(payment.unapplied.minor() + delta, currency);
+            }
+            if let Some(delta) = effects.payments_refunded.get(&payment.id) {
+                payment.refunded = Money::new(payment.refunded.minor() + delta, currency);
             }
         }
         for application in touched.applications {
             for item in &mut application.items {
-                if let Some(delta) =
-                    effects.applications.get(&(application.id.clone(), item.item_id.clone()))
-                {
-                    item.net = settle_core::money::Money::new(
-                        item.net.minor() + delta,
-                        item.net.currency(),
-                    );
+                let key = (application.id.clone(), item.item_id.clone());
+                if let Some(delta) = effects.applications.get(&key) {
+                    item.net = Money::new(item.net.minor() + delta, item.net.currency());
                 }
             }
         }

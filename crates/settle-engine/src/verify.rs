@@ -66,6 +66,8 @@ impl fmt::Display for VerifyReport {
 struct Replay {
     items: BTreeMap<ItemId, i64>,
     payments: BTreeMap<PaymentId, i64>,
+    refunded: BTreeMap<PaymentId, i64>,
+    adjusted: BTreeMap<ItemId, i64>,
     applications: BTreeMap<(ApplicationId, ItemId), i64>,
     customers: BTreeMap<CustomerId, Balances>,
     accounts: BTreeMap<(CustomerId, Account, Currency), (i64, i64)>,
@@ -79,6 +81,9 @@ impl Replay {
         }
         for (payment, delta) in effects.payments_unapplied {
             *self.payments.entry(payment).or_default() += delta;
+        }
+        for (payment, delta) in effects.payments_refunded {
+            *self.refunded.entry(payment).or_default() += delta;
         }
         for (key, delta) in effects.applications {
             *self.applications.entry(key).or_default() += delta;
@@ -139,6 +144,14 @@ fn verify_tenant(
     for stored in all_pages(|page| Ok(tx.journal(tenant_id, None, page)?))? {
         report.transactions += 1;
         report.postings += stored.txn.postings().len();
+        if stored.txn.kind() == settle_core::ledger::TxnKind::Adjustment {
+            for posting in stored.txn.postings().iter().filter(|p| p.account == Account::Receivable)
+            {
+                if let Some(item) = &posting.item_id {
+                    *replay.adjusted.entry(item.clone()).or_default() += posting.amount.minor();
+                }
+            }
+        }
         replay.add(stored.txn.customer_id(), stored.txn.id(), stored.txn.effects());
     }
     let differ = |report: &mut VerifyReport, what: String, stored: i64, replayed: i64| {
@@ -234,6 +247,29 @@ fn verify_tenant(
                 report,
                 format!("{} item {} balance", document.id, item.id),
                 item.balance.minor(),
+                want,
+            );
+        }
+    }
+    // Credited per invoice item: posted credit memo items naming it, and adjustments on it.
+    let mut credited: BTreeMap<&ItemId, i64> = BTreeMap::new();
+    for memo in
+        documents.iter().filter(|d| d.status == settle_core::document::DocumentStatus::Posted)
+    {
+        for item in &memo.items {
+            if let Some(invoice_item) = &item.invoice_item_id {
+                *credited.entry(invoice_item).or_default() += item.amount.minor().saturating_abs();
+            }
+        }
+    }
+    for document in &documents {
+        for item in &document.items {
+            let want = credited.get(&item.id).copied().unwrap_or_default()
+                + replay.adjusted.get(&item.id).copied().unwrap_or_default();
+            differ(
+                report,
+                format!("{} item {} credited", document.id, item.id),
+                item.credited.minor(),
                 want,
             );
         }

@@ -5,6 +5,7 @@ use std::sync::MutexGuard;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params, params_from_iter};
+use settle_core::adjustment::Adjustment;
 use settle_core::application::{Application, ApplicationItem, Rule, SourceRef};
 use settle_core::customer::{Balances, Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus, Item, ItemKind};
@@ -14,6 +15,7 @@ use settle_core::ids::{
 use settle_core::ledger::{Account, JournalTxn, Posting, Side, TxnKind};
 use settle_core::money::Currency;
 use settle_core::payment::{Payment, PaymentMethod, PaymentStatus};
+use settle_core::refund::Refund;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
@@ -141,7 +143,7 @@ fn document_row(row: &Row<'_>) -> rusqlite::Result<(Document, i64)> {
 }
 
 const PAYMENT_COLUMNS: &str = "payment_id, customer_id, amount_minor, currency, unapplied_minor, \
-     method, reference, status, effective_date, seq";
+     method, reference, status, effective_date, seq, refunded_minor";
 
 fn payment_row(row: &Row<'_>) -> rusqlite::Result<(Payment, i64)> {
     let currency = currency(row, 3)?;
@@ -150,6 +152,7 @@ fn payment_row(row: &Row<'_>) -> rusqlite::Result<(Payment, i64)> {
         customer_id: parsed(row, 1, CustomerId::parse)?,
         amount: money(row, 2, currency)?,
         unapplied: money(row, 4, currency)?,
+        refunded: money(row, 10, currency)?,
         method: parsed(row, 5, PaymentMethod::parse)?,
         reference: row.get(6)?,
         status: parsed(row, 7, PaymentStatus::parse)?,
@@ -212,7 +215,7 @@ impl SqliteTx<'_> {
         let marks = vec!["?"; documents.len()].join(", ");
         let sql = format!(
             "select document_id, item_id, kind, parent_item_id, description, quantity, \
-             unit_price, tax_rate, invoice_item_id, amount_minor, balance_minor \
+             unit_price, tax_rate, invoice_item_id, amount_minor, balance_minor, credited_minor \
              from document_item where document_id in ({marks}) order by document_id, idx"
         );
         let currencies: HashMap<String, Currency> =
@@ -234,6 +237,7 @@ impl SqliteTx<'_> {
                     invoice_item_id: parsed_opt(row, 8, ItemId::parse)?,
                     amount: money(row, 9, currency)?,
                     balance: money(row, 10, currency)?,
+                    credited: money(row, 11, currency)?,
                 };
                 Ok((document_id, item))
             })
@@ -381,6 +385,22 @@ impl StoreTx for SqliteTx<'_> {
             },
         )?;
         rows.into_iter().next().ok_or_else(|| StoreError::Corrupt(format!("no tenant {tenant_id}")))
+    }
+
+    fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()> {
+        self.execute(
+            "update tenant set default_currency = ?2, time_zone = ?3, application_rule = ?4, \
+             negative_invoice_policy = ?5, auto_apply_credit = ?6 where tenant_id = ?1",
+            &[
+                &tenant_id.as_str(),
+                &settings.default_currency.code(),
+                &settings.time_zone,
+                &settings.application_rule.name(),
+                &settings.negative_invoice_policy.name(),
+                &settings.auto_apply_credit,
+            ],
+        )?;
+        Ok(())
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()> {
@@ -669,8 +689,9 @@ impl StoreTx for SqliteTx<'_> {
         // Items whose balance did not change match no row, so nothing is written for them.
         for item in &document.items {
             self.execute(
-                "update document_item set balance_minor = ?2 where item_id = ?1 and balance_minor <> ?2",
-                &[&item.id.as_str(), &item.balance.minor()],
+                "update document_item set balance_minor = ?2, credited_minor = ?3 \
+                 where item_id = ?1 and (balance_minor <> ?2 or credited_minor <> ?3)",
+                &[&item.id.as_str(), &item.balance.minor(), &item.credited.minor()],
             )?;
         }
         Ok(())
@@ -690,6 +711,19 @@ impl StoreTx for SqliteTx<'_> {
             .map(|(d, _)| d)
             .collect();
         self.attach_items(&mut rows)?;
+        Ok(rows.into_iter().next())
+    }
+
+    fn item_document(
+        &mut self,
+        tenant_id: &TenantId,
+        item_id: &ItemId,
+    ) -> StoreResult<Option<DocumentId>> {
+        let rows = self.query_rows(
+            "select document_id from document_item where tenant_id = ?1 and item_id = ?2",
+            &[&tenant_id.as_str(), &item_id.as_str()],
+            |row| parsed(row, 0, DocumentId::parse),
+        )?;
         Ok(rows.into_iter().next())
     }
 
@@ -758,13 +792,14 @@ impl StoreTx for SqliteTx<'_> {
     fn update_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()> {
         debug_assert_eq!(lock.customer_id(), &payment.customer_id);
         self.execute(
-            "update payment set status = ?3, unapplied_minor = ?4 \
+            "update payment set status = ?3, unapplied_minor = ?4, refunded_minor = ?5 \
              where tenant_id = ?1 and payment_id = ?2",
             &[
                 &lock.tenant_id().as_str(),
                 &payment.id.as_str(),
                 &payment.status.name(),
                 &payment.unapplied.minor(),
+                &payment.refunded.minor(),
             ],
         )?;
         Ok(())
@@ -921,6 +956,54 @@ impl StoreTx for SqliteTx<'_> {
             paginate(rows.into_iter().map(|(a, s)| (a, s.to_string())).collect(), page);
         self.attach_application_items(&mut page_rows.rows)?;
         Ok(page_rows)
+    }
+
+    fn insert_adjustment(
+        &mut self,
+        lock: &CustomerLock,
+        adjustment: &Adjustment,
+    ) -> StoreResult<()> {
+        self.execute(
+            "insert into adjustment (adjustment_id, tenant_id, customer_id, document_id, item_id, \
+             type, amount_minor, currency, reason, effective_date, created_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            &[
+                &adjustment.id.as_str(),
+                &lock.tenant_id().as_str(),
+                &lock.customer_id().as_str(),
+                &adjustment.document_id.as_str(),
+                &adjustment.item_id.as_str(),
+                &adjustment.kind.name(),
+                &adjustment.amount.minor(),
+                &adjustment.amount.currency().code(),
+                &adjustment.reason,
+                &date_text(adjustment.effective_date),
+                &now_text(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_refund(&mut self, lock: &CustomerLock, refund: &Refund) -> StoreResult<()> {
+        self.execute(
+            "insert into refund (refund_id, tenant_id, customer_id, source_type, source_id, \
+             amount_minor, currency, method, reference, effective_date, created_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            &[
+                &refund.id.as_str(),
+                &lock.tenant_id().as_str(),
+                &lock.customer_id().as_str(),
+                &refund.source_type,
+                &refund.source_id,
+                &refund.amount.minor(),
+                &refund.amount.currency().code(),
+                &refund.method.name(),
+                &refund.reference,
+                &date_text(refund.effective_date),
+                &now_text(),
+            ],
+        )?;
+        Ok(())
     }
 
     fn append_journal(

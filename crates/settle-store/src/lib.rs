@@ -7,13 +7,17 @@
 #![warn(missing_docs)]
 
 use chrono::{DateTime, Utc};
+use settle_core::adjustment::Adjustment;
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus};
-use settle_core::ids::{ApiKeyId, ApplicationId, CustomerId, DocumentId, PaymentId, TenantId};
+use settle_core::ids::{
+    ApiKeyId, ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TenantId,
+};
 use settle_core::ledger::{Account, JournalTxn};
 use settle_core::money::Currency;
 use settle_core::payment::Payment;
+use settle_core::refund::Refund;
 use settle_core::settings::Settings;
 
 /// An infrastructure failure (never a business rejection).
@@ -249,6 +253,8 @@ pub trait StoreTx {
     fn tenants(&mut self) -> StoreResult<Vec<TenantId>>;
     /// The tenant's settings.
     fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings>;
+    /// Writes the tenant's settings.
+    fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()>;
     /// Stores an API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()>;
     /// Finds a key by the SHA-256 of its text.
@@ -282,7 +288,7 @@ pub trait StoreTx {
 
     /// Stores a new document with its items.
     fn insert_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()>;
-    /// Writes a document's status and its items' balances.
+    /// Writes a document's status and its items' balances and credited amounts.
     fn update_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()>;
     /// Reads a document with its items.
     fn document(
@@ -290,6 +296,12 @@ pub trait StoreTx {
         tenant_id: &TenantId,
         document_id: &DocumentId,
     ) -> StoreResult<Option<Document>>;
+    /// The document an item belongs to.
+    fn item_document(
+        &mut self,
+        tenant_id: &TenantId,
+        item_id: &ItemId,
+    ) -> StoreResult<Option<DocumentId>>;
     /// Lists documents, newest first.
     fn documents(
         &mut self,
@@ -300,7 +312,7 @@ pub trait StoreTx {
 
     /// Stores a new payment.
     fn insert_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()>;
-    /// Writes a payment's status and unapplied amount.
+    /// Writes a payment's status, unapplied and refunded amounts.
     fn update_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()>;
     /// Reads a payment.
     fn payment(
@@ -341,6 +353,15 @@ pub trait StoreTx {
         query: &ApplicationQuery,
         page: &PageRequest,
     ) -> StoreResult<Page<Application>>;
+
+    /// Stores an invoice item adjustment.
+    fn insert_adjustment(
+        &mut self,
+        lock: &CustomerLock,
+        adjustment: &Adjustment,
+    ) -> StoreResult<()>;
+    /// Stores a refund.
+    fn insert_refund(&mut self, lock: &CustomerLock, refund: &Refund) -> StoreResult<()>;
 
     /// Appends a journal transaction and adds it to the per-customer account totals.
     fn append_journal(

@@ -209,3 +209,146 @@ handlers!(
     post_credit_memo,
     list_credit_memos
 );
+
+async fn void(
+    kind: DocumentKind,
+    state: AppState,
+    caller: settle_engine::Principal,
+    id: String,
+    body: crate::dto::VoidIn,
+) -> Result<Json<DocumentOut>, ApiError> {
+    let id = document_id(&id, kind)?;
+    let reverse = body.reverse_applications;
+    let document =
+        blocking(&state, move |e| e.void_document(&caller.tenant_id, &id, reverse)).await?;
+    Ok(Json(DocumentOut::from(&document)))
+}
+
+async fn net_items(
+    kind: DocumentKind,
+    state: AppState,
+    caller: settle_engine::Principal,
+    id: String,
+) -> Result<Json<DocumentOut>, ApiError> {
+    let id = document_id(&id, kind)?;
+    let document = blocking(&state, move |e| e.net_items(&caller.tenant_id, &id)).await?;
+    Ok(Json(DocumentOut::from(&document)))
+}
+
+async fn transfer(
+    kind: DocumentKind,
+    state: AppState,
+    caller: settle_engine::Principal,
+    id: String,
+    body: crate::dto::AmountOnlyIn,
+) -> Result<Json<crate::dto::TransferOut>, ApiError> {
+    let id = document_id(&id, kind)?;
+    let amount = body.amount.map(|a| a.0);
+    let (document, customer) =
+        blocking(&state, move |e| e.transfer_to_credit(&caller.tenant_id, &id, amount)).await?;
+    Ok(Json(crate::dto::TransferOut {
+        invoice: DocumentOut::from(&document),
+        customer: crate::dto::CustomerOut::from(&customer),
+    }))
+}
+
+async fn adjust(
+    kind: DocumentKind,
+    state: AppState,
+    caller: settle_engine::Principal,
+    id: String,
+    body: crate::dto::AdjustmentIn,
+) -> Result<(StatusCode, Json<crate::dto::AdjustmentOut>), ApiError> {
+    let id = document_id(&id, kind)?;
+    let item_id = ItemId::parse(&body.item_id)
+        .ok_or_else(|| ApiError::invalid("item_id", "not an item id"))?;
+    let adjustment_kind = settle_core::adjustment::AdjustmentType::parse(&body.kind)
+        .ok_or_else(|| ApiError::invalid("type", "credit or charge"))?;
+    let new = settle_engine::NewAdjustment {
+        item_id,
+        kind: adjustment_kind,
+        amount: body.amount.0,
+        reason: body.reason,
+    };
+    let adjustment = blocking(&state, move |e| e.adjust_item(&caller.tenant_id, &id, new)).await?;
+    Ok((StatusCode::CREATED, Json(crate::dto::AdjustmentOut::from(&adjustment))))
+}
+
+async fn write_off(
+    kind: DocumentKind,
+    state: AppState,
+    caller: settle_engine::Principal,
+    id: String,
+    body: crate::dto::WriteOffIn,
+) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+    let id = document_id(&id, kind)?;
+    let amount = body.amount.map(|a| a.0);
+    let memo =
+        blocking(&state, move |e| e.write_off(&caller.tenant_id, &id, amount, body.reason)).await?;
+    Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
+}
+
+macro_rules! operations {
+    ($kind:expr, $void:ident, $net:ident, $transfer:ident, $adjust:ident, $write_off:ident) => {
+        pub(crate) async fn $void(
+            State(state): State<AppState>,
+            Caller(caller): Caller,
+            Path(id): Path<String>,
+            JsonBody(body): JsonBody<crate::dto::VoidIn>,
+        ) -> Result<Json<DocumentOut>, ApiError> {
+            void($kind, state, caller, id, body).await
+        }
+
+        pub(crate) async fn $net(
+            State(state): State<AppState>,
+            Caller(caller): Caller,
+            Path(id): Path<String>,
+        ) -> Result<Json<DocumentOut>, ApiError> {
+            net_items($kind, state, caller, id).await
+        }
+
+        pub(crate) async fn $transfer(
+            State(state): State<AppState>,
+            Caller(caller): Caller,
+            Path(id): Path<String>,
+            JsonBody(body): JsonBody<crate::dto::AmountOnlyIn>,
+        ) -> Result<Json<crate::dto::TransferOut>, ApiError> {
+            transfer($kind, state, caller, id, body).await
+        }
+
+        pub(crate) async fn $adjust(
+            State(state): State<AppState>,
+            Caller(caller): Caller,
+            Path(id): Path<String>,
+            JsonBody(body): JsonBody<crate::dto::AdjustmentIn>,
+        ) -> Result<(StatusCode, Json<crate::dto::AdjustmentOut>), ApiError> {
+            adjust($kind, state, caller, id, body).await
+        }
+
+        pub(crate) async fn $write_off(
+            State(state): State<AppState>,
+            Caller(caller): Caller,
+            Path(id): Path<String>,
+            JsonBody(body): JsonBody<crate::dto::WriteOffIn>,
+        ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+            write_off($kind, state, caller, id, body).await
+        }
+    };
+}
+
+operations!(
+    DocumentKind::Invoice,
+    void_invoice,
+    net_invoice,
+    transfer_invoice,
+    adjust_invoice,
+    write_off_invoice
+);
+operations!(
+    DocumentKind::DebitMemo,
+    void_debit_memo,
+    net_debit_memo,
+    transfer_debit_memo,
+    adjust_debit_memo,
+    write_off_debit_memo
+);

@@ -147,7 +147,7 @@ impl Unit<'_> {
 
     /// Records `txn`, which moves value between `target` and `source` (and `application`,
     /// for a reversal), and writes the source.
-    fn record_with_source(
+    pub(crate) fn record_with_source(
         &mut self,
         txn: &settle_core::ledger::JournalTxn,
         target: &mut Document,

@@ -186,8 +186,23 @@ impl Engine {
         tenant_id: &TenantId,
         new: NewDocument,
     ) -> EngineResult<Document> {
+        if new.kind == DocumentKind::CreditMemo {
+            return Err(Rejection::invalid(
+                "kind",
+                "credit memos are created with create_credit_memo",
+            )
+            .into());
+        }
         let customer_id = new.customer_id.clone();
-        self.write(tenant_id, &customer_id, |unit| unit.create_document(new))
+        self.write(tenant_id, &customer_id, |unit| {
+            let post = new.post;
+            let mut document = unit.create_document(new)?;
+            if post {
+                unit.after_post(&mut document)?;
+                document = unit.document(&document.id)?;
+            }
+            Ok(document)
+        })
     }
 
     /// Posts a draft document.
@@ -203,7 +218,11 @@ impl Engine {
             let txn = post_document(&mut document, unit.ids.txn(), date)?;
             unit.record(&txn, Touched { documents: vec![&mut document], ..Touched::default() })?;
             unit.tx.update_document(&unit.lock, &document)?;
-            Ok(document)
+            if document.kind == DocumentKind::CreditMemo {
+                unit.credit_invoice_items(&document, 1)?;
+            }
+            unit.after_post(&mut document)?;
+            unit.document(document_id)
         })
     }
 

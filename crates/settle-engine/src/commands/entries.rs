@@ -110,10 +110,23 @@ impl Engine {
                         })?)
                     }
                 };
-            let line = unit.last_history.clone().ok_or_else(|| {
+            let line = unit.last_history.clone();
+            match &outcome {
+                EntryOutcome::Document(d) if d.kind == DocumentKind::Invoice => {
+                    let mut document = d.clone();
+                    unit.after_post(&mut document)?;
+                }
+                _ => unit.after_credit_arrives()?,
+            }
+            let line = line.ok_or_else(|| {
                 Rejection::invalid("amount", "the entry did not change the balance")
             })?;
             debug_assert_eq!(line.balance_after.minor() - before, line.amount.minor());
+            // Policies may have applied what the entry made; answer it as it stands now.
+            let outcome = match outcome {
+                EntryOutcome::Document(d) => EntryOutcome::Document(unit.document(&d.id)?),
+                EntryOutcome::Payment(p) => EntryOutcome::Payment(unit.payment(&p.id)?),
+            };
             Ok((line, outcome))
         })
     }

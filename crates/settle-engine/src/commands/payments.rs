@@ -71,7 +71,14 @@ impl Engine {
     /// Records a payment, applying it to the given documents in the same transaction.
     pub fn record_payment(&self, tenant_id: &TenantId, new: NewPayment) -> EngineResult<Payment> {
         let customer_id = new.customer_id.clone();
-        self.write(tenant_id, &customer_id, |unit| unit.record_payment(new))
+        self.write(tenant_id, &customer_id, |unit| {
+            let payment = unit.record_payment(new)?;
+            if !unit.settings.auto_apply_credit {
+                return Ok(payment);
+            }
+            unit.after_credit_arrives()?;
+            unit.payment(&payment.id)
+        })
     }
 
     /// Reads a payment.

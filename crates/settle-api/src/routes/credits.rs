@@ -1,0 +1,208 @@
+//! Credit memos, refunds, payment voids, the credit balance and settings.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use settle_core::application::Rule;
+use settle_core::document::DocumentKind;
+use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
+use settle_core::payment::PaymentMethod;
+use settle_core::settings::NegativeInvoicePolicy;
+use settle_engine::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom, SettingsPatch};
+
+use super::parse_id;
+use crate::dto::{
+    CreditBalanceOut, CreditMemoIn, DocumentOut, PaymentOut, RefundIn, RefundOut, SettingsIn,
+    SettingsOut,
+};
+use crate::error::ApiError;
+use crate::extract::{Caller, JsonBody};
+use crate::{AppState, blocking};
+
+fn memo_id(text: &str) -> Result<DocumentId, ApiError> {
+    let id = parse_id(text, DocumentId::parse, "credit memo")?;
+    if DocumentKind::of(&id) == DocumentKind::CreditMemo {
+        Ok(id)
+    } else {
+        Err(ApiError::not_found("credit memo"))
+    }
+}
+
+pub(crate) async fn create_memo(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    JsonBody(body): JsonBody<CreditMemoIn>,
+) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+    let customer_id = parse_id(&body.customer_id, CustomerId::parse, "customer")?;
+    let from_invoice_id =
+        body.from_invoice_id.map(|id| parse_id(&id, DocumentId::parse, "invoice")).transpose()?;
+    if body.items.len() > settle_core::document::MAX_ITEMS {
+        return Err(ApiError::invalid("items", "at most 1000 items"));
+    }
+    let items = body
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(idx, item)| {
+            Ok(NewCreditItem {
+                description: item.description,
+                amount: item.amount.0,
+                invoice_item_id: item
+                    .invoice_item_id
+                    .map(|i| {
+                        ItemId::parse(&i).ok_or_else(|| {
+                            ApiError::invalid(
+                                format!("items[{idx}].invoice_item_id"),
+                                "not an item id",
+                            )
+                        })
+                    })
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let new = NewCreditMemo {
+        customer_id,
+        items,
+        reason: body.reason,
+        from_invoice_id,
+        post: body.post,
+        invoice_date: body.invoice_date.map(|d| d.0),
+    };
+    let memo = blocking(&state, move |e| e.create_credit_memo(&caller.tenant_id, new)).await?;
+    Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
+}
+
+pub(crate) async fn cancel_memo(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DocumentOut>, ApiError> {
+    let id = memo_id(&id)?;
+    let memo = blocking(&state, move |e| e.cancel_credit_memo(&caller.tenant_id, &id)).await?;
+    Ok(Json(DocumentOut::from(&memo)))
+}
+
+fn new_refund(body: RefundIn) -> Result<NewRefund, ApiError> {
+    let method = body
+        .method
+        .map(|m| {
+            PaymentMethod::parse(&m)
+                .ok_or_else(|| ApiError::invalid("method", "one of cash, check, card, ach, other"))
+        })
+        .transpose()?;
+    Ok(NewRefund {
+        amount: body.amount.0,
+        method,
+        reference: body.reference,
+        effective_date: body.effective_date.map(|d| d.0),
+    })
+}
+
+async fn refund(
+    state: AppState,
+    caller: settle_engine::Principal,
+    from: RefundFrom,
+    body: RefundIn,
+) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+    let new = new_refund(body)?;
+    let refund = blocking(&state, move |e| e.refund(&caller.tenant_id, from, new)).await?;
+    Ok((StatusCode::CREATED, Json(RefundOut::from(&refund))))
+}
+
+pub(crate) async fn refund_memo(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RefundIn>,
+) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+    let id = memo_id(&id)?;
+    refund(state, caller, RefundFrom::CreditMemo(id), body).await
+}
+
+pub(crate) async fn refund_payment(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RefundIn>,
+) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+    let id = parse_id(&id, PaymentId::parse, "payment")?;
+    refund(state, caller, RefundFrom::Payment(id), body).await
+}
+
+pub(crate) async fn refund_credit_balance(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RefundIn>,
+) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    refund(state, caller, RefundFrom::CreditBalance(id), body).await
+}
+
+pub(crate) async fn void_payment(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentOut>, ApiError> {
+    let id = parse_id(&id, PaymentId::parse, "payment")?;
+    let payment = blocking(&state, move |e| e.void_payment(&caller.tenant_id, &id)).await?;
+    Ok(Json(PaymentOut::from(&payment)))
+}
+
+pub(crate) async fn credit_balance(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CreditBalanceOut>, ApiError> {
+    let id = parse_id(&id, CustomerId::parse, "customer")?;
+    let customer_id = id.to_string();
+    let amount = blocking(&state, move |e| e.credit_balance(&caller.tenant_id, &id)).await?;
+    Ok(Json(CreditBalanceOut {
+        object: "credit_balance",
+        customer_id,
+        currency: amount.currency().code(),
+        amount: amount.to_string(),
+    }))
+}
+
+pub(crate) async fn show_settings(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> Result<Json<SettingsOut>, ApiError> {
+    let settings = blocking(&state, move |e| e.settings(&caller.tenant_id)).await?;
+    Ok(Json(SettingsOut::from(&settings)))
+}
+
+pub(crate) async fn update_settings(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    JsonBody(body): JsonBody<SettingsIn>,
+) -> Result<Json<SettingsOut>, ApiError> {
+    let patch = SettingsPatch {
+        default_currency: body.default_currency,
+        time_zone: body.time_zone,
+        application_rule: body
+            .application_rule
+            .map(|r| {
+                Rule::parse(&r).ok_or_else(|| {
+                    ApiError::invalid("application_rule", "proration, sequential or net_first")
+                })
+            })
+            .transpose()?,
+        negative_invoice_policy: body
+            .negative_invoice_policy
+            .map(|p| {
+                NegativeInvoicePolicy::parse(&p).ok_or_else(|| {
+                    ApiError::invalid(
+                        "negative_invoice_policy",
+                        "keep, transfer_to_credit or transfer_and_apply",
+                    )
+                })
+            })
+            .transpose()?,
+        auto_apply_credit: body.auto_apply_credit,
+    };
+    let settings = blocking(&state, move |e| e.update_settings(&caller.tenant_id, patch)).await?;
+    Ok(Json(SettingsOut::from(&settings)))
+}
