@@ -3,6 +3,7 @@
 
 mod bench;
 mod config;
+mod demo;
 mod system;
 
 use std::process::ExitCode;
@@ -40,6 +41,16 @@ enum Command {
         /// Admin API key to create on an empty store (at least 16 characters).
         #[arg(long, env = "SETTLE_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
+        /// Load the sample data first when the store has no customers.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load sample customers, invoices, payments and credits (each seed's situation) into an
+    /// empty store.
+    Demo {
+        /// Store URL: sqlite:PATH.
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
     },
     /// Rebuild every projection from the journal and compare.
     Verify {
@@ -100,7 +111,7 @@ fn engine(database: &str) -> anyhow::Result<Engine> {
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { database, listen, api_key } => {
+        Command::Serve { database, listen, api_key, demo } => {
             if let Some(key) = &api_key
                 && key.chars().count() < 16
             {
@@ -113,8 +124,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("Created tenant {} with admin API key (shown only once):", new.tenant_id);
                 println!("  {}", new.key);
             }
+            if demo {
+                load_demo(&engine, true)?;
+            }
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(serve(engine, &listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { database } => {
+            let engine = engine(&database)?;
+            load_demo(&engine, false)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { database } => {
@@ -144,6 +163,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("admin key (shown only once): {}", new.key);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Loads the demo; with `only_if_empty`, a store that has customers is left alone quietly.
+#[allow(clippy::print_stdout, reason = "the command line prints what it loaded")]
+fn load_demo(engine: &Engine, only_if_empty: bool) -> anyhow::Result<()> {
+    let today = system::SystemClock.today();
+    match demo::load(engine, today)? {
+        Some(report) => {
+            println!("Loaded the demo data:");
+            for line in report.lines {
+                println!("  - {line}");
+            }
+            Ok(())
+        }
+        None if only_if_empty => {
+            println!("The store already has customers; the demo data was not loaded again.");
+            Ok(())
+        }
+        None => anyhow::bail!(
+            "the store already has customers; the demo loads into a store without any"
+        ),
     }
 }
 

@@ -16,6 +16,13 @@ impl Clock for SystemClock {
     }
 }
 
+impl SystemClock {
+    /// Today's date in UTC.
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        self.now().date_naive()
+    }
+}
+
 /// Random ids: 24 alphanumeric characters (over 140 bits) from the OS-seeded thread RNG.
 pub(crate) struct RandomIds;
 

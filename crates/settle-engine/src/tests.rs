@@ -13,9 +13,13 @@ use settle_core::payment::PaymentMethod;
 use settle_store::{DocumentQuery, PageRequest, PaymentQuery};
 use settle_store_sqlite::{Durability, SqliteStore};
 
+use settle_core::adjustment::AdjustmentType;
+use settle_store::ApplicationQuery;
+
 use crate::{
-    ApplicationTarget, Clock, Engine, EngineError, EntryKind, ItemAmountInput, NewApplication,
-    NewCustomer, NewDocument, NewEntry, NewItem, NewPayment, NewTax, SourceInput,
+    ApplicationTarget, Clock, Engine, EngineError, EntryKind, ItemAmountInput, NewAdjustment,
+    NewApplication, NewCreditItem, NewCreditMemo, NewCustomer, NewDocument, NewEntry, NewItem,
+    NewPayment, NewRefund, NewTax, RefundFrom, SourceInput,
 };
 
 struct PinnedClock(DateTime<Utc>);
@@ -45,6 +49,16 @@ enum Op {
     ApplyItems { payment: usize, invoice: usize, fractions: Vec<i64> },
     Reverse { application: usize, cents: Option<i64> },
     Entry { charge: bool, cents: i64, method: bool },
+    Refund { payment: usize, cents: i64 },
+    Net { invoice: usize },
+    Transfer { invoice: usize },
+    Adjust { invoice: usize, item: usize, cents: i64 },
+    WriteOff { invoice: usize },
+    Void { invoice: usize, reverse: bool },
+    VoidPayment { payment: usize },
+    Memo { invoice: usize, item: usize, cents: i64, post: bool },
+    CancelMemo { memo: usize },
+    RefundBalance { cents: i64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -67,7 +81,26 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(application, cents)| Op::Reverse { application, cents }),
         (any::<bool>(), 1_i64..10_000, any::<bool>())
             .prop_map(|(charge, cents, method)| Op::Entry { charge, cents, method }),
+        (0_usize..8, 1_i64..10_000).prop_map(|(payment, cents)| Op::Refund { payment, cents }),
+        (0_usize..8).prop_map(|invoice| Op::Net { invoice }),
+        (0_usize..8).prop_map(|invoice| Op::Transfer { invoice }),
+        (0_usize..8, 0_usize..6, 1_i64..10_000).prop_map(|(invoice, item, cents)| Op::Adjust {
+            invoice,
+            item,
+            cents
+        }),
+        (0_usize..8).prop_map(|invoice| Op::WriteOff { invoice }),
+        (0_usize..8, any::<bool>()).prop_map(|(invoice, reverse)| Op::Void { invoice, reverse }),
+        (0_usize..8).prop_map(|payment| Op::VoidPayment { payment }),
+        (0_usize..8, 0_usize..6, 1_i64..10_000, any::<bool>())
+            .prop_map(|(invoice, item, cents, post)| Op::Memo { invoice, item, cents, post }),
+        (0_usize..8).prop_map(|memo| Op::CancelMemo { memo }),
+        (1_i64..5_000).prop_map(|cents| Op::RefundBalance { cents }),
     ]
+}
+
+fn refund_of(cents: i64) -> NewRefund {
+    NewRefund { amount: text(cents), method: None, reference: None, effective_date: None }
 }
 
 fn text(cents: i64) -> String {
@@ -82,6 +115,7 @@ struct World {
     invoices: Vec<DocumentId>,
     payments: Vec<PaymentId>,
     applications: Vec<ApplicationId>,
+    memos: Vec<DocumentId>,
     /// The model's prediction of the customer's balance, in cents.
     balance: i64,
     _dir: tempfile::TempDir,
@@ -113,6 +147,7 @@ impl World {
             invoices: Vec::new(),
             payments: Vec::new(),
             applications: Vec::new(),
+            memos: Vec::new(),
             balance: 0,
             _dir: dir,
         }
@@ -275,6 +310,127 @@ impl World {
                     assert_eq!(line.amount.minor(), if charge { -cents } else { cents });
                     self.balance += line.amount.minor();
                 }),
+            Op::Refund { payment, cents } => match Self::pick(&self.payments, payment) {
+                Some(id) => self
+                    .engine
+                    .refund(&self.tenant, RefundFrom::Payment(id), refund_of(cents))
+                    .map(|r| self.balance -= r.amount.minor()),
+                None => Ok(()),
+            },
+            Op::RefundBalance { cents } => self
+                .engine
+                .refund(
+                    &self.tenant,
+                    RefundFrom::CreditBalance(self.customer.clone()),
+                    refund_of(cents),
+                )
+                .map(|r| self.balance -= r.amount.minor()),
+            Op::Net { invoice } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => self.engine.net_items(&self.tenant, &id).map(|_| ()),
+                None => Ok(()),
+            },
+            Op::Transfer { invoice } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => self.engine.transfer_to_credit(&self.tenant, &id, None).map(|_| ()),
+                None => Ok(()),
+            },
+            Op::Adjust { invoice, item, cents } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => {
+                    let document = self.engine.document(&self.tenant, &id).expect("document");
+                    let item = &document.items[item % document.items.len()];
+                    let kind = if item.balance.is_negative() {
+                        AdjustmentType::Charge
+                    } else {
+                        AdjustmentType::Credit
+                    };
+                    let new = NewAdjustment {
+                        item_id: item.id.clone(),
+                        kind,
+                        amount: text(cents),
+                        reason: "model".into(),
+                    };
+                    self.engine.adjust_item(&self.tenant, &id, new).map(|a| match a.kind {
+                        AdjustmentType::Credit => self.balance += a.amount.minor(),
+                        AdjustmentType::Charge => self.balance -= a.amount.minor(),
+                    })
+                }
+                None => Ok(()),
+            },
+            Op::WriteOff { invoice } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => self.engine.write_off(&self.tenant, &id, None, None).map(|memo| {
+                    self.balance += memo.total().minor();
+                    self.memos.push(memo.id);
+                }),
+                None => Ok(()),
+            },
+            Op::Void { invoice, reverse } => match Self::pick(&self.invoices, invoice) {
+                Some(id) => {
+                    let before = self.engine.document(&self.tenant, &id).expect("document");
+                    let query = ApplicationQuery {
+                        target_id: Some(id.clone()),
+                        ..ApplicationQuery::default()
+                    };
+                    let all = PageRequest { limit: 500, cursor: None };
+                    let live: i64 = self
+                        .engine
+                        .applications(&self.tenant, &query, &all)
+                        .expect("applications")
+                        .rows
+                        .iter()
+                        .map(|a| a.net().minor())
+                        .sum();
+                    self.engine.void_document(&self.tenant, &id, reverse).map(|_| {
+                        self.balance += before.balance().minor() + live;
+                    })
+                }
+                None => Ok(()),
+            },
+            Op::VoidPayment { payment } => match Self::pick(&self.payments, payment) {
+                Some(id) => self
+                    .engine
+                    .void_payment(&self.tenant, &id)
+                    .map(|p| self.balance -= p.amount.minor()),
+                None => Ok(()),
+            },
+            Op::Memo { invoice, item, cents, post } => {
+                let named = Self::pick(&self.invoices, invoice).map(|id| {
+                    let document = self.engine.document(&self.tenant, &id).expect("document");
+                    let item = &document.items[item % document.items.len()];
+                    (item.id.clone(), item.amount.minor().signum())
+                });
+                let (invoice_item_id, sign) = match named {
+                    Some((id, sign)) if sign != 0 => (Some(id), sign),
+                    _ => (None, 1),
+                };
+                let new = NewCreditMemo {
+                    customer_id: self.customer.clone(),
+                    items: vec![NewCreditItem {
+                        description: Some("memo".into()),
+                        amount: text(cents * sign),
+                        invoice_item_id,
+                    }],
+                    reason: None,
+                    from_invoice_id: None,
+                    post,
+                    invoice_date: None,
+                };
+                self.engine.create_credit_memo(&self.tenant, new).map(|memo| {
+                    if post {
+                        self.balance += memo.total().minor();
+                    }
+                    self.memos.push(memo.id);
+                })
+            }
+            Op::CancelMemo { memo } => match Self::pick(&self.memos, memo) {
+                Some(id) => {
+                    let before = self.engine.document(&self.tenant, &id).expect("memo");
+                    self.engine.cancel_credit_memo(&self.tenant, &id).map(|_| {
+                        if before.status == DocumentStatus::Posted {
+                            self.balance -= before.total().minor();
+                        }
+                    })
+                }
+                None => Ok(()),
+            },
         };
         match outcome {
             Ok(()) | Err(EngineError::Rejected(_)) => {}
@@ -333,6 +489,18 @@ impl World {
                 payment.id
             );
         }
+        for document in &documents.rows {
+            for item in &document.items {
+                assert!(
+                    item.credited.minor() <= item.amount.minor().abs(),
+                    "step {step} {op:?}: item {} credited {} beyond its amount {}",
+                    item.id,
+                    item.credited,
+                    item.amount
+                );
+            }
+        }
+        assert!(b.credit_balance >= 0, "step {step}: the credit balance is never negative");
         let totals = self.engine.trial_balance(&self.tenant).expect("trial balance");
         let debit: i64 = totals.iter().map(|t| t.debit).sum();
         let credit: i64 = totals.iter().map(|t| t.credit).sum();

@@ -66,6 +66,9 @@ async fn malformed_bodies_get_4xx_problems_and_write_nothing() {
     .await
     .expect_problem(422, "validation_error");
     api.get("/v1/nowhere").await.expect_problem(404, "not_found");
+    api.send_raw(Method::DELETE, "/v1/customers", Some(KEY), Body::empty(), false)
+        .await
+        .expect_problem(405, "method_not_allowed");
     assert_eq!(api.snapshot().await, before);
 }
 

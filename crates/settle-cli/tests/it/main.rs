@@ -167,3 +167,30 @@ fn a_short_api_key_and_an_unknown_store_url_are_refused() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown store URL"));
 }
+
+#[test]
+fn demo_loads_every_seed_situation_once_and_verifies() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite:{}", dir.path().join("settle.db").display());
+    let demo = settle().args(["demo", "--database", &url]).output().expect("demo");
+    let out = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.status.success(), "{out}");
+    for seed in [
+        "seed 000 option 1",
+        "seed 000 option 2",
+        "seed 000 option 3",
+        "seed 001",
+        "seed 002",
+        "seed 003",
+    ] {
+        assert!(out.contains(seed), "{seed} missing from: {out}");
+    }
+    assert!(out.contains("is at -50.00 from a negative line"), "{out}");
+    assert!(out.contains("items at 50.00, 3.13, -50.00, -3.13"), "{out}");
+    assert!(out.contains("sk_settle_"), "the new admin key is printed: {out}");
+    let again = settle().args(["demo", "--database", &url]).output().expect("demo again");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has customers"));
+    let verify = settle().args(["verify", "--database", &url]).output().expect("verify");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}

@@ -170,9 +170,11 @@ impl Unit<'_> {
                     invoice.item(item_id).map(|i| i.description.clone()).unwrap_or_default()
                 }
                 (None, None) => {
-                    return Err(
-                        Rejection::invalid(format!("items[{idx}].description"), "required").into()
-                    );
+                    return Err(Rejection::invalid(
+                        format!("items[{idx}].description"),
+                        "required",
+                    )
+                    .into());
                 }
             };
             if let Some(item_id) = &item.invoice_item_id {

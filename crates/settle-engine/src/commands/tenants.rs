@@ -117,3 +117,10 @@ impl Engine {
         Ok(id.to_string())
     }
 }
+
+impl Engine {
+    /// Every tenant, oldest first.
+    pub fn tenants(&self) -> EngineResult<Vec<TenantId>> {
+        self.read(|tx| Ok(tx.tenants()?))
+    }
+}
