@@ -526,3 +526,12 @@ proptest! {
         prop_assert!(report.is_clean(), "verify: {:#?}", report.differences);
     }
 }
+
+#[test]
+fn today_follows_the_tenant_time_zone() {
+    let late = Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).single().expect("time");
+    assert_eq!(crate::unit::today_in("UTC", late).to_string(), "2026-03-01");
+    assert_eq!(crate::unit::today_in("Europe/Paris", late).to_string(), "2026-03-02");
+    assert_eq!(crate::unit::today_in("America/Los_Angeles", late).to_string(), "2026-03-01");
+    assert_eq!(crate::unit::today_in("Not/AZone", late).to_string(), "2026-03-01");
+}

@@ -93,6 +93,14 @@ impl Unit<'_> {
     }
 }
 
+/// Today's date in the tenant's time zone (UTC if the stored zone does not parse).
+pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(zone) => now.with_timezone(&zone).date_naive(),
+        Err(_) => now.date_naive(),
+    }
+}
+
 impl Engine {
     /// Runs `work` for the customer who owns `document_id`: finds the owner inside the write
     /// transaction, then takes that customer's lock as [`Engine::write`] does.
@@ -134,6 +142,7 @@ impl Engine {
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
         let settings = tx.settings(tenant_id)?;
         let now = self.now();
+        let today = today_in(&settings.time_zone, now);
         let out = {
             let mut unit = Unit {
                 tx: tx.as_mut(),
@@ -142,7 +151,7 @@ impl Engine {
                 settings,
                 ids: self.new_ids(),
                 now,
-                today: now.date_naive(),
+                today,
                 last_history: None,
             };
             let out = work(&mut unit)?;
