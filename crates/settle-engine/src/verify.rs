@@ -107,7 +107,7 @@ impl Replay {
 }
 
 /// Reads every page of a list.
-fn all_pages<T>(
+pub(crate) fn all_pages<T>(
     mut fetch: impl FnMut(&PageRequest) -> EngineResult<Page<T>>,
 ) -> EngineResult<Vec<T>> {
     let mut rows = Vec::new();

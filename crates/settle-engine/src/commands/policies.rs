@@ -4,27 +4,12 @@
 
 use settle_core::document::{Document, DocumentKind, DocumentStatus};
 use settle_core::settings::NegativeInvoicePolicy;
-use settle_store::{BalanceFilter, DocumentQuery, Page, PageRequest, PaymentQuery};
+use settle_store::{BalanceFilter, DocumentQuery, PaymentQuery};
 
 use super::applications::{ApplicationTarget, LoadedSource};
 use crate::EngineResult;
 use crate::unit::Unit;
-
-/// Reads every page of a list.
-fn all_rows<T>(
-    mut fetch: impl FnMut(&PageRequest) -> EngineResult<Page<T>>,
-) -> EngineResult<Vec<T>> {
-    let mut rows = Vec::new();
-    let mut page = PageRequest { limit: 500, cursor: None };
-    loop {
-        let got = fetch(&page)?;
-        rows.extend(got.rows);
-        match got.next_cursor {
-            Some(cursor) => page.cursor = Some(cursor),
-            None => return Ok(rows),
-        }
-    }
-}
+use crate::verify::all_pages;
 
 impl Unit<'_> {
     /// Runs the tenant's policies after `document` was posted.
@@ -61,7 +46,7 @@ impl Unit<'_> {
         let tenant_id = self.tenant_id().clone();
         let customer_id = self.customer.id.clone();
         let query = PaymentQuery { customer_id: Some(customer_id.clone()), unapplied_only: true };
-        let mut payments = all_rows(|page| Ok(self.tx.payments(&tenant_id, &query, page)?))?;
+        let mut payments = all_pages(|page| Ok(self.tx.payments(&tenant_id, &query, page)?))?;
         payments.retain(|p| p.unapplied.is_positive());
         payments.reverse();
         payments.sort_by_key(|p| p.effective_date);
@@ -71,7 +56,7 @@ impl Unit<'_> {
             status: Some(DocumentStatus::Posted),
             balance: Some(BalanceFilter::Positive),
         };
-        let mut memos = all_rows(|page| Ok(self.tx.documents(&tenant_id, &query, page)?))?;
+        let mut memos = all_pages(|page| Ok(self.tx.documents(&tenant_id, &query, page)?))?;
         memos.reverse();
         let mut sources: Vec<LoadedSource> =
             payments.into_iter().map(LoadedSource::Payment).collect();
@@ -89,7 +74,7 @@ impl Unit<'_> {
             status: Some(DocumentStatus::Posted),
             balance: Some(BalanceFilter::Positive),
         };
-        let mut open = all_rows(|page| Ok(self.tx.documents(&tenant_id, &query, page)?))?;
+        let mut open = all_pages(|page| Ok(self.tx.documents(&tenant_id, &query, page)?))?;
         open.sort_by(|a, b| (a.due_date, &a.number).cmp(&(b.due_date, &b.number)));
         let mut owed: Vec<i64> = open.iter().map(|d| d.balance().minor()).collect();
         for source in sources.iter_mut() {
