@@ -10,13 +10,14 @@ use settle_core::ids::{DocumentId, ItemId, PaymentId, TenantId};
 use settle_core::money::Money;
 use settle_core::payment::Payment;
 use settle_core::refund;
-use settle_store::{ApplicationQuery, PageRequest};
+use settle_store::ApplicationQuery;
 
 use super::applications::{ApplicationTarget, LoadedSource, SourceInput};
 use super::check_text;
 use super::credits::{NewCreditItem, NewCreditMemo};
 use super::parse_amount;
 use crate::unit::{Touched, Unit};
+use crate::verify::all_pages;
 use crate::{Engine, EngineResult};
 
 /// A request to adjust an invoice item.
@@ -52,20 +53,8 @@ impl Unit<'_> {
             target_id: Some(document.id.clone()),
             ..ApplicationQuery::default()
         };
-        let mut page = PageRequest { limit: 500, cursor: None };
-        let mut live = Vec::new();
-        loop {
-            let got = self.tx.applications(&tenant_id, &query, &page)?;
-            live.extend(
-                got.rows
-                    .into_iter()
-                    .filter(|a| !a.net().is_zero() || a.items.iter().any(|i| !i.net.is_zero())),
-            );
-            match got.next_cursor {
-                Some(cursor) => page.cursor = Some(cursor),
-                None => break,
-            }
-        }
+        let mut live = all_pages(|page| Ok(self.tx.applications(&tenant_id, &query, page)?))?;
+        live.retain(|a| a.items.iter().any(|i| !i.net.is_zero()));
         let count = live.len();
         for mut application in live {
             let mut source = self.load_source(&match &application.source {
@@ -262,13 +251,10 @@ impl Engine {
                     target_id: Some(document.id.clone()),
                     ..ApplicationQuery::default()
                 };
-                let page = PageRequest { limit: 500, cursor: None };
-                let any_live = unit
-                    .tx
-                    .applications(&tenant_id, &query, &page)?
-                    .rows
-                    .iter()
-                    .any(|a| a.items.iter().any(|i| !i.net.is_zero()));
+                let any_live =
+                    all_pages(|page| Ok(unit.tx.applications(&tenant_id, &query, page)?))?
+                        .iter()
+                        .any(|a| a.items.iter().any(|i| !i.net.is_zero()));
                 if any_live {
                     return Err(Rejection::HasApplications { id: document.id.to_string() }.into());
                 }
