@@ -4,6 +4,7 @@ mod application;
 mod document;
 mod ledger;
 mod money;
+mod toolkit;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
