@@ -441,7 +441,14 @@ fn take_from_source(
             }
             None
         }
-        Source::CreditMemo(memo) => Some(memo),
+        Source::CreditMemo(memo) => {
+            // Items are checked one by one below; the memo as a whole must hold the total too
+            // (a memo of +30.00 and -10.00 holds 20.00).
+            if !holds(memo.balance()) {
+                return Err(insufficient(memo.balance()));
+            }
+            Some(memo)
+        }
     };
     let Some(memo) = memo else {
         return Ok(amounts

@@ -102,8 +102,12 @@ pub struct Payment {
 }
 
 impl Payment {
-    /// `amount − unapplied − refunded`.
+    /// `amount − unapplied − refunded`; zero for a voided payment (only an untouched payment
+    /// can be voided).
     pub fn applied(&self) -> Money {
+        if self.status == PaymentStatus::Voided {
+            return Money::zero(self.amount.currency());
+        }
         Money::new(
             self.amount.minor() - self.unapplied.minor() - self.refunded.minor(),
             self.amount.currency(),

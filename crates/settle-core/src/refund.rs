@@ -95,9 +95,15 @@ pub fn refund(request: RefundRequest<'_>) -> Result<JournalTxn, Rejection> {
                 return Err(Rejection::invalid("id", "must be a credit memo"));
             }
             memo.ensure_posted()?;
+            // What the memo holds: its positive item balances, but never more than its balance,
+            // so negative items are not refunded past zero.
             let positive: i64 = memo.items.iter().map(|i| i.balance.minor().max(0)).sum();
-            if positive < amount.minor() {
-                return Err(insufficient(memo.id.to_string(), Money::new(positive, memo.currency)));
+            let available = positive.min(memo.balance().minor()).max(0);
+            if available < amount.minor() {
+                return Err(insufficient(
+                    memo.id.to_string(),
+                    Money::new(available, memo.currency),
+                ));
             }
             let mut left = amount.minor();
             for item in &memo.items {

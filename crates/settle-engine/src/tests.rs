@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
-use settle_core::application::Rule;
+use settle_core::application::{Rule, SourceRef};
 use settle_core::document::{DocumentKind, DocumentStatus};
 use settle_core::ids::{ApplicationId, CustomerId, DocumentId, IdGen, PaymentId, TenantId};
 use settle_core::payment::PaymentMethod;
@@ -116,6 +116,7 @@ struct World {
     payments: Vec<PaymentId>,
     applications: Vec<ApplicationId>,
     memos: Vec<DocumentId>,
+    write_offs: Vec<DocumentId>,
     /// The model's prediction of the customer's balance, in cents.
     balance: i64,
     _dir: tempfile::TempDir,
@@ -148,6 +149,7 @@ impl World {
             payments: Vec::new(),
             applications: Vec::new(),
             memos: Vec::new(),
+            write_offs: Vec::new(),
             balance: 0,
             _dir: dir,
         }
@@ -358,6 +360,7 @@ impl World {
             Op::WriteOff { invoice } => match Self::pick(&self.invoices, invoice) {
                 Some(id) => self.engine.write_off(&self.tenant, &id, None, None).map(|memo| {
                     self.balance += memo.total().minor();
+                    self.write_offs.push(memo.id.clone());
                     self.memos.push(memo.id);
                 }),
                 None => Ok(()),
@@ -376,6 +379,8 @@ impl World {
                         .expect("applications")
                         .rows
                         .iter()
+                        // A write-off's value goes back to bad debt, not to the customer.
+                        .filter(|a| !matches!(&a.source, SourceRef::CreditMemo(m) if self.write_offs.contains(m)))
                         .map(|a| a.net().minor())
                         .sum();
                     self.engine.void_document(&self.tenant, &id, reverse).map(|_| {

@@ -70,6 +70,16 @@ impl Unit<'_> {
                 settle_core::application::reverse(&application, None, self.ids.txn(), self.today)?;
             self.record_with_source(&txn, document, &mut source, Some(&mut application))?;
             self.tx.update_application(&self.lock, &application)?;
+            // A write-off exists only for this document: its value goes back to bad debt, not
+            // to the customer as spendable credit.
+            if let LoadedSource::CreditMemo(memo) = &mut source
+                && memo.is_write_off()
+                && memo.items.iter().all(|i| i.balance == i.amount)
+                && let Some(txn) = refund::cancel_credit_memo(memo, self.ids.txn(), self.today)?
+            {
+                self.record(&txn, Touched { documents: vec![&mut *memo], ..Touched::default() })?;
+                self.tx.update_document(&self.lock, memo)?;
+            }
         }
         Ok(count)
     }

@@ -82,7 +82,9 @@ impl Unit<'_> {
                 let available = match &*source {
                     LoadedSource::Payment(p) => p.unapplied.minor(),
                     LoadedSource::CreditMemo(m) => {
-                        m.items.iter().map(|i| i.balance.minor().max(0)).sum()
+                        // Never more than the memo's balance, whatever its positive items hold.
+                        let positive: i64 = m.items.iter().map(|i| i.balance.minor().max(0)).sum();
+                        positive.min(m.balance().minor())
                     }
                     LoadedSource::CreditBalance => self.customer.balances.credit_balance,
                 };
