@@ -3,8 +3,13 @@
 mod harness;
 
 mod applications;
+mod credit_memos;
 mod customers;
 mod hostile;
 mod invoices;
+mod policies;
+mod refunds_and_voids;
+mod seed_000;
+mod seed_001;
 mod seed_002;
 mod seed_003;
