@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApi, id, item};
+use crate::harness::{TestApi, history, id, item, line};
 
 /// Seed 003's invoice: a 100.00 charge and a −50.00 credit, each with 6.26% tax.
 fn seed_items() -> Value {
@@ -36,26 +36,6 @@ async fn seed_003(api: &TestApi, customer: &str) -> (Value, Value) {
 async fn everything(api: &TestApi) -> Value {
     let memos = api.get("/v1/credit-memos?limit=500").await.expect(200);
     json!([api.snapshot().await, memos])
-}
-
-/// `(kind, amount)` of each history line, newest first.
-async fn history(api: &TestApi, customer: &str) -> Vec<(String, String)> {
-    let body = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
-    body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|line| {
-            (
-                line["kind"].as_str().expect("kind").to_owned(),
-                line["amount"].as_str().expect("amount").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn line(kind: &str, amount: &str) -> (String, String) {
-    (kind.to_owned(), amount.to_owned())
 }
 
 #[tokio::test]

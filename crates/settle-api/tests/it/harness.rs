@@ -209,3 +209,24 @@ impl TestApi {
         json!([journal, customers, invoices, payments, applications])
     }
 }
+
+/// `(kind, amount)` of each line of a customer's history, newest first.
+pub(crate) async fn history(api: &TestApi, customer: &str) -> Vec<(String, String)> {
+    let body = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
+    body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|line| {
+            (
+                line["kind"].as_str().expect("kind").to_owned(),
+                line["amount"].as_str().expect("amount").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A history line as [`history`] returns it.
+pub(crate) fn line(kind: &str, amount: &str) -> (String, String) {
+    (kind.to_owned(), amount.to_owned())
+}

@@ -4,33 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApi, id, item};
+use crate::harness::{TestApi, history, id, item, line};
 
 /// The journal, customers, documents, payments, applications, credit and debit memos.
 async fn everything(api: &TestApi) -> Value {
     let memos = api.get("/v1/credit-memos?limit=500").await.expect(200);
     let debit_memos = api.get("/v1/debit-memos?limit=500").await.expect(200);
     json!([api.snapshot().await, memos, debit_memos])
-}
-
-/// `(kind, amount)` of each history line, newest first.
-async fn history(api: &TestApi, customer: &str) -> Vec<(String, String)> {
-    let body = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
-    body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|line| {
-            (
-                line["kind"].as_str().expect("kind").to_owned(),
-                line["amount"].as_str().expect("amount").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn line(kind: &str, amount: &str) -> (String, String) {
-    (kind.to_owned(), amount.to_owned())
 }
 
 #[tokio::test]

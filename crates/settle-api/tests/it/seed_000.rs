@@ -3,27 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApi, id};
+use crate::harness::{TestApi, history, id};
 
 /// The invoice `id`.
 async fn document(api: &TestApi, id: &str) -> Value {
     api.get(&format!("/v1/invoices/{id}")).await.expect(200)
-}
-
-/// The lines of a customer's history: `(kind, amount)`, newest first.
-async fn history(api: &TestApi, customer: &str) -> Vec<(String, String)> {
-    let body = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
-    body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|line| {
-            (
-                line["kind"].as_str().expect("kind").to_owned(),
-                line["amount"].as_str().expect("amount").to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApi, id, item};
+use crate::harness::{TestApi, history, id, item, line};
 
 /// A posted invoice for a mid-period cancellation: a −64.52 proration credit with 8.25% tax
 /// (−5.32), total −69.84.
@@ -20,26 +20,6 @@ async fn cancellation_invoice(api: &TestApi, customer: &str) -> Value {
     assert_eq!(invoice["balance"], "-69.84");
     assert_eq!(invoice["items"][1]["amount"], "-5.32");
     invoice
-}
-
-/// `(kind, amount)` of each history line, newest first.
-async fn history(api: &TestApi, customer: &str) -> Vec<(String, String)> {
-    let body = api.get(&format!("/v1/customers/{customer}/history")).await.expect(200);
-    body["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|line| {
-            (
-                line["kind"].as_str().expect("kind").to_owned(),
-                line["amount"].as_str().expect("amount").to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn line(kind: &str, amount: &str) -> (String, String) {
-    (kind.to_owned(), amount.to_owned())
 }
 
 #[tokio::test]
