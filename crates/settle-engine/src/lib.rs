@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod commands;
+mod idempotency;
 mod unit;
 mod verify;
 
@@ -24,6 +25,7 @@ pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::payments::NewPayment;
 pub use commands::settings::SettingsPatch;
 pub use commands::tenants::{KEY_PREFIX, NewKey, Principal};
+pub use idempotency::{Idempotency, Render};
 pub use verify::VerifyReport;
 
 /// Tells the time. The real one reads the system clock; tests pin it.
@@ -41,6 +43,12 @@ pub enum EngineError {
     /// The store failed; nothing was written.
     #[error("store failure")]
     Store(#[from] StoreError),
+    /// The same request was made before with this idempotency key: here is its response.
+    #[error("replay of a saved response")]
+    Replay(settle_store::IdempotencyRecord),
+    /// The idempotency key was used before for another request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
 }
 
 /// The result of engine calls.
@@ -52,12 +60,13 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
+    idempotency: Option<Arc<idempotency::Idempotency>>,
 }
 
 impl Engine {
     /// An engine over `store`, with the clock and id generator it must use.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Engine {
-        Engine { store, clock, ids }
+        Engine { store, clock, ids, idempotency: None }
     }
 
     fn new_ids(&self) -> NewIds<'_> {

@@ -439,7 +439,7 @@ impl World {
         };
         match outcome {
             Ok(()) | Err(EngineError::Rejected(_)) => {}
-            Err(EngineError::Store(err)) => panic!("store failure on {op:?}: {err:?}"),
+            Err(err) => panic!("unexpected failure on {op:?}: {err:?}"),
         }
     }
 

@@ -104,7 +104,7 @@ pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
 impl Engine {
     /// Runs `work` for the customer who owns `document_id`: finds the owner inside the write
     /// transaction, then takes that customer's lock as [`Engine::write`] does.
-    pub(crate) fn write_for_document<T>(
+    pub(crate) fn write_for_document<T: 'static>(
         &self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
@@ -120,7 +120,7 @@ impl Engine {
 
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
     /// and commits only if `work` and the final customer write succeed.
-    pub(crate) fn write<T>(
+    pub(crate) fn write<T: 'static>(
         &self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
@@ -130,13 +130,25 @@ impl Engine {
         self.write_in(tx, tenant_id, customer_id, work)
     }
 
-    fn write_in<T>(
+    fn write_in<T: 'static>(
+        &self,
+        tx: Box<dyn settle_store::StoreTx + '_>,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.write_locked(tx, tenant_id, customer_id, work)
+            .map_err(|e| self.resolve_conflict(tenant_id, e))
+    }
+
+    fn write_locked<T: 'static>(
         &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
+        self.check_idempotency(tx.as_mut(), tenant_id)?;
         let (lock, customer) = tx
             .lock_customer(tenant_id, customer_id)?
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
@@ -158,6 +170,7 @@ impl Engine {
             unit.tx.update_customer(&unit.lock, &unit.customer)?;
             out
         };
+        self.save_idempotency(tx.as_mut(), tenant_id, &out)?;
         tx.commit()?;
         Ok(out)
     }

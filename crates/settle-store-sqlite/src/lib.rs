@@ -15,8 +15,11 @@ use settle_store::{Store, StoreError, StoreResult, StoreTx};
 use crate::tx::SqliteTx;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_credits.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_credits.sql"),
+    include_str!("../migrations/0003_idempotency.sql"),
+];
 
 /// How long a connection waits for the database lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

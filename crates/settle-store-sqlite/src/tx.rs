@@ -19,8 +19,8 @@ use settle_core::refund::Refund;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
-    CustomerSort, DocumentQuery, Page, PageRequest, PaymentQuery, Role, StoreError, StoreResult,
-    StoreTx, StoredTxn,
+    CustomerSort, DocumentQuery, IdempotencyRecord, Page, PageRequest, PaymentQuery, Role,
+    StoreError, StoreResult, StoreTx, StoredTxn,
 };
 
 use crate::rows::{
@@ -398,6 +398,45 @@ impl StoreTx for SqliteTx<'_> {
                 &settings.application_rule.name(),
                 &settings.negative_invoice_policy.name(),
                 &settings.auto_apply_credit,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn idempotency(
+        &mut self,
+        tenant_id: &TenantId,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let rows = self.query_rows(
+            "select request_hash, status, body, created_at from idempotency_key \
+             where tenant_id = ?1 and idempotency_key = ?2",
+            &[&tenant_id.as_str(), &key],
+            |row| {
+                Ok(IdempotencyRecord {
+                    tenant_id: tenant_id.clone(),
+                    key: key.to_owned(),
+                    request_hash: row.get(0)?,
+                    status: row.get(1)?,
+                    body: row.get(2)?,
+                    created_at: timestamp(row, 3)?,
+                })
+            },
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
+    fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()> {
+        self.execute(
+            "insert into idempotency_key (tenant_id, idempotency_key, request_hash, status, body, created_at) \
+             values (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                &record.tenant_id.as_str(),
+                &record.key,
+                &record.request_hash,
+                &record.status,
+                &record.body,
+                &timestamp_text(record.created_at),
             ],
         )?;
         Ok(())

@@ -115,6 +115,23 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A saved response to a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The client's key.
+    pub key: String,
+    /// Hex SHA-256 of method, route and body.
+    pub request_hash: String,
+    /// The HTTP status answered.
+    pub status: u16,
+    /// The exact response body.
+    pub body: String,
+    /// When it was saved.
+    pub created_at: DateTime<Utc>,
+}
+
 /// A journal transaction as stored: with its position and time of writing.
 #[derive(Debug, Clone)]
 pub struct StoredTxn {
@@ -255,6 +272,14 @@ pub trait StoreTx {
     fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings>;
     /// Writes the tenant's settings.
     fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()>;
+    /// The saved response for `(tenant, key)`, if any.
+    fn idempotency(
+        &mut self,
+        tenant_id: &TenantId,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
+    /// Saves a response; a second record for the same `(tenant, key)` is a `Conflict`.
+    fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
     /// Stores an API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()>;
     /// Finds a key by the SHA-256 of its text.
