@@ -1,4 +1,5 @@
-//! A test server: the real router over a fresh SQLite file, a pinned clock and counting ids.
+//! A test server: the real router over a fresh store (SQLite, or PostgreSQL when asked), a
+//! pinned clock and counting ids.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use settle_core::ids::IdGen;
 use settle_engine::{Clock, Engine};
+use settle_store::Store;
+use settle_store_postgres::PostgresStore;
 use settle_store_sqlite::{Durability, SqliteStore};
 use tower::ServiceExt;
 
@@ -35,9 +38,62 @@ impl IdGen for CountingIds {
 
 /// A running API over its own database.
 pub(crate) struct TestApi {
-    pub(crate) engine: Engine,
-    router: Router,
+    /// The engine and router; an `Option` only so that `Drop` can move them off the async
+    /// runtime (a PostgreSQL client must not be dropped on it).
+    served: Option<(Engine, Router)>,
+    _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        if let Some(served) = self.served.take() {
+            let _ = std::thread::spawn(move || drop(served)).join();
+        }
+    }
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+static DATABASES: AtomicU64 = AtomicU64::new(0);
+
+impl TestDatabase {
+    fn create() -> TestDatabase {
+        let admin_url = std::env::var("SETTLE_TEST_POSTGRES_URL")
+            .expect("SETTLE_TEST_STORE=postgres needs SETTLE_TEST_POSTGRES_URL");
+        let name = format!(
+            "settle_api_{}_{}",
+            std::process::id(),
+            DATABASES.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut client = postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect");
+        client.batch_execute(&format!("drop database if exists {name}")).expect("drop old");
+        client.batch_execute(&format!("create database {name}")).expect("create database");
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("SETTLE_TEST_POSTGRES_URL names no database: {admin_url}"),
+        };
+        TestDatabase { admin_url, name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Off any async runtime, as the client requires.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut client) = postgres::Client::connect(&admin_url, postgres::NoTls) {
+                let _ =
+                    client.batch_execute(&format!("drop database if exists {name} with (force)"));
+            }
+        })
+        .join();
+    }
 }
 
 /// A response: status and JSON body (or `Value::Null` when empty).
@@ -46,6 +102,8 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) content_type: Option<String>,
     pub(crate) body: Value,
+    /// The `Idempotent-Replayed` header was `true`.
+    pub(crate) replayed: bool,
 }
 
 impl Reply {
@@ -68,19 +126,42 @@ impl Reply {
 }
 
 impl TestApi {
+    /// A fresh API over a fresh store: SQLite in a temporary folder, or, when
+    /// `SETTLE_TEST_STORE=postgres`, a new PostgreSQL database on `SETTLE_TEST_POSTGRES_URL`.
     pub(crate) fn new() -> TestApi {
+        // The PostgreSQL client blocks on its own runtime, so the store is built off the test's.
+        std::thread::spawn(TestApi::build).join().expect("building the test API")
+    }
+
+    fn build() -> TestApi {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store =
-            SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open store");
+        let (store, database): (Arc<dyn Store>, Option<TestDatabase>) =
+            match std::env::var("SETTLE_TEST_STORE").as_deref() {
+                Ok("postgres") => {
+                    let database = TestDatabase::create();
+                    let store = PostgresStore::open(&database.url).expect("open PostgreSQL store");
+                    (Arc::new(store), Some(database))
+                }
+                _ => {
+                    let path = dir.path().join("settle.db");
+                    let store = SqliteStore::open(&path, Durability::Full).expect("open store");
+                    (Arc::new(store), None)
+                }
+            };
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid time");
-        let engine = Engine::new(
-            Arc::new(store),
-            Arc::new(PinnedClock(at)),
-            Arc::new(CountingIds::default()),
-        );
+        let engine =
+            Engine::new(store, Arc::new(PinnedClock(at)), Arc::new(CountingIds::default()));
         engine.bootstrap(Some(KEY)).expect("bootstrap");
         let router = settle_api::router(engine.clone());
-        TestApi { engine, router, _dir: dir }
+        TestApi { served: Some((engine, router)), _database: database, _dir: dir }
+    }
+
+    fn engine(&self) -> &Engine {
+        &self.served.as_ref().expect("served until dropped").0
+    }
+
+    fn router(&self) -> &Router {
+        &self.served.as_ref().expect("served until dropped").1
     }
 
     pub(crate) async fn send_raw(
@@ -91,7 +172,23 @@ impl TestApi {
         body: Body,
         json: bool,
     ) -> Reply {
+        self.send(method, path, key, None, body, json).await
+    }
+
+    /// A request with every option: API key, idempotency key, body.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        idempotency_key: Option<&str>,
+        body: Body,
+        json: bool,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
+        if let Some(idempotency_key) = idempotency_key {
+            request = request.header("idempotency-key", idempotency_key);
+        }
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
         }
@@ -99,7 +196,7 @@ impl TestApi {
             request = request.header("content-type", "application/json");
         }
         let response = self
-            .router
+            .router()
             .clone()
             .oneshot(request.body(body).expect("request"))
             .await
@@ -107,6 +204,7 @@ impl TestApi {
         let status = response.status();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let replayed = response.headers().get("idempotent-replayed").is_some_and(|v| v == "true");
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
@@ -114,11 +212,24 @@ impl TestApi {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, content_type, body }
+        Reply { status, content_type, body, replayed }
     }
 
     pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
         self.send_raw(Method::POST, path, Some(KEY), Body::from(body.to_string()), true).await
+    }
+
+    /// A POST with an `Idempotency-Key`.
+    pub(crate) async fn post_keyed(&self, path: &str, idempotency_key: &str, body: Value) -> Reply {
+        self.send(
+            Method::POST,
+            path,
+            Some(KEY),
+            Some(idempotency_key),
+            Body::from(body.to_string()),
+            true,
+        )
+        .await
     }
 
     pub(crate) async fn patch(&self, path: &str, body: Value) -> Reply {
@@ -176,7 +287,7 @@ impl TestApi {
     /// Asserts that every projection equals the replay of the journal and that the trial
     /// balance is even.
     pub(crate) async fn assert_verified(&self) {
-        let engine = self.engine.clone();
+        let engine = self.engine().clone();
         let report = tokio::task::spawn_blocking(move || engine.verify())
             .await
             .expect("join")

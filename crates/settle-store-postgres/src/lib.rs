@@ -1,0 +1,238 @@
+//! The PostgreSQL adapter of Settle's storage port: a pool of connections, each write
+//! transaction at READ COMMITTED with a row lock per customer (`SELECT ... FOR UPDATE`), so
+//! commands for different customers run in parallel, and read transactions at REPEATABLE READ
+//! so each sees one snapshot.
+
+mod rows;
+mod tx;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use postgres::{Client, Config, NoTls, Statement};
+use settle_store::{Store, StoreError, StoreResult, StoreTx};
+
+use crate::tx::PgTx;
+
+/// The migrations, in order, with the version each records in `schema_migration`.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// The advisory lock key that serializes migrations between processes starting at once.
+const MIGRATION_LOCK: i64 = 0x5e77_1e00_0001;
+
+/// Most connections the pool opens.
+const POOL_SIZE: u32 = 16;
+
+/// Connections the pool keeps open while idle.
+const MIN_IDLE: u32 = 1;
+
+/// How long a caller waits for a free connection before the store reports itself unavailable.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept per connection (more than Settle's distinct statements); past it the
+/// cache starts over.
+const STATEMENT_CACHE: usize = 256;
+
+/// A Settle store in a PostgreSQL database.
+///
+/// The client is synchronous: open and use the store off any async runtime's threads (the
+/// API runs engine calls on Tokio's blocking pool). Dropping it is safe anywhere.
+pub struct PostgresStore {
+    /// Always `Some` until the store is dropped.
+    pool: Option<r2d2::Pool<Manager>>,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`), runs pending
+    /// migrations and opens the connection pool. TLS is not supported. It blocks, so it must
+    /// not be called on an async runtime's thread.
+    pub fn open(url: &str) -> StoreResult<PostgresStore> {
+        let config: Config = url.parse().map_err(unavailable)?;
+        let mut client = config.connect(NoTls).map_err(unavailable)?;
+        migrate(&mut client)?;
+        drop(client);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(MIN_IDLE))
+            .connection_timeout(CONNECTION_TIMEOUT)
+            .build(Manager { config })
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        Ok(PostgresStore { pool: Some(pool) })
+    }
+
+    fn connection(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
+        let pool =
+            self.pool.as_ref().ok_or_else(|| StoreError::Unavailable("store closed".into()))?;
+        pool.get().map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Each connection owns a small Tokio runtime, and dropping a runtime inside an async
+        // context panics (as when `settle serve` ends and drops the engine in its runtime); so
+        // the pool is closed on a plain thread of its own.
+        if let Some(pool) = self.pool.take() {
+            let closing = std::thread::Builder::new()
+                .name("settle-pg-close".to_owned())
+                .spawn(move || drop(pool));
+            if let Ok(closing) = closing {
+                // A panic while closing connections leaves nothing to clean up.
+                let _ = closing.join();
+            }
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let mut conn = self.connection()?;
+        conn.client.batch_execute("begin isolation level read committed").map_err(unavailable)?;
+        Ok(Box::new(PgTx::new(conn)))
+    }
+
+    fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let mut conn = self.connection()?;
+        conn.client
+            .batch_execute("begin isolation level repeatable read read only")
+            .map_err(unavailable)?;
+        Ok(Box::new(PgTx::new(conn)))
+    }
+}
+
+/// One pooled connection with the statements it has prepared.
+pub(crate) struct PgConn {
+    pub(crate) client: Client,
+    statements: HashMap<String, Statement>,
+    /// Set when the connection may still hold an open transaction; the pool then closes it.
+    pub(crate) broken: bool,
+}
+
+impl PgConn {
+    /// The prepared statement for `sql`, preparing it on first use.
+    pub(crate) fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Opens and checks the pool's connections.
+pub(crate) struct Manager {
+    config: Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        let client = self.config.connect(NoTls)?;
+        Ok(PgConn { client, statements: HashMap::new(), broken: false })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || conn.client.is_closed()
+    }
+}
+
+/// Runs pending migrations in one transaction that holds the migration advisory lock, so two
+/// processes starting at once take turns and the second finds nothing left to do.
+fn migrate(client: &mut Client) -> StoreResult<()> {
+    let mut tx = client.transaction().map_err(unavailable)?;
+    tx.execute("select pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(unavailable)?;
+    // Keeps "relation already exists, skipping" notices out of the log on every start.
+    tx.batch_execute("set local client_min_messages = warning").map_err(unavailable)?;
+    tx.batch_execute(
+        "create table if not exists schema_migration (\
+             version integer primary key, \
+             applied_at timestamptz not null default now())",
+    )
+    .map_err(unavailable)?;
+    let done: Vec<i32> = tx
+        .query("select version from schema_migration", &[])
+        .map_err(unavailable)?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(unavailable)?;
+    for (version, sql) in MIGRATIONS {
+        if done.contains(version) {
+            continue;
+        }
+        tx.batch_execute(sql).map_err(unavailable)?;
+        tx.execute("insert into schema_migration (version) values ($1)", &[version])
+            .map_err(unavailable)?;
+    }
+    tx.commit().map_err(unavailable)
+}
+
+/// Maps a PostgreSQL error: integrity violations (SQLSTATE class 23), serialization failures
+/// and deadlocks become conflicts; everything else, connection failures included, is
+/// unavailability.
+pub(crate) fn unavailable(err: postgres::Error) -> StoreError {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        if code.starts_with("23") {
+            let constraint = db.constraint().unwrap_or_else(|| db.message());
+            return StoreError::Conflict { constraint: constraint.to_owned() };
+        }
+        if code == "40001" || code == "40P01" {
+            return StoreError::Conflict { constraint: format!("{code}: {}", db.message()) };
+        }
+    }
+    StoreError::Unavailable(Box::new(err))
+}
+
+/// The raw limit of this store on this machine: the same transaction pattern as a workload,
+/// written to a bare table with no Settle logic (see the SQLite adapter's function of the same
+/// name). Creates the table `raw_row` in the database at `url` if missing. Returns the rounds run.
+pub fn raw_write_pattern(
+    url: &str,
+    rows_per_txn: &[u64],
+    reads: u64,
+    rounds: u64,
+) -> StoreResult<u64> {
+    let config: Config = url.parse().map_err(unavailable)?;
+    let mut client = config.connect(NoTls).map_err(unavailable)?;
+    client
+        .batch_execute(
+            "create table if not exists raw_row (id bigint generated always as identity primary key, \
+             k text not null, v bigint not null, payload text not null)",
+        )
+        .map_err(unavailable)?;
+    let insert = client
+        .prepare("insert into raw_row (k, v, payload) values ($1, $2, $3) returning id")
+        .map_err(unavailable)?;
+    let select = client.prepare("select v from raw_row where id = $1").map_err(unavailable)?;
+    let payload = "x".repeat(96);
+    let mut next: i64 = 0;
+    let mut last_id: i64 = 1;
+    for _ in 0..rounds {
+        for rows in rows_per_txn {
+            let mut tx = client.transaction().map_err(unavailable)?;
+            for _ in 0..*rows {
+                next += 1;
+                let row = tx
+                    .query_one(&insert, &[&format!("k{next}"), &next, &payload])
+                    .map_err(unavailable)?;
+                last_id = row.get(0);
+            }
+            tx.commit().map_err(unavailable)?;
+        }
+        for _ in 0..reads {
+            client.query_opt(&select, &[&last_id]).map_err(unavailable)?;
+        }
+    }
+    Ok(rounds)
+}

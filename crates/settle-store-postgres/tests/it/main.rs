@@ -1,0 +1,546 @@
+//! The PostgreSQL store against a real server: durability across a restart, journal
+//! immutability enforced by the database, rollback of unfinished transactions, repeatable
+//! migrations, list order and cursors, and per-customer row locks.
+//!
+//! Each test makes its own database on the server named by `SETTLE_TEST_POSTGRES_URL` and drops
+//! it at the end; without that variable each test says so and returns.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use postgres::NoTls;
+use postgres::error::SqlState;
+use settle_core::customer::{Balances, Customer};
+use settle_core::document::DocumentKind;
+use settle_core::ids::{CustomerId, IdGen, TenantId};
+use settle_core::money::Currency;
+use settle_core::payment::PaymentMethod;
+use settle_engine::{
+    ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
+};
+use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store, StoreError};
+use settle_store_postgres::PostgresStore;
+
+/// The variable naming the server the tests run against.
+const URL_VAR: &str = "SETTLE_TEST_POSTGRES_URL";
+
+/// How long a test waits for something that must happen soon before it fails.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A database made for one test and dropped when the test ends, whatever its outcome.
+struct TestDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    /// A fresh database, or `None` (after saying so) when no server is configured.
+    fn new(test: &str) -> Option<TestDb> {
+        TestDb::create(test, "")
+    }
+
+    /// A fresh database whose default collation orders text as people do (ICU `en-US`), where
+    /// the server has ICU; otherwise the server's default.
+    fn with_human_collation(test: &str) -> Option<TestDb> {
+        if std::env::var(URL_VAR).is_err() {
+            // Says the test was not run, once.
+            return TestDb::new(test);
+        }
+        TestDb::create(test, " template template0 locale_provider icu icu_locale 'en-US'")
+            .or_else(|| TestDb::create(test, ""))
+    }
+
+    fn create(test: &str, options: &str) -> Option<TestDb> {
+        let Ok(admin_url) = std::env::var(URL_VAR) else {
+            println!("{test}: not run against PostgreSQL ({URL_VAR} is not set)");
+            return None;
+        };
+        let name = format!("settle_test_{:016x}", random());
+        let mut admin = postgres::Client::connect(&admin_url, NoTls).expect("connect as admin");
+        if let Err(err) = admin.batch_execute(&format!("create database {name}{options}")) {
+            assert!(!options.is_empty(), "create database {name}: {err}");
+            return None;
+        }
+        let url = with_database(&admin_url, &name);
+        Some(TestDb { admin_url, name, url })
+    }
+
+    fn open(&self) -> PostgresStore {
+        PostgresStore::open(&self.url).expect("open")
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, NoTls).expect("connect")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, NoTls) {
+            // A failed drop leaves a stray database behind; it must not hide the test's result.
+            let _ =
+                admin.batch_execute(&format!("drop database if exists {} with (force)", self.name));
+        }
+    }
+}
+
+/// A random number from the standard library's per-process random hash keys.
+fn random() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+/// `url` with its database replaced by `name` (URL and key=value forms).
+fn with_database(url: &str, name: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return format!("{url} dbname={name}");
+    };
+    let rest_start = scheme_end + 3;
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let authority_end = base[rest_start..].find('/').map_or(base.len(), |i| rest_start + i);
+    format!("{}/{name}{query}", &base[..authority_end])
+}
+
+struct PinnedClock;
+
+impl Clock for PinnedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("time")
+    }
+}
+
+struct CountingIds(AtomicU64);
+
+impl IdGen for CountingIds {
+    fn suffix(&self) -> String {
+        format!("{:08}", self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+fn engine(db: &TestDb, first_id: u64) -> Engine {
+    Engine::new(
+        Arc::new(db.open()),
+        Arc::new(PinnedClock),
+        Arc::new(CountingIds(AtomicU64::new(first_id))),
+    )
+}
+
+/// A customer owing 120.00 against a 100.00 payment applied in full: balance −20.00.
+fn workload(engine: &Engine) -> (TenantId, CustomerId) {
+    let tenant = engine.create_tenant("Store test").expect("tenant").tenant_id;
+    let customer = engine
+        .create_customer(&tenant, NewCustomer { name: "Durable".into(), ..NewCustomer::default() })
+        .expect("customer");
+    let invoice = engine
+        .create_document(
+            &tenant,
+            NewDocument {
+                kind: DocumentKind::Invoice,
+                customer_id: customer.id.clone(),
+                items: vec![NewItem {
+                    description: "Work".into(),
+                    amount: Some("120.00".into()),
+                    ..NewItem::default()
+                }],
+                invoice_date: None,
+                due_date: None,
+                adjusts_invoice_id: None,
+                reason: None,
+                post: true,
+            },
+        )
+        .expect("invoice");
+    engine
+        .record_payment(
+            &tenant,
+            NewPayment {
+                customer_id: customer.id.clone(),
+                amount: "100.00".into(),
+                method: PaymentMethod::Ach,
+                reference: Some("wire 7".into()),
+                effective_date: None,
+                applications: vec![ApplicationTarget {
+                    target_id: invoice.id,
+                    amount: Some("100.00".into()),
+                    items: None,
+                    rule: None,
+                }],
+                description: None,
+            },
+        )
+        .expect("payment");
+    (tenant, customer.id)
+}
+
+/// A customer with a given id, name and balance (as a receivable), for store-level tests.
+fn customer(id: &str, name: &str, owes: i64) -> Customer {
+    Customer {
+        id: CustomerId::parse(id).expect("customer id"),
+        name: name.to_owned(),
+        email: None,
+        currency: Currency::parse("USD").expect("currency"),
+        payment_terms_days: 30,
+        metadata: "{}".to_owned(),
+        created_at: PinnedClock.now(),
+        balances: Balances { receivable: owes, ..Balances::default() },
+    }
+}
+
+/// A tenant with `customers`, written directly through the store.
+fn seed(store: &PostgresStore, customers: &[Customer]) -> TenantId {
+    let tenant = TenantId::parse("ten_seeded").expect("tenant id");
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&tenant, "Seeded", PinnedClock.now()).expect("tenant");
+    for c in customers {
+        tx.insert_customer(&tenant, c).expect("customer");
+    }
+    tx.commit().expect("commit");
+    tenant
+}
+
+#[test]
+fn committed_writes_survive_a_restart_and_replay_exactly() {
+    let Some(db) = TestDb::new("committed_writes_survive_a_restart_and_replay_exactly") else {
+        return;
+    };
+    let (tenant, customer) = workload(&engine(&db, 1));
+    // A new process: the store is opened again on the same database.
+    let reopened = engine(&db, 1_000);
+    let got = reopened.customer(&tenant, &customer).expect("customer");
+    assert_eq!(got.balances.receivable, 2_000);
+    assert_eq!(got.balances.unapplied_payments, 0);
+    assert_eq!(got.balances.balance(), -2_000);
+    let report = reopened.verify().expect("verify");
+    assert!(report.is_clean(), "{:#?}", report.differences);
+    assert_eq!(report.transactions, 3);
+}
+
+#[test]
+fn the_database_refuses_to_change_or_delete_journal_rows() {
+    let Some(db) = TestDb::new("the_database_refuses_to_change_or_delete_journal_rows") else {
+        return;
+    };
+    workload(&engine(&db, 1));
+    let mut conn = db.client();
+    for sql in [
+        "update posting set amount_minor = amount_minor + 1",
+        "delete from posting",
+        "truncate posting",
+        "update journal_txn set description = 'edited'",
+        "delete from journal_txn",
+        "truncate journal_txn cascade",
+    ] {
+        let err = conn.batch_execute(sql).expect_err(sql);
+        let db_err = err.as_db_error().expect("a database error");
+        assert_eq!(db_err.message(), "journal rows are immutable", "{sql}");
+        assert_eq!(db_err.code(), &SqlState::RESTRICT_VIOLATION, "{sql}");
+    }
+    let postings: i64 = conn.query_one("select count(*) from posting", &[]).expect("count").get(0);
+    assert_eq!(postings, 6);
+    let txns: i64 = conn.query_one("select count(*) from journal_txn", &[]).expect("count").get(0);
+    assert_eq!(txns, 3);
+}
+
+#[test]
+fn a_transaction_dropped_without_commit_leaves_nothing() {
+    let Some(db) = TestDb::new("a_transaction_dropped_without_commit_leaves_nothing") else {
+        return;
+    };
+    let store = db.open();
+    {
+        let mut tx = store.begin_write().expect("begin");
+        let tenant = TenantId::parse("ten_dropped").expect("id");
+        tx.insert_tenant(&tenant, "Dropped", PinnedClock.now()).expect("insert");
+    }
+    let mut tx = store.begin_read().expect("read");
+    assert!(tx.tenants().expect("tenants").is_empty());
+    drop(tx);
+    // The pooled connection came back clean: nothing is left idle in a transaction, and the
+    // next write on it commits on its own.
+    let mut conn = db.client();
+    let stuck: i64 = conn
+        .query_one(
+            "select count(*) from pg_stat_activity \
+             where datname = current_database() and state like 'idle in transaction%'",
+            &[],
+        )
+        .expect("activity")
+        .get(0);
+    assert_eq!(stuck, 0);
+    let kept = TenantId::parse("ten_kept").expect("id");
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&kept, "Kept", PinnedClock.now()).expect("insert");
+    tx.commit().expect("commit");
+    assert_eq!(store.begin_read().expect("read").tenants().expect("tenants"), vec![kept]);
+}
+
+#[test]
+fn a_failed_statement_makes_commit_fail_rather_than_lose_writes_quietly() {
+    let Some(db) =
+        TestDb::new("a_failed_statement_makes_commit_fail_rather_than_lose_writes_quietly")
+    else {
+        return;
+    };
+    let store = db.open();
+    let tenant = TenantId::parse("ten_once").expect("id");
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&tenant, "Once", PinnedClock.now()).expect("insert");
+    let twice = tx.insert_tenant(&tenant, "Twice", PinnedClock.now());
+    assert!(
+        matches!(twice, Err(StoreError::Conflict { ref constraint }) if constraint == "tenant_pkey")
+    );
+    assert!(tx.commit().is_err());
+    assert!(store.begin_read().expect("read").tenants().expect("tenants").is_empty());
+}
+
+#[test]
+fn the_database_refuses_an_item_balance_past_zero() {
+    let Some(db) = TestDb::new("the_database_refuses_an_item_balance_past_zero") else {
+        return;
+    };
+    workload(&engine(&db, 1));
+    let mut conn = db.client();
+    let err = conn
+        .batch_execute("update document_item set balance_minor = -1 where amount_minor > 0")
+        .expect_err("check constraint");
+    let db_err = err.as_db_error().expect("a database error");
+    assert_eq!(db_err.code(), &SqlState::CHECK_VIOLATION, "{err}");
+    assert_eq!(db_err.constraint(), Some("document_item_check"));
+}
+
+#[test]
+fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
+    let Some(db) = TestDb::new("opening_twice_runs_migrations_once_and_a_bad_url_is_refused")
+    else {
+        return;
+    };
+    // Two processes starting at once: the advisory lock makes them take turns.
+    std::thread::scope(|s| {
+        let first = s.spawn(|| drop(db.open()));
+        let second = s.spawn(|| drop(db.open()));
+        first.join().expect("first open");
+        second.join().expect("second open");
+    });
+    drop(db.open());
+    let mut conn = db.client();
+    let versions: Vec<i32> = conn
+        .query("select version from schema_migration order by version", &[])
+        .expect("versions")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, vec![1]);
+    assert!(matches!(
+        PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        PostgresStore::open("postgres://host:not_a_port/x"),
+        Err(StoreError::Unavailable(_))
+    ));
+}
+
+#[test]
+fn lists_sort_by_bytes_and_cursors_round_trip() {
+    let Some(db) = TestDb::with_human_collation("lists_sort_by_bytes_and_cursors_round_trip")
+    else {
+        return;
+    };
+    let store = db.open();
+    let tenant = seed(
+        &store,
+        &[
+            customer("cus_b1", "b", 300),
+            customer("cus_B2", "B", 100),
+            customer("cus_u3", "a_c", 200),
+            customer("cus_p4", "a%c", 200),
+            customer("cus_s5", "a\\c", 100),
+            customer("cus_a6", "Äb", 0),
+            customer("cus_a7", "abc", 200),
+            customer("cus_Z8", "abc", 0),
+        ],
+    );
+    let all = |sort: CustomerSort, search: Option<&str>, limit: u32| -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut tx = store.begin_read().expect("read");
+            let page = tx
+                .customers(
+                    &tenant,
+                    &CustomerQuery { search: search.map(str::to_owned), sort },
+                    &PageRequest { limit, cursor },
+                )
+                .expect("page");
+            ids.extend(page.rows.iter().map(|c| c.id.to_string()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    // Byte order, as SQLite's BINARY collation: upper case before lower case, `%` (0x25)
+    // before `\` (0x5c) before `_` (0x5f) before letters, `Ä` after ASCII; ties by id bytes.
+    let by_name = ["cus_B2", "cus_p4", "cus_s5", "cus_u3", "cus_Z8", "cus_a7", "cus_b1", "cus_a6"];
+    for limit in [1, 2, 3, 500] {
+        assert_eq!(all(CustomerSort::Name, None, limit), by_name, "limit {limit}");
+        let mut reversed = by_name;
+        reversed.reverse();
+        assert_eq!(all(CustomerSort::NameDesc, None, limit), reversed, "limit {limit}");
+    }
+    // Balance is minus what is owed; ties by id bytes.
+    let by_balance =
+        ["cus_b1", "cus_a7", "cus_p4", "cus_u3", "cus_B2", "cus_s5", "cus_Z8", "cus_a6"];
+    assert_eq!(all(CustomerSort::Balance, None, 3), by_balance);
+    let mut reversed = by_balance;
+    reversed.reverse();
+    assert_eq!(all(CustomerSort::BalanceDesc, None, 3), reversed);
+    let created = ["cus_b1", "cus_B2", "cus_u3", "cus_p4", "cus_s5", "cus_a6", "cus_a7", "cus_Z8"];
+    assert_eq!(all(CustomerSort::Created, None, 3), created);
+    let mut reversed = created;
+    reversed.reverse();
+    assert_eq!(all(CustomerSort::CreatedDesc, None, 3), reversed);
+    // The search is a case-insensitive substring; `%`, `_` and `\` match only themselves.
+    assert_eq!(all(CustomerSort::Name, Some("_"), 2), ["cus_u3"]);
+    assert_eq!(all(CustomerSort::Name, Some("%"), 2), ["cus_p4"]);
+    assert_eq!(all(CustomerSort::Name, Some("\\"), 2), ["cus_s5"]);
+    assert_eq!(all(CustomerSort::Name, Some("ABC"), 1), ["cus_Z8", "cus_a7"]);
+    assert_eq!(all(CustomerSort::Name, Some("äB"), 1), ["cus_a6"]);
+    let mut tx = store.begin_read().expect("read");
+    let junk = PageRequest { limit: 2, cursor: Some("no newline".into()) };
+    let err = tx.customers(&tenant, &CustomerQuery::default(), &junk).expect_err("bad cursor");
+    assert!(matches!(err, StoreError::BadCursor));
+}
+
+#[test]
+fn document_numbers_are_unique_under_concurrency() {
+    let Some(db) = TestDb::new("document_numbers_are_unique_under_concurrency") else {
+        return;
+    };
+    let store = db.open();
+    let tenant = seed(&store, &[]);
+    let mut numbers: Vec<u64> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..25)
+                        .map(|_| {
+                            let mut tx = store.begin_write().expect("begin");
+                            let n = tx.next_number(&tenant, DocumentKind::Invoice).expect("next");
+                            tx.commit().expect("commit");
+                            n
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
+    });
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=100).collect::<Vec<u64>>());
+}
+
+/// Waits until a session of this test's database waits for a lock; false if none does in time.
+fn someone_waits_for_a_lock(db: &TestDb) -> bool {
+    let mut conn = db.client();
+    let start = Instant::now();
+    while start.elapsed() < PATIENCE {
+        let waiting: i64 = conn
+            .query_one(
+                "select count(*) from pg_stat_activity \
+                 where datname = current_database() and wait_event_type = 'Lock'",
+                &[],
+            )
+            .expect("activity")
+            .get(0);
+        if waiting > 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn customer_locks_serialize_one_customer_and_not_two() {
+    let Some(db) = TestDb::new("customer_locks_serialize_one_customer_and_not_two") else {
+        return;
+    };
+    let store = db.open();
+    let tenant = seed(&store, &[customer("cus_one", "One", 0), customer("cus_two", "Two", 0)]);
+    let one = CustomerId::parse("cus_one").expect("id");
+    let two = CustomerId::parse("cus_two").expect("id");
+
+    // Different customers: the second takes its lock while the first still holds its own.
+    let events = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        let (store, events, tenant, one, two) = (&store, &events, &tenant, &one, &two);
+        let (first_locked, wait_first) = mpsc::channel();
+        let (second_locked, wait_second) = mpsc::channel();
+        s.spawn(move || {
+            let mut tx = store.begin_write().expect("begin");
+            tx.lock_customer(tenant, one).expect("lock").expect("customer");
+            events.lock().expect("events").push("first locked");
+            first_locked.send(()).expect("signal");
+            let proceeded = wait_second.recv_timeout(PATIENCE).is_ok();
+            events.lock().expect("events").push("first commits");
+            tx.commit().expect("commit");
+            assert!(proceeded, "the lock on another customer blocked");
+        });
+        s.spawn(move || {
+            wait_first.recv().expect("first locked");
+            let mut tx = store.begin_write().expect("begin");
+            tx.lock_customer(tenant, two).expect("lock").expect("customer");
+            events.lock().expect("events").push("second locked");
+            second_locked.send(()).expect("signal");
+            tx.commit().expect("commit");
+        });
+    });
+    assert_eq!(
+        events.into_inner().expect("events"),
+        ["first locked", "second locked", "first commits"]
+    );
+
+    // The same customer: the second waits on the row lock until the first commits.
+    let events = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        let (store, events, tenant, one, db) = (&store, &events, &tenant, &one, &db);
+        let (first_locked, wait_first) = mpsc::channel();
+        s.spawn(move || {
+            let mut tx = store.begin_write().expect("begin");
+            let (lock, mut held) = tx.lock_customer(tenant, one).expect("lock").expect("one");
+            events.lock().expect("events").push("first locked");
+            first_locked.send(()).expect("signal");
+            let waited = someone_waits_for_a_lock(db);
+            held.name = "One, renamed".to_owned();
+            tx.update_customer(&lock, &held).expect("update");
+            events.lock().expect("events").push("first commits");
+            tx.commit().expect("commit");
+            assert!(waited, "the second lock on the same customer did not wait");
+        });
+        s.spawn(move || {
+            wait_first.recv().expect("first locked");
+            let mut tx = store.begin_write().expect("begin");
+            let (_, seen) = tx.lock_customer(tenant, one).expect("lock").expect("one");
+            events.lock().expect("events").push("second locked");
+            // The lock is taken only after the first commit, so it reads the committed row.
+            assert_eq!(seen.name, "One, renamed");
+            tx.commit().expect("commit");
+        });
+    });
+    assert_eq!(
+        events.into_inner().expect("events"),
+        ["first locked", "first commits", "second locked"]
+    );
+}
