@@ -14,6 +14,7 @@ use settle_core::ledger::Posting;
 use settle_core::money::Money;
 use settle_core::payment::Payment;
 use settle_store::StoredTxn;
+use utoipa::ToSchema;
 
 /// An amount as given: a decimal string or a JSON number, kept as exact text.
 #[derive(Debug, Clone)]
@@ -82,6 +83,28 @@ impl<'de> Deserialize<'de> for MetadataIn {
     }
 }
 
+/// Implements the schema of an input type from a function of `crate::openapi`.
+macro_rules! schema_of {
+    ($ty:ty, $name:literal, $schema:path) => {
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $schema().into()
+            }
+        }
+
+        impl ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+schema_of!(AmountIn, "AmountInput", crate::openapi::amount_input);
+schema_of!(DecimalIn, "DecimalInput", crate::openapi::decimal_input);
+schema_of!(DateIn, "Date", crate::openapi::date);
+schema_of!(MetadataIn, "Metadata", crate::openapi::metadata);
+
 /// Distinguishes an absent field from an explicit `null` in PATCH bodies.
 pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
@@ -95,27 +118,30 @@ fn timestamp(at: DateTime<Utc>) -> String {
 
 // ---- customers ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CustomerIn {
     pub(crate) name: String,
     pub(crate) email: Option<String>,
+    /// ISO 4217 code; default: the tenant's `default_currency`.
     pub(crate) currency: Option<String>,
+    /// Days from invoice date to due date; default 30.
     pub(crate) payment_terms_days: Option<u32>,
     pub(crate) metadata: Option<MetadataIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CustomerPatchIn {
     pub(crate) name: Option<String>,
+    /// `null` clears the email.
     #[serde(default, deserialize_with = "double_option")]
     pub(crate) email: Option<Option<String>>,
     pub(crate) payment_terms_days: Option<u32>,
     pub(crate) metadata: Option<MetadataIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CustomerOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
@@ -123,13 +149,22 @@ pub(crate) struct CustomerOut {
     pub(crate) email: Option<String>,
     pub(crate) currency: &'static str,
     pub(crate) payment_terms_days: u32,
+    /// `available_credit − receivable`: negative means the customer owes.
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) balance: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) receivable: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) unapplied_payments: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) credit_memo_balance: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) credit_balance: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) available_credit: String,
     pub(crate) created_at: String,
+    /// The metadata object (string values).
+    #[schema(schema_with = crate::openapi::metadata)]
     pub(crate) metadata: Value,
 }
 
@@ -157,13 +192,16 @@ impl From<&Customer> for CustomerOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct HistoryOut {
     pub(crate) id: String,
     pub(crate) effective_date: NaiveDate,
     pub(crate) kind: String,
     pub(crate) description: String,
+    /// Signed like the balance: a charge of 150 is `"-150.00"`, a payment of 100 is `"100.00"`.
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) balance_after: String,
     pub(crate) document_id: Option<String>,
 }
@@ -182,86 +220,113 @@ impl From<&HistoryLine> for HistoryOut {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntryIn {
+    #[schema(schema_with = crate::openapi::entry_kind)]
     pub(crate) kind: String,
+    /// Positive.
     pub(crate) amount: AmountIn,
     pub(crate) description: String,
+    /// For a credit: how it was paid (makes it a payment).
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub(crate) payment_method: Option<String>,
     pub(crate) notes: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct EntryOut {
     pub(crate) entry: HistoryOut,
+    /// What the entry made.
+    #[schema(schema_with = crate::openapi::entry_document)]
     pub(crate) document: Value,
 }
 
 // ---- documents ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaxIn {
     pub(crate) name: String,
+    /// A percent: `"8.25"` is 8.25%. Give `rate` or `amount`.
     pub(crate) rate: Option<DecimalIn>,
+    /// A fixed tax amount instead of a rate.
     pub(crate) amount: Option<AmountIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ItemIn {
     pub(crate) description: String,
+    /// The item amount; or give `quantity` and `unit_price`.
     pub(crate) amount: Option<AmountIn>,
     pub(crate) quantity: Option<DecimalIn>,
     pub(crate) unit_price: Option<DecimalIn>,
     #[serde(default)]
     pub(crate) taxes: Vec<TaxIn>,
+    /// Credit memos only: the invoice item this item credits.
     pub(crate) invoice_item_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DocumentIn {
     pub(crate) customer_id: String,
     pub(crate) items: Vec<ItemIn>,
+    /// Default: today in the tenant's time zone.
     pub(crate) invoice_date: Option<DateIn>,
+    /// Default: `invoice_date` + the customer's payment terms (30 days unless set).
     pub(crate) due_date: Option<DateIn>,
+    /// Invoices only: the invoice this one adjusts.
     pub(crate) adjusts_invoice_id: Option<String>,
+    /// `true` posts at once; otherwise a draft, which owes nothing until posted.
     #[serde(default)]
     pub(crate) post: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ItemOut {
     pub(crate) id: String,
+    #[schema(schema_with = crate::openapi::item_kind)]
     pub(crate) kind: &'static str,
     pub(crate) parent_item_id: Option<String>,
     pub(crate) description: String,
+    #[schema(schema_with = crate::openapi::decimal)]
     pub(crate) quantity: Option<String>,
+    #[schema(schema_with = crate::openapi::decimal)]
     pub(crate) unit_price: Option<String>,
+    /// Tax items: the percent rate (`"8.25"` is 8.25%).
+    #[schema(schema_with = crate::openapi::decimal)]
     pub(crate) tax_rate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) invoice_item_id: Option<String>,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) balance: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DocumentOut {
     pub(crate) id: String,
+    #[schema(schema_with = crate::openapi::document_object)]
     pub(crate) object: &'static str,
     pub(crate) number: String,
     pub(crate) customer_id: String,
+    #[schema(schema_with = crate::openapi::document_status)]
     pub(crate) status: &'static str,
     pub(crate) currency: &'static str,
     pub(crate) invoice_date: NaiveDate,
     pub(crate) due_date: NaiveDate,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) total: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) balance: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) adjusts_invoice_id: Option<Option<String>>,
+    /// Receivable documents: the balance of the document with the invoices that adjust it.
+    #[schema(schema_with = crate::openapi::amount)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) group_balance: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -309,46 +374,58 @@ impl From<&Document> for DocumentOut {
 
 // ---- payments ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ItemAmountIn {
     pub(crate) item_id: String,
+    /// May be negative for a negative item.
     pub(crate) amount: AmountIn,
+    /// For a credit memo source: the credit memo item to draw from.
     pub(crate) credit_memo_item_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TargetIn {
     pub(crate) target_id: String,
+    /// Spread over the items by `rule`; or give `items`.
     pub(crate) amount: Option<AmountIn>,
+    /// Per item; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,
+    #[schema(schema_with = crate::openapi::rule)]
     pub(crate) rule: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaymentIn {
     pub(crate) customer_id: String,
     pub(crate) amount: AmountIn,
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub(crate) method: String,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
+    /// Applied in the same call, at most 100.
     #[serde(default)]
     pub(crate) applications: Vec<TargetIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PaymentOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
     pub(crate) currency: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) applied: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) unapplied: String,
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub(crate) method: &'static str,
     pub(crate) reference: Option<String>,
+    #[schema(schema_with = crate::openapi::payment_status)]
     pub(crate) status: &'static str,
     pub(crate) effective_date: NaiveDate,
 }
@@ -373,48 +450,57 @@ impl From<&Payment> for PaymentOut {
 
 // ---- applications ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SourceIn {
+    #[schema(schema_with = crate::openapi::source_type)]
     #[serde(rename = "type")]
     pub(crate) kind: String,
+    /// The payment or credit memo id; none for `credit_balance`.
     pub(crate) id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApplicationIn {
     pub(crate) source: SourceIn,
     pub(crate) target_id: String,
+    /// Spread over the items by `rule`; or give `items`.
     pub(crate) amount: Option<AmountIn>,
+    /// Per item; may be negative for negative items; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,
+    #[schema(schema_with = crate::openapi::rule)]
     pub(crate) rule: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReverseIn {
+    /// Default: all that is left applied.
     pub(crate) amount: Option<AmountIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SourceOut {
+    #[schema(schema_with = crate::openapi::source_type)]
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
     pub(crate) id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ApplicationItemOut {
     pub(crate) item_id: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) net_amount: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) credit_memo_item_id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ApplicationOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
@@ -422,12 +508,17 @@ pub(crate) struct ApplicationOut {
     pub(crate) source: SourceOut,
     pub(crate) target_id: String,
     pub(crate) currency: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) reversed_amount: String,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) net_amount: String,
+    #[schema(schema_with = crate::openapi::rule)]
     pub(crate) rule: Option<&'static str>,
     pub(crate) effective_date: NaiveDate,
     pub(crate) items: Vec<ApplicationItemOut>,
+    #[schema(schema_with = crate::openapi::application_status)]
     pub(crate) status: &'static str,
 }
 
@@ -463,10 +554,11 @@ impl From<&Application> for ApplicationOut {
 
 // ---- journal and reports ----
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct PostingOut {
     pub(crate) account: &'static str,
     pub(crate) side: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
     pub(crate) currency: &'static str,
     pub(crate) document_id: Option<String>,
@@ -490,7 +582,7 @@ impl From<&Posting> for PostingOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TxnOut {
     pub(crate) id: String,
     pub(crate) seq: i64,
@@ -520,7 +612,7 @@ impl From<&StoredTxn> for TxnOut {
 }
 
 /// `{"data": [...], "next_cursor": ...}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ListOut<T> {
     pub(crate) object: &'static str,
     pub(crate) data: Vec<T>,
@@ -529,15 +621,17 @@ pub(crate) struct ListOut<T> {
 
 // ---- credit memos, refunds, adjustments, settings ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreditItemIn {
     pub(crate) description: Option<String>,
     pub(crate) amount: AmountIn,
+    /// The invoice item credited: takes its sign and, with the credit adjustments on it, never
+    /// exceeds its amount in size (`over_credit`).
     pub(crate) invoice_item_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreditMemoIn {
     pub(crate) customer_id: String,
@@ -545,28 +639,33 @@ pub(crate) struct CreditMemoIn {
     pub(crate) items: Vec<CreditItemIn>,
     pub(crate) reason: Option<String>,
     pub(crate) from_invoice_id: Option<String>,
+    /// `true` posts at once; otherwise a draft.
     #[serde(default)]
     pub(crate) post: bool,
     pub(crate) invoice_date: Option<DateIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RefundIn {
+    /// At most what is unapplied on the source (`insufficient_unapplied`).
     pub(crate) amount: AmountIn,
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub(crate) method: Option<String>,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct RefundOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
     pub(crate) source: SourceOut,
     pub(crate) currency: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
+    #[schema(schema_with = crate::openapi::payment_method)]
     pub(crate) method: &'static str,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: NaiveDate,
@@ -588,24 +687,27 @@ impl From<&settle_core::refund::Refund> for RefundOut {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AdjustmentIn {
     pub(crate) item_id: String,
+    #[schema(schema_with = crate::openapi::adjustment_type)]
     #[serde(rename = "type")]
     pub(crate) kind: String,
     pub(crate) amount: AmountIn,
     pub(crate) reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AdjustmentOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
     pub(crate) invoice_id: String,
     pub(crate) item_id: String,
+    #[schema(schema_with = crate::openapi::adjustment_type)]
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
     pub(crate) reason: String,
     pub(crate) effective_date: NaiveDate,
@@ -626,56 +728,66 @@ impl From<&settle_core::adjustment::Adjustment> for AdjustmentOut {
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AmountOnlyIn {
+    /// Default: all of the negative balance.
     pub(crate) amount: Option<AmountIn>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WriteOffIn {
+    /// Default: the whole open balance.
     pub(crate) amount: Option<AmountIn>,
     pub(crate) reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VoidIn {
+    /// Reverse every live application first (otherwise `has_applications`).
     #[serde(default)]
     pub(crate) reverse_applications: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TransferOut {
     pub(crate) invoice: DocumentOut,
     pub(crate) customer: CustomerOut,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CreditBalanceOut {
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
     pub(crate) currency: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     pub(crate) amount: String,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SettingsIn {
     pub(crate) default_currency: Option<String>,
     pub(crate) time_zone: Option<String>,
+    #[schema(schema_with = crate::openapi::rule)]
     pub(crate) application_rule: Option<String>,
+    #[schema(schema_with = crate::openapi::negative_invoice_policy)]
     pub(crate) negative_invoice_policy: Option<String>,
+    /// Apply available credit to documents as they post: oldest due date first, then document
+    /// number; payments oldest first, then credit memos, then the credit balance.
     pub(crate) auto_apply_credit: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SettingsOut {
     pub(crate) object: &'static str,
     pub(crate) default_currency: &'static str,
     pub(crate) time_zone: String,
+    #[schema(schema_with = crate::openapi::rule)]
     pub(crate) application_rule: &'static str,
+    #[schema(schema_with = crate::openapi::negative_invoice_policy)]
     pub(crate) negative_invoice_policy: &'static str,
     pub(crate) auto_apply_credit: bool,
 }

@@ -15,10 +15,12 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    /// A saved response to answer again instead of a problem.
+    replay: Option<(u16, String)>,
 }
 
 /// One invalid field.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON path of the field.
     pub field: String,
@@ -26,22 +28,30 @@ pub struct FieldError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An `application/problem+json` body (RFC 9457) with a stable machine-readable `code`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `https://settle.dev/problems/{code}`.
     #[serde(rename = "type")]
     kind: String,
+    /// The HTTP reason phrase of `status`.
     title: &'a str,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong, for people.
     detail: &'a str,
+    /// Stable and machine readable, e.g. `validation_error`, `not_found`, `over_application`.
     code: &'a str,
+    /// The invalid fields, on validation problems only.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
 }
 
 impl ApiError {
     /// A problem with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), errors: Vec::new() }
+        ApiError { status, code, detail: detail.into(), errors: Vec::new(), replay: None }
     }
 
     /// 422 `validation_error` for one field.
@@ -53,6 +63,7 @@ impl ApiError {
             code: "validation_error",
             detail: format!("{field}: {message}"),
             errors: vec![FieldError { field, message }],
+            replay: None,
         }
     }
 
@@ -94,7 +105,13 @@ impl From<Rejection> for ApiError {
             }
             _ => Vec::new(),
         };
-        ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }
+        ApiError {
+            status,
+            code: rejection.code(),
+            detail: rejection.to_string(),
+            errors,
+            replay: None,
+        }
     }
 }
 
@@ -102,6 +119,15 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> ApiError {
         match err {
             EngineError::Rejected(rejection) => rejection.into(),
+            EngineError::Replay(record) => ApiError {
+                replay: Some((record.status, record.body)),
+                ..ApiError::new(StatusCode::OK, "replay", "a saved response")
+            },
+            EngineError::IdempotencyKeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with another request",
+            ),
             EngineError::Store(StoreError::BadCursor) => {
                 ApiError::invalid("cursor", "not a cursor of this list")
             }
@@ -123,6 +149,9 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some((status, body)) = self.replay {
+            return crate::idempotency::replay(status, body);
+        }
         let problem = Problem {
             kind: format!("https://settle.dev/problems/{}", self.code),
             title: title(self.status),

@@ -5,6 +5,8 @@
 mod dto;
 mod error;
 mod extract;
+mod idempotency;
+mod openapi;
 mod routes;
 
 use std::time::Duration;
@@ -17,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::{ApiError, FieldError};
+pub use routes::route_table;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -41,6 +44,7 @@ pub fn router(engine: Engine) -> Router {
                 "this route does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn(idempotency::scope))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(CatchPanicLayer::custom(|_| {
@@ -57,6 +61,26 @@ pub(crate) async fn blocking<T: Send + 'static>(
     call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || call(&engine))
+        .await
+        .map_err(|_| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+        })?
+        .map_err(ApiError::from)
+}
+
+/// Runs a write command on the blocking pool. When the request carries an `Idempotency-Key`,
+/// the engine saves the response (with `status`) in the command's transaction, or answers a
+/// replay of the saved one.
+pub(crate) async fn blocking_write<T: Send + 'static>(
+    state: &AppState,
+    status: StatusCode,
+    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let Some((_, idempotency)) = idempotency::for_engine(status) else {
+        return blocking(state, call).await;
+    };
+    let engine = state.engine.idempotent(idempotency);
     tokio::task::spawn_blocking(move || call(&engine))
         .await
         .map_err(|_| {

@@ -7,14 +7,39 @@ use serde::Deserialize;
 use settle_core::ids::{ApplicationId, CustomerId, DocumentId, PaymentId};
 use settle_engine::{NewApplication, SourceInput};
 use settle_store::ApplicationQuery;
+use utoipa::IntoParams;
 
 use super::payments::{item_amounts, rule};
 use super::{list_out, page_request, parse_id};
 use crate::dto::{ApplicationIn, ApplicationOut, ListOut, ReverseIn};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking};
+use crate::{AppState, blocking, blocking_write};
 
+/// `POST /v1/applications`.
+#[utoipa::path(
+    operation_id = "create_application",
+    post,
+    path = "/v1/applications",
+    tag = "applications",
+    summary = "Apply a payment, credit memo or the credit balance to a document",
+    description = "`{source: {type: \"payment\"|\"credit_memo\"|\"credit_balance\", id?}, \
+        target_id, amount?, items?: [{item_id, amount, credit_memo_item_id?}], rule?: \
+        \"proration\"|\"sequential\"|\"net_first\", effective_date?}` → application. Give \
+        `amount` (spread by the rule; default the tenant's `application_rule`) or `items` (per \
+        item; may be negative for negative items; the total may be zero: a zero-total \
+        item-level application is legal). For a credit memo source, each item may name \
+        `credit_memo_item_id`. The credit balance takes no `id`. An item would pass zero: \
+        `over_application`; the source has not enough: `insufficient_unapplied`.",
+    request_body = ApplicationIn,
+    responses(
+        (status = 201, description = "The application.", body = ApplicationOut),
+        (status = 404, description = "not_found"),
+        (status = 422, description = "currency_mismatch, customer_mismatch, \
+            document_not_posted, document_voided, over_application, insufficient_unapplied, \
+            amount_out_of_range"),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -47,10 +72,28 @@ pub(crate) async fn create(
         },
         effective_date: body.effective_date.map(|d| d.0),
     };
-    let application = blocking(&state, move |e| e.apply(&caller.tenant_id, new)).await?;
+    let application =
+        blocking_write(&state, StatusCode::CREATED, move |e| e.apply(&caller.tenant_id, new))
+            .await?;
     Ok((StatusCode::CREATED, Json(ApplicationOut::from(&application))))
 }
 
+/// `POST /v1/applications/{id}/reverse`.
+#[utoipa::path(
+    operation_id = "reverse_application",
+    post,
+    path = "/v1/applications/{id}/reverse",
+    tag = "applications",
+    summary = "Reverse (unapply) an application",
+    description = "`{amount?}` → the application after the reversal (unapply; partial allowed; \
+        default all that is left). The value returns to its source.",
+    params(("id" = String, Path, description = "The application id (`app_...`).")),
+    request_body(content = ReverseIn, description = "Optional: an empty body is `{}`."),
+    responses(
+        (status = 200, description = "The application.", body = ApplicationOut),
+        (status = 422, description = "over_reversal, currency_mismatch, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn reverse(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -59,11 +102,25 @@ pub(crate) async fn reverse(
 ) -> Result<Json<ApplicationOut>, ApiError> {
     let id = parse_id(&id, ApplicationId::parse, "application")?;
     let amount = body.amount.map(|a| a.0);
-    let application =
-        blocking(&state, move |e| e.reverse_application(&caller.tenant_id, &id, amount)).await?;
+    let application = blocking_write(&state, StatusCode::OK, move |e| {
+        e.reverse_application(&caller.tenant_id, &id, amount)
+    })
+    .await?;
     Ok(Json(ApplicationOut::from(&application)))
 }
 
+/// `GET /v1/applications/{id}`.
+#[utoipa::path(
+    operation_id = "show_application",
+    get,
+    path = "/v1/applications/{id}",
+    tag = "applications",
+    summary = "Retrieve an application",
+    description = "The application `{id, source, target_id, amount, items:[{item_id, amount}], \
+        status}`.",
+    params(("id" = String, Path, description = "The application id (`app_...`).")),
+    responses((status = 200, description = "The application.", body = ApplicationOut))
+)]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -74,15 +131,36 @@ pub(crate) async fn show(
     Ok(Json(ApplicationOut::from(&application)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/applications`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only this customer's applications.
     customer_id: Option<String>,
+    /// Only applications from this payment or credit memo.
     source_id: Option<String>,
+    /// Only applications to this document.
     target_id: Option<String>,
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// `GET /v1/applications`.
+#[utoipa::path(
+    operation_id = "list_applications",
+    get,
+    path = "/v1/applications",
+    tag = "applications",
+    summary = "List applications",
+    description = "`?customer_id=&source_id=&target_id=`. Newest first.",
+    params(ListQuery),
+    responses((
+        status = 200, description = "A page of applications.", body = ListOut<ApplicationOut>
+    ))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,

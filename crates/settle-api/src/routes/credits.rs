@@ -17,7 +17,7 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
-use crate::{AppState, blocking};
+use crate::{AppState, blocking, blocking_write};
 
 fn memo_id(text: &str) -> Result<DocumentId, ApiError> {
     let id = parse_id(text, DocumentId::parse, "credit memo")?;
@@ -28,6 +28,25 @@ fn memo_id(text: &str) -> Result<DocumentId, ApiError> {
     }
 }
 
+/// `POST /v1/credit-memos`.
+#[utoipa::path(
+    post,
+    path = "/v1/credit-memos",
+    tag = "credit-memos",
+    summary = "Create a credit memo",
+    description = "`{customer_id, items:[{description, amount, invoice_item_id?}], reason?, \
+        from_invoice_id?, post?: bool, invoice_date?}` → credit memo (draft unless \
+        `post: true`; a draft owes nothing and credits nothing until it is posted). Credit memo \
+        items that name an invoice item take that item's sign and, with the credit adjustments \
+        on it, never exceed its amount in size (`over_credit`).",
+    request_body = CreditMemoIn,
+    responses(
+        (status = 201, description = "The credit memo.", body = DocumentOut),
+        (status = 404, description = "not_found"),
+        (status = 422, description = "over_credit, currency_mismatch, customer_mismatch, \
+            document_not_posted, document_voided, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn create_memo(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -69,17 +88,36 @@ pub(crate) async fn create_memo(
         post: body.post,
         invoice_date: body.invoice_date.map(|d| d.0),
     };
-    let memo = blocking(&state, move |e| e.create_credit_memo(&caller.tenant_id, new)).await?;
+    let memo = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.create_credit_memo(&caller.tenant_id, new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
 }
 
+/// `POST /v1/credit-memos/{id}/cancel`.
+#[utoipa::path(
+    post,
+    path = "/v1/credit-memos/{id}/cancel",
+    tag = "credit-memos",
+    summary = "Cancel a credit memo",
+    description = "Cancels a credit memo; only with no live applications (`has_applications`).",
+    params(("id" = String, Path, description = "The credit memo id (`cm_...`).")),
+    responses(
+        (status = 200, description = "The canceled credit memo.", body = DocumentOut),
+        (status = 422, description = "has_applications, document_voided, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn cancel_memo(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DocumentOut>, ApiError> {
     let id = memo_id(&id)?;
-    let memo = blocking(&state, move |e| e.cancel_credit_memo(&caller.tenant_id, &id)).await?;
+    let memo = blocking_write(&state, StatusCode::OK, move |e| {
+        e.cancel_credit_memo(&caller.tenant_id, &id)
+    })
+    .await?;
     Ok(Json(DocumentOut::from(&memo)))
 }
 
@@ -106,10 +144,29 @@ async fn refund(
     body: RefundIn,
 ) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
     let new = new_refund(body)?;
-    let refund = blocking(&state, move |e| e.refund(&caller.tenant_id, from, new)).await?;
+    let refund = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.refund(&caller.tenant_id, from, new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(RefundOut::from(&refund))))
 }
 
+/// `POST /v1/credit-memos/{id}/refunds`.
+#[utoipa::path(
+    post,
+    path = "/v1/credit-memos/{id}/refunds",
+    tag = "credit-memos",
+    summary = "Refund from a credit memo",
+    description = "`{amount, method?, reference?, effective_date?}` → refund: \
+        pays out part or all of the credit memo's unapplied balance.",
+    params(("id" = String, Path, description = "The credit memo id (`cm_...`).")),
+    request_body = RefundIn,
+    responses(
+        (status = 201, description = "The refund.", body = RefundOut),
+        (status = 422, description = "insufficient_unapplied, document_not_posted, \
+            document_voided, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn refund_memo(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -120,6 +177,22 @@ pub(crate) async fn refund_memo(
     refund(state, caller, RefundFrom::CreditMemo(id), body).await
 }
 
+/// `POST /v1/payments/{id}/refunds`.
+#[utoipa::path(
+    post,
+    path = "/v1/payments/{id}/refunds",
+    tag = "payments",
+    summary = "Refund from a payment",
+    description = "`{amount, method?, reference?, effective_date?}` → refund: \
+        pays out part or all of the payment's unapplied amount.",
+    params(("id" = String, Path, description = "The payment id (`pay_...`).")),
+    request_body = RefundIn,
+    responses(
+        (status = 201, description = "The refund.", body = RefundOut),
+        (status = 422, description = "insufficient_unapplied, document_voided, \
+            amount_out_of_range"),
+    )
+)]
 pub(crate) async fn refund_payment(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -130,6 +203,21 @@ pub(crate) async fn refund_payment(
     refund(state, caller, RefundFrom::Payment(id), body).await
 }
 
+/// `POST /v1/customers/{id}/credit-balance/refunds`.
+#[utoipa::path(
+    post,
+    path = "/v1/customers/{id}/credit-balance/refunds",
+    tag = "credit-balance",
+    summary = "Refund from the credit balance",
+    description = "`{amount, method?, reference?, effective_date?}` → refund: \
+        pays out part or all of the customer's credit balance.",
+    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+    request_body = RefundIn,
+    responses(
+        (status = 201, description = "The refund.", body = RefundOut),
+        (status = 422, description = "insufficient_unapplied, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn refund_credit_balance(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -140,16 +228,41 @@ pub(crate) async fn refund_credit_balance(
     refund(state, caller, RefundFrom::CreditBalance(id), body).await
 }
 
+/// `POST /v1/payments/{id}/void`.
+#[utoipa::path(
+    post,
+    path = "/v1/payments/{id}/void",
+    tag = "payments",
+    summary = "Void a payment",
+    description = "Voids a payment; only with no live applications (`has_applications`).",
+    params(("id" = String, Path, description = "The payment id (`pay_...`).")),
+    responses(
+        (status = 200, description = "The voided payment.", body = PaymentOut),
+        (status = 422, description = "has_applications, document_voided, amount_out_of_range"),
+    )
+)]
 pub(crate) async fn void_payment(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentOut>, ApiError> {
     let id = parse_id(&id, PaymentId::parse, "payment")?;
-    let payment = blocking(&state, move |e| e.void_payment(&caller.tenant_id, &id)).await?;
+    let payment =
+        blocking_write(&state, StatusCode::OK, move |e| e.void_payment(&caller.tenant_id, &id))
+            .await?;
     Ok(Json(PaymentOut::from(&payment)))
 }
 
+/// `GET /v1/customers/{id}/credit-balance`.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}/credit-balance",
+    tag = "credit-balance",
+    summary = "A customer's credit balance",
+    description = "→ `{amount}` (with `customer_id` and `currency`).",
+    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+    responses((status = 200, description = "The credit balance.", body = CreditBalanceOut))
+)]
 pub(crate) async fn credit_balance(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -166,6 +279,17 @@ pub(crate) async fn credit_balance(
     }))
 }
 
+/// `GET /v1/settings`.
+#[utoipa::path(
+    get,
+    path = "/v1/settings",
+    tag = "settings",
+    summary = "The tenant's settings",
+    description = "`{default_currency, time_zone, application_rule, negative_invoice_policy: \
+        \"keep\"|\"transfer_to_credit\"|\"transfer_and_apply\", auto_apply_credit: bool}`. \
+        Defaults: `USD`, `UTC`, `net_first`, `keep`, `false`.",
+    responses((status = 200, description = "The settings.", body = SettingsOut))
+)]
 pub(crate) async fn show_settings(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -174,6 +298,19 @@ pub(crate) async fn show_settings(
     Ok(Json(SettingsOut::from(&settings)))
 }
 
+/// `PATCH /v1/settings`.
+#[utoipa::path(
+    patch,
+    path = "/v1/settings",
+    tag = "settings",
+    summary = "Change the tenant's settings",
+    description = "Only the given fields change. Auto-apply (`auto_apply_credit`, and the \
+        `transfer_and_apply` policy) pays open documents oldest due date first, then by \
+        document number, using payments oldest first, then credit memos, then the credit \
+        balance.",
+    request_body = SettingsIn,
+    responses((status = 200, description = "The settings.", body = SettingsOut))
+)]
 pub(crate) async fn update_settings(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -8,6 +8,7 @@ use settle_core::ids::CustomerId;
 use settle_core::payment::PaymentMethod;
 use settle_engine::{CustomerPatch, EntryKind, EntryOutcome, NewCustomer, NewEntry};
 use settle_store::{CustomerQuery, CustomerSort};
+use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
 use crate::dto::{
@@ -16,8 +17,21 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking};
+use crate::{AppState, blocking, blocking_write};
 
+/// `POST /v1/customers`.
+#[utoipa::path(
+    operation_id = "create_customer",
+    post,
+    path = "/v1/customers",
+    tag = "customers",
+    summary = "Create a customer",
+    description = "`{name, email?, currency?, payment_terms_days?, metadata?}` → customer. \
+        `currency` defaults to the tenant's `default_currency`; `payment_terms_days` defaults \
+        to 30 (due date = invoice date + terms unless a due date is given).",
+    request_body = CustomerIn,
+    responses((status = 201, description = "The customer.", body = CustomerOut))
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -30,18 +44,43 @@ pub(crate) async fn create(
         payment_terms_days: body.payment_terms_days,
         metadata: body.metadata.map(|m| m.0),
     };
-    let customer = blocking(&state, move |e| e.create_customer(&caller.tenant_id, new)).await?;
+    let customer = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.create_customer(&caller.tenant_id, new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(CustomerOut::from(&customer))))
 }
 
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/customers`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Matches name or email (case-insensitive substring); at most 1024 characters.
     search: Option<String>,
+    /// `name`, `-name`, `balance`, `-balance`, `created`, `-created`; default `-created`
+    /// (newest first).
+    #[param(schema_with = crate::openapi::customer_sort)]
     sort: Option<String>,
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// `GET /v1/customers`.
+#[utoipa::path(
+    operation_id = "list_customers",
+    get,
+    path = "/v1/customers",
+    tag = "customers",
+    summary = "List customers",
+    description = "`search` matches name or email (case insensitive substring); `sort` is \
+        `name`, `-name`, `balance`, `-balance`, `created`, `-created` (default `-created`, \
+        newest first).",
+    params(ListQuery),
+    responses((status = 200, description = "A page of customers.", body = ListOut<CustomerOut>))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -72,6 +111,18 @@ pub(crate) async fn list(
     Ok(Json(list_out(&got, |r| CustomerOut::from(r))))
 }
 
+/// `GET /v1/customers/{id}`.
+#[utoipa::path(
+    operation_id = "show_customer",
+    get,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    summary = "Retrieve a customer",
+    description = "The customer with its balances. `balance = available_credit − receivable`: \
+        negative means the customer owes.",
+    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+    responses((status = 200, description = "The customer.", body = CustomerOut))
+)]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -82,6 +133,19 @@ pub(crate) async fn show(
     Ok(Json(CustomerOut::from(&customer)))
 }
 
+/// `PATCH /v1/customers/{id}`.
+#[utoipa::path(
+    operation_id = "update_customer",
+    patch,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    summary = "Update a customer",
+    description = "`{name?, email?, payment_terms_days?, metadata?}`; only the given fields \
+        change; `email: null` clears the email. The currency cannot change.",
+    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+    request_body = CustomerPatchIn,
+    responses((status = 200, description = "The customer.", body = CustomerOut))
+)]
 pub(crate) async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -100,12 +164,31 @@ pub(crate) async fn update(
     Ok(Json(CustomerOut::from(&customer)))
 }
 
-#[derive(Debug, Deserialize)]
+/// `limit` and `cursor` of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// `GET /v1/customers/{id}/history`.
+#[utoipa::path(
+    operation_id = "customer_history",
+    get,
+    path = "/v1/customers/{id}/history",
+    tag = "customers",
+    summary = "A customer's balance history",
+    description = "Newest first: `{id, effective_date, kind, description, amount, \
+        balance_after, document_id}`; `amount` is signed like the balance (a charge of 150 is \
+        `\"-150.00\"`, a payment of 100 is `\"100.00\"`). Applications, nettings and transfers \
+        do not change the balance and are not history lines (they are in the journal).",
+    params(("id" = String, Path, description = "The customer id (`cus_...`)."), PageQuery),
+    responses((status = 200, description = "A page of history lines.", body = ListOut<HistoryOut>))
+)]
 pub(crate) async fn history(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -118,6 +201,24 @@ pub(crate) async fn history(
     Ok(Json(list_out(&got, |r| HistoryOut::from(r))))
 }
 
+/// `POST /v1/customers/{id}/entries`.
+#[utoipa::path(
+    operation_id = "add_customer_entry",
+    post,
+    path = "/v1/customers/{id}/entries",
+    tag = "customers",
+    summary = "Add a charge or credit entry",
+    description = "`{kind: \"charge\"|\"credit\", amount, description, payment_method?, notes?, \
+        effective_date?}` → `{entry, document}`. A charge makes a posted invoice; a credit \
+        makes a payment when `payment_method` is given, a posted credit memo otherwise \
+        (`document` is that invoice, credit memo or payment). `amount` is positive.",
+    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+    request_body = EntryIn,
+    responses(
+        (status = 201, description = "The history line and what it made.", body = EntryOut),
+        (status = 422, description = "amount_out_of_range"),
+    )
+)]
 pub(crate) async fn add_entry(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -146,14 +247,24 @@ pub(crate) async fn add_entry(
         notes: body.notes,
         effective_date: body.effective_date.map(|d| d.0),
     };
-    let (line, outcome) =
-        blocking(&state, move |e| e.add_entry(&caller.tenant_id, &id, new)).await?;
-    let document = match &outcome {
-        EntryOutcome::Document(d) => serde_json::to_value(DocumentOut::from(d)),
-        EntryOutcome::Payment(p) => serde_json::to_value(PaymentOut::from(p)),
-    }
-    .map_err(|_| {
+    let (line, outcome) = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.add_entry(&caller.tenant_id, &id, new)
+    })
+    .await?;
+    let out = entry_out(&line, &outcome).map_err(|_| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
     })?;
-    Ok((StatusCode::CREATED, Json(EntryOut { entry: HistoryOut::from(&line), document })))
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// The answer to an entry: its history line and what it made.
+pub(crate) fn entry_out(
+    line: &settle_core::customer::HistoryLine,
+    outcome: &EntryOutcome,
+) -> Result<EntryOut, serde_json::Error> {
+    let document = match outcome {
+        EntryOutcome::Document(d) => serde_json::to_value(DocumentOut::from(d))?,
+        EntryOutcome::Payment(p) => serde_json::to_value(PaymentOut::from(p))?,
+    };
+    Ok(EntryOut { entry: HistoryOut::from(line), document })
 }

@@ -8,12 +8,16 @@ use settle_core::document::{DocumentKind, DocumentStatus};
 use settle_core::ids::{CustomerId, DocumentId, ItemId};
 use settle_engine::{NewDocument, NewItem, NewTax};
 use settle_store::{BalanceFilter, DocumentQuery};
+use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
-use crate::dto::{DocumentIn, DocumentOut, ListOut};
+use crate::dto::{
+    AdjustmentIn, AdjustmentOut, AmountOnlyIn, DocumentIn, DocumentOut, ListOut, TransferOut,
+    VoidIn, WriteOffIn,
+};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking};
+use crate::{AppState, blocking, blocking_write};
 
 fn what(kind: DocumentKind) -> &'static str {
     match kind {
@@ -84,7 +88,10 @@ async fn create(
         reason: None,
         post: body.post,
     };
-    let document = blocking(&state, move |e| e.create_document(&caller.tenant_id, new)).await?;
+    let document = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.create_document(&caller.tenant_id, new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(DocumentOut::from(&document))))
 }
 
@@ -106,16 +113,28 @@ async fn post_document(
     id: String,
 ) -> Result<Json<DocumentOut>, ApiError> {
     let id = document_id(&id, kind)?;
-    let document = blocking(&state, move |e| e.post_document(&caller.tenant_id, &id)).await?;
+    let document =
+        blocking_write(&state, StatusCode::OK, move |e| e.post_document(&caller.tenant_id, &id))
+            .await?;
     Ok(Json(DocumentOut::from(&document)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Query of the document lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only this customer's documents (an id that cannot exist gives an empty list).
     customer_id: Option<String>,
+    /// Only documents with this status.
+    #[param(schema_with = crate::openapi::document_status)]
     status: Option<String>,
+    /// `negative`, `positive`, or `open` (non-zero balance or any non-zero item balance).
+    #[param(schema_with = crate::openapi::balance_filter)]
     balance: Option<String>,
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -157,8 +176,33 @@ async fn list(
 }
 
 macro_rules! handlers {
-    ($kind:expr, $create:ident, $show:ident, $post:ident, $list:ident) => {
+    (
+        $kind:expr, $tag:literal, $base:literal, $a:literal, $noun:literal,
+        $create:ident, $show:ident, $post:ident, $list:ident
+    ) => {
         #[allow(dead_code, reason = "not every kind has every route yet")]
+        #[utoipa::path(
+            post,
+            path = $base,
+            tag = $tag,
+            summary = concat!("Create ", $a),
+            description = concat!(
+                "`{customer_id, items:[{description, amount? | quantity + unit_price, taxes?: \
+                [{name, rate? | amount?}]}], invoice_date?, due_date?, adjusts_invoice_id?, \
+                post?: bool}` → ", $noun, " (draft unless `post: true`). A draft owes nothing \
+                until it is posted. Tax items follow their charge item; a tax `rate` is a \
+                percent (`\"8.25\"` = 8.25%) and tax is rounded per tax item, half away from \
+                zero. `invoice_date` defaults to today; `due_date` to `invoice_date` plus the \
+                customer's payment terms (default 30 days)."
+            ),
+            request_body = DocumentIn,
+            responses(
+                (status = 201, description = concat!("The ", $noun, "."), body = DocumentOut),
+                (status = 404, description = "not_found"),
+                (status = 422, description = "currency_mismatch, customer_mismatch, \
+                    amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $create(
             State(state): State<AppState>,
             Caller(caller): Caller,
@@ -167,6 +211,21 @@ macro_rules! handlers {
             create($kind, state, caller, body).await
         }
 
+        #[utoipa::path(
+            get,
+            path = concat!($base, "/{id}"),
+            tag = $tag,
+            summary = concat!("Retrieve ", $a),
+            description = concat!(
+                "The ", $noun, " `{id, number, customer_id, status, currency, invoice_date, \
+                due_date, total, balance, adjusts_invoice_id, group_balance, items:[{id, kind, \
+                parent_item_id, description, quantity, unit_price, amount, balance}]}`."
+            ),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            responses((
+                status = 200, description = concat!("The ", $noun, "."), body = DocumentOut
+            ))
+        )]
         pub(crate) async fn $show(
             State(state): State<AppState>,
             Caller(caller): Caller,
@@ -176,6 +235,26 @@ macro_rules! handlers {
         }
 
         #[allow(dead_code, reason = "not every kind has every route yet")]
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/post"),
+            tag = $tag,
+            summary = concat!("Post ", $a),
+            description = concat!(
+                "Posts a draft ", $noun, ": from now on it counts in balances, aging and the \
+                journal (the tenant's `negative_invoice_policy` and `auto_apply_credit` then \
+                apply). A document that is not a draft is 409 `document_not_draft`."
+            ),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            responses(
+                (
+                    status = 200, description = concat!("The posted ", $noun, "."),
+                    body = DocumentOut
+                ),
+                (status = 409, description = "document_not_draft"),
+                (status = 422, description = "amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $post(
             State(state): State<AppState>,
             Caller(caller): Caller,
@@ -184,6 +263,20 @@ macro_rules! handlers {
             post_document($kind, state, caller, id).await
         }
 
+        #[utoipa::path(
+            get,
+            path = $base,
+            tag = $tag,
+            summary = concat!("List ", $noun, "s"),
+            description = "`?customer_id=&status=&balance=negative|positive|open` (`open` = \
+                non-zero balance or any non-zero item balance). Newest first.",
+            params(ListQuery),
+            responses((
+                status = 200,
+                description = concat!("A page of ", $noun, "s."),
+                body = ListOut<DocumentOut>
+            ))
+        )]
         pub(crate) async fn $list(
             State(state): State<AppState>,
             Caller(caller): Caller,
@@ -194,9 +287,23 @@ macro_rules! handlers {
     };
 }
 
-handlers!(DocumentKind::Invoice, create_invoice, show_invoice, post_invoice, list_invoices);
+handlers!(
+    DocumentKind::Invoice,
+    "invoices",
+    "/v1/invoices",
+    "an invoice",
+    "invoice",
+    create_invoice,
+    show_invoice,
+    post_invoice,
+    list_invoices
+);
 handlers!(
     DocumentKind::DebitMemo,
+    "debit-memos",
+    "/v1/debit-memos",
+    "a debit memo",
+    "debit memo",
     create_debit_memo,
     show_debit_memo,
     post_debit_memo,
@@ -204,6 +311,10 @@ handlers!(
 );
 handlers!(
     DocumentKind::CreditMemo,
+    "credit-memos",
+    "/v1/credit-memos",
+    "a credit memo",
+    "credit memo",
     create_credit_memo,
     show_credit_memo,
     post_credit_memo,
@@ -215,12 +326,14 @@ async fn void(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-    body: crate::dto::VoidIn,
+    body: VoidIn,
 ) -> Result<Json<DocumentOut>, ApiError> {
     let id = document_id(&id, kind)?;
     let reverse = body.reverse_applications;
-    let document =
-        blocking(&state, move |e| e.void_document(&caller.tenant_id, &id, reverse)).await?;
+    let document = blocking_write(&state, StatusCode::OK, move |e| {
+        e.void_document(&caller.tenant_id, &id, reverse)
+    })
+    .await?;
     Ok(Json(DocumentOut::from(&document)))
 }
 
@@ -231,7 +344,9 @@ async fn net_items(
     id: String,
 ) -> Result<Json<DocumentOut>, ApiError> {
     let id = document_id(&id, kind)?;
-    let document = blocking(&state, move |e| e.net_items(&caller.tenant_id, &id)).await?;
+    let document =
+        blocking_write(&state, StatusCode::OK, move |e| e.net_items(&caller.tenant_id, &id))
+            .await?;
     Ok(Json(DocumentOut::from(&document)))
 }
 
@@ -240,13 +355,15 @@ async fn transfer(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-    body: crate::dto::AmountOnlyIn,
-) -> Result<Json<crate::dto::TransferOut>, ApiError> {
+    body: AmountOnlyIn,
+) -> Result<Json<TransferOut>, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    let (document, customer) =
-        blocking(&state, move |e| e.transfer_to_credit(&caller.tenant_id, &id, amount)).await?;
-    Ok(Json(crate::dto::TransferOut {
+    let (document, customer) = blocking_write(&state, StatusCode::OK, move |e| {
+        e.transfer_to_credit(&caller.tenant_id, &id, amount)
+    })
+    .await?;
+    Ok(Json(TransferOut {
         invoice: DocumentOut::from(&document),
         customer: crate::dto::CustomerOut::from(&customer),
     }))
@@ -257,8 +374,8 @@ async fn adjust(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-    body: crate::dto::AdjustmentIn,
-) -> Result<(StatusCode, Json<crate::dto::AdjustmentOut>), ApiError> {
+    body: AdjustmentIn,
+) -> Result<(StatusCode, Json<AdjustmentOut>), ApiError> {
     let id = document_id(&id, kind)?;
     let item_id = ItemId::parse(&body.item_id)
         .ok_or_else(|| ApiError::invalid("item_id", "not an item id"))?;
@@ -270,8 +387,11 @@ async fn adjust(
         amount: body.amount.0,
         reason: body.reason,
     };
-    let adjustment = blocking(&state, move |e| e.adjust_item(&caller.tenant_id, &id, new)).await?;
-    Ok((StatusCode::CREATED, Json(crate::dto::AdjustmentOut::from(&adjustment))))
+    let adjustment = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.adjust_item(&caller.tenant_id, &id, new)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(AdjustmentOut::from(&adjustment))))
 }
 
 async fn write_off(
@@ -279,26 +399,65 @@ async fn write_off(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-    body: crate::dto::WriteOffIn,
+    body: WriteOffIn,
 ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    let memo =
-        blocking(&state, move |e| e.write_off(&caller.tenant_id, &id, amount, body.reason)).await?;
+    let memo = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.write_off(&caller.tenant_id, &id, amount, body.reason)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
 }
 
 macro_rules! operations {
-    ($kind:expr, $void:ident, $net:ident, $transfer:ident, $adjust:ident, $write_off:ident) => {
+    (
+        $kind:expr, $tag:literal, $base:literal, $a:literal, $noun:literal,
+        $void:ident, $net:ident, $transfer:ident, $adjust:ident, $write_off:ident
+    ) => {
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/void"),
+            tag = $tag,
+            summary = concat!("Void ", $a),
+            description = "`{reverse_applications?: bool}` — a document with live applications \
+                is refused (`has_applications`) unless `reverse_applications` is true; then every \
+                application is reversed first and its value returns to its source. Voiding a \
+                draft just voids it.",
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            request_body(content = VoidIn, description = "Optional: an empty body is `{}`."),
+            responses(
+                (
+                    status = 200, description = concat!("The voided ", $noun, "."),
+                    body = DocumentOut
+                ),
+                (status = 422, description = "has_applications, document_voided, \
+                    amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $void(
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-            JsonBody(body): JsonBody<crate::dto::VoidIn>,
+            JsonBody(body): JsonBody<VoidIn>,
         ) -> Result<Json<DocumentOut>, ApiError> {
             void($kind, state, caller, id, body).await
         }
 
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/net-items"),
+            tag = $tag,
+            summary = concat!("Net the items of ", $a),
+            description = "Offsets negative against positive item balances; the total balance is \
+                unchanged.",
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            responses(
+                (status = 200, description = concat!("The ", $noun, "."), body = DocumentOut),
+                (status = 422, description = "document_not_posted, document_voided, \
+                    amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $net(
             State(state): State<AppState>,
             Caller(caller): Caller,
@@ -307,29 +466,81 @@ macro_rules! operations {
             net_items($kind, state, caller, id).await
         }
 
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/transfer-to-credit"),
+            tag = $tag,
+            summary = concat!("Transfer the negative balance of ", $a, " to the credit balance"),
+            description = concat!(
+                "`{amount?}` → `{invoice, customer}`; the ", $noun, "'s balance must be negative \
+                (`not_negative` otherwise); the default amount is all of it."
+            ),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            request_body(content = AmountOnlyIn, description = "Optional: an empty body is `{}`."),
+            responses(
+                (
+                    status = 200, description = "The document and the customer after it.",
+                    body = TransferOut
+                ),
+                (status = 422, description = "not_negative, over_application, \
+                    document_not_posted, document_voided, amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $transfer(
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-            JsonBody(body): JsonBody<crate::dto::AmountOnlyIn>,
-        ) -> Result<Json<crate::dto::TransferOut>, ApiError> {
+            JsonBody(body): JsonBody<AmountOnlyIn>,
+        ) -> Result<Json<TransferOut>, ApiError> {
             transfer($kind, state, caller, id, body).await
         }
 
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/adjustments"),
+            tag = $tag,
+            summary = concat!("Adjust an item of ", $a),
+            description = "`{item_id, type: \"credit\"|\"charge\", amount, reason}` → adjustment \
+                `{id, invoice_id, item_id, type, amount, reason}`. A credit adjustment, with the \
+                credit memo items on the same item, never exceeds the item's amount in size \
+                (`over_credit`).",
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            request_body = AdjustmentIn,
+            responses(
+                (status = 201, description = "The adjustment.", body = AdjustmentOut),
+                (status = 422, description = "over_application, over_credit, \
+                    document_not_posted, document_voided, amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $adjust(
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-            JsonBody(body): JsonBody<crate::dto::AdjustmentIn>,
-        ) -> Result<(StatusCode, Json<crate::dto::AdjustmentOut>), ApiError> {
+            JsonBody(body): JsonBody<AdjustmentIn>,
+        ) -> Result<(StatusCode, Json<AdjustmentOut>), ApiError> {
             adjust($kind, state, caller, id, body).await
         }
 
+        #[utoipa::path(
+            post,
+            path = concat!($base, "/{id}/write-off"),
+            tag = $tag,
+            summary = concat!("Write off ", $a),
+            description = "`{amount?, reason?}` → credit memo (reason `write_off`, already \
+                applied); the default amount is the whole open balance.",
+            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            request_body(content = WriteOffIn, description = "Optional: an empty body is `{}`."),
+            responses(
+                (status = 201, description = "The write-off credit memo.", body = DocumentOut),
+                (status = 422, description = "over_application, document_not_posted, \
+                    document_voided, amount_out_of_range"),
+            )
+        )]
         pub(crate) async fn $write_off(
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-            JsonBody(body): JsonBody<crate::dto::WriteOffIn>,
+            JsonBody(body): JsonBody<WriteOffIn>,
         ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
             write_off($kind, state, caller, id, body).await
         }
@@ -338,6 +549,10 @@ macro_rules! operations {
 
 operations!(
     DocumentKind::Invoice,
+    "invoices",
+    "/v1/invoices",
+    "an invoice",
+    "invoice",
     void_invoice,
     net_invoice,
     transfer_invoice,
@@ -346,6 +561,10 @@ operations!(
 );
 operations!(
     DocumentKind::DebitMemo,
+    "debit-memos",
+    "/v1/debit-memos",
+    "a debit memo",
+    "debit memo",
     void_debit_memo,
     net_debit_memo,
     transfer_debit_memo,

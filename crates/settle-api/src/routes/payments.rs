@@ -9,12 +9,13 @@ use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
 use settle_core::payment::PaymentMethod;
 use settle_engine::{ApplicationTarget, ItemAmountInput, NewPayment};
 use settle_store::PaymentQuery;
+use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
 use crate::dto::{ItemAmountIn, ListOut, PaymentIn, PaymentOut, TargetIn};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking};
+use crate::{AppState, blocking, blocking_write};
 
 /// Parses an application rule name.
 pub(crate) fn rule(field: &str, text: Option<String>) -> Result<Option<Rule>, ApiError> {
@@ -68,6 +69,26 @@ pub(crate) fn target(field: &str, target: TargetIn) -> Result<ApplicationTarget,
     })
 }
 
+/// `POST /v1/payments`.
+#[utoipa::path(
+    operation_id = "create_payment",
+    post,
+    path = "/v1/payments",
+    tag = "payments",
+    summary = "Record a payment",
+    description = "`{customer_id, amount, method: \"cash\"|\"check\"|\"card\"|\"ach\"|\"other\", \
+        reference?, effective_date?, applications?: [{target_id, amount? | items?, rule?}]}` → \
+        payment. Collect-and-apply in one call: each application target is applied as by \
+        `POST /v1/applications` (at most 100).",
+    request_body = PaymentIn,
+    responses(
+        (status = 201, description = "The payment.", body = PaymentOut),
+        (status = 404, description = "not_found"),
+        (status = 422, description = "currency_mismatch, customer_mismatch, \
+            document_not_posted, document_voided, over_application, insufficient_unapplied, \
+            amount_out_of_range"),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -94,10 +115,25 @@ pub(crate) async fn create(
         applications,
         description: None,
     };
-    let payment = blocking(&state, move |e| e.record_payment(&caller.tenant_id, new)).await?;
+    let payment = blocking_write(&state, StatusCode::CREATED, move |e| {
+        e.record_payment(&caller.tenant_id, new)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(PaymentOut::from(&payment))))
 }
 
+/// `GET /v1/payments/{id}`.
+#[utoipa::path(
+    operation_id = "show_payment",
+    get,
+    path = "/v1/payments/{id}",
+    tag = "payments",
+    summary = "Retrieve a payment",
+    description = "The payment `{id, customer_id, amount, applied, unapplied, method, reference, \
+        status, effective_date}`.",
+    params(("id" = String, Path, description = "The payment id (`pay_...`).")),
+    responses((status = 200, description = "The payment.", body = PaymentOut))
+)]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -108,14 +144,32 @@ pub(crate) async fn show(
     Ok(Json(PaymentOut::from(&payment)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/payments`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Only this customer's payments (an id that cannot exist gives an empty list).
     customer_id: Option<String>,
+    /// `true`: only payments with an unapplied amount.
     unapplied: Option<bool>,
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// `GET /v1/payments`.
+#[utoipa::path(
+    operation_id = "list_payments",
+    get,
+    path = "/v1/payments",
+    tag = "payments",
+    summary = "List payments",
+    description = "`?customer_id=&unapplied=true`. Newest first.",
+    params(ListQuery),
+    responses((status = 200, description = "A page of payments.", body = ListOut<PaymentOut>))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,

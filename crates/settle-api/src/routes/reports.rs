@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use settle_core::ids::CustomerId;
 use settle_core::money::{Currency, Money};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{list_out, page_request};
 use crate::dto::{ListOut, TxnOut};
@@ -12,27 +13,46 @@ use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
 use crate::{AppState, blocking};
 
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/reports/trial-balance`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct TrialBalanceQuery {
+    /// ISO 4217 code; default the tenant's `default_currency`.
     currency: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// One account of the trial balance.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AccountRow {
     account: &'static str,
     currency: &'static str,
+    #[schema(schema_with = crate::openapi::amount)]
     debit: String,
+    #[schema(schema_with = crate::openapi::amount)]
     credit: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The trial balance of one currency.
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TrialBalanceOut {
     currency: &'static str,
     accounts: Vec<AccountRow>,
+    #[schema(schema_with = crate::openapi::amount)]
     total_debit: String,
+    #[schema(schema_with = crate::openapi::amount)]
     total_credit: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/reports/trial-balance",
+    tag = "reports",
+    summary = "Trial balance",
+    description = "`?currency=` → `{currency, accounts:[{account, currency, debit, credit}], \
+        total_debit, total_credit}`; the totals are always equal.",
+    params(TrialBalanceQuery),
+    responses((status = 200, description = "The trial balance.", body = TrialBalanceOut))
+)]
 /// The trial balance of one currency (default: the tenant's default currency).
 pub(crate) async fn trial_balance(
     State(state): State<AppState>,
@@ -73,13 +93,29 @@ pub(crate) async fn trial_balance(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Query of `GET /v1/journal`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct JournalQuery {
+    /// Only this customer's transactions.
     customer_id: Option<String>,
+    /// Page size, 1–500; default 50.
+    #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/journal",
+    tag = "reports",
+    summary = "The journal",
+    description = "`?customer_id=&limit=&cursor=` — transactions with postings, oldest first \
+        (posting order; unlike the other lists).",
+    params(JournalQuery),
+    responses((status = 200, description = "A page of transactions.", body = ListOut<TxnOut>))
+)]
 /// Journal transactions with their postings, in order.
 pub(crate) async fn journal(
     State(state): State<AppState>,
