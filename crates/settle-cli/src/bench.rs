@@ -22,6 +22,8 @@ const OPS_PER_ROUND: u64 = 4;
 
 /// Results of one run.
 pub(crate) struct BenchReport {
+    pub(crate) store: &'static str,
+    pub(crate) clients: u64,
     pub(crate) rounds: u64,
     pub(crate) settle: Duration,
     pub(crate) raw: Duration,
@@ -42,19 +44,21 @@ impl BenchReport {
         let raw = self.ops_per_second(self.raw);
         #[allow(clippy::float_arithmetic, reason = "a printed ratio")]
         let ratio = settle / raw;
+        let store = self.store;
         vec![
             format!(
-                "mix: post a 3-item invoice with tax, record a payment, apply it, read the customer ({} rounds, {} ops)",
+                "{store}: {} clients, {} rounds of the mix ({} ops); rows per write transaction {:?}",
+                self.clients,
                 self.rounds,
-                self.rounds * OPS_PER_ROUND
+                self.rounds * OPS_PER_ROUND,
+                self.rows_per_txn
             ),
-            format!("rows written per transaction by Settle: {:?}", self.rows_per_txn),
-            format!("settle  sqlite: {settle:>10.0} ops/s ({:.3} s)", self.settle.as_secs_f64()),
+            format!("  settle {store}: {settle:>10.0} ops/s ({:.3} s)", self.settle.as_secs_f64()),
             format!(
-                "raw     sqlite: {raw:>10.0} ops/s ({:.3} s, same rows, same transactions)",
+                "  raw    {store}: {raw:>10.0} ops/s ({:.3} s, same rows, same transactions)",
                 self.raw.as_secs_f64()
             ),
-            format!("ratio settle/raw: {ratio:.2}"),
+            format!("  ratio settle/raw: {ratio:.2}"),
         ]
     }
 }
@@ -112,39 +116,143 @@ fn round(
     Ok(())
 }
 
-/// Runs `rounds` of the mix on a fresh database in `dir`, then the raw pattern on another.
-pub(crate) fn run(dir: &Path, rounds: u64, durability: Durability) -> anyhow::Result<BenchReport> {
+/// The customers a bench run works on, and the engine over its store.
+fn prepare(
+    engine: &Engine,
+) -> anyhow::Result<(settle_core::ids::TenantId, Vec<settle_core::ids::CustomerId>)> {
+    let tenant = engine.create_tenant("Bench")?.tenant_id;
+    let customers = (0..16)
+        .map(|i| {
+            engine
+                .create_customer(
+                    &tenant,
+                    NewCustomer { name: format!("Customer {i}"), ..NewCustomer::default() },
+                )
+                .map(|c| c.id)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((tenant, customers))
+}
+
+/// Runs `rounds` rounds of the mix split over `clients` threads, each on its own customers.
+fn timed_mix(
+    engine: &Engine,
+    tenant: &settle_core::ids::TenantId,
+    customers: &[settle_core::ids::CustomerId],
+    rounds: u64,
+    clients: u64,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..clients)
+            .map(|client| {
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for i in (client..rounds).step_by(usize::try_from(clients).unwrap_or(1)) {
+                        let customer =
+                            &customers[usize::try_from(i).unwrap_or(0) % customers.len()];
+                        round(engine, tenant, customer, || {})?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().map_err(|_| anyhow::anyhow!("a bench client panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed())
+}
+
+/// Runs `raw` on `clients` threads, `rounds` rounds split between them.
+fn timed_raw(
+    rounds: u64,
+    clients: u64,
+    raw: impl Fn(u64) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let share = rounds / clients.max(1);
+        let raw = &raw;
+        let workers: Vec<_> = (0..clients).map(|_| scope.spawn(move || raw(share))).collect();
+        for worker in workers {
+            worker.join().map_err(|_| anyhow::anyhow!("a raw client panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed())
+}
+
+/// Runs `rounds` of the mix on a fresh SQLite database in `dir`, then the raw pattern on
+/// another file. Also returns the rows each write transaction changes, for other stores.
+pub(crate) fn run_sqlite(
+    dir: &Path,
+    rounds: u64,
+    clients: u64,
+    durability: Durability,
+) -> anyhow::Result<BenchReport> {
     let store = Arc::new(
         SqliteStore::open(&dir.join("bench.db"), durability).context("opening the bench store")?,
     );
     let engine = Engine::new(store.clone(), Arc::new(SystemClock), Arc::new(RandomIds));
-    let tenant = engine.create_tenant("Bench")?.tenant_id;
-    let customers: Vec<_> = (0..16)
-        .map(|i| {
-            engine.create_customer(
-                &tenant,
-                NewCustomer { name: format!("Customer {i}"), ..NewCustomer::default() },
-            )
-        })
-        .collect::<Result<_, _>>()?;
+    let (tenant, customers) = prepare(&engine)?;
     // One round alone first, to learn how many rows each write transaction changes.
     let mut rows_per_txn = Vec::new();
     let mut last = store.total_changes();
-    round(&engine, &tenant, &customers[0].id, || {
+    round(&engine, &tenant, &customers[0], || {
         let now = store.total_changes();
         rows_per_txn.push(now - last);
         last = now;
     })?;
+    let settle = timed_mix(&engine, &tenant, &customers, rounds, clients)?;
+    let raw_path = dir.join("raw.db");
+    raw_write_pattern(&raw_path, durability, &rows_per_txn, 0, 0)?;
+    let raw = timed_raw(rounds, clients, |share| {
+        raw_write_pattern(&raw_path, durability, &rows_per_txn, 1, share)?;
+        Ok(())
+    })?;
+    Ok(BenchReport { store: "sqlite", rounds, clients, settle, raw, rows_per_txn })
+}
 
-    let started = Instant::now();
-    for i in 0..rounds {
-        let customer = &customers[usize::try_from(i).unwrap_or(0) % customers.len()].id;
-        round(&engine, &tenant, customer, || {})?;
-    }
-    let settle = started.elapsed();
-
-    let started = Instant::now();
-    raw_write_pattern(&dir.join("raw.db"), durability, &rows_per_txn, 1, rounds)?;
-    let raw = started.elapsed();
-    Ok(BenchReport { rounds, settle, raw, rows_per_txn })
+/// Runs the mix and the raw pattern on a fresh PostgreSQL database made next to `admin_url`'s
+/// (and dropped afterwards).
+pub(crate) fn run_postgres(
+    admin_url: &str,
+    rounds: u64,
+    clients: u64,
+    rows_per_txn: &[u64],
+) -> anyhow::Result<BenchReport> {
+    let name = format!("settle_bench_{}", std::process::id());
+    let url = match admin_url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => anyhow::bail!("the PostgreSQL URL names no database: {admin_url}"),
+    };
+    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+        .context("connecting to PostgreSQL")?;
+    admin.batch_execute(&format!("drop database if exists {name}"))?;
+    admin.batch_execute(&format!("create database {name}"))?;
+    let outcome = (|| -> anyhow::Result<BenchReport> {
+        let store = Arc::new(settle_store_postgres::PostgresStore::open(&url)?);
+        let engine = Engine::new(store, Arc::new(SystemClock), Arc::new(RandomIds));
+        let (tenant, customers) = prepare(&engine)?;
+        round(&engine, &tenant, &customers[0], || {})?;
+        let settle = timed_mix(&engine, &tenant, &customers, rounds, clients)?;
+        drop(engine);
+        // Zero rounds: makes the raw table once, before the clients race to.
+        settle_store_postgres::raw_write_pattern(&url, rows_per_txn, 0, 0)?;
+        let raw = timed_raw(rounds, clients, |share| {
+            settle_store_postgres::raw_write_pattern(&url, rows_per_txn, 1, share)?;
+            Ok(())
+        })?;
+        Ok(BenchReport {
+            store: "postgres",
+            rounds,
+            clients,
+            settle,
+            raw,
+            rows_per_txn: rows_per_txn.to_vec(),
+        })
+    })();
+    admin.batch_execute(&format!("drop database if exists {name} with (force)"))?;
+    outcome
 }

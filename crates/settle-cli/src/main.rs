@@ -32,7 +32,7 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve {
-        /// Store URL: sqlite:PATH.
+        /// Store URL: sqlite:PATH or postgres://...
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
         /// Address to listen on (port 0 picks a free port).
@@ -48,13 +48,13 @@ enum Command {
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
     Demo {
-        /// Store URL: sqlite:PATH.
+        /// Store URL: sqlite:PATH or postgres://...
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
     },
     /// Rebuild every projection from the journal and compare.
     Verify {
-        /// Store URL: sqlite:PATH.
+        /// Store URL: sqlite:PATH or postgres://...
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
     },
@@ -66,6 +66,12 @@ enum Command {
         /// Use SQLite synchronous=NORMAL (can lose the last commits on power loss).
         #[arg(long)]
         normal_sync: bool,
+        /// Concurrent clients, each on its own customers.
+        #[arg(long, default_value_t = 1)]
+        clients: u64,
+        /// Also run on PostgreSQL, in a fresh database made next to this URL's.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Manage tenants.
     Tenant {
@@ -80,7 +86,7 @@ enum TenantCommand {
     Create {
         /// The tenant's name.
         name: String,
-        /// Store URL: sqlite:PATH.
+        /// Store URL: sqlite:PATH or postgres://...
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
     },
@@ -118,6 +124,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
             }
             let engine = engine(&database)?;
+            let uneven = engine.audit_trial_balances().context("auditing the journal")?;
+            if !uneven.is_empty() {
+                anyhow::bail!(
+                    "the journal does not balance, run `settle verify`: {}",
+                    uneven.join("; ")
+                );
+            }
             if let Some(new) =
                 engine.bootstrap(api_key.as_deref()).context("creating the first tenant")?
             {
@@ -144,16 +157,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Bench { rounds, normal_sync } => {
+        Command::Bench { rounds, normal_sync, clients, postgres } => {
+            if clients == 0 || rounds < clients {
+                anyhow::bail!("--clients must be at least 1 and at most --rounds");
+            }
             let dir = tempfile::tempdir().context("making a temporary folder")?;
             let durability = if normal_sync { Durability::Normal } else { Durability::Full };
             println!(
-                "settle bench: {} cores, SQLite synchronous={}",
+                "settle bench: {} cores; mix = post a 3-item invoice with tax, record a payment, apply it, read the customer; SQLite synchronous={}",
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
                 if normal_sync { "NORMAL" } else { "FULL" }
             );
-            for line in bench::run(dir.path(), rounds, durability)?.lines() {
+            let sqlite = bench::run_sqlite(dir.path(), rounds, clients, durability)?;
+            for line in sqlite.lines() {
                 println!("{line}");
+            }
+            if let Some(url) = postgres {
+                for line in
+                    bench::run_postgres(&url, rounds, clients, &sqlite.rows_per_txn)?.lines()
+                {
+                    println!("{line}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -66,19 +66,34 @@ impl Server {
 
     /// One HTTP/1.1 request; returns status and body.
     fn request(&self, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connect");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("write");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+        let (status, _, body) = send(&self.addr, method, path, key, None, body).expect("request");
         (status, body)
     }
+}
+
+/// One HTTP/1.1 request over a fresh connection: status, headers and body; `None` when the
+/// server is gone.
+fn send(
+    addr: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    idempotency_key: Option<&str>,
+    body: &str,
+) -> Option<(u16, String, String)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    let idempotency =
+        idempotency_key.map(|k| format!("Idempotency-Key: {k}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n{idempotency}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok())?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((status, head.to_owned(), body.to_owned()))
 }
 
 impl Drop for Server {
@@ -193,4 +208,106 @@ fn demo_loads_every_seed_situation_once_and_verifies() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has customers"));
     let verify = settle().args(["verify", "--database", &url]).output().expect("verify");
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
+
+#[test]
+fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let server = Server::start(&db, Some(KEY));
+    let (status, body) = server.request("POST", "/v1/customers", KEY, r#"{"name":"Crash Test"}"#);
+    assert_eq!(status, 201, "{body}");
+    let customer = field(&body, "id");
+    drop(server);
+    let path = format!("/v1/customers/{customer}/entries");
+    let entry = |key: &str| format!(r#"{{"kind":"charge","amount":"1.00","description":"{key}"}}"#);
+    let mut acknowledged_total = 0;
+    for cycle in 0..25 {
+        let mut server = Server::start(&db, Some(KEY));
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let mut clients = Vec::new();
+        for client in 0..4 {
+            let (addr, path, acknowledged) =
+                (server.addr.clone(), path.clone(), Arc::clone(&acknowledged));
+            clients.push(std::thread::spawn(move || {
+                for n in 0.. {
+                    let key = format!("c{cycle}-t{client}-n{n}");
+                    match send(&addr, "POST", &path, KEY, Some(&key), &entry(&key)) {
+                        Some((201, _, _)) => acknowledged.lock().expect("lock").push(key),
+                        Some((status, _, body)) => panic!("{key}: {status} {body}"),
+                        None => break,
+                    }
+                }
+            }));
+        }
+        // Let the load run, then kill -9 (SIGKILL) mid-flight.
+        std::thread::sleep(std::time::Duration::from_millis(150 + 20 * (cycle % 5)));
+        server.child.kill().expect("kill -9");
+        server.child.wait().expect("wait");
+        for client in clients {
+            client.join().expect("client");
+        }
+        drop(server);
+        let server = Server::start(&db, Some(KEY));
+        let keys = acknowledged.lock().expect("lock").clone();
+        assert!(!keys.is_empty(), "cycle {cycle}: the load made progress");
+        for key in &keys {
+            let (status, head, body) =
+                send(&server.addr, "POST", &path, KEY, Some(key), &entry(key)).expect("replay");
+            assert_eq!(status, 201, "cycle {cycle} {key}: {body}");
+            assert!(
+                head.to_lowercase().contains("idempotent-replayed: true"),
+                "cycle {cycle}: acknowledged {key} was lost"
+            );
+        }
+        acknowledged_total += keys.len();
+        drop(server);
+    }
+    assert!(acknowledged_total >= 25);
+    let verify = settle()
+        .args(["verify", "--database", &format!("sqlite:{}", db.display())])
+        .output()
+        .expect("verify");
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success() && out.contains("0 differences"), "{out}");
+}
+
+#[test]
+fn serve_refuses_to_start_on_a_journal_whose_totals_do_not_balance() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let server = Server::start(&db, Some(KEY));
+    let (status, body) = server.request("POST", "/v1/customers", KEY, r#"{"name":"Audit"}"#);
+    assert_eq!(status, 201, "{body}");
+    let customer = field(&body, "id");
+    let (status, _) = server.request(
+        "POST",
+        &format!("/v1/customers/{customer}/entries"),
+        KEY,
+        r#"{"kind":"charge","amount":"10.00","description":"x"}"#,
+    );
+    assert_eq!(status, 201);
+    drop(server);
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute(
+        "update customer_account set debit_minor = debit_minor + 1 where account = 'receivable'",
+        [],
+    )
+    .expect("tamper");
+    drop(conn);
+    let out = settle()
+        .args([
+            "serve",
+            "--database",
+            &format!("sqlite:{}", db.display()),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("SETTLE_API_KEY", KEY)
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the journal does not balance"));
 }

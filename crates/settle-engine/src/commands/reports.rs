@@ -28,3 +28,28 @@ impl Engine {
         self.read(|tx| Ok(tx.settings(tenant_id)?))
     }
 }
+
+impl Engine {
+    /// A quick audit for startup: every tenant's trial balance is even in every currency.
+    /// Returns the accounts' totals that are not.
+    pub fn audit_trial_balances(&self) -> EngineResult<Vec<String>> {
+        let mut uneven = Vec::new();
+        for tenant_id in self.tenants()? {
+            let mut sums: std::collections::BTreeMap<&'static str, (i128, i128)> =
+                Default::default();
+            for total in self.trial_balance(&tenant_id)? {
+                let entry = sums.entry(total.currency.code()).or_default();
+                entry.0 += i128::from(total.debit);
+                entry.1 += i128::from(total.credit);
+            }
+            for (currency, (debit, credit)) in sums {
+                if debit != credit {
+                    uneven.push(format!(
+                        "tenant {tenant_id} {currency}: debits {debit}, credits {credit}"
+                    ));
+                }
+            }
+        }
+        Ok(uneven)
+    }
+}
