@@ -139,6 +139,10 @@ impl From<EngineError> for ApiError {
                     "the request conflicts with stored data; retry it",
                 )
             }
+            EngineError::Output(err) => {
+                tracing::error!(error = ?err, "writing an export failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            }
             EngineError::Store(err) => {
                 tracing::error!(error = ?err, "store failure");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")

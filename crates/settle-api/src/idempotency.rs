@@ -110,6 +110,8 @@ pub(crate) fn renderer(status: StatusCode) -> Render {
             json(&AdjustmentOut::from(a))
         } else if let Some((line, outcome)) = out.downcast_ref::<(HistoryLine, EntryOutcome)>() {
             entry_out(line, outcome).ok().and_then(|e| json(&e))
+        } else if let Some(k) = out.downcast_ref::<settle_engine::CreatedKey>() {
+            json(&crate::routes::keys::ApiKeyOut::from(k))
         } else if let Some((d, c)) = out.downcast_ref::<(Document, Customer)>() {
             json(&TransferOut { invoice: DocumentOut::from(d), customer: CustomerOut::from(c) })
         } else {

@@ -133,7 +133,11 @@ by document number, and uses payments oldest first, then credit memos, then the 
         crate::routes::applications::show,
         crate::routes::applications::reverse,
         crate::routes::reports::trial_balance,
+        crate::routes::reports::aging,
         crate::routes::reports::journal,
+        crate::routes::export::export_journal,
+        crate::routes::keys::create,
+        crate::routes::keys::revoke,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&Conventions),
@@ -147,7 +151,8 @@ by document number, and uses payments oldest first, then credit memos, then the 
         (name = "credit-balance", description = "The customer's credit balance."),
         (name = "applications", description = "Applying payments and credits to documents."),
         (name = "settings", description = "The tenant's settings."),
-        (name = "reports", description = "Trial balance and journal."),
+        (name = "api-keys", description = "The tenant's API keys (admin only)."),
+        (name = "reports", description = "Trial balance, aging and journal."),
     )
 )]
 struct ApiDoc;
@@ -223,9 +228,13 @@ pub(crate) fn decimal_input() -> RefOr<Schema> {
         .into()
 }
 
-/// A decimal as answered (quantity, unit price, rate).
+/// A decimal as answered (quantity, unit price, rate), or `null` where the item has none.
 pub(crate) fn decimal() -> Object {
-    string().pattern(Some(AMOUNT_PATTERN)).description(Some("A decimal string.")).build()
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(AMOUNT_PATTERN))
+        .description(Some("A decimal string, or null."))
+        .build()
 }
 
 /// A date `YYYY-MM-DD`.
@@ -363,7 +372,12 @@ fn status_of(code: &str) -> u16 {
 }
 
 /// The problem codes every operation of `method` on `path` can answer, whatever it does.
-fn common_codes(method: &str, path: &str, takes_body: bool) -> Vec<&'static str> {
+fn common_codes(
+    method: &str,
+    path: &str,
+    takes_body: bool,
+    takes_query: bool,
+) -> Vec<&'static str> {
     let mut codes = vec!["method_not_allowed"];
     if path.starts_with("/v1/") {
         codes.push("unauthorized");
@@ -376,6 +390,9 @@ fn common_codes(method: &str, path: &str, takes_body: bool) -> Vec<&'static str>
     }
     if takes_body {
         codes.extend(["bad_request", "validation_error", "payload_too_large"]);
+    }
+    if takes_query {
+        codes.push("validation_error");
     }
     if method == "post" {
         codes.extend(["idempotency_key_reused", "validation_error", "payload_too_large"]);
@@ -480,7 +497,10 @@ fn problems(method: &str, path: &str, operation: &mut Operation) {
         }
     }
     let takes_body = operation.request_body.is_some();
-    codes.extend(common_codes(method, path, takes_body));
+    let takes_query = operation.parameters.iter().flatten().any(|p| {
+        matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+    });
+    codes.extend(common_codes(method, path, takes_body, takes_query));
     codes.extend(own.iter().map(String::as_str));
     codes.remove("");
     let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();

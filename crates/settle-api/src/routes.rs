@@ -4,6 +4,8 @@ pub(crate) mod applications;
 pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
+pub(crate) mod export;
+pub(crate) mod keys;
 pub(crate) mod payments;
 pub(crate) mod reports;
 
@@ -58,6 +60,8 @@ macro_rules! route_table {
 route_table! {
     "/healthz" => get(health);
     "/openapi.json" => get(crate::openapi::serve);
+    "/v1/api-keys" => post(keys::create);
+    "/v1/api-keys/{id}" => delete(keys::revoke);
     "/v1/customers" => post(customers::create), get(customers::list);
     "/v1/customers/{id}" => get(customers::show), patch(customers::update);
     "/v1/customers/{id}/history" => get(customers::history);
@@ -94,7 +98,9 @@ route_table! {
     "/v1/applications/{id}" => get(applications::show);
     "/v1/applications/{id}/reverse" => post(applications::reverse);
     "/v1/reports/trial-balance" => get(reports::trial_balance);
+    "/v1/reports/aging" => get(reports::aging);
     "/v1/journal" => get(reports::journal);
+    "/v1/export/journal" => get(export::export_journal);
 }
 
 /// `GET /healthz`.

@@ -6,12 +6,14 @@ mod config;
 mod demo;
 mod system;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use settle_engine::Engine;
+use settle_core::ids::TenantId;
+use settle_engine::{Engine, ExportFormat};
 
 use settle_store_sqlite::Durability;
 
@@ -58,6 +60,18 @@ enum Command {
         #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
         database: String,
     },
+    /// Write a tenant's journal to stdout as a Beancount ledger or as CSV (one row per posting).
+    Export {
+        /// `beancount` or `csv`.
+        #[arg(long, value_enum)]
+        format: ExportFormatArg,
+        /// Store URL: sqlite:PATH or postgres://...
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
+        /// The tenant (default: the first one created).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Measure operations per second of a realistic mix against the raw store.
     Bench {
         /// Rounds of the mix (each is four operations).
@@ -78,6 +92,15 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+}
+
+/// The formats of `settle export`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormatArg {
+    /// A Beancount ledger (`bean-check` accepts it).
+    Beancount,
+    /// RFC 4180 CSV, one row per posting.
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +180,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::Export { format, database, tenant } => {
+            let format = match format {
+                ExportFormatArg::Beancount => ExportFormat::Beancount,
+                ExportFormatArg::Csv => ExportFormat::Csv,
+            };
+            export(&engine(&database)?, format, tenant.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { rounds, normal_sync, clients, postgres } => {
             if clients == 0 || rounds < clients {
                 anyhow::bail!("--clients must be at least 1 and at most --rounds");
@@ -188,6 +219,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the journal of `tenant` (default: the first tenant) to stdout.
+fn export(engine: &Engine, format: ExportFormat, tenant: Option<&str>) -> anyhow::Result<()> {
+    let tenants = engine.tenants().context("reading the tenants")?;
+    let tenant_id = match tenant {
+        Some(text) => TenantId::parse(text)
+            .filter(|id| tenants.contains(id))
+            .with_context(|| format!("no tenant {text} in this store"))?,
+        None => tenants.into_iter().next().context("the store has no tenant")?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    engine.export_journal(&tenant_id, format, &mut out).context("exporting the journal")?;
+    out.flush().context("writing the export")?;
+    Ok(())
 }
 
 /// Loads the demo; with `only_if_empty`, a store that has customers is left alone quietly.

@@ -8,6 +8,7 @@
 #![deny(clippy::float_arithmetic)]
 
 pub mod adjustment;
+pub mod aging;
 pub mod application;
 pub mod customer;
 pub mod document;

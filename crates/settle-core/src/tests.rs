@@ -1,5 +1,6 @@
 //! Unit and property tests of the core; the fixtures and renderings they share live here.
 
+mod aging;
 mod application;
 mod document;
 mod ledger;

@@ -22,9 +22,10 @@ pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom}
 pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCustomer};
 pub use commands::documents::{NewDocument, NewItem, NewTax};
 pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
+pub use commands::export::{CSV_HEADER, ExportFormat};
 pub use commands::payments::NewPayment;
 pub use commands::settings::SettingsPatch;
-pub use commands::tenants::{KEY_PREFIX, NewKey, Principal};
+pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{Idempotency, Render};
 pub use verify::VerifyReport;
 
@@ -49,6 +50,9 @@ pub enum EngineError {
     /// The idempotency key was used before for another request.
     #[error("idempotency key reused with another request")]
     IdempotencyKeyReused,
+    /// Writing an export to its output failed (the journal itself is unchanged).
+    #[error("writing the export failed")]
+    Output(#[from] std::io::Error),
 }
 
 /// The result of engine calls.

@@ -15,7 +15,10 @@ use settle_store::{Store, StoreError, StoreResult, StoreTx};
 use crate::tx::PgTx;
 
 /// The migrations, in order, with the version each records in `schema_migration`.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_aging.sql")),
+];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x5e77_1e00_0001;

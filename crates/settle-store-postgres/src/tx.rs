@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Row;
 use postgres::types::ToSql;
 use settle_core::adjustment::Adjustment;
+use settle_core::aging::OpenDocument;
 use settle_core::application::{Application, ApplicationItem, Rule, SourceRef};
 use settle_core::customer::{Balances, Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus, Item, ItemKind};
@@ -471,6 +472,20 @@ impl StoreTx for PgTx {
             ],
         )?;
         Ok(())
+    }
+
+    fn revoke_api_key(
+        &mut self,
+        tenant_id: &TenantId,
+        key_id: &ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = self.execute(
+            "update api_key set revoked_at = $3 \
+             where tenant_id = $1 and api_key_id = $2 and revoked_at is null",
+            &[&tenant_id.as_str(), &key_id.as_str(), &now],
+        )?;
+        Ok(changed == 1)
     }
 
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
@@ -1263,6 +1278,69 @@ impl StoreTx for PgTx {
                         credit: get(row, 4)?,
                     },
                 ))
+            },
+        )
+    }
+
+    fn customer_account_totals_until(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<AccountTotal>> {
+        // `journal_by_customer_date` finds the transactions; the posting key, their postings.
+        self.query_rows(
+            "select p.account, p.currency, \
+             sum(case p.side when 'debit' then p.amount_minor else 0 end)::bigint, \
+             sum(case p.side when 'credit' then p.amount_minor else 0 end)::bigint \
+             from journal_txn j join posting p on p.txn_id = j.txn_id \
+             where j.tenant_id = $1 and j.customer_id = $2 and j.effective_date <= $3 \
+             group by p.account, p.currency \
+             order by p.account collate \"C\", p.currency collate \"C\"",
+            &[&tenant_id.as_str(), &customer_id.as_str(), &as_of],
+            |row| {
+                Ok(AccountTotal {
+                    account: parsed(row, 0, Account::parse)?,
+                    currency: currency(row, 1)?,
+                    debit: get(row, 2)?,
+                    credit: get(row, 3)?,
+                })
+            },
+        )
+    }
+
+    fn open_documents_until(
+        &mut self,
+        tenant_id: &TenantId,
+        currency: Currency,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<OpenDocument>> {
+        // `posting_by_account` covers the inner `group by`; the order is the report's own.
+        self.query_rows(
+            "select d.customer_id, c.name, d.document_id, d.due_date, b.balance \
+             from (select p.document_id, \
+                   sum(case p.side when 'debit' then p.amount_minor \
+                   else -p.amount_minor end)::bigint as balance \
+                   from posting p join journal_txn j on j.txn_id = p.txn_id \
+                   where p.tenant_id = $1 and p.account = 'receivable' and p.currency = $2 \
+                   and p.document_id is not null and j.effective_date <= $3 \
+                   group by p.document_id \
+                   having sum(case p.side when 'debit' then p.amount_minor \
+                   else -p.amount_minor end) <> 0) b \
+             join document d on d.document_id = b.document_id \
+             join customer c on c.customer_id = d.customer_id \
+             where d.tenant_id = $1 and d.kind in ('invoice', 'debit_memo') \
+             order by c.name collate \"C\", d.customer_id collate \"C\", d.due_date, \
+             d.document_id collate \"C\"",
+            &[&tenant_id.as_str(), &currency.code(), &as_of],
+            |row| {
+                Ok(OpenDocument {
+                    customer_id: parsed(row, 0, CustomerId::parse)?,
+                    customer_name: get(row, 1)?,
+                    document_id: parsed(row, 2, DocumentId::parse)?,
+                    due_date: date(row, 3)?,
+                    balance: get(row, 4)?,
+                })
             },
         )
     }

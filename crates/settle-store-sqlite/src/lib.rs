@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_credits.sql"),
     include_str!("../migrations/0003_idempotency.sql"),
+    include_str!("../migrations/0004_aging.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

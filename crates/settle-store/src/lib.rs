@@ -6,8 +6,9 @@
 
 #![warn(missing_docs)]
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::adjustment::Adjustment;
+use settle_core::aging::OpenDocument;
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus};
@@ -282,6 +283,13 @@ pub trait StoreTx {
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
     /// Stores an API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()>;
+    /// Revokes a key of the tenant; `false` when the tenant has no such live key.
+    fn revoke_api_key(
+        &mut self,
+        tenant_id: &TenantId,
+        key_id: &ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Finds a key by the SHA-256 of its text.
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
     /// Takes the next number of `kind` in the tenant (1, 2, ...).
@@ -418,4 +426,21 @@ pub trait StoreTx {
         &mut self,
         tenant_id: &TenantId,
     ) -> StoreResult<Vec<(CustomerId, AccountTotal)>>;
+    /// Debit and credit sums per account and currency of one customer's postings whose
+    /// transactions are effective on or before `as_of`: its balances at the end of that day.
+    fn customer_account_totals_until(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<AccountTotal>>;
+    /// Invoices and debit memos in `currency` whose receivable balance at the end of `as_of`
+    /// (the sum of their receivable postings of transactions effective on or before it) is not
+    /// zero, with their due dates and customers' names.
+    fn open_documents_until(
+        &mut self,
+        tenant_id: &TenantId,
+        currency: Currency,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<OpenDocument>>;
 }

@@ -316,6 +316,9 @@ pub(crate) async fn update_settings(
     Caller(caller): Caller,
     JsonBody(body): JsonBody<SettingsIn>,
 ) -> Result<Json<SettingsOut>, ApiError> {
+    if caller.role != settle_store::Role::Admin {
+        return Err(ApiError::forbidden());
+    }
     let patch = SettingsPatch {
         default_currency: body.default_currency,
         time_zone: body.time_zone,

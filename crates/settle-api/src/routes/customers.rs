@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
 use crate::dto::{
-    CustomerIn, CustomerOut, CustomerPatchIn, DocumentOut, EntryIn, EntryOut, HistoryOut, ListOut,
-    PaymentOut,
+    CustomerIn, CustomerOut, CustomerPatchIn, DateIn, DocumentOut, EntryIn, EntryOut, HistoryOut,
+    ListOut, PaymentOut,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
@@ -111,6 +111,16 @@ pub(crate) async fn list(
     Ok(Json(list_out(&got, |r| CustomerOut::from(r))))
 }
 
+/// Query of `GET /v1/customers/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ShowQuery {
+    /// `YYYY-MM-DD`: the balance fields as they stood at the end of this effective date,
+    /// from the journal; absent, the balances now.
+    #[param(schema_with = crate::openapi::date)]
+    as_of: Option<DateIn>,
+}
+
 /// `GET /v1/customers/{id}`.
 #[utoipa::path(
     operation_id = "show_customer",
@@ -119,17 +129,26 @@ pub(crate) async fn list(
     tag = "customers",
     summary = "Retrieve a customer",
     description = "The customer with its balances. `balance = available_credit − receivable`: \
-        negative means the customer owes.",
-    params(("id" = String, Path, description = "The customer id (`cus_...`).")),
+        negative means the customer owes. With `?as_of=YYYY-MM-DD` the balance fields (`balance`, \
+        `receivable`, `unapplied_payments`, `credit_memo_balance`, `credit_balance`, \
+        `available_credit`) are as they stood at the end of that effective date: the fold of \
+        the customer's postings of journal transactions effective on or before it.",
+    params(("id" = String, Path, description = "The customer id (`cus_...`)."), ShowQuery),
     responses((status = 200, description = "The customer.", body = CustomerOut))
 )]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
+    QueryParams(query): QueryParams<ShowQuery>,
 ) -> Result<Json<CustomerOut>, ApiError> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
-    let customer = blocking(&state, move |e| e.customer(&caller.tenant_id, &id)).await?;
+    let customer = match query.as_of {
+        Some(DateIn(as_of)) => {
+            blocking(&state, move |e| e.customer_as_of(&caller.tenant_id, &id, as_of)).await?
+        }
+        None => blocking(&state, move |e| e.customer(&caller.tenant_id, &id)).await?,
+    };
     Ok(Json(CustomerOut::from(&customer)))
 }
 

@@ -1,14 +1,15 @@
-//! `/v1/reports/trial-balance` and `/v1/journal`.
+//! `/v1/reports/trial-balance`, `/v1/reports/aging` and `/v1/journal`.
 
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use settle_core::aging::{AgingReport, Buckets};
 use settle_core::ids::CustomerId;
 use settle_core::money::{Currency, Money};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{list_out, page_request};
-use crate::dto::{ListOut, TxnOut};
+use crate::dto::{DateIn, ListOut, TxnOut};
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
 use crate::{AppState, blocking};
@@ -133,4 +134,127 @@ pub(crate) async fn journal(
     let got = blocking(&state, move |e| e.journal(&caller.tenant_id, customer_id.as_ref(), &page))
         .await?;
     Ok(Json(list_out(&got, |r| TxnOut::from(r))))
+}
+
+/// Query of `GET /v1/reports/aging`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AgingQuery {
+    /// `YYYY-MM-DD`: age the balances as they stood at the end of this day; default today in
+    /// the tenant's time zone.
+    #[param(schema_with = crate::openapi::date)]
+    as_of: Option<DateIn>,
+    /// ISO 4217 code; default the tenant's `default_currency`.
+    currency: Option<String>,
+}
+
+/// Open balances per bucket of days past due.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgingTotalsOut {
+    /// Not yet past due (days past due ≤ 0).
+    #[schema(schema_with = crate::openapi::amount)]
+    current: String,
+    /// 1 to 30 days past due.
+    #[schema(schema_with = crate::openapi::amount)]
+    days_1_30: String,
+    /// 31 to 60 days past due.
+    #[schema(schema_with = crate::openapi::amount)]
+    days_31_60: String,
+    /// 61 to 90 days past due.
+    #[schema(schema_with = crate::openapi::amount)]
+    days_61_90: String,
+    /// More than 90 days past due.
+    #[schema(schema_with = crate::openapi::amount)]
+    days_over_90: String,
+    /// The sum of the buckets.
+    #[schema(schema_with = crate::openapi::amount)]
+    total: String,
+}
+
+impl AgingTotalsOut {
+    fn new(buckets: &Buckets, currency: Currency) -> AgingTotalsOut {
+        let m = |minor: i64| Money::new(minor, currency).to_string();
+        AgingTotalsOut {
+            current: m(buckets.current),
+            days_1_30: m(buckets.days_1_30),
+            days_31_60: m(buckets.days_31_60),
+            days_61_90: m(buckets.days_61_90),
+            days_over_90: m(buckets.days_over_90),
+            total: m(buckets.total()),
+        }
+    }
+}
+
+/// One customer's open balances by days past due.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgingCustomerOut {
+    customer_id: String,
+    name: String,
+    #[serde(flatten)]
+    buckets: AgingTotalsOut,
+}
+
+/// The aging report.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgingOut {
+    /// The day whose end the balances are aged at.
+    #[schema(schema_with = crate::openapi::date)]
+    as_of: String,
+    currency: &'static str,
+    /// Customers with an open document, by name.
+    customers: Vec<AgingCustomerOut>,
+    totals: AgingTotalsOut,
+}
+
+impl From<&AgingReport> for AgingOut {
+    fn from(report: &AgingReport) -> AgingOut {
+        AgingOut {
+            as_of: report.as_of.format("%Y-%m-%d").to_string(),
+            currency: report.currency.code(),
+            customers: report
+                .customers
+                .iter()
+                .map(|c| AgingCustomerOut {
+                    customer_id: c.customer_id.to_string(),
+                    name: c.name.clone(),
+                    buckets: AgingTotalsOut::new(&c.buckets, report.currency),
+                })
+                .collect(),
+            totals: AgingTotalsOut::new(&report.totals, report.currency),
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/reports/aging",
+    tag = "reports",
+    summary = "Aging report",
+    description = "`?as_of=YYYY-MM-DD&currency=` → `{as_of, currency, customers:[{customer_id, \
+        name, current, days_1_30, days_31_60, days_61_90, days_over_90, total}], totals:{current, \
+        days_1_30, days_31_60, days_61_90, days_over_90, total}}`. Open balances of posted \
+        invoices and debit memos, as they stood at the end of `as_of` (default today in the \
+        tenant's time zone): each document's balance is the sum of its receivable postings of \
+        transactions effective on or before `as_of`, so later payments do not change the report \
+        of an earlier day. A balance goes into the bucket of its days past due (`as_of − \
+        due_date`; zero or less is `current`), negative balances as negative amounts. Each \
+        customer's buckets sum to its `total`, and `totals.total` is the tenant's receivable in \
+        that currency at that date. `currency` defaults to the tenant's `default_currency`.",
+    params(AgingQuery),
+    responses((status = 200, description = "The aging report.", body = AgingOut))
+)]
+/// Open document balances by days past due, as of a date.
+pub(crate) async fn aging(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    QueryParams(query): QueryParams<AgingQuery>,
+) -> Result<Json<AgingOut>, ApiError> {
+    let currency = query
+        .currency
+        .map(|c| Currency::parse(&c).map_err(|_| ApiError::invalid("currency", "an ISO 4217 code")))
+        .transpose()?;
+    let as_of = query.as_of.map(|d| d.0);
+    let report =
+        blocking(&state, move |e| e.aging_report(&caller.tenant_id, as_of, currency)).await?;
+    Ok(Json(AgingOut::from(&report)))
 }

@@ -1,8 +1,19 @@
-//! Reports and journal reads: the trial balance and journal pages.
+//! Reports and journal reads: the trial balance, journal pages, aging and customer balances
+//! as of a date.
+//!
+//! Reports as of a date are folds of the journal, not of today's projections: they sum the
+//! postings of transactions effective on or before the date (the end of that day), so they show
+//! what the ledger says about that day, back-dated transactions recorded later included.
 
+use chrono::NaiveDate;
+use settle_core::aging::{AgingReport, age, balances_from_totals};
+use settle_core::customer::Customer;
+use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, TenantId};
+use settle_core::money::Currency;
 use settle_store::{AccountTotal, Page, PageRequest, StoredTxn};
 
+use crate::unit::today_in;
 use crate::{Engine, EngineResult};
 
 impl Engine {
@@ -51,5 +62,43 @@ impl Engine {
             }
         }
         Ok(uneven)
+    }
+}
+
+impl Engine {
+    /// Open invoice and debit memo balances in `currency` (default: the tenant's default
+    /// currency) by days past due, as they stood at the end of `as_of` (default: today in the
+    /// tenant's time zone).
+    pub fn aging_report(
+        &self,
+        tenant_id: &TenantId,
+        as_of: Option<NaiveDate>,
+        currency: Option<Currency>,
+    ) -> EngineResult<AgingReport> {
+        self.read(|tx| {
+            let settings = tx.settings(tenant_id)?;
+            let as_of = as_of.unwrap_or_else(|| today_in(&settings.time_zone, self.now()));
+            let currency = currency.unwrap_or(settings.default_currency);
+            let documents = tx.open_documents_until(tenant_id, currency, as_of)?;
+            Ok(age(as_of, currency, &documents))
+        })
+    }
+
+    /// The customer with its balances as they stood at the end of `as_of`, from the journal.
+    pub fn customer_as_of(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        as_of: NaiveDate,
+    ) -> EngineResult<Customer> {
+        self.read(|tx| {
+            let mut customer = tx.customer(tenant_id, customer_id)?.ok_or_else(|| {
+                Rejection::NotFound { what: "customer", id: customer_id.to_string() }
+            })?;
+            let totals = tx.customer_account_totals_until(tenant_id, customer_id, as_of)?;
+            customer.balances =
+                balances_from_totals(totals.iter().map(|t| (t.account, t.debit, t.credit)));
+            Ok(customer)
+        })
     }
 }

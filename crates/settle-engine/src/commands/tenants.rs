@@ -124,3 +124,52 @@ impl Engine {
         self.read(|tx| Ok(tx.tenants()?))
     }
 }
+
+impl Engine {
+    /// Makes a new key for the caller's tenant; its text is returned only now.
+    pub fn create_api_key(
+        &self,
+        tenant_id: &TenantId,
+        role: Role,
+        name: Option<String>,
+    ) -> EngineResult<CreatedKey> {
+        if let Some(name) = &name {
+            super::check_text("name", name, true)?;
+        }
+        let mut tx = self.store.begin_write()?;
+        self.check_idempotency(tx.as_mut(), tenant_id)?;
+        let key = self.random_key();
+        let key_id = self.insert_key(tx.as_mut(), tenant_id, &key, role, name.as_deref())?;
+        let created = CreatedKey { id: key_id, key, role, name };
+        self.save_idempotency(tx.as_mut(), tenant_id, &created)?;
+        tx.commit()?;
+        Ok(created)
+    }
+
+    /// Revokes one of the tenant's keys; effective on the next request. Another tenant's key
+    /// (or an unknown or already revoked one) is not found.
+    pub fn revoke_api_key(&self, tenant_id: &TenantId, key_id: &str) -> EngineResult<()> {
+        let not_found =
+            || settle_core::error::Rejection::NotFound { what: "api key", id: key_id.to_owned() };
+        let id = settle_core::ids::ApiKeyId::parse(key_id).ok_or_else(not_found)?;
+        let mut tx = self.store.begin_write()?;
+        if !tx.revoke_api_key(tenant_id, &id, self.now())? {
+            return Err(not_found().into());
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// A key as answered when it is made (the only time its text is shown).
+#[derive(Debug, Clone)]
+pub struct CreatedKey {
+    /// The key's id.
+    pub id: String,
+    /// The key text.
+    pub key: String,
+    /// Its role.
+    pub role: Role,
+    /// Its label.
+    pub name: Option<String>,
+}
