@@ -6,6 +6,7 @@ pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;
+pub(crate) mod export;
 pub(crate) mod payments;
 pub(crate) mod policies;
 pub(crate) mod reports;

@@ -514,14 +514,14 @@ impl World {
 }
 
 fn cases() -> u32 {
-    std::env::var("SETTLE_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+    std::env::var("SETTLE_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
-    fn random_command_sequences_keep_every_invariant_and_replay_exactly(ops in prop::collection::vec(op(), 1..40)) {
+    fn random_command_sequences_keep_every_invariant_and_replay_exactly(ops in prop::collection::vec(op(), 64)) {
         let mut world = World::new();
         for (step, op) in ops.iter().enumerate() {
             world.run(op);
@@ -540,3 +540,5 @@ fn today_follows_the_tenant_time_zone() {
     assert_eq!(crate::unit::today_in("America/Los_Angeles", late).to_string(), "2026-03-01");
     assert_eq!(crate::unit::today_in("Not/AZone", late).to_string(), "2026-03-01");
 }
+
+mod export;

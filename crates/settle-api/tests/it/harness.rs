@@ -156,6 +156,26 @@ impl TestApi {
         TestApi { served: Some((engine, router)), _database: database, _dir: dir }
     }
 
+    /// A second tenant's admin key.
+    pub(crate) fn other_tenant_key(&self) -> String {
+        let engine = self.engine().clone();
+        std::thread::spawn(move || engine.create_tenant("Other tenant").expect("tenant").key)
+            .join()
+            .expect("join")
+    }
+
+    /// A new key of the first tenant with `role`, and its id.
+    pub(crate) fn key_with_role(&self, role: settle_store::Role) -> (String, String) {
+        let engine = self.engine().clone();
+        std::thread::spawn(move || {
+            let tenant = engine.tenants().expect("tenants").remove(0);
+            let created = engine.create_api_key(&tenant, role, None).expect("key");
+            (created.key, created.id)
+        })
+        .join()
+        .expect("join")
+    }
+
     fn engine(&self) -> &Engine {
         &self.served.as_ref().expect("served until dropped").0
     }

@@ -86,7 +86,7 @@ impl Lcg {
 }
 
 #[tokio::test]
-async fn two_thousand_mutated_requests_never_get_a_5xx() {
+async fn ten_thousand_mutated_requests_on_every_route_never_get_a_5xx() {
     let api = TestApi::new();
     let customer = api.customer("Fuzz").await;
     let invoice = api.invoice(&customer, json!([{"description": "A", "amount": "10.00"}])).await;
@@ -114,8 +114,6 @@ async fn two_thousand_mutated_requests_never_get_a_5xx() {
         "[{}]",
         "[{\"description\":\"d\",\"amount\":\"1\"}]",
     ];
-    let paths =
-        ["/v1/customers", "/v1/invoices", "/v1/payments", "/v1/applications", "/v1/debit-memos"];
     let fields = [
         "name",
         "email",
@@ -132,10 +130,58 @@ async fn two_thousand_mutated_requests_never_get_a_5xx() {
         "metadata",
         "invoice_date",
         "applications",
+        "kind",
+        "description",
+        "payment_method",
+        "item_id",
+        "type",
+        "reason",
+        "reverse_applications",
+        "role",
+        "from_invoice_id",
+        "application_rule",
+        "negative_invoice_policy",
+        "auto_apply_credit",
+        "time_zone",
+        "effective_date",
+        "due_date",
+        "quantity",
+        "unit_price",
+        "taxes",
+    ];
+    let routes = settle_api::route_table();
+    let ids = [
+        customer.clone(),
+        invoice_id.clone(),
+        "cus_nope".to_owned(),
+        "inv_".to_owned(),
+        "%00".to_owned(),
+        "x".repeat(300),
+        "..%2F..".to_owned(),
+        "pay_1".to_owned(),
+        "cm_1".to_owned(),
+        "app_1".to_owned(),
+    ];
+    let queries = [
+        "",
+        "?limit=0",
+        "?limit=-1",
+        "?limit=99999999999",
+        "?cursor=%FF%FE",
+        "?cursor=bm9w",
+        "?sort=%00",
+        "?as_of=2026-13-45",
+        "?format=xml",
+        "?balance=maybe",
+        "?status=",
+        "?customer_id=cus_x&limit=1",
+        "?search=%25%5F%5C",
+        "?unapplied=yes",
+        "?currency=ZZZ",
     ];
     let mut rng = Lcg(0x5e771e);
-    for case in 0..2000 {
-        let n_fields = rng.next() % 5;
+    for case in 0..10_000 {
+        let n_fields = rng.next() % 6;
         let mut body = String::from("{");
         for i in 0..n_fields {
             if i > 0 {
@@ -155,12 +201,19 @@ async fn two_thousand_mutated_requests_never_get_a_5xx() {
         if rng.next().is_multiple_of(10) {
             body.truncate(body.len() / 2);
         }
-        let path = rng.pick(&paths);
+        let (method, template) = routes[usize::try_from(rng.next()).unwrap_or(0) % routes.len()];
+        let method: &str = method;
+        let id = &ids[usize::try_from(rng.next()).unwrap_or(0) % ids.len()];
+        let mut path = template.replace("{id}", id);
+        if method == "GET" {
+            path.push_str(rng.pick(&queries));
+        }
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
         let reply =
-            api.send_raw(Method::POST, path, Some(KEY), Body::from(body.clone()), true).await;
+            api.send_raw(method.clone(), &path, Some(KEY), Body::from(body.clone()), true).await;
         assert!(
             reply.status.is_success() || reply.status.is_client_error(),
-            "case {case}: POST {path} {body} answered {}: {}",
+            "case {case}: {method} {path} {body} answered {}: {}",
             reply.status,
             reply.body
         );
@@ -168,7 +221,7 @@ async fn two_thousand_mutated_requests_never_get_a_5xx() {
             assert_eq!(
                 reply.content_type.as_deref(),
                 Some("application/problem+json"),
-                "case {case}"
+                "case {case}: {method} {path}"
             );
         }
     }

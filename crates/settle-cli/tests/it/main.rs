@@ -27,15 +27,14 @@ struct Server {
 
 impl Server {
     fn start(db: &Path, key: Option<&str>) -> Server {
+        Server::start_url(&format!("sqlite:{}", db.display()), key)
+    }
+
+    /// Starts `settle serve` on any store URL.
+    fn start_url(url: &str, key: Option<&str>) -> Server {
         let mut command = settle();
         command
-            .args([
-                "serve",
-                "--database",
-                &format!("sqlite:{}", db.display()),
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .args(["serve", "--database", url, "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped());
         if let Some(key) = key {
             command.env("SETTLE_API_KEY", key);
@@ -215,8 +214,8 @@ fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
     use std::sync::{Arc, Mutex};
 
     let dir = tempfile::tempdir().expect("dir");
-    let db = dir.path().join("settle.db");
-    let server = Server::start(&db, Some(KEY));
+    let store = TestStore::new(&dir);
+    let server = Server::start_url(&store.url, Some(KEY));
     let (status, body) = server.request("POST", "/v1/customers", KEY, r#"{"name":"Crash Test"}"#);
     assert_eq!(status, 201, "{body}");
     let customer = field(&body, "id");
@@ -225,7 +224,7 @@ fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
     let entry = |key: &str| format!(r#"{{"kind":"charge","amount":"1.00","description":"{key}"}}"#);
     let mut acknowledged_total = 0;
     for cycle in 0..25 {
-        let mut server = Server::start(&db, Some(KEY));
+        let mut server = Server::start_url(&store.url, Some(KEY));
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
         let mut clients = Vec::new();
         for client in 0..4 {
@@ -250,7 +249,7 @@ fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
             client.join().expect("client");
         }
         drop(server);
-        let server = Server::start(&db, Some(KEY));
+        let server = Server::start_url(&store.url, Some(KEY));
         let keys = acknowledged.lock().expect("lock").clone();
         assert!(!keys.is_empty(), "cycle {cycle}: the load made progress");
         for key in &keys {
@@ -266,10 +265,7 @@ fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
         drop(server);
     }
     assert!(acknowledged_total >= 25);
-    let verify = settle()
-        .args(["verify", "--database", &format!("sqlite:{}", db.display())])
-        .output()
-        .expect("verify");
+    let verify = settle().args(["verify", "--database", &store.url]).output().expect("verify");
     let out = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success() && out.contains("0 differences"), "{out}");
 }
@@ -310,4 +306,331 @@ fn serve_refuses_to_start_on_a_journal_whose_totals_do_not_balance() {
         .expect("serve");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the journal does not balance"));
+}
+
+/// The store a test serves from: an SQLite file, or, with `SETTLE_TEST_STORE=postgres`, a new
+/// PostgreSQL database on `SETTLE_TEST_POSTGRES_URL` (dropped afterwards).
+struct TestStore {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl TestStore {
+    fn new(dir: &tempfile::TempDir) -> TestStore {
+        if std::env::var("SETTLE_TEST_STORE").as_deref() != Ok("postgres") {
+            return TestStore {
+                url: format!("sqlite:{}", dir.path().join("settle.db").display()),
+                postgres: None,
+            };
+        }
+        let admin = std::env::var("SETTLE_TEST_POSTGRES_URL").expect("SETTLE_TEST_POSTGRES_URL");
+        let name = format!("settle_cli_{}", std::process::id());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+        client.batch_execute(&format!("drop database if exists {name}")).expect("drop");
+        client.batch_execute(&format!("create database {name}")).expect("create");
+        let (base, _) = admin.rsplit_once('/').expect("a database in the URL");
+        TestStore { url: format!("{base}/{name}"), postgres: Some((admin.clone(), name)) }
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("drop database if exists {name} with (force)"));
+        }
+    }
+}
+
+/// Runs `settle export --format FORMAT` on the SQLite file `db`; asserts success, answers
+/// stdout.
+fn export(db: &Path, format: &str, extra: &[&str]) -> String {
+    let out = settle()
+        .args(["export", "--format", format, "--database", &format!("sqlite:{}", db.display())])
+        .args(extra)
+        .output()
+        .expect("export");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// A request that must succeed (2xx); answers the JSON body.
+fn ok(
+    server: &Server,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, text) = server.request(method, path, key, &body.to_string());
+    assert!((200..300).contains(&status), "{method} {path} {body}: {status} {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// The `id` of a JSON object.
+fn id_of(value: &serde_json::Value) -> String {
+    value["id"].as_str().expect("id").to_owned()
+}
+
+/// Checks a Beancount export by itself: the opens cover every account the postings use, and
+/// each transaction balances in each currency (in minor units). Answers the number of
+/// transactions.
+fn check_beancount(text: &str) -> usize {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut opened = BTreeSet::new();
+    let mut txns = 0;
+    let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
+    let check = |sums: &mut BTreeMap<&str, i128>| {
+        assert!(sums.values().all(|s| *s == 0), "unbalanced transaction: {sums:?}\n{text}");
+        sums.clear();
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.get(1) == Some(&"open") {
+            opened.insert(words[2]);
+        } else if words.get(1) == Some(&"*") {
+            check(&mut sums);
+            txns += 1;
+        } else if line.starts_with("  ") && !line.starts_with("   ") && words.len() == 3 {
+            let (account, amount, currency) = (words[0], words[1], words[2]);
+            assert!(opened.contains(account), "{account} used but not opened");
+            let minor: i128 = amount.replace('.', "").parse().expect("amount");
+            *sums.entry(currency).or_default() += minor;
+        }
+    }
+    check(&mut sums);
+    txns
+}
+
+#[test]
+fn export_prints_the_journal_as_beancount_and_csv_after_a_few_entries() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let server = Server::start(&db, Some(KEY));
+    let customer = id_of(&ok(
+        &server,
+        KEY,
+        "POST",
+        "/v1/customers",
+        serde_json::json!({"name": "Export Smoke"}),
+    ));
+    let entries = format!("/v1/customers/{customer}/entries");
+    ok(
+        &server,
+        KEY,
+        "POST",
+        &entries,
+        serde_json::json!({"kind": "charge", "amount": "150.00", "description": "Setup, \"rush\""}),
+    );
+    ok(
+        &server,
+        KEY,
+        "POST",
+        &entries,
+        serde_json::json!({"kind": "credit", "amount": "40.10", "description": "Paid", "payment_method": "cash"}),
+    );
+    drop(server);
+
+    let suffix = customer.strip_prefix("cus_").expect("customer id");
+    let beancount = export(&db, "beancount", &[]);
+    assert!(beancount.starts_with("; Settle journal export: 2 transactions\n"), "{beancount}");
+    assert!(beancount.contains("option \"operating_currency\" \"USD\"\n"), "{beancount}");
+    assert!(
+        beancount.contains(&format!(" open Assets:Receivable:Cus-{suffix} USD\n")),
+        "{beancount}"
+    );
+    assert!(beancount.contains(" open Income:Revenue USD\n"), "{beancount}");
+    assert!(beancount.contains("\"Setup, \\\"rush\\\"\"\n"), "{beancount}");
+    assert!(beancount.contains("  Assets:Cash  40.10 USD\n"), "{beancount}");
+    assert_eq!(check_beancount(&beancount), 2);
+
+    let csv = export(&db, "csv", &[]);
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "txn_id,seq,effective_date,customer_id,kind,description,account,side,amount,currency,document_id,item_id,payment_id,application_id"
+    );
+    assert_eq!(lines.len(), 1 + 4, "{csv}");
+    assert!(lines[1].contains(",\"Setup, \"\"rush\"\"\",receivable,debit,150.00,USD,"), "{csv}");
+    assert!(lines.iter().any(|l| l.contains(",cash,debit,40.10,USD,")), "{csv}");
+
+    let tenants = settle()
+        .args(["tenant", "create", "Empty Co", "--database", &format!("sqlite:{}", db.display())])
+        .output()
+        .expect("tenant create");
+    let tenant = String::from_utf8_lossy(&tenants.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("ten_"))
+        .expect("tenant id")
+        .to_owned();
+    assert_eq!(
+        export(&db, "beancount", &["--tenant", &tenant]),
+        "; Settle journal export: 0 transactions\n"
+    );
+    let unknown = settle()
+        .args(["export", "--format", "csv", "--tenant", "ten_nope", "--database"])
+        .arg(format!("sqlite:{}", db.display()))
+        .output()
+        .expect("export");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant ten_nope"));
+    let bad = settle().args(["export", "--format", "xml"]).output().expect("export");
+    assert!(!bad.status.success());
+}
+
+/// The demo, then every kind of transaction in three currencies through the API: the Beancount
+/// export covers all nine accounts and balances; when `SETTLE_BEAN_CHECK` names a `bean-check`
+/// executable (CI installs one), Beancount itself must accept the file without a word.
+#[test]
+fn the_demo_and_every_kind_of_transaction_export_to_a_ledger_bean_check_accepts() {
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let url = format!("sqlite:{}", db.display());
+    let demo = settle().args(["demo", "--database", &url]).output().expect("demo");
+    let printed = String::from_utf8_lossy(&demo.stdout).into_owned();
+    assert!(demo.status.success(), "{printed}");
+    let key = printed
+        .split_whitespace()
+        .find(|w| w.starts_with("sk_settle_"))
+        .expect("the demo prints its admin key")
+        .to_owned();
+    let server = Server::start(&db, None);
+    let post = |path: &str, body: serde_json::Value| ok(&server, &key, "POST", path, body);
+
+    let customer = id_of(&post("/v1/customers", json!({"name": "Ledger Check"})));
+    let invoice = post(
+        "/v1/invoices",
+        json!({"customer_id": customer, "post": true, "items": [
+            {"description": "Service \"gold\" \\ plan", "amount": "300.00",
+             "taxes": [{"name": "Sales tax", "rate": "8.25"}]},
+            {"description": "Setup", "amount": "45.50"}]}),
+    );
+    let a = id_of(&invoice);
+    let service = invoice["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["amount"] == "300.00")
+        .map(id_of)
+        .expect("service item");
+    let payment = id_of(&post(
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "500.00", "method": "check"}),
+    ));
+    let application = id_of(&post(
+        "/v1/applications",
+        json!({"source": {"type": "payment", "id": payment}, "target_id": a, "amount": "100.00"}),
+    ));
+    post(&format!("/v1/applications/{application}/reverse"), json!({"amount": "40.00"}));
+    post(&format!("/v1/payments/{payment}/refunds"), json!({"amount": "50.00"}));
+    post(
+        "/v1/credit-memos",
+        json!({"customer_id": customer, "post": true,
+               "items": [{"description": "Goodwill", "amount": "25.00", "invoice_item_id": service}]}),
+    );
+    let mistake = id_of(&post(
+        "/v1/credit-memos",
+        json!({"customer_id": customer, "post": true,
+               "items": [{"description": "Mistake", "amount": "5.00"}]}),
+    ));
+    post(&format!("/v1/credit-memos/{mistake}/cancel"), json!({}));
+    post(
+        &format!("/v1/invoices/{a}/adjustments"),
+        json!({"item_id": service, "type": "credit", "amount": "10.00", "reason": "Discount"}),
+    );
+    post(
+        &format!("/v1/invoices/{a}/write-off"),
+        json!({"amount": "60.00", "reason": "Chapter 11"}),
+    );
+    let negative = id_of(&post(
+        "/v1/invoices",
+        json!({"customer_id": customer, "post": true,
+               "items": [{"description": "Returned goods", "amount": "-30.00"}]}),
+    ));
+    post(&format!("/v1/invoices/{negative}/transfer-to-credit"), json!({}));
+    post(&format!("/v1/customers/{customer}/credit-balance/refunds"), json!({"amount": "10.00"}));
+    let netted = id_of(&post(
+        "/v1/invoices",
+        json!({"customer_id": customer, "post": true, "items": [
+            {"description": "Plan", "amount": "50.00"}, {"description": "Promo", "amount": "-20.00"}]}),
+    ));
+    post(&format!("/v1/invoices/{netted}/net-items"), json!({}));
+    let wrong = id_of(&post(
+        "/v1/invoices",
+        json!({"customer_id": customer, "post": true,
+               "items": [{"description": "Wrong", "amount": "20.00"}]}),
+    ));
+    post(&format!("/v1/invoices/{wrong}/void"), json!({}));
+    let cash = id_of(&post(
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "5.00", "method": "cash"}),
+    ));
+    post(&format!("/v1/payments/{cash}/void"), json!({}));
+    post(
+        &format!("/v1/customers/{customer}/entries"),
+        json!({"kind": "credit", "amount": "12.00", "payment_method": "card",
+               "description": "Café crème, \"merci\"\nsecond line"}),
+    );
+    for (currency, amount, paid) in [("EUR", "99.99", "50.00"), ("JPY", "1500", "700")] {
+        let foreign = id_of(&post(
+            "/v1/customers",
+            json!({"name": format!("{currency} Customer"), "currency": currency}),
+        ));
+        let invoice = id_of(&post(
+            "/v1/invoices",
+            json!({"customer_id": foreign, "post": true, "items": [{"description": "Licence",
+                   "amount": amount, "taxes": [{"name": "VAT", "rate": "19"}]}]}),
+        ));
+        post(
+            "/v1/payments",
+            json!({"customer_id": foreign, "amount": paid, "method": "ach",
+                   "applications": [{"target_id": invoice, "amount": paid}]}),
+        );
+    }
+    drop(server);
+    let verify = settle().args(["verify", "--database", &url]).output().expect("verify");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+
+    let text = export(&db, "beancount", &[]);
+    let path = dir.path().join("journal.beancount");
+    std::fs::write(&path, &text).expect("write the export");
+    for account in [
+        "Assets:Receivable:Cus-",
+        "Assets:Cash ",
+        "Liabilities:UnappliedPayments:Cus-",
+        "Liabilities:CreditMemos:Cus-",
+        "Liabilities:CreditBalance:Cus-",
+        "Income:Revenue ",
+        "Income:RevenueAdjustments ",
+        "Liabilities:TaxPayable ",
+        "Expenses:BadDebt ",
+    ] {
+        assert!(text.contains(&format!(" open {account}")), "{account} is never used: {text}");
+    }
+    for currency in ["EUR", "JPY", "USD"] {
+        assert!(text.contains(&format!("option \"operating_currency\" \"{currency}\"\n")));
+    }
+    assert!(text.contains(" -1500 JPY\n") || text.contains(" 1500 JPY\n"), "{text}");
+    let count = check_beancount(&text);
+    assert!(text.starts_with(&format!("; Settle journal export: {count} transactions\n")));
+    assert!(count > 40, "{count} transactions");
+
+    match std::env::var_os("SETTLE_BEAN_CHECK") {
+        Some(bean_check) => {
+            let checked = Command::new(&bean_check).arg(&path).output().unwrap_or_else(|e| {
+                panic!("running SETTLE_BEAN_CHECK={}: {e}", bean_check.to_string_lossy())
+            });
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&checked.stdout),
+                String::from_utf8_lossy(&checked.stderr)
+            );
+            assert!(checked.status.success() && said.trim().is_empty(), "bean-check: {said}");
+            eprintln!("bean-check accepted {count} transactions ({})", path.display());
+        }
+        None => eprintln!("SETTLE_BEAN_CHECK is not set: bean-check was not run"),
+    }
 }
