@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use postgres::NoTls;
 use postgres::error::SqlState;
+use settle_conformance as conformance;
 use settle_core::customer::{Balances, Customer};
 use settle_core::document::DocumentKind;
 use settle_core::ids::{CustomerId, IdGen, TenantId};
@@ -214,16 +215,17 @@ fn committed_writes_survive_a_restart_and_replay_exactly() {
     let Some(db) = TestDb::new("committed_writes_survive_a_restart_and_replay_exactly") else {
         return;
     };
-    let (tenant, customer) = workload(&engine(&db, 1));
-    // A new process: the store is opened again on the same database.
-    let reopened = engine(&db, 1_000);
-    let got = reopened.customer(&tenant, &customer).expect("customer");
-    assert_eq!(got.balances.receivable, 2_000);
-    assert_eq!(got.balances.unapplied_payments, 0);
-    assert_eq!(got.balances.balance(), -2_000);
-    let report = reopened.verify().expect("verify");
-    assert!(report.is_clean(), "{:#?}", report.differences);
-    assert_eq!(report.transactions, 3);
+    conformance::committed_writes_survive_a_reopen_and_replay_exactly(&|| {
+        Arc::new(db.open()) as Arc<dyn Store>
+    });
+}
+
+#[test]
+fn an_idempotency_key_is_saved_once() {
+    let Some(db) = TestDb::new("an_idempotency_key_is_saved_once") else {
+        return;
+    };
+    conformance::an_idempotency_key_is_saved_once(&db.open());
 }
 
 #[test]
@@ -258,14 +260,7 @@ fn a_transaction_dropped_without_commit_leaves_nothing() {
         return;
     };
     let store = db.open();
-    {
-        let mut tx = store.begin_write().expect("begin");
-        let tenant = TenantId::parse("ten_dropped").expect("id");
-        tx.insert_tenant(&tenant, "Dropped", PinnedClock.now()).expect("insert");
-    }
-    let mut tx = store.begin_read().expect("read");
-    assert!(tx.tenants().expect("tenants").is_empty());
-    drop(tx);
+    conformance::a_transaction_dropped_without_commit_leaves_nothing(&store);
     // The pooled connection came back clean: nothing is left idle in a transaction, and the
     // next write on it commits on its own.
     let mut conn = db.client();
@@ -428,27 +423,7 @@ fn document_numbers_are_unique_under_concurrency() {
     let Some(db) = TestDb::new("document_numbers_are_unique_under_concurrency") else {
         return;
     };
-    let store = db.open();
-    let tenant = seed(&store, &[]);
-    let mut numbers: Vec<u64> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..4)
-            .map(|_| {
-                s.spawn(|| {
-                    (0..25)
-                        .map(|_| {
-                            let mut tx = store.begin_write().expect("begin");
-                            let n = tx.next_number(&tenant, DocumentKind::Invoice).expect("next");
-                            tx.commit().expect("commit");
-                            n
-                        })
-                        .collect::<Vec<u64>>()
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect()
-    });
-    numbers.sort_unstable();
-    assert_eq!(numbers, (1..=100).collect::<Vec<u64>>());
+    conformance::document_numbers_are_unique_under_concurrency(Arc::new(db.open()));
 }
 
 /// Waits until a session of this test's database waits for a lock; false if none does in time.

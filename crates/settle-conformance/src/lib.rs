@@ -1,0 +1,172 @@
+//! The store conformance suite: each function is one test of the storage port's promises, and
+//! every adapter's integration tests call each of them with a store of its own kind, so SQLite
+//! and PostgreSQL are held to one definition (arrow-rs object_store's `integration.rs` idea).
+//! Checks that need the adapter's own SQL (triggers, constraints, lock waits) stay in the
+//! adapters' test files.
+
+#![warn(missing_docs)]
+#![allow(clippy::unwrap_used, reason = "a test suite: a failed step is a failed test")]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use settle_core::document::DocumentKind;
+use settle_core::ids::{CustomerId, IdGen, TenantId};
+use settle_core::payment::PaymentMethod;
+use settle_engine::{
+    ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
+};
+use settle_store::Store;
+
+/// A clock pinned at 2026-03-01 09:00 UTC.
+pub struct PinnedClock;
+
+impl Clock for PinnedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("a valid time")
+    }
+}
+
+/// Ids from a counter, so runs are repeatable.
+pub struct CountingIds(pub AtomicU64);
+
+impl IdGen for CountingIds {
+    fn suffix(&self) -> String {
+        format!("{:08}", self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// An engine over `store` whose ids start at `first_id`.
+pub fn engine(store: Arc<dyn Store>, first_id: u64) -> Engine {
+    Engine::new(store, Arc::new(PinnedClock), Arc::new(CountingIds(AtomicU64::new(first_id))))
+}
+
+/// A customer owing 120.00 against a 100.00 payment applied in full: balance −20.00, three
+/// journal transactions.
+pub fn workload(engine: &Engine) -> (TenantId, CustomerId) {
+    let tenant = engine.create_tenant("Store test").expect("tenant").tenant_id;
+    let customer = engine
+        .create_customer(&tenant, NewCustomer { name: "Durable".into(), ..NewCustomer::default() })
+        .expect("customer");
+    let invoice = engine
+        .create_document(
+            &tenant,
+            NewDocument {
+                kind: DocumentKind::Invoice,
+                customer_id: customer.id.clone(),
+                items: vec![NewItem {
+                    description: "Work".into(),
+                    amount: Some("120.00".into()),
+                    ..NewItem::default()
+                }],
+                invoice_date: None,
+                due_date: None,
+                adjusts_invoice_id: None,
+                reason: None,
+                post: true,
+            },
+        )
+        .expect("invoice");
+    engine
+        .record_payment(
+            &tenant,
+            NewPayment {
+                customer_id: customer.id.clone(),
+                amount: "100.00".into(),
+                method: PaymentMethod::Ach,
+                reference: Some("wire 7".into()),
+                effective_date: None,
+                applications: vec![ApplicationTarget {
+                    target_id: invoice.id,
+                    amount: Some("100.00".into()),
+                    items: None,
+                    rule: None,
+                }],
+                description: None,
+            },
+        )
+        .expect("payment");
+    (tenant, customer.id)
+}
+
+/// Committed writes are there when the store is opened again (a new process), and every
+/// projection equals the replay of the journal. `open` opens the same database each call.
+pub fn committed_writes_survive_a_reopen_and_replay_exactly(open: &dyn Fn() -> Arc<dyn Store>) {
+    let (tenant, customer) = workload(&engine(open(), 1));
+    let reopened = engine(open(), 1_000);
+    let got = reopened.customer(&tenant, &customer).expect("customer");
+    assert_eq!(got.balances.receivable, 2_000);
+    assert_eq!(got.balances.unapplied_payments, 0);
+    assert_eq!(got.balances.balance(), -2_000);
+    let report = reopened.verify().expect("verify");
+    assert!(report.is_clean(), "{:#?}", report.differences);
+    assert_eq!(report.transactions, 3);
+}
+
+/// A write transaction dropped without commit leaves nothing behind.
+pub fn a_transaction_dropped_without_commit_leaves_nothing(store: &dyn Store) {
+    {
+        let mut tx = store.begin_write().expect("begin");
+        let tenant = TenantId::parse("ten_dropped").expect("id");
+        tx.insert_tenant(&tenant, "Dropped", PinnedClock.now()).expect("insert");
+    }
+    let mut tx = store.begin_read().expect("read");
+    assert!(tx.tenants().expect("tenants").is_empty());
+}
+
+/// Document numbers stay unique and gapless when many writers take them at once.
+pub fn document_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
+    let tenant = TenantId::parse("ten_numbers").expect("id");
+    {
+        let mut tx = store.begin_write().expect("begin");
+        tx.insert_tenant(&tenant, "Numbers", PinnedClock.now()).expect("tenant");
+        tx.commit().expect("commit");
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, tenant) = (Arc::clone(&store), tenant.clone());
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| {
+                        let mut tx = store.begin_write().expect("begin");
+                        let n = tx.next_number(&tenant, DocumentKind::Invoice).expect("number");
+                        tx.commit().expect("commit");
+                        n
+                    })
+                    .collect::<Vec<u64>>()
+            })
+        })
+        .collect();
+    let numbers: BTreeSet<u64> =
+        workers.into_iter().flat_map(|w| w.join().expect("worker")).collect();
+    assert_eq!(numbers, (1..=100).collect::<BTreeSet<u64>>());
+}
+
+/// The saved response of an idempotency key is found again, and a second record for the same
+/// key is refused by the store itself.
+pub fn an_idempotency_key_is_saved_once(store: &dyn Store) {
+    let tenant = TenantId::parse("ten_keys").expect("id");
+    let record = settle_store::IdempotencyRecord {
+        tenant_id: tenant.clone(),
+        key: "k-1".to_owned(),
+        request_hash: "abc".to_owned(),
+        status: 201,
+        body: "{\"id\":\"cus_1\"}".to_owned(),
+        created_at: PinnedClock.now(),
+    };
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&tenant, "Keys", PinnedClock.now()).expect("tenant");
+    tx.insert_idempotency(&record).expect("save");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    assert!(matches!(
+        tx.insert_idempotency(&record),
+        Err(settle_store::StoreError::Conflict { .. })
+    ));
+    drop(tx);
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.idempotency(&tenant, "k-1").expect("read"), Some(record));
+    assert_eq!(tx.idempotency(&tenant, "k-2").expect("read"), None);
+}
