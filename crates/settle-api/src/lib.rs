@@ -16,9 +16,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use settle_engine::{Engine, EngineResult};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
 pub use error::{ApiError, FieldError};
+
+#[cfg(test)]
+mod tests;
 pub use routes::route_table;
 
 /// Largest accepted request body.
@@ -46,7 +48,7 @@ pub fn router(engine: Engine) -> Router {
         })
         .layer(axum::middleware::from_fn(idempotency::scope))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(CatchPanicLayer::custom(|_| {
             use axum::response::IntoResponse;
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
@@ -87,4 +89,23 @@ pub(crate) async fn blocking_write<T: Send + 'static>(
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
         })?
         .map_err(ApiError::from)
+}
+
+/// Answers 408 `request_timeout` (as problem+json) when a request takes longer than
+/// [`REQUEST_TIMEOUT`]. A write already handed to the store finishes or rolls back on its own
+/// thread; the client learns the outcome by retrying with the same `Idempotency-Key`.
+pub(crate) async fn time_limit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request took too long; retry it with the same Idempotency-Key",
+        )
+        .into_response(),
+    }
 }

@@ -365,6 +365,7 @@ fn status_of(code: &str) -> u16 {
         "forbidden" => 403,
         "not_found" => 404,
         "method_not_allowed" => 405,
+        "request_timeout" => 408,
         "conflict" | "document_not_draft" => 409,
         "payload_too_large" => 413,
         _ => 422,
@@ -380,7 +381,7 @@ fn common_codes(
 ) -> Vec<&'static str> {
     let mut codes = vec!["method_not_allowed"];
     if path.starts_with("/v1/") {
-        codes.push("unauthorized");
+        codes.extend(["unauthorized", "request_timeout"]);
         if path.contains('{') {
             codes.push("not_found");
         }

@@ -1,0 +1,41 @@
+//! Unit tests of the API's own middleware.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::routing::get;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::{REQUEST_TIMEOUT, time_limit};
+
+#[tokio::test(start_paused = true)]
+async fn a_request_past_the_time_limit_is_answered_408_as_a_problem() {
+    let slow = Router::new()
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(REQUEST_TIMEOUT + Duration::from_secs(1)).await;
+                "late"
+            }),
+        )
+        .route("/fast", get(|| async { "fine" }))
+        .layer(axum::middleware::from_fn(time_limit));
+    let response = slow
+        .clone()
+        .oneshot(Request::get("/slow").body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status().as_u16(), 408);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(problem["code"], "request_timeout");
+    let response = slow
+        .oneshot(Request::get("/fast").body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status().as_u16(), 200);
+}
