@@ -11,18 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
 use postgres::NoTls;
 use postgres::error::SqlState;
 use settle_conformance as conformance;
 use settle_core::customer::{Balances, Customer};
-use settle_core::document::DocumentKind;
-use settle_core::ids::{CustomerId, IdGen, TenantId};
+use settle_core::ids::{CustomerId, TenantId};
 use settle_core::money::Currency;
-use settle_core::payment::PaymentMethod;
-use settle_engine::{
-    ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
-};
+use settle_engine::{Clock, Engine};
 use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
@@ -113,75 +108,12 @@ fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..authority_end])
 }
 
-struct PinnedClock;
-
-impl Clock for PinnedClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().expect("time")
-    }
-}
-
-struct CountingIds(AtomicU64);
-
-impl IdGen for CountingIds {
-    fn suffix(&self) -> String {
-        format!("{:08}", self.0.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
 fn engine(db: &TestDb, first_id: u64) -> Engine {
-    Engine::new(
-        Arc::new(db.open()),
-        Arc::new(PinnedClock),
-        Arc::new(CountingIds(AtomicU64::new(first_id))),
-    )
+    conformance::engine(Arc::new(db.open()), first_id)
 }
 
-/// A customer owing 120.00 against a 100.00 payment applied in full: balance −20.00.
-fn workload(engine: &Engine) -> (TenantId, CustomerId) {
-    let tenant = engine.create_tenant("Store test").expect("tenant").tenant_id;
-    let customer = engine
-        .create_customer(&tenant, NewCustomer { name: "Durable".into(), ..NewCustomer::default() })
-        .expect("customer");
-    let invoice = engine
-        .create_document(
-            &tenant,
-            NewDocument {
-                kind: DocumentKind::Invoice,
-                customer_id: customer.id.clone(),
-                items: vec![NewItem {
-                    description: "Work".into(),
-                    amount: Some("120.00".into()),
-                    ..NewItem::default()
-                }],
-                invoice_date: None,
-                due_date: None,
-                adjusts_invoice_id: None,
-                reason: None,
-                post: true,
-            },
-        )
-        .expect("invoice");
-    engine
-        .record_payment(
-            &tenant,
-            NewPayment {
-                customer_id: customer.id.clone(),
-                amount: "100.00".into(),
-                method: PaymentMethod::Ach,
-                reference: Some("wire 7".into()),
-                effective_date: None,
-                applications: vec![ApplicationTarget {
-                    target_id: invoice.id,
-                    amount: Some("100.00".into()),
-                    items: None,
-                    rule: None,
-                }],
-                description: None,
-            },
-        )
-        .expect("payment");
-    (tenant, customer.id)
+fn workload(engine: &Engine) {
+    conformance::workload(engine);
 }
 
 /// A customer with a given id, name and balance (as a receivable), for store-level tests.
@@ -193,7 +125,7 @@ fn customer(id: &str, name: &str, owes: i64) -> Customer {
         currency: Currency::parse("USD").expect("currency"),
         payment_terms_days: 30,
         metadata: "{}".to_owned(),
-        created_at: PinnedClock.now(),
+        created_at: conformance::PinnedClock.now(),
         balances: Balances { receivable: owes, ..Balances::default() },
     }
 }
@@ -202,7 +134,7 @@ fn customer(id: &str, name: &str, owes: i64) -> Customer {
 fn seed(store: &PostgresStore, customers: &[Customer]) -> TenantId {
     let tenant = TenantId::parse("ten_seeded").expect("tenant id");
     let mut tx = store.begin_write().expect("begin");
-    tx.insert_tenant(&tenant, "Seeded", PinnedClock.now()).expect("tenant");
+    tx.insert_tenant(&tenant, "Seeded", conformance::PinnedClock.now()).expect("tenant");
     for c in customers {
         tx.insert_customer(&tenant, c).expect("customer");
     }
@@ -275,7 +207,7 @@ fn a_transaction_dropped_without_commit_leaves_nothing() {
     assert_eq!(stuck, 0);
     let kept = TenantId::parse("ten_kept").expect("id");
     let mut tx = store.begin_write().expect("begin");
-    tx.insert_tenant(&kept, "Kept", PinnedClock.now()).expect("insert");
+    tx.insert_tenant(&kept, "Kept", conformance::PinnedClock.now()).expect("insert");
     tx.commit().expect("commit");
     assert_eq!(store.begin_read().expect("read").tenants().expect("tenants"), vec![kept]);
 }
@@ -290,8 +222,8 @@ fn a_failed_statement_makes_commit_fail_rather_than_lose_writes_quietly() {
     let store = db.open();
     let tenant = TenantId::parse("ten_once").expect("id");
     let mut tx = store.begin_write().expect("begin");
-    tx.insert_tenant(&tenant, "Once", PinnedClock.now()).expect("insert");
-    let twice = tx.insert_tenant(&tenant, "Twice", PinnedClock.now());
+    tx.insert_tenant(&tenant, "Once", conformance::PinnedClock.now()).expect("insert");
+    let twice = tx.insert_tenant(&tenant, "Twice", conformance::PinnedClock.now());
     assert!(
         matches!(twice, Err(StoreError::Conflict { ref constraint }) if constraint == "tenant_pkey")
     );
