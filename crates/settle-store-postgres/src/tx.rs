@@ -234,6 +234,34 @@ fn seq_cursor(page: &PageRequest) -> StoreResult<Option<i64>> {
 
 /// A LIKE pattern matching `search` anywhere in a lower-cased column; `\`, `%` and `_` in the
 /// search match themselves.
+/// Which way a list ordered by `seq` runs.
+#[derive(Clone, Copy)]
+enum SeqOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Ends a list query ordered by `seq`: resumes after the cursor's row and asks for one row more
+/// than the page (so [`paginate`] knows whether another page follows).
+fn push_seq_page(
+    sql: &mut String,
+    args: &mut Vec<Arg>,
+    page: &PageRequest,
+    order: SeqOrder,
+) -> StoreResult<()> {
+    let (after, direction) = match order {
+        SeqOrder::NewestFirst => ("<", "desc"),
+        SeqOrder::OldestFirst => (">", "asc"),
+    };
+    if let Some(seq) = seq_cursor(page)? {
+        args.push(Box::new(seq));
+        sql.push_str(&format!(" and seq {after} {}", mark(args)));
+    }
+    args.push(Box::new(fetch_limit(page)));
+    sql.push_str(&format!(" order by seq {direction} limit {}", mark(args)));
+    Ok(())
+}
+
 fn like_pattern(search: &str) -> String {
     let escaped =
         search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -337,6 +365,16 @@ fn application_row(row: &Row) -> StoreResult<(Application, String)> {
         items: Vec::new(),
     };
     Ok((application, get::<i64>(row, 8)?.to_string()))
+}
+
+/// An account total from four columns starting at `at`: account, currency, debit, credit.
+fn account_total_row(row: &Row, at: usize) -> StoreResult<AccountTotal> {
+    Ok(AccountTotal {
+        account: parsed(row, at, Account::parse)?,
+        currency: currency(row, at + 1)?,
+        debit: get(row, at + 2)?,
+        credit: get(row, at + 3)?,
+    })
 }
 
 fn balance_filter_sql(filter: Option<BalanceFilter>) -> &'static str {
@@ -831,12 +869,7 @@ impl StoreTx for PgTx {
             sql.push_str(&format!(" and status = {}", mark(&args)));
         }
         sql.push_str(balance_filter_sql(query.balance));
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < {}", mark(&args)));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit {}", mark(&args)));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let rows = self.query_args(&sql, &args, document_row)?;
         let mut page_rows = paginate(rows, page);
         self.attach_items(&mut page_rows.rows)?;
@@ -909,12 +942,7 @@ impl StoreTx for PgTx {
         if query.unapplied_only {
             sql.push_str(" and unapplied_minor <> 0 and status = 'posted'");
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < {}", mark(&args)));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit {}", mark(&args)));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let rows = self.query_args(&sql, &args, payment_row)?;
         Ok(paginate(rows, page))
     }
@@ -1014,12 +1042,7 @@ impl StoreTx for PgTx {
             args.push(Box::new(target_id.to_string()));
             sql.push_str(&format!(" and target_id = {}", mark(&args)));
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < {}", mark(&args)));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit {}", mark(&args)));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let rows = self.query_args(&sql, &args, application_row)?;
         let mut page_rows = paginate(rows, page);
         self.attach_application_items(&mut page_rows.rows)?;
@@ -1164,12 +1187,7 @@ impl StoreTx for PgTx {
             .to_owned();
         let mut args: Vec<Arg> =
             vec![Box::new(tenant_id.to_string()), Box::new(customer_id.to_string())];
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < {}", mark(&args)));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit {}", mark(&args)));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let rows = self.query_args(&sql, &args, |row| {
             let currency = currency(row, 6)?;
             let line = HistoryLine {
@@ -1200,12 +1218,7 @@ impl StoreTx for PgTx {
             args.push(Box::new(customer_id.to_string()));
             sql.push_str(&format!(" and customer_id = {}", mark(&args)));
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq > {}", mark(&args)));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq asc limit {}", mark(&args)));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::OldestFirst)?;
         type Head =
             (i64, String, CustomerId, TxnKind, NaiveDate, String, Option<String>, DateTime<Utc>);
         let heads: Vec<Head> = self.query_args(&sql, &args, |row| {
@@ -1248,14 +1261,7 @@ impl StoreTx for PgTx {
              from customer_account where tenant_id = $1 group by account, currency \
              order by account collate \"C\", currency collate \"C\"",
             &[&tenant_id.as_str()],
-            |row| {
-                Ok(AccountTotal {
-                    account: parsed(row, 0, Account::parse)?,
-                    currency: currency(row, 1)?,
-                    debit: get(row, 2)?,
-                    credit: get(row, 3)?,
-                })
-            },
+            |row| account_total_row(row, 0),
         )
     }
 
@@ -1268,17 +1274,7 @@ impl StoreTx for PgTx {
              from customer_account where tenant_id = $1 \
              order by customer_id collate \"C\", account collate \"C\", currency collate \"C\"",
             &[&tenant_id.as_str()],
-            |row| {
-                Ok((
-                    parsed(row, 0, CustomerId::parse)?,
-                    AccountTotal {
-                        account: parsed(row, 1, Account::parse)?,
-                        currency: currency(row, 2)?,
-                        debit: get(row, 3)?,
-                        credit: get(row, 4)?,
-                    },
-                ))
-            },
+            |row| Ok((parsed(row, 0, CustomerId::parse)?, account_total_row(row, 1)?)),
         )
     }
 
@@ -1298,14 +1294,7 @@ impl StoreTx for PgTx {
              group by p.account, p.currency \
              order by p.account collate \"C\", p.currency collate \"C\"",
             &[&tenant_id.as_str(), &customer_id.as_str(), &as_of],
-            |row| {
-                Ok(AccountTotal {
-                    account: parsed(row, 0, Account::parse)?,
-                    currency: currency(row, 1)?,
-                    debit: get(row, 2)?,
-                    credit: get(row, 3)?,
-                })
-            },
+            |row| account_total_row(row, 0),
         )
     }
 

@@ -92,6 +92,34 @@ fn seq_cursor(page: &PageRequest) -> StoreResult<Option<i64>> {
     page.cursor.as_deref().map(|c| c.parse::<i64>().map_err(|_| StoreError::BadCursor)).transpose()
 }
 
+/// Which way a list ordered by `seq` runs.
+#[derive(Clone, Copy)]
+enum SeqOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Ends a list query ordered by `seq`: resumes after the cursor's row and asks for one row more
+/// than the page (so [`paginate`] knows whether another page follows).
+fn push_seq_page(
+    sql: &mut String,
+    args: &mut Vec<Box<dyn rusqlite::ToSql>>,
+    page: &PageRequest,
+    order: SeqOrder,
+) -> StoreResult<()> {
+    let (after, direction) = match order {
+        SeqOrder::NewestFirst => ("<", "desc"),
+        SeqOrder::OldestFirst => (">", "asc"),
+    };
+    if let Some(seq) = seq_cursor(page)? {
+        args.push(Box::new(seq));
+        sql.push_str(&format!(" and seq {after} ?{}", args.len()));
+    }
+    args.push(Box::new(fetch_limit(page)));
+    sql.push_str(&format!(" order by seq {direction} limit ?{}", args.len()));
+    Ok(())
+}
+
 fn like_pattern(search: &str) -> String {
     let escaped =
         search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -333,6 +361,16 @@ fn read_error(err: rusqlite::Error) -> StoreError {
         }
         other => unavailable(other),
     }
+}
+
+/// An account total from four columns starting at `at`: account, currency, debit, credit.
+fn account_total_row(row: &Row<'_>, at: usize) -> rusqlite::Result<AccountTotal> {
+    Ok(AccountTotal {
+        account: parsed(row, at, Account::parse)?,
+        currency: currency(row, at + 1)?,
+        debit: row.get(at + 2)?,
+        credit: row.get(at + 3)?,
+    })
 }
 
 fn balance_filter_sql(filter: Option<BalanceFilter>) -> &'static str {
@@ -806,12 +844,7 @@ impl StoreTx for SqliteTx<'_> {
             sql.push_str(&format!(" and status = ?{}", args.len()));
         }
         sql.push_str(balance_filter_sql(query.balance));
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < ?{}", args.len()));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit ?{}", args.len()));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let arg_refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let rows = self.query_rows(&sql, &arg_refs, document_row)?;
         let mut page_rows =
@@ -887,12 +920,7 @@ impl StoreTx for SqliteTx<'_> {
         if query.unapplied_only {
             sql.push_str(" and unapplied_minor <> 0 and status = 'posted'");
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < ?{}", args.len()));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit ?{}", args.len()));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let arg_refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let rows = self.query_rows(&sql, &arg_refs, payment_row)?;
         Ok(paginate(rows.into_iter().map(|(p, s)| (p, s.to_string())).collect(), page))
@@ -998,12 +1026,7 @@ impl StoreTx for SqliteTx<'_> {
             args.push(Box::new(target_id.to_string()));
             sql.push_str(&format!(" and target_id = ?{}", args.len()));
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < ?{}", args.len()));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit ?{}", args.len()));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let arg_refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let rows = self.query_rows(&sql, &arg_refs, application_row)?;
         let mut page_rows =
@@ -1153,12 +1176,7 @@ impl StoreTx for SqliteTx<'_> {
             .to_owned();
         let mut args: Vec<Box<dyn rusqlite::ToSql>> =
             vec![Box::new(tenant_id.to_string()), Box::new(customer_id.to_string())];
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq < ?{}", args.len()));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq desc limit ?{}", args.len()));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let arg_refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
         let rows = self.query_rows(&sql, &arg_refs, |row| {
             let currency = currency(row, 6)?;
@@ -1190,12 +1208,7 @@ impl StoreTx for SqliteTx<'_> {
             args.push(Box::new(customer_id.to_string()));
             sql.push_str(&format!(" and customer_id = ?{}", args.len()));
         }
-        if let Some(seq) = seq_cursor(page)? {
-            args.push(Box::new(seq));
-            sql.push_str(&format!(" and seq > ?{}", args.len()));
-        }
-        args.push(Box::new(fetch_limit(page)));
-        sql.push_str(&format!(" order by seq asc limit ?{}", args.len()));
+        push_seq_page(&mut sql, &mut args, page, SeqOrder::OldestFirst)?;
         let arg_refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
         type Head = (
             i64,
@@ -1246,14 +1259,7 @@ impl StoreTx for SqliteTx<'_> {
             "select account, currency, sum(debit_minor), sum(credit_minor) from customer_account \
              where tenant_id = ?1 group by account, currency order by account, currency",
             &[&tenant_id.as_str()],
-            |row| {
-                Ok(AccountTotal {
-                    account: parsed(row, 0, Account::parse)?,
-                    currency: currency(row, 1)?,
-                    debit: row.get(2)?,
-                    credit: row.get(3)?,
-                })
-            },
+            |row| account_total_row(row, 0),
         )
     }
 
@@ -1265,17 +1271,7 @@ impl StoreTx for SqliteTx<'_> {
             "select customer_id, account, currency, debit_minor, credit_minor \
              from customer_account where tenant_id = ?1 order by customer_id, account, currency",
             &[&tenant_id.as_str()],
-            |row| {
-                Ok((
-                    parsed(row, 0, CustomerId::parse)?,
-                    AccountTotal {
-                        account: parsed(row, 1, Account::parse)?,
-                        currency: currency(row, 2)?,
-                        debit: row.get(3)?,
-                        credit: row.get(4)?,
-                    },
-                ))
-            },
+            |row| Ok((parsed(row, 0, CustomerId::parse)?, account_total_row(row, 1)?)),
         )
     }
 
@@ -1294,14 +1290,7 @@ impl StoreTx for SqliteTx<'_> {
              where j.tenant_id = ?1 and j.customer_id = ?2 and j.effective_date <= ?3 \
              group by p.account, p.currency order by p.account, p.currency",
             &[&tenant_id.as_str(), &customer_id.as_str(), &date_text(as_of)],
-            |row| {
-                Ok(AccountTotal {
-                    account: parsed(row, 0, Account::parse)?,
-                    currency: currency(row, 1)?,
-                    debit: row.get(2)?,
-                    credit: row.get(3)?,
-                })
-            },
+            |row| account_total_row(row, 0),
         )
     }
 
