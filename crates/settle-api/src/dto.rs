@@ -388,7 +388,8 @@ pub(crate) struct ItemAmountIn {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TargetIn {
     pub(crate) target_id: String,
-    /// Spread over the items by `rule`; or give `items`.
+    /// Spread over the items by `rule`; or give `items`; with neither, the largest amount the
+    /// source can apply to the document.
     pub(crate) amount: Option<AmountIn>,
     /// Per item; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,
@@ -465,7 +466,8 @@ pub(crate) struct SourceIn {
 pub(crate) struct ApplicationIn {
     pub(crate) source: SourceIn,
     pub(crate) target_id: String,
-    /// Spread over the items by `rule`; or give `items`.
+    /// Spread over the items by `rule`; or give `items`; with neither, the largest amount the
+    /// source can apply to the document.
     pub(crate) amount: Option<AmountIn>,
     /// Per item; may be negative for negative items; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,

@@ -103,6 +103,10 @@ impl From<Rejection> for ApiError {
             Rejection::Invalid { field, message } => {
                 vec![FieldError { field: field.clone(), message: message.clone() }]
             }
+            Rejection::AmountOutOfRange { field } => vec![FieldError {
+                field: field.clone(),
+                message: settle_core::error::OUT_OF_RANGE.to_owned(),
+            }],
             _ => Vec::new(),
         };
         ApiError {

@@ -176,7 +176,7 @@ pub fn adjust_item(request: AdjustRequest<'_>) -> Result<JournalTxn, Rejection> 
         Some(adjustment_id),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }
 
 /// Per-item receivable deltas that offset negative balances against positive ones: negative
@@ -248,7 +248,7 @@ pub fn net_items(
         Some(document.id.to_string()),
         receivable_postings(document, &deltas),
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }
 
 /// Moves a negative balance (all of it, or `amount` of it) to the customer's credit balance.
@@ -312,5 +312,5 @@ pub fn transfer_to_credit(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }

@@ -113,6 +113,16 @@ impl Source<'_> {
         }
     }
 
+    /// What the source can give: a payment's unapplied amount, a credit memo's balance, what the
+    /// credit balance holds.
+    fn available(&self) -> Money {
+        match self {
+            Source::Payment(p) => p.unapplied,
+            Source::CreditMemo(d) => d.balance(),
+            Source::CreditBalance { available, .. } => *available,
+        }
+    }
+
     fn id_text(&self) -> String {
         self.reference().id().unwrap_or("credit_balance").to_owned()
     }
@@ -136,6 +146,8 @@ pub enum Spread {
     Amount(Money, Rule),
     /// Amounts per item; the total may be zero.
     Items(Vec<ItemAmount>),
+    /// As much as the source holds and the document owes, spread by the rule.
+    Largest(Rule),
 }
 
 /// One item of an application.
@@ -251,6 +263,9 @@ pub fn apply(request: ApplyRequest<'_>) -> Result<(Application, JournalTxn), Rej
     let (rule, amounts) = match spread {
         Spread::Amount(amount, rule) => (Some(rule), spread_amount(target, amount, rule)?),
         Spread::Items(items) => (None, check_items(target, items)?),
+        Spread::Largest(rule) => {
+            (Some(rule), spread_amount(target, largest_amount(source, target)?, rule)?)
+        }
     };
     check_document_total(target, &amounts)?;
     let items = take_from_source(source, &amounts)?;
@@ -266,6 +281,29 @@ pub fn apply(request: ApplyRequest<'_>) -> Result<(Application, JournalTxn), Rej
     };
     let txn = application_txn(&application, txn_id, TxnKind::Application, &application.items, 1)?;
     Ok((application, txn))
+}
+
+/// The largest amount `source` can apply to `target`: the lesser in size of what the source
+/// holds and what the document owes, when both lean the same way (a negative payment clears a
+/// negative balance). A document with nothing owed is `over_application`; a source with nothing
+/// of the right sign, `insufficient_unapplied`.
+fn largest_amount(source: Source<'_>, target: &Document) -> Result<Money, Rejection> {
+    let (available, owed) = (source.available(), target.balance());
+    if owed.is_zero() {
+        return Err(Rejection::OverApplication {
+            id: target.id.to_string(),
+            balance: owed,
+            attempted: available,
+        });
+    }
+    if available.minor().signum() != owed.minor().signum() {
+        return Err(Rejection::InsufficientUnapplied {
+            source_id: source.id_text(),
+            available,
+            attempted: owed,
+        });
+    }
+    Ok(if available.minor().abs() < owed.minor().abs() { available } else { owed })
 }
 
 /// Per-item amounts for a document-level amount under `rule`.
@@ -295,7 +333,7 @@ fn spread_amount(
     }
     // Work on balances oriented so that the document's balance is positive.
     let oriented: Vec<i64> = target.items.iter().map(|i| i.balance.minor() * sign).collect();
-    let wanted = amount.minor().checked_abs().ok_or(Rejection::AmountOutOfRange)?;
+    let wanted = amount.minor().checked_abs().ok_or(Rejection::out_of_range("amount"))?;
     let parts = match rule {
         Rule::Proration => {
             let weights: Vec<i64> = oriented.iter().map(|b| (*b).max(0)).collect();
@@ -557,7 +595,7 @@ fn application_txn(
         Some(application.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }
 
 /// Reverses an application wholly (`amount` `None`: everything still applied) or partly. A
@@ -607,7 +645,8 @@ pub fn reverse(
                 return Err(over(amount));
             }
             let weights: Vec<i64> = nets.iter().map(|n| n.abs()).collect();
-            let magnitude = amount.minor().checked_abs().ok_or(Rejection::AmountOutOfRange)?;
+            let magnitude =
+                amount.minor().checked_abs().ok_or(Rejection::out_of_range("amount"))?;
             allocate(magnitude, &weights)
                 .map_err(|_| over(amount))?
                 .into_iter()

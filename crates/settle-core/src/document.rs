@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use crate::error::Rejection;
 use crate::ids::{CustomerId, DocumentId, ItemId, NewIds, TxnId};
 use crate::ledger::{Account, JournalTxn, TxnKind, push_signed};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, MAX_MINOR, Money};
 
 /// The credit memo reason of a write-off.
 pub const WRITE_OFF: &str = "write_off";
@@ -228,16 +228,31 @@ impl Document {
     }
 
     /// Adds signed deltas to item balances (from [`crate::ledger::Effects::items`]); ids of
-    /// other documents are ignored.
-    pub fn apply_item_deltas(&mut self, deltas: &std::collections::BTreeMap<ItemId, i64>) {
-        let mut moved = 0;
-        for item in &mut self.items {
+    /// other documents are ignored. Refuses a result past [`MAX_MINOR`] in size, leaving the
+    /// document as it was.
+    pub fn apply_item_deltas(
+        &mut self,
+        deltas: &std::collections::BTreeMap<ItemId, i64>,
+    ) -> Result<(), Rejection> {
+        let out_of_range = || Rejection::total_out_of_range(format!("the balance of {}", self.id));
+        let mut balances = Vec::with_capacity(deltas.len());
+        let mut moved: i64 = 0;
+        for (idx, item) in self.items.iter().enumerate() {
             if let Some(delta) = deltas.get(&item.id) {
-                item.balance = Money::new(item.balance.minor() + delta, self.currency);
-                moved += delta;
+                balances.push((idx, item.balance.checked_add_minor(*delta)));
+                moved = moved.checked_add(*delta).ok_or_else(out_of_range)?;
             }
         }
-        self.group_balance = Money::new(self.group_balance.minor() + moved, self.currency);
+        let group_balance = self.group_balance.checked_add_minor(moved);
+        // Checked in full before anything changes, so a refusal leaves the document as it was.
+        if group_balance.is_err() || balances.iter().any(|(_, b)| b.is_err()) {
+            return Err(out_of_range());
+        }
+        for (idx, balance) in balances {
+            self.items[idx].balance = balance.map_err(|_| out_of_range())?;
+        }
+        self.group_balance = group_balance.map_err(|_| out_of_range())?;
+        Ok(())
     }
 
     /// True for a credit memo with reason `write_off`.
@@ -268,8 +283,8 @@ impl Document {
     }
 }
 
-/// Sums amounts known to fit: every document's size is checked when the document is built
-/// (see [`add_size`]).
+/// Sums amounts known to fit: the sums of a document's positive and negative items are bounded
+/// when the document is built (see [`Sides`]).
 fn sum(currency: Currency, amounts: impl Iterator<Item = Money>) -> Money {
     Money::new(amounts.map(|m| m.minor()).sum(), currency)
 }
@@ -365,7 +380,7 @@ pub fn draft_document(
     }
     let currency = spec.currency;
     let mut items = Vec::with_capacity(n_items);
-    let mut size: i64 = 0;
+    let mut sides = Sides::default();
     for (idx, item_spec) in spec.items.into_iter().enumerate() {
         let field = |name: &str| format!("items[{idx}].{name}");
         let (amount, quantity, unit_price) = match item_spec.pricing {
@@ -379,21 +394,20 @@ pub fn draft_document(
                 (amount, None, None)
             }
             Pricing::PerUnit { quantity, unit_price } => {
-                let exact = quantity
-                    .checked_mul(unit_price)
-                    .ok_or_else(|| Rejection::invalid(field("quantity"), "amount out of range"))?;
+                let out_of_range = || Rejection::out_of_range(field("unit_price"));
+                let exact = quantity.checked_mul(unit_price).ok_or_else(out_of_range)?;
                 let amount = Money::new(1, currency)
                     .mul_decimal_round_half_away(
                         exact
                             .checked_mul(Decimal::from(10_i64.pow(u32::from(currency.exponent()))))
-                            .ok_or(Rejection::AmountOutOfRange)?,
+                            .ok_or_else(out_of_range)?,
                     )
-                    .map_err(|_| Rejection::AmountOutOfRange)?;
+                    .map_err(|_| out_of_range())?;
                 (amount, Some(quantity), Some(unit_price))
             }
         };
         let charge_id = ids.item();
-        size = add_size(size, amount)?;
+        sides.add(amount)?;
         items.push(Item {
             id: charge_id.clone(),
             kind: ItemKind::Charge,
@@ -416,9 +430,9 @@ pub fn draft_document(
                             "out of range",
                         )
                     })?;
-                    let tax_amount = amount
-                        .mul_decimal_round_half_away(factor)
-                        .map_err(|_| Rejection::AmountOutOfRange)?;
+                    let tax_amount = amount.mul_decimal_round_half_away(factor).map_err(|_| {
+                        Rejection::out_of_range(format!("items[{idx}].taxes[{tax_idx}].rate"))
+                    })?;
                     (name, tax_amount, Some(rate))
                 }
                 TaxSpec::Amount { name, amount: tax_amount } => {
@@ -431,7 +445,7 @@ pub fn draft_document(
                     (name, tax_amount, None)
                 }
             };
-            size = add_size(size, tax_amount)?;
+            sides.add(tax_amount)?;
             items.push(Item {
                 id: ids.item(),
                 kind: ItemKind::Tax,
@@ -463,15 +477,25 @@ pub fn draft_document(
     })
 }
 
-/// Adds an item amount's magnitude to a document's size. The size must fit in 64 bits (not only
-/// the net total), so every total, balance, posting sum and application sum of the document
-/// does too, in any order of its items.
-fn add_size(size: i64, amount: Money) -> Result<i64, Rejection> {
-    amount
-        .minor()
-        .checked_abs()
-        .and_then(|m| size.checked_add(m))
-        .ok_or(Rejection::AmountOutOfRange)
+/// The sums of a document's positive and of its negative item amounts. Each must stay within
+/// [`MAX_MINOR`] in size, so the document's total, its balance after any applications (each
+/// item's balance lies between zero and its amount) and every partial sum of its items do too,
+/// in any order.
+#[derive(Default)]
+struct Sides {
+    positive: i64,
+    negative: i64,
+}
+
+impl Sides {
+    fn add(&mut self, amount: Money) -> Result<(), Rejection> {
+        let side = if amount.is_negative() { &mut self.negative } else { &mut self.positive };
+        *side = side
+            .checked_add(amount.minor())
+            .filter(|sum| sum.unsigned_abs() <= MAX_MINOR.unsigned_abs())
+            .ok_or_else(|| Rejection::out_of_range("items"))?;
+        Ok(())
+    }
 }
 
 /// Posts a draft: the document enters the journal; applying the transaction's effects makes
@@ -500,9 +524,10 @@ pub fn post_document(
         let detail_debit = if detail_account == Account::Receivable {
             item.amount
         } else {
-            item.amount.checked_neg().map_err(|_| Rejection::AmountOutOfRange)?
+            item.amount.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?
         };
-        let contra_debit = detail_debit.checked_neg().map_err(|_| Rejection::AmountOutOfRange)?;
+        let contra_debit =
+            detail_debit.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?;
         push_signed(&mut postings, detail_account, detail_debit, |p| {
             p.document_id = Some(document.id.clone());
             p.item_id = Some(item.id.clone());
@@ -530,7 +555,7 @@ pub fn post_document(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)?;
+    .map_err(|_| Rejection::out_of_range("amount"))?;
     document.status = DocumentStatus::Posted;
     Ok(txn)
 }

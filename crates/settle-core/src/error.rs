@@ -113,10 +113,35 @@ pub enum Rejection {
         /// What was asked.
         attempted: Money,
     },
-    /// A computed amount left the 64-bit range.
-    #[error("amount out of range")]
-    AmountOutOfRange,
+    /// A negative payment would keep (or get back) unapplied value: it exists to clear a
+    /// negative balance and must stay applied in full.
+    #[error("{id} is a negative payment and would keep {unapplied} unapplied; {hint}")]
+    NegativePaymentUnapplied {
+        /// The payment.
+        id: String,
+        /// What would stay unapplied.
+        unapplied: Money,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// An amount given (or computed from what was given, such as quantity × unit price) is
+    /// past [`crate::money::MAX_MINOR`] minor units in size.
+    #[error("{field}: {OUT_OF_RANGE}")]
+    AmountOutOfRange {
+        /// The JSON path of the field, such as `items[2].amount`.
+        field: String,
+    },
+    /// The command would take a stored balance or total past [`crate::money::MAX_MINOR`] minor units in size.
+    #[error("{total} would pass 99999999999999 minor units in size")]
+    TotalOutOfRange {
+        /// Which balance or total, such as `the customer's receivable`.
+        total: String,
+    },
 }
+
+/// The message of an amount past [`crate::money::MAX_MINOR`].
+pub const OUT_OF_RANGE: &str =
+    "out of range: at most 99999999999999 minor units in size (999999999999.99 with 2 decimals)";
 
 impl Rejection {
     /// The stable code clients match on.
@@ -135,7 +160,10 @@ impl Rejection {
             Rejection::HasApplications { .. } => "has_applications",
             Rejection::NotNegative { .. } => "not_negative",
             Rejection::OverCredit { .. } => "over_credit",
-            Rejection::AmountOutOfRange => "amount_out_of_range",
+            Rejection::NegativePaymentUnapplied { .. } => "negative_payment_unapplied",
+            Rejection::AmountOutOfRange { .. } | Rejection::TotalOutOfRange { .. } => {
+                "amount_out_of_range"
+            }
         }
     }
 
@@ -144,10 +172,20 @@ impl Rejection {
         Rejection::Invalid { field: field.into(), message: message.into() }
     }
 
+    /// `field` is past [`crate::money::MAX_MINOR`] in size.
+    pub fn out_of_range(field: impl Into<String>) -> Rejection {
+        Rejection::AmountOutOfRange { field: field.into() }
+    }
+
+    /// The stored `total` would pass [`crate::money::MAX_MINOR`] in size.
+    pub fn total_out_of_range(total: impl Into<String>) -> Rejection {
+        Rejection::TotalOutOfRange { total: total.into() }
+    }
+
     /// The money error of `field` as a validation rejection.
     pub fn money(field: impl Into<String>, err: MoneyError) -> Rejection {
         match err {
-            MoneyError::Overflow => Rejection::AmountOutOfRange,
+            MoneyError::Overflow => Rejection::AmountOutOfRange { field: field.into() },
             MoneyError::CurrencyMismatch { left, right } => Rejection::CurrencyMismatch {
                 expected: left.code().to_owned(),
                 got: right.code().to_owned(),

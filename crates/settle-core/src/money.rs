@@ -225,8 +225,8 @@ pub enum MoneyError {
         /// Its minor-unit exponent.
         exponent: u8,
     },
-    /// The amount or a result does not fit in 64-bit minor units.
-    #[error("amount out of range")]
+    /// The amount or a result is larger in size than [`MAX_MINOR`] minor units.
+    #[error("out of range: at most 99999999999999 minor units in size")]
     Overflow,
     /// Two amounts of different currencies met.
     #[error("currency mismatch: {left} and {right}")]
@@ -236,6 +236,21 @@ pub enum MoneyError {
         /// The second currency.
         right: Currency,
     },
+}
+
+/// The largest size, in minor units, of any amount a client sends and of any balance or total
+/// Settle stores: 10^14 − 1 (999,999,999,999.99 in a 2-digit currency), so nothing exceeds
+/// 10^14. Every checked operation refuses a result past it, so a stored running total can
+/// never wrap, and sums of many of them fit in `i128` with room to spare.
+pub const MAX_MINOR: i64 = 99_999_999_999_999;
+
+/// `minor` when it is within [`MAX_MINOR`] in size.
+fn bounded(minor: i64) -> Result<i64, MoneyError> {
+    if minor.unsigned_abs() <= MAX_MINOR.unsigned_abs() {
+        Ok(minor)
+    } else {
+        Err(MoneyError::Overflow)
+    }
 }
 
 /// An exact amount: integer minor units of one currency.
@@ -249,6 +264,11 @@ impl Money {
     /// An amount of `minor` minor units (cents for USD).
     pub fn new(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
+    }
+
+    /// An amount of `minor` minor units, refused past [`MAX_MINOR`] in size.
+    pub fn try_new(minor: i64, currency: Currency) -> Result<Money, MoneyError> {
+        Ok(Money { minor: bounded(minor)?, currency })
     }
 
     /// Zero in `currency`.
@@ -310,7 +330,7 @@ impl Money {
             minor = -minor;
         }
         let minor = i64::try_from(minor).map_err(|_| MoneyError::Overflow)?;
-        Ok(Money { minor, currency })
+        Money::try_new(minor, currency)
     }
 
     /// Reads an exact decimal (for JSON numbers); refuses what the currency cannot hold exactly.
@@ -322,27 +342,32 @@ impl Money {
             return Err(MoneyError::TooPrecise { currency, exponent: currency.exponent });
         }
         let minor = scaled.to_i64().ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency })
+        Money::try_new(minor, currency)
     }
 
-    /// `self + other`, refusing other currencies and overflow.
+    /// `self + other`, refusing other currencies and results past [`MAX_MINOR`].
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        self.checked_add_minor(other.minor)
     }
 
-    /// `self - other`, refusing other currencies and overflow.
+    /// `self - other`, refusing other currencies and results past [`MAX_MINOR`].
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        Money::try_new(minor, self.currency)
     }
 
-    /// `-self`, refusing overflow.
+    /// `self + delta` minor units (a journal effect), refusing results past [`MAX_MINOR`].
+    pub fn checked_add_minor(self, delta: i64) -> Result<Money, MoneyError> {
+        let minor = self.minor.checked_add(delta).ok_or(MoneyError::Overflow)?;
+        Money::try_new(minor, self.currency)
+    }
+
+    /// `-self`, refusing results past [`MAX_MINOR`].
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
         let minor = self.minor.checked_neg().ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        Money::try_new(minor, self.currency)
     }
 
     /// Adds many amounts of `currency`.
@@ -382,7 +407,7 @@ impl Money {
         let minor = round_half_away_from_zero(
             Decimal::from(self.minor).checked_mul(factor).ok_or(MoneyError::Overflow)?,
         )?;
-        Ok(Money { minor, currency: self.currency })
+        Money::try_new(minor, self.currency)
     }
 }
 

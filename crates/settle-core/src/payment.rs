@@ -153,7 +153,7 @@ pub fn record_payment(request: PaymentRequest) -> Result<(Payment, JournalTxn), 
         return Err(Rejection::invalid("amount", "must not be zero"));
     }
     let mut postings = Vec::with_capacity(2);
-    let credit = amount.checked_neg().map_err(|_| Rejection::AmountOutOfRange)?;
+    let credit = amount.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?;
     push_signed(&mut postings, Account::Cash, amount, |_| {});
     push_signed(&mut postings, Account::UnappliedPayments, credit, |p| {
         p.payment_id = Some(id.clone())
@@ -171,7 +171,7 @@ pub fn record_payment(request: PaymentRequest) -> Result<(Payment, JournalTxn), 
         Some(id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)?;
+    .map_err(|_| Rejection::out_of_range("amount"))?;
     let payment = Payment {
         id,
         customer_id,

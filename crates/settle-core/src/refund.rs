@@ -149,7 +149,7 @@ pub fn refund(request: RefundRequest<'_>) -> Result<JournalTxn, Rejection> {
         Some(refund_id),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }
 
 /// Voids a posted invoice or debit memo: what is left on each item goes back against revenue
@@ -192,7 +192,7 @@ pub fn void_document(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)?;
+    .map_err(|_| Rejection::out_of_range("amount"))?;
     document.status = DocumentStatus::Voided;
     Ok(txn)
 }
@@ -242,7 +242,7 @@ pub fn cancel_credit_memo(
         Some(memo.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)?;
+    .map_err(|_| Rejection::out_of_range("amount"))?;
     memo.status = DocumentStatus::Canceled;
     Ok(Some(txn))
 }
@@ -279,7 +279,7 @@ pub fn void_payment(
         Some(payment.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)?;
+    .map_err(|_| Rejection::out_of_range("amount"))?;
     payment.status = PaymentStatus::Voided;
     Ok(txn)
 }
@@ -313,5 +313,5 @@ pub fn add_credit_balance(
         None,
         postings,
     )
-    .map_err(|_| Rejection::AmountOutOfRange)
+    .map_err(|_| Rejection::out_of_range("amount"))
 }

@@ -111,7 +111,7 @@ fn draft(kind: DocumentKind, items: Vec<ItemSpec>) -> Result<Document, Rejection
 /// Posts a draft and applies the posting to its item balances, as the engine does.
 fn post(mut document: Document) -> Document {
     let txn = post_document(&mut document, ids().txn(), day(1)).expect("a postable draft");
-    document.apply_item_deltas(&txn.effects().items);
+    document.apply_item_deltas(&txn.effects().items).unwrap();
     document
 }
 
@@ -191,7 +191,7 @@ fn per_item(document: &Document, amounts: &[(usize, &str)]) -> Spread {
 /// Folds a transaction into a document's item balances and a payment's unapplied amount.
 fn settle(txn: &JournalTxn, document: &mut Document, payment: &mut Payment) {
     let effects = txn.effects();
-    document.apply_item_deltas(&effects.items);
+    document.apply_item_deltas(&effects.items).unwrap();
     let moved = effects.payments_unapplied.get(&payment.id).copied().unwrap_or(0);
     payment.unapplied = Money::new(payment.unapplied.minor() + moved, payment.unapplied.currency());
 }

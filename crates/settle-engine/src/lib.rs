@@ -43,7 +43,7 @@ pub enum EngineError {
     Rejected(#[from] Rejection),
     /// The store failed; nothing was written.
     #[error("store failure")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The same request was made before with this idempotency key: here is its response.
     #[error("replay of a saved response")]
     Replay(settle_store::IdempotencyRecord),
@@ -53,6 +53,18 @@ pub enum EngineError {
     /// Writing an export to its output failed (the journal itself is unchanged).
     #[error("writing the export failed")]
     Output(#[from] std::io::Error),
+}
+
+impl From<StoreError> for EngineError {
+    /// A bound the database enforces on a stored total is a rejection like the engine's own.
+    fn from(err: StoreError) -> EngineError {
+        match err {
+            StoreError::OutOfRange { total } => {
+                EngineError::Rejected(Rejection::TotalOutOfRange { total })
+            }
+            other => EngineError::Store(other),
+        }
+    }
 }
 
 /// The result of engine calls.

@@ -8,7 +8,6 @@ use settle_core::document::Document;
 use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, DocumentId, NewIds, TenantId};
 use settle_core::ledger::JournalTxn;
-use settle_core::money::Money;
 use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
@@ -26,6 +25,10 @@ pub(crate) struct Unit<'a> {
     pub(crate) today: NaiveDate,
     /// The history line of the last recorded transaction that made one.
     pub(crate) last_history: Option<HistoryLine>,
+    /// A payment whose row the running command writes itself once it is done with it: a new
+    /// payment not yet stored, or a negative payment passing through an unapplied state that
+    /// the database refuses (its applications reversed before it is voided).
+    pub(crate) deferred_payment: Option<settle_core::ids::PaymentId>,
 }
 
 /// The objects a journal transaction changes, so that their projections follow it.
@@ -49,28 +52,35 @@ impl Unit<'_> {
         touched: Touched<'_>,
     ) -> EngineResult<Option<HistoryLine>> {
         let effects = txn.effects();
+        // Every running total is checked before the journal is written; a refusal returns
+        // before anything is stored, and the caller's transaction rolls back.
         for document in touched.documents {
-            document.apply_item_deltas(&effects.items);
+            document.apply_item_deltas(&effects.items)?;
         }
         for payment in touched.payments {
-            let currency = payment.amount.currency();
+            let out_of_range =
+                || Rejection::total_out_of_range(format!("the unapplied amount of {}", payment.id));
             if let Some(delta) = effects.payments_unapplied.get(&payment.id) {
-                payment.unapplied = Money::new(payment.unapplied.minor() + delta, currency);
+                payment.unapplied =
+                    payment.unapplied.checked_add_minor(*delta).map_err(|_| out_of_range())?;
             }
             if let Some(delta) = effects.payments_refunded.get(&payment.id) {
-                payment.refunded = Money::new(payment.refunded.minor() + delta, currency);
+                payment.refunded =
+                    payment.refunded.checked_add_minor(*delta).map_err(|_| out_of_range())?;
             }
         }
         for application in touched.applications {
             for item in &mut application.items {
                 let key = (application.id.clone(), item.item_id.clone());
                 if let Some(delta) = effects.applications.get(&key) {
-                    item.net = Money::new(item.net.minor() + delta, item.net.currency());
+                    item.net = item.net.checked_add_minor(*delta).map_err(|_| {
+                        Rejection::total_out_of_range(format!("application {}", application.id))
+                    })?;
                 }
             }
         }
         self.tx.append_journal(&self.lock, txn, self.now)?;
-        let line = self.customer.apply(txn, effects.customer);
+        let line = self.customer.apply(txn, effects.customer)?;
         if let Some(line) = &line {
             self.tx.append_history(&self.lock, line)?;
             self.last_history = Some(line.clone());
@@ -165,6 +175,7 @@ impl Engine {
                 now,
                 today,
                 last_history: None,
+                deferred_payment: None,
             };
             let out = work(&mut unit)?;
             unit.tx.update_customer(&unit.lock, &unit.customer)?;

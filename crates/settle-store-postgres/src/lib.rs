@@ -18,6 +18,7 @@ use crate::tx::PgTx;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_aging.sql")),
+    (3, include_str!("../migrations/0003_bounds.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
@@ -186,6 +187,11 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
 pub(crate) fn unavailable(err: postgres::Error) -> StoreError {
     if let Some(db) = err.as_db_error() {
         let code = db.code().code();
+        if let Some(bound) = db.constraint().and_then(|c| c.strip_prefix("amount_bound_")) {
+            return StoreError::OutOfRange {
+                total: format!("a {} total", bound.replace('_', " ")),
+            };
+        }
         if code.starts_with("23") {
             let constraint = db.constraint().unwrap_or_else(|| db.message());
             return StoreError::Conflict { constraint: constraint.to_owned() };

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_credits.sql"),
     include_str!("../migrations/0003_idempotency.sql"),
     include_str!("../migrations/0004_aging.sql"),
+    include_str!("../migrations/0005_bounds.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.
@@ -140,6 +141,12 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 /// Maps a SQLite error: constraint violations become conflicts, the rest unavailability.
 pub(crate) fn unavailable(err: rusqlite::Error) -> StoreError {
     match &err {
+        rusqlite::Error::SqliteFailure(code, Some(message))
+            if code.code == rusqlite::ErrorCode::ConstraintViolation
+                && message.starts_with("amount_bound: ") =>
+        {
+            StoreError::OutOfRange { total: message["amount_bound: ".len()..].to_owned() }
+        }
         rusqlite::Error::SqliteFailure(code, message)
             if code.code == rusqlite::ErrorCode::ConstraintViolation =>
         {

@@ -30,6 +30,13 @@ pub enum StoreError {
         /// The constraint's name or message.
         constraint: String,
     },
+    /// A stored balance or total would exceed 10^14 − 1 minor units in size; the database refused
+    /// the write (a check of the schema, named `amount_bound_*`).
+    #[error("{total} would pass 99999999999999 minor units in size")]
+    OutOfRange {
+        /// Which balance or total.
+        total: String,
+    },
     /// The list cursor was not one this store wrote.
     #[error("malformed cursor")]
     BadCursor,

@@ -28,7 +28,9 @@ use crate::{AppState, blocking, blocking_write};
         \"proration\"|\"sequential\"|\"net_first\", effective_date?}` → application. Give \
         `amount` (spread by the rule; default the tenant's `application_rule`) or `items` (per \
         item; may be negative for negative items; the total may be zero: a zero-total \
-        item-level application is legal). For a credit memo source, each item may name \
+        item-level application is legal). With neither, the largest allowed amount is applied: \
+        the lesser of the source's unapplied amount and the document's balance (toward zero for \
+        a negative document), spread by the rule. For a credit memo source, each item may name \
         `credit_memo_item_id`. The credit balance takes no `id`. An item would pass zero: \
         `over_application`; the source has not enough: `insufficient_unapplied`.",
     request_body = ApplicationIn,

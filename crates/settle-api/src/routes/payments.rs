@@ -79,14 +79,17 @@ pub(crate) fn target(field: &str, target: TargetIn) -> Result<ApplicationTarget,
     description = "`{customer_id, amount, method: \"cash\"|\"check\"|\"card\"|\"ach\"|\"other\", \
         reference?, effective_date?, applications?: [{target_id, amount? | items?, rule?}]}` → \
         payment. Collect-and-apply in one call: each application target is applied as by \
-        `POST /v1/applications` (at most 100).",
+        `POST /v1/applications` (at most 100; without `amount` and `items`, the largest allowed \
+        amount), and errors inside one name its full path (`applications[0].amount`). A \
+        negative payment must be applied in full in the same call \
+        (`negative_payment_unapplied` otherwise), so `unapplied` is never negative.",
     request_body = PaymentIn,
     responses(
         (status = 201, description = "The payment.", body = PaymentOut),
         (status = 404, description = "not_found"),
         (status = 422, description = "currency_mismatch, customer_mismatch, \
             document_not_posted, document_voided, over_application, insufficient_unapplied, \
-            amount_out_of_range"),
+            amount_out_of_range, negative_payment_unapplied"),
     )
 )]
 pub(crate) async fn create(

@@ -23,21 +23,27 @@ async fn an_overpayment_cannot_make_an_invoice_negative_and_nothing_is_written()
     assert!(problem["detail"].as_str().expect("detail").contains("80.00"));
     assert_eq!(api.snapshot().await, before);
 
-    // Applying what is owed leaves the rest of the payment as customer credit (seed 000).
+    // Both an amount and items is ambiguous.
     api.post(
         "/v1/applications",
-        json!({"source": {"type": "payment", "id": id(&payment)}, "target_id": id(&invoice)}),
+        json!({"source": {"type": "payment", "id": id(&payment)}, "target_id": id(&invoice),
+               "amount": "80.00", "items": [{"item_id": item(&invoice, 0), "amount": "80.00"}]}),
     )
     .await
     .expect_problem(422, "validation_error");
+    // Neither applies what is owed, the lesser of the two, and leaves the rest of the payment
+    // as customer credit (seed 000).
     let application = api
         .post(
             "/v1/applications",
-            json!({"source": {"type": "payment", "id": id(&payment)}, "target_id": id(&invoice), "amount": "80.00"}),
+            json!({"source": {"type": "payment", "id": id(&payment)}, "target_id": id(&invoice)}),
         )
         .await
         .expect(201);
-    assert_eq!(application["status"], "applied");
+    assert_eq!(
+        (&application["status"], &application["amount"]),
+        (&json!("applied"), &json!("80.00"))
+    );
     assert_eq!(
         api.get(&format!("/v1/invoices/{}", id(&invoice))).await.expect(200)["balance"],
         "0.00"
@@ -268,20 +274,32 @@ async fn a_negative_payment_clears_a_negative_invoice_and_a_positive_one_pays_th
         "0.00"
     );
 
-    // A negative payment cannot pay a positive invoice.
-    let refund = api.payment(&customer, "-5.00").await;
+    // A negative payment is applied in full in the request that records it: it can neither
+    // stand alone as negative credit nor pay a positive invoice, and a refusal writes nothing.
+    let before = api.snapshot().await;
+    let negative_alone = api
+        .post(
+            "/v1/payments",
+            json!({"customer_id": customer, "amount": "-5.00", "method": "other"}),
+        )
+        .await
+        .expect_problem(422, "negative_payment_unapplied");
+    assert!(negative_alone["detail"].as_str().expect("detail").contains("-5.00 unapplied"));
     api.post(
-        "/v1/applications",
-        json!({"source": {"type": "payment", "id": id(&refund)}, "target_id": id(&original), "amount": "5.00"}),
-    )
-    .await
-    .expect_problem(422, "insufficient_unapplied");
-    api.post(
-        "/v1/applications",
-        json!({"source": {"type": "payment", "id": id(&refund)}, "target_id": id(&original), "amount": "-5.00"}),
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "-5.00", "method": "other",
+               "applications": [{"target_id": id(&original), "amount": "-5.00"}]}),
     )
     .await
     .expect_problem(422, "over_application");
+    api.post(
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "-50.00", "method": "other",
+               "applications": [{"target_id": id(&adjustment), "amount": "-40.00"}]}),
+    )
+    .await
+    .expect_problem(422, "over_application");
+    assert_eq!(api.snapshot().await, before);
 
     api.post(
         "/v1/payments",
@@ -293,7 +311,64 @@ async fn a_negative_payment_clears_a_negative_invoice_and_a_positive_one_pays_th
     let original_now = api.get(&format!("/v1/invoices/{}", id(&original))).await.expect(200);
     assert_eq!(original_now["balance"], "0.00");
     assert_eq!(original_now["group_balance"], "0.00");
-    // The −40.00 paid out, +200.00 received, and −5.00 recorded: 200 − 40 − 5 − 160 owed = −5.
-    assert_eq!(api.balances(&customer).await["balance"], "-5.00");
+    // The −40.00 paid out and +200.00 received settle the 160.00 the group owed.
+    assert_eq!(api.balances(&customer).await["balance"], "0.00");
+    api.assert_verified().await;
+}
+
+#[tokio::test]
+async fn an_application_without_an_amount_applies_the_lesser_of_what_is_held_and_owed() {
+    let api = TestApi::new();
+    let customer = api.customer("Largest Amount").await;
+    let first =
+        api.invoice(&customer, json!([{"description": "A", "amount": "30.00"}, {"description": "B", "amount": "-10.00"}])).await;
+    let second = api.invoice(&customer, json!([{"description": "C", "amount": "50.00"}])).await;
+    // 45.00 arrives: the first invoice owes 20.00, so 20.00 goes there (netted first), and the
+    // 25.00 left goes to the second, which owes more.
+    let paid = api
+        .post(
+            "/v1/payments",
+            json!({"customer_id": customer, "amount": "45.00", "method": "card",
+                   "applications": [{"target_id": id(&first)}, {"target_id": id(&second)}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!((&paid["applied"], &paid["unapplied"]), (&json!("45.00"), &json!("0.00")));
+    assert_eq!(api.item_balances(&format!("/v1/invoices/{}", id(&first))).await, ["0.00", "0.00"]);
+    assert_eq!(
+        api.get(&format!("/v1/invoices/{}", id(&second))).await.expect(200)["balance"],
+        "25.00"
+    );
+
+    // Nothing left in the source, or nothing owed: each is refused with its own code, and the
+    // error inside `applications[1]` names its full path.
+    let empty = api.payment(&customer, "5.00").await;
+    api.post(
+        "/v1/applications",
+        json!({"source": {"type": "payment", "id": id(&empty)}, "target_id": id(&first)}),
+    )
+    .await
+    .expect_problem(422, "over_application");
+    let before = api.snapshot().await;
+    let problem = api
+        .post(
+            "/v1/payments",
+            json!({"customer_id": customer, "amount": "10.00", "method": "card",
+                   "applications": [{"target_id": id(&second)},
+                                    {"target_id": id(&second), "amount": "1.001"}]}),
+        )
+        .await
+        .expect_problem(422, "validation_error");
+    assert_eq!(problem["errors"][0]["field"], "applications[1].amount");
+    let problem = api
+        .post(
+            "/v1/payments",
+            json!({"customer_id": customer, "amount": "10.00", "method": "card",
+                   "applications": [{"target_id": id(&second), "amount": "999999999999999"}]}),
+        )
+        .await
+        .expect_problem(422, "amount_out_of_range");
+    assert_eq!(problem["errors"][0]["field"], "applications[0].amount");
+    assert_eq!(api.snapshot().await, before);
     api.assert_verified().await;
 }

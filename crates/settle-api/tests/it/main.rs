@@ -9,6 +9,7 @@ mod export;
 mod hostile;
 mod idempotency;
 mod invoices;
+mod negative_payments;
 mod openapi;
 mod policies;
 mod refunds_and_voids;

@@ -140,7 +140,7 @@ fn balances_from_account_sums_equal_the_fold_of_each_transactions_effects() {
     let mut invoice =
         draft(DocumentKind::Invoice, vec![charge("Work", "150.00", &[])]).expect("a valid invoice");
     let posted = post_document(&mut invoice, ids().txn(), day(1)).expect("posts");
-    invoice.apply_item_deltas(&posted.effects().items);
+    invoice.apply_item_deltas(&posted.effects().items).unwrap();
     let (paid, paid_txn) = record_payment(PaymentRequest {
         id: ids().payment(),
         txn_id: ids().txn(),

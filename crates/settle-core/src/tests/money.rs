@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{currency, reference_round, usd};
 use crate::money::{
-    AllocateError, Currency, Money, MoneyError, allocate, round_half_away_from_zero,
+    AllocateError, Currency, MAX_MINOR, Money, MoneyError, allocate, round_half_away_from_zero,
 };
 
 /// The cases per money property, the figure RELIABILITY.md sets.
@@ -91,14 +91,18 @@ fn parse_refuses_text_that_is_not_a_decimal_number() {
 }
 
 #[test]
-fn parse_refuses_amounts_beyond_64_bit_minor_units() {
+fn parse_refuses_amounts_beyond_the_bound() {
     let overflow = Err(MoneyError::Overflow);
-    assert_eq!(Money::parse("92233720368547758.08", Currency::USD), overflow);
-    assert_eq!(Money::parse("-92233720368547758.09", Currency::USD), overflow);
+    assert_eq!(Money::parse("1000000000000.00", Currency::USD), overflow);
+    assert_eq!(Money::parse("-1000000000000", Currency::USD), overflow);
+    assert_eq!(Money::parse("92233720368547758.07", Currency::USD), overflow);
+    assert_eq!(Money::parse("-92233720368547758.08", Currency::USD), overflow);
     assert_eq!(Money::parse("99999999999999999999999999", Currency::USD), overflow);
-    assert_eq!(Money::parse("9223372036854775808", currency("JPY")), overflow);
-    assert_eq!(usd("92233720368547758.07").minor(), i64::MAX);
-    assert_eq!(usd("-92233720368547758.08").minor(), i64::MIN);
+    assert_eq!(Money::parse("100000000000000", currency("JPY")), overflow);
+    assert_eq!(Money::parse("100000000000.000", currency("BHD")), overflow);
+    assert_eq!(usd("999999999999.99").minor(), MAX_MINOR);
+    assert_eq!(usd("-999999999999.99").minor(), -MAX_MINOR);
+    assert_eq!(Money::parse("99999999999999", currency("JPY")).map(Money::minor), Ok(MAX_MINOR));
     assert_eq!(usd("00000000000000000000000001.00").minor(), 100);
 }
 
@@ -106,9 +110,13 @@ fn parse_refuses_amounts_beyond_64_bit_minor_units() {
 fn the_extreme_amounts_format_and_read_back() {
     for code in ["USD", "JPY", "BHD", "UYW"] {
         let currency = currency(code);
-        for minor in [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX] {
+        for minor in [-MAX_MINOR, -MAX_MINOR + 1, -1, 0, 1, MAX_MINOR] {
             let money = Money::new(minor, currency);
             assert_eq!(Money::parse(&money.to_string(), currency), Ok(money), "{code} {minor}");
+        }
+        for minor in [i64::MIN, -MAX_MINOR - 1, MAX_MINOR + 1, i64::MAX] {
+            let text = Money::new(minor, currency).to_string();
+            assert_eq!(Money::parse(&text, currency), Err(MoneyError::Overflow), "{code} {minor}");
         }
     }
     assert_eq!(Money::new(i64::MIN, Currency::USD).to_string(), "-92233720368547758.08");
@@ -171,15 +179,23 @@ fn checked_arithmetic_adds_and_subtracts_exactly() {
 }
 
 #[test]
-fn checked_add_refuses_overflow() {
-    let max = Money::new(i64::MAX, Currency::USD);
-    let min = Money::new(i64::MIN, Currency::USD);
+fn checked_arithmetic_refuses_results_past_the_bound() {
+    let max = Money::new(MAX_MINOR, Currency::USD);
+    let min = Money::new(-MAX_MINOR, Currency::USD);
     assert_eq!(max.checked_add(usd("0.01")), Err(MoneyError::Overflow));
     assert_eq!(min.checked_add(usd("-0.01")), Err(MoneyError::Overflow));
     assert_eq!(min.checked_sub(usd("0.01")), Err(MoneyError::Overflow));
     assert_eq!(max.checked_sub(usd("-0.01")), Err(MoneyError::Overflow));
-    assert_eq!(min.checked_neg(), Err(MoneyError::Overflow));
-    assert_eq!(MoneyError::Overflow.to_string(), "amount out of range");
+    assert_eq!(max.checked_add_minor(1), Err(MoneyError::Overflow));
+    assert_eq!(max.checked_add(min), Ok(usd("0.00")));
+    assert_eq!(min.checked_neg(), Ok(max));
+    assert_eq!(Money::new(i64::MIN, Currency::USD).checked_neg(), Err(MoneyError::Overflow));
+    assert_eq!(Money::new(i64::MAX, Currency::USD).checked_add_minor(1), Err(MoneyError::Overflow));
+    assert_eq!(Money::try_new(MAX_MINOR + 1, Currency::USD), Err(MoneyError::Overflow));
+    assert_eq!(
+        MoneyError::Overflow.to_string(),
+        "out of range: at most 99999999999999 minor units in size"
+    );
 }
 
 #[test]
@@ -196,7 +212,7 @@ fn checked_sum_adds_many_and_stops_at_overflow_or_a_mismatch() {
     let parts = [usd("100.00"), usd("6.26"), usd("-50.00"), usd("-3.13")];
     assert_eq!(Money::checked_sum(Currency::USD, parts), Ok(usd("53.13")));
     assert_eq!(Money::checked_sum(Currency::USD, []), Ok(usd("0.00")));
-    let max = Money::new(i64::MAX, Currency::USD);
+    let max = Money::new(MAX_MINOR, Currency::USD);
     assert_eq!(Money::checked_sum(Currency::USD, [max, usd("0.01")]), Err(MoneyError::Overflow));
     assert_eq!(
         Money::checked_sum(Currency::USD, [usd("1.00"), Money::new(1, currency("JPY"))]),
@@ -332,9 +348,26 @@ fn two_currencies() -> impl Strategy<Value = (Currency, Currency)> {
         .prop_map(|pair| (currency(pair[0]), currency(pair[1])))
 }
 
-/// Minor amounts: the whole range, and small ones where the digits near the point matter.
+/// Minor amounts: the whole range, small ones where the digits near the point matter, and
+/// those near the bound of 10^14 in size.
 fn any_minor() -> impl Strategy<Value = i64> {
-    prop_oneof![any::<i64>(), -100_000_i64..=100_000, Just(i64::MIN), Just(i64::MAX)]
+    prop_oneof![
+        any::<i64>(),
+        -100_000_i64..=100_000,
+        MAX_MINOR - 100..=MAX_MINOR + 100,
+        -MAX_MINOR - 100..=-MAX_MINOR + 100,
+        Just(i64::MIN),
+        Just(i64::MAX)
+    ]
+}
+
+/// `Ok(minor)` within the bound, the overflow error past it.
+fn bounded(minor: i128) -> Result<Money, MoneyError> {
+    i64::try_from(minor)
+        .ok()
+        .filter(|m| m.unsigned_abs() <= MAX_MINOR.unsigned_abs())
+        .map(|m| Money::new(m, Currency::USD))
+        .ok_or(MoneyError::Overflow)
 }
 
 fn any_weight() -> impl Strategy<Value = i64> {
@@ -392,7 +425,8 @@ proptest! {
     #[test]
     fn parse_reads_back_what_format_writes(minor in any_minor(), currency in any_currency()) {
         let money = Money::new(minor, currency);
-        prop_assert_eq!(Money::parse(&money.to_string(), currency), Ok(money));
+        let expected = if minor.unsigned_abs() <= MAX_MINOR.unsigned_abs() { Ok(money) } else { Err(MoneyError::Overflow) };
+        prop_assert_eq!(Money::parse(&money.to_string(), currency), expected);
     }
 
     #[test]
@@ -415,6 +449,10 @@ proptest! {
         text.push_str(&"0".repeat(extra_zeros));
         if plus && minor >= 0 {
             text.insert(0, '+');
+        }
+        if minor.unsigned_abs() > MAX_MINOR.unsigned_abs() {
+            prop_assert_eq!(Money::parse(&text, currency), Err(MoneyError::Overflow));
+            return Ok(());
         }
         let money = Money::parse(&text, currency).expect("a shortened amount");
         prop_assert_eq!(money.minor(), minor);
@@ -456,37 +494,27 @@ proptest! {
     #[test]
     fn from_decimal_agrees_with_parse(minor in any_minor(), currency in any_currency()) {
         let value = Decimal::new(minor, u32::from(currency.exponent()));
-        prop_assert_eq!(Money::from_decimal(value, currency), Ok(Money::new(minor, currency)));
-        prop_assert_eq!(Money::parse(&value.to_string(), currency), Ok(Money::new(minor, currency)));
+        let expected = bounded(i128::from(minor)).map(|m| Money::new(m.minor(), currency));
+        prop_assert_eq!(Money::from_decimal(value, currency), expected.clone());
+        prop_assert_eq!(Money::parse(&value.to_string(), currency), expected);
     }
 
     #[test]
     fn checked_add_agrees_with_wide_integers_or_reports_overflow(a in any_minor(), b in any_minor()) {
-        let exact = i64::try_from(i128::from(a) + i128::from(b)).ok();
         let result = Money::new(a, Currency::USD).checked_add(Money::new(b, Currency::USD));
-        match exact {
-            Some(sum) => prop_assert_eq!(result, Ok(Money::new(sum, Currency::USD))),
-            None => prop_assert_eq!(result, Err(MoneyError::Overflow)),
-        }
+        prop_assert_eq!(result, bounded(i128::from(a) + i128::from(b)));
     }
 
     #[test]
     fn checked_sub_agrees_with_wide_integers_or_reports_overflow(a in any_minor(), b in any_minor()) {
-        let exact = i64::try_from(i128::from(a) - i128::from(b)).ok();
         let result = Money::new(a, Currency::USD).checked_sub(Money::new(b, Currency::USD));
-        match exact {
-            Some(difference) => prop_assert_eq!(result, Ok(Money::new(difference, Currency::USD))),
-            None => prop_assert_eq!(result, Err(MoneyError::Overflow)),
-        }
+        prop_assert_eq!(result, bounded(i128::from(a) - i128::from(b)));
     }
 
     #[test]
     fn checked_neg_agrees_with_wide_integers_or_reports_overflow(a in any_minor()) {
         let result = Money::new(a, Currency::USD).checked_neg();
-        match i64::try_from(-i128::from(a)) {
-            Ok(negated) => prop_assert_eq!(result, Ok(Money::new(negated, Currency::USD))),
-            Err(_) => prop_assert_eq!(result, Err(MoneyError::Overflow)),
-        }
+        prop_assert_eq!(result, bounded(-i128::from(a)));
     }
 
     #[test]
@@ -546,7 +574,8 @@ proptest! {
             .map(Money::minor);
         let expected =
             reference_round(i128::from(minor) * i128::from(factor), 10_i128.pow(scale))
-                .ok_or(MoneyError::Overflow);
+                .ok_or(MoneyError::Overflow)
+                .and_then(|p| bounded(i128::from(p)).map(Money::minor));
         prop_assert_eq!(product, expected);
     }
 

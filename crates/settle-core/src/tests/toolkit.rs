@@ -135,7 +135,7 @@ fn settle_payment(txn: &JournalTxn, pay: &mut Payment) {
 /// Applies a transaction's item deltas to a copy of `document`.
 fn after(txn: &JournalTxn, document: &Document) -> Document {
     let mut document = document.clone();
-    document.apply_item_deltas(&txn.effects().items);
+    document.apply_item_deltas(&txn.effects().items).unwrap();
     document
 }
 
@@ -693,7 +693,7 @@ fn voiding_reverses_what_is_left_on_each_item_against_revenue_or_tax_payable() {
     );
     assert_eq!(document.status, DocumentStatus::Voided);
     assert_eq!(txn.effects().customer.receivable, -4313);
-    document.apply_item_deltas(&txn.effects().items);
+    document.apply_item_deltas(&txn.effects().items).unwrap();
     assert_eq!(balances(&document), ["0.00", "0.00", "0.00", "0.00"]);
 }
 
@@ -705,7 +705,7 @@ fn a_voided_document_cannot_be_voided_again_or_take_more_moves() {
     let mut again = document.clone();
     assert_eq!(void_document(&mut again, ids().txn(), day(6)), voided);
     assert_eq!(voided.clone().unwrap_err().code(), "document_voided");
-    document.apply_item_deltas(&txn.effects().items);
+    document.apply_item_deltas(&txn.effects().items).unwrap();
     assert_eq!(net_items(&document, ids().txn(), day(6)), voided);
     assert_eq!(transfer_to_credit(&document, None, ids().txn(), day(6)), voided);
     assert_eq!(adjust_fresh(&document, 1, AdjustmentType::Charge, "1.00"), voided);
@@ -756,7 +756,7 @@ fn canceling_an_untouched_posted_credit_memo_reverses_it() {
     );
     assert_eq!(memo.status, DocumentStatus::Canceled);
     assert_eq!(txn.effects().customer.credit_memo_balance, -7000);
-    memo.apply_item_deltas(&txn.effects().items);
+    memo.apply_item_deltas(&txn.effects().items).unwrap();
     assert_eq!(balances(&memo), ["0.00", "0.00"]);
 }
 
@@ -779,7 +779,7 @@ fn canceling_a_partly_applied_credit_memo_is_has_applications() {
     let (_, txn) =
         apply_source(Source::CreditMemo(&memo), &target, per_item(&target, &[(0, "5.00")]))
             .unwrap();
-    memo.apply_item_deltas(&txn.effects().items);
+    memo.apply_item_deltas(&txn.effects().items).unwrap();
     assert_eq!(balances(&memo), ["5.00", "60.00"]);
     let refused = cancel_credit_memo(&mut memo, ids().txn(), day(5));
     assert_eq!(refused, Err(Rejection::HasApplications { id: memo.id.to_string() }));

@@ -8,7 +8,7 @@ use settle_core::document::{Document, WRITE_OFF};
 use settle_core::error::Rejection;
 use settle_core::ids::{DocumentId, ItemId, PaymentId, TenantId};
 use settle_core::money::Money;
-use settle_core::payment::Payment;
+use settle_core::payment::{Payment, PaymentStatus};
 use settle_core::refund;
 use settle_store::ApplicationQuery;
 
@@ -66,10 +66,19 @@ impl Unit<'_> {
                 }
                 settle_core::application::SourceRef::CreditBalance => SourceInput::CreditBalance,
             })?;
+            let negative_payment = match &source {
+                LoadedSource::Payment(p) if p.amount.is_negative() => Some(p.id.clone()),
+                _ => None,
+            };
+            self.deferred_payment = negative_payment.clone();
             let txn =
                 settle_core::application::reverse(&application, None, self.ids.txn(), self.today)?;
             self.record_with_source(&txn, document, &mut source, Some(&mut application))?;
             self.tx.update_application(&self.lock, &application)?;
+            self.deferred_payment = None;
+            if let (Some(_), LoadedSource::Payment(payment)) = (negative_payment, &mut source) {
+                self.void_if_whole(payment)?;
+            }
             // A write-off exists only for this document: its value goes back to bad debt, not
             // to the customer as spendable credit.
             if let LoadedSource::CreditMemo(memo) = &mut source
@@ -82,6 +91,53 @@ impl Unit<'_> {
             }
         }
         Ok(count)
+    }
+
+    /// A negative payment whose application was just reversed: stored as it is when nothing is
+    /// left unapplied, voided when every application of it is reversed (it existed only to clear
+    /// those balances), and refused otherwise.
+    fn void_if_whole(&mut self, payment: &mut Payment) -> EngineResult<()> {
+        if payment.unapplied == payment.amount {
+            let txn = refund::void_payment(payment, self.ids.txn(), self.today)?;
+            self.record(&txn, Touched { payments: vec![&mut *payment], ..Touched::default() })?;
+        } else if !payment.unapplied.is_zero() {
+            return Err(Rejection::NegativePaymentUnapplied {
+                id: payment.id.to_string(),
+                unapplied: payment.unapplied,
+                hint: "void the payment first: voiding a negative payment reverses all its \
+                       applications",
+            }
+            .into());
+        }
+        self.tx.update_payment(&self.lock, payment)?;
+        Ok(())
+    }
+
+    /// Reverses every live application of a negative payment, which returns it whole; the
+    /// caller voids it in the same transaction.
+    fn reverse_negative_payment(&mut self, payment: Payment) -> EngineResult<Payment> {
+        let tenant_id = self.tenant_id().clone();
+        let query = ApplicationQuery {
+            source_id: Some(payment.id.to_string()),
+            ..ApplicationQuery::default()
+        };
+        let mut live = all_pages(|page| Ok(self.tx.applications(&tenant_id, &query, page)?))?;
+        live.retain(|a| a.items.iter().any(|i| !i.net.is_zero()));
+        self.deferred_payment = Some(payment.id.clone());
+        let mut source = LoadedSource::Payment(payment);
+        for mut application in live {
+            let mut target = self.document(&application.target_id)?;
+            let txn =
+                settle_core::application::reverse(&application, None, self.ids.txn(), self.today)?;
+            self.record_with_source(&txn, &mut target, &mut source, Some(&mut application))?;
+            self.tx.update_document(&self.lock, &target)?;
+            self.tx.update_application(&self.lock, &application)?;
+        }
+        self.deferred_payment = None;
+        let LoadedSource::Payment(payment) = source else {
+            unreachable!("the source was built as a payment above")
+        };
+        Ok(payment)
     }
 }
 
@@ -277,7 +333,8 @@ impl Engine {
         })
     }
 
-    /// Voids a payment with nothing applied or refunded.
+    /// Voids a payment with nothing applied or refunded. A negative payment, which is always
+    /// applied in full, has its applications reversed first in the same transaction.
     pub fn void_payment(
         &self,
         tenant_id: &TenantId,
@@ -286,6 +343,9 @@ impl Engine {
         let customer_id = self.payment(tenant_id, payment_id)?.customer_id;
         self.write(tenant_id, &customer_id, |unit| {
             let mut payment: Payment = unit.payment(payment_id)?;
+            if payment.amount.is_negative() && payment.status == PaymentStatus::Posted {
+                payment = unit.reverse_negative_payment(payment)?;
+            }
             let txn = refund::void_payment(&mut payment, unit.ids.txn(), unit.today)?;
             unit.record(&txn, Touched { payments: vec![&mut payment], ..Touched::default() })?;
             unit.tx.update_payment(&unit.lock, &payment)?;

@@ -42,7 +42,8 @@ pub struct ItemAmountInput {
 pub struct ApplicationTarget {
     /// The receivable document.
     pub target_id: DocumentId,
-    /// A document-level amount, spread by the rule.
+    /// A document-level amount, spread by the rule; with neither this nor `items`, the
+    /// largest amount the source can apply to the document.
     pub amount: Option<String>,
     /// Or amounts per item.
     pub items: Option<Vec<ItemAmountInput>>,
@@ -121,7 +122,10 @@ impl Unit<'_> {
                     })
                     .collect::<Result<Vec<_>, Rejection>>()?,
             ),
-            _ => return Err(Rejection::invalid("amount", "give either amount or items").into()),
+            (None, None) => Spread::Largest(target.rule.unwrap_or(self.settings.application_rule)),
+            (Some(_), Some(_)) => {
+                return Err(Rejection::invalid("amount", "give either amount or items").into());
+            }
         };
         let available = Money::new(self.customer.balances.credit_balance, currency);
         let core_source = match &*source {
@@ -165,6 +169,7 @@ impl Unit<'_> {
         }
         self.record(txn, touched)?;
         match source {
+            LoadedSource::Payment(p) if self.deferred_payment.as_ref() == Some(&p.id) => {}
             LoadedSource::Payment(p) => self.tx.update_payment(&self.lock, p)?,
             LoadedSource::CreditMemo(d) => self.tx.update_document(&self.lock, d)?,
             LoadedSource::CreditBalance => {}
@@ -205,6 +210,17 @@ impl Engine {
                 SourceRef::CreditMemo(id) => SourceInput::CreditMemo(id.clone()),
                 SourceRef::CreditBalance => SourceInput::CreditBalance,
             })?;
+            if let LoadedSource::Payment(payment) = &source
+                && payment.amount.is_negative()
+            {
+                return Err(Rejection::NegativePaymentUnapplied {
+                    id: payment.id.to_string(),
+                    unapplied: amount.unwrap_or_else(|| application.net()),
+                    hint: "void the payment instead: voiding a negative payment reverses all \
+                           its applications",
+                }
+                .into());
+            }
             let txn = application::reverse(&application, amount, unit.ids.txn(), unit.today)?;
             unit.record_with_source(&txn, &mut target, &mut source, Some(&mut application))?;
             unit.tx.update_document(&unit.lock, &target)?;

@@ -9,7 +9,7 @@ use settle_store::{Page, PageRequest, PaymentQuery};
 use super::applications::{ApplicationTarget, LoadedSource};
 use super::{check_text, parse_amount};
 use crate::unit::{Touched, Unit};
-use crate::{Engine, EngineResult};
+use crate::{Engine, EngineError, EngineResult};
 
 /// A request to record a payment.
 #[derive(Debug, Clone)]
@@ -50,20 +50,49 @@ impl Unit<'_> {
         })?;
         // The payment's own receipt is already in its unapplied amount.
         self.record(&txn, Touched::default())?;
-        self.tx.insert_payment(&self.lock, &payment)?;
-        if new.applications.is_empty() {
-            return Ok(payment);
+        if amount.is_negative() && new.applications.is_empty() {
+            return Err(negative_unapplied(&payment).into());
         }
+        // The row is written once the applications are made: a negative payment is stored
+        // only applied in full (the database refuses a negative unapplied amount).
+        self.deferred_payment = Some(payment.id.clone());
         let mut source = LoadedSource::Payment(payment);
-        for target in new.applications {
-            self.apply_source(&mut source, target, Some(effective_date))?;
+        for (idx, target) in new.applications.into_iter().enumerate() {
+            self.apply_source(&mut source, target, Some(effective_date))
+                .map_err(|err| in_application(idx, err))?;
         }
-        match source {
-            LoadedSource::Payment(applied) => Ok(applied),
-            LoadedSource::CreditMemo(_) | LoadedSource::CreditBalance => {
-                unreachable!("the source was built as a payment above")
-            }
+        self.deferred_payment = None;
+        let LoadedSource::Payment(payment) = source else {
+            unreachable!("the source was built as a payment above")
+        };
+        if payment.unapplied.is_negative() {
+            return Err(negative_unapplied(&payment).into());
         }
+        self.tx.insert_payment(&self.lock, &payment)?;
+        Ok(payment)
+    }
+}
+
+/// The refusal of a negative payment left (partly) unapplied.
+pub(crate) fn negative_unapplied(payment: &Payment) -> Rejection {
+    Rejection::NegativePaymentUnapplied {
+        id: payment.id.to_string(),
+        unapplied: payment.unapplied,
+        hint: "apply all of it in the same request, to documents with negative balances",
+    }
+}
+
+/// Names the fields of a refused `applications[idx]` by their full path.
+fn in_application(idx: usize, err: EngineError) -> EngineError {
+    let prefix = |field: String| format!("applications[{idx}].{field}");
+    match err {
+        EngineError::Rejected(Rejection::Invalid { field, message }) => {
+            Rejection::Invalid { field: prefix(field), message }.into()
+        }
+        EngineError::Rejected(Rejection::AmountOutOfRange { field }) => {
+            Rejection::AmountOutOfRange { field: prefix(field) }.into()
+        }
+        other => other,
     }
 }
 
