@@ -79,8 +79,8 @@ impl Unit<'_> {
                 }
             }
         }
-        self.tx.append_journal(&self.lock, txn, self.now)?;
         let line = self.customer.apply(txn, effects.customer)?;
+        self.tx.append_journal(&self.lock, txn, self.now)?;
         if let Some(line) = &line {
             self.tx.append_history(&self.lock, line)?;
             self.last_history = Some(line.clone());

@@ -3,6 +3,7 @@
 mod harness;
 
 mod applications;
+mod bounds;
 mod credit_memos;
 mod customers;
 mod export;

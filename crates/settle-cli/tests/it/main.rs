@@ -6,6 +6,8 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+mod bounds;
+
 const KEY: &str = "sk_smoke_0123456789abcdef";
 
 fn settle() -> Command {
