@@ -1,8 +1,6 @@
 //! The JSON shapes of the API, written here and converted by hand from and to domain types.
 //! Request types refuse unknown fields, so clients cannot set ids, status or balances.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -41,9 +39,9 @@ impl<'de> Deserialize<'de> for DecimalIn {
             Value::Number(number) => number.to_string(),
             _ => return Err(serde::de::Error::custom("expected a decimal number")),
         };
-        Decimal::from_str(text.trim())
+        settle_core::money::parse_decimal(&text)
             .map(DecimalIn)
-            .map_err(|_| serde::de::Error::custom("expected a decimal number such as \"1.5\""))
+            .ok_or_else(|| serde::de::Error::custom("expected a decimal number such as \"1.5\""))
     }
 }
 
@@ -360,9 +358,10 @@ impl From<&Document> for DocumentOut {
                     kind: i.kind.name(),
                     parent_item_id: i.parent_item_id.as_ref().map(|p| p.to_string()),
                     description: i.description.clone(),
-                    quantity: i.quantity.map(|q| q.normalize().to_string()),
-                    unit_price: i.unit_price.map(|q| q.normalize().to_string()),
-                    tax_rate: i.tax_rate.map(|q| q.normalize().to_string()),
+                    // Exactly as sent: the scale is kept (`"180.00"`, not `"180"`).
+                    quantity: i.quantity.map(|q| q.to_string()),
+                    unit_price: i.unit_price.map(|q| q.to_string()),
+                    tax_rate: i.tax_rate.map(|q| q.to_string()),
                     invoice_item_id: i.invoice_item_id.as_ref().map(|p| p.to_string()),
                     amount: i.amount.to_string(),
                     balance: i.balance.to_string(),

@@ -411,6 +411,24 @@ impl Money {
     }
 }
 
+/// Reads an exact decimal such as a quantity, unit price or rate: an optional sign, digits, and
+/// optionally a point followed by digits — the same text [`Money::parse`] reads, and nothing
+/// else (no `1_000`, `1e3`, inner spaces or `.5`). The scale is kept, so `"180.00"` prints back as
+/// `"180.00"`. `None` when the text is not such a decimal or does not fit 28 digits.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (int_part, frac_part) = match digits.split_once('.') {
+        Some((int_part, frac_part)) => (int_part, Some(frac_part)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || frac_part.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    text.parse::<Decimal>().ok()
+}
+
 /// Rounds a decimal amount of minor units to an integer, halves away from zero
 /// (`2.5 → 3`, `-2.5 → -3`).
 pub fn round_half_away_from_zero(value: Decimal) -> Result<i64, MoneyError> {

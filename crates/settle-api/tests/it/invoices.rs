@@ -148,3 +148,51 @@ async fn bad_invoices_are_refused_with_the_field_named() {
     );
     api.assert_verified().await;
 }
+
+#[tokio::test]
+async fn quantities_and_unit_prices_come_back_exactly_as_sent_and_the_amount_is_rounded() {
+    let api = TestApi::new();
+    let customer = api.customer("Exact Decimals").await;
+    let invoice = api
+        .invoice(
+            &customer,
+            json!([{"description": "Widgets", "quantity": "3", "unit_price": "0.335"},
+                   {"description": "Support", "quantity": "1.50", "unit_price": "180.00",
+                    "taxes": [{"name": "VAT", "rate": "19.0"}]},
+                   {"description": "Numbers", "quantity": 2, "unit_price": 12.5}]),
+        )
+        .await;
+    let items = &invoice["items"];
+    // 3 × 0.335 = 1.005, rounded half away from zero to 1.01; the inputs are kept as sent.
+    assert_eq!(
+        (&items[0]["quantity"], &items[0]["unit_price"], &items[0]["amount"]),
+        (&json!("3"), &json!("0.335"), &json!("1.01"))
+    );
+    assert_eq!(
+        (&items[1]["quantity"], &items[1]["unit_price"], &items[1]["amount"]),
+        (&json!("1.50"), &json!("180.00"), &json!("270.00"))
+    );
+    assert_eq!(items[2]["amount"], "51.30");
+    assert_eq!((&items[3]["quantity"], &items[3]["unit_price"]), (&json!("2"), &json!("12.5")));
+    let read = api.get(&format!("/v1/invoices/{}", id(&invoice))).await.expect(200);
+    assert_eq!(read["items"], invoice["items"]);
+
+    // Decimal text is read as strictly as money.
+    let before = api.snapshot().await;
+    for (item, field) in [
+        (json!({"description": "A", "quantity": "1_000", "unit_price": "1"}), "items[0].quantity"),
+        (json!({"description": "A", "quantity": "1", "unit_price": "1e3"}), "items[0].unit_price"),
+        (json!({"description": "A", "quantity": ".5", "unit_price": "1"}), "items[0].quantity"),
+        (
+            json!({"description": "A", "amount": "1.00", "taxes": [{"name": "T", "rate": "1_0"}]}),
+            "items[0].taxes[0].rate",
+        ),
+    ] {
+        let problem = api
+            .post("/v1/invoices", json!({"customer_id": customer, "items": [item]}))
+            .await
+            .expect_problem(422, "validation_error");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem:#}");
+    }
+    assert_eq!(api.snapshot().await, before);
+}

@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 
 use super::{currency, reference_round, usd};
 use crate::money::{
-    AllocateError, Currency, MAX_MINOR, Money, MoneyError, allocate, round_half_away_from_zero,
+    AllocateError, Currency, MAX_MINOR, Money, MoneyError, allocate, parse_decimal,
+    round_half_away_from_zero,
 };
 
 /// The cases per money property, the figure RELIABILITY.md sets.
@@ -694,4 +695,17 @@ proptest! {
         weights.insert(position, negative);
         prop_assert_eq!(allocate(total, &weights), Err(AllocateError::NegativeWeight));
     }
+}
+
+#[test]
+fn decimals_are_read_strictly_and_keep_their_scale() {
+    for (text, shown) in
+        [("180.00", "180.00"), ("3", "3"), ("0.335", "0.335"), ("-1.50", "-1.50"), ("+2", "2")]
+    {
+        assert_eq!(parse_decimal(text).map(|d| d.to_string()).as_deref(), Some(shown), "{text}");
+    }
+    for text in ["1_000", "1e3", "1 000", ".5", "1.", "", "-", "0x10", "1,5", "NaN", "١"] {
+        assert_eq!(parse_decimal(text), None, "{text:?}");
+    }
+    assert_eq!(parse_decimal("1".repeat(40).as_str()), None);
 }
