@@ -323,10 +323,15 @@ pub(crate) struct DocumentOut {
     pub(crate) balance: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) adjusts_invoice_id: Option<Option<String>>,
-    /// Receivable documents: the balance of the document with the invoices that adjust it.
+    /// Receivable documents: the balance of the invoice group (the original invoice with
+    /// every adjustment invoice of it), the same on every member.
     #[schema(schema_with = crate::openapi::amount)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) group_balance: Option<String>,
+    /// Invoices: the ids of the group, the original first, then its adjustment invoices in the
+    /// order they were made (a group of one for an invoice that is not adjusted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) group: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) reason: Option<String>,
     pub(crate) items: Vec<ItemOut>,
@@ -349,6 +354,8 @@ impl From<&Document> for DocumentOut {
             adjusts_invoice_id: (d.kind == DocumentKind::Invoice)
                 .then(|| d.adjusts_invoice_id.as_ref().map(|i| i.to_string())),
             group_balance: receivable.then(|| d.group_balance.to_string()),
+            group: (d.kind == DocumentKind::Invoice)
+                .then(|| d.group.iter().map(|id| id.to_string()).collect()),
             reason: d.reason.clone(),
             items: d
                 .items

@@ -201,9 +201,13 @@ pub struct Document {
     pub reason: Option<String>,
     /// The items, tax items right after their charge item.
     pub items: Vec<Item>,
-    /// This document's balance plus the balances of the adjustment invoices that adjust it
-    /// (a projection the store keeps; equal to `balance()` for a document with none).
+    /// The balance of its invoice group: the original invoice's balance plus the balances of
+    /// every adjustment invoice of it, the same on every member (a projection the store keeps;
+    /// equal to `balance()` for a document outside any group).
     pub group_balance: Money,
+    /// For an invoice, the ids of its group, the original first and then its adjustment
+    /// invoices in the order they were made (read by the store; empty until stored).
+    pub group: Vec<DocumentId>,
 }
 
 impl Document {
@@ -474,6 +478,7 @@ pub fn draft_document(
         reason: spec.reason,
         items,
         group_balance: Money::zero(currency),
+        group: Vec::new(),
     })
 }
 

@@ -26,3 +26,6 @@ alter table customer_account add constraint amount_bound_customer_account check 
 
 alter table payment add constraint payment_unapplied_not_negative check (unapplied_minor >= 0)
     not valid;
+
+-- The adjustment invoices of an original, to read an invoice group as one.
+create index document_by_adjusted on document (adjusts_invoice_id);

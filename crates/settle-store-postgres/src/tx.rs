@@ -87,6 +87,36 @@ impl PgTx {
         self.query_rows(sql, &refs, map)
     }
 
+    /// Reads the invoice group of each invoice in `documents`: its original, then the
+    /// adjustment invoices of that original in the order they were made.
+    fn attach_groups(&mut self, documents: &mut [Document]) -> StoreResult<()> {
+        let roots: Vec<String> = documents
+            .iter()
+            .filter(|d| d.kind == DocumentKind::Invoice)
+            .map(|d| d.adjusts_invoice_id.as_ref().unwrap_or(&d.id).to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let rows = self.query_rows(
+            "select coalesce(adjusts_invoice_id, document_id), document_id from document \
+             where document_id = any($1) or adjusts_invoice_id = any($1) order by seq",
+            &[&roots],
+            |row| Ok((get::<String>(row, 0)?, parsed(row, 1, DocumentId::parse)?)),
+        )?;
+        let mut groups: HashMap<String, Vec<DocumentId>> = HashMap::new();
+        for (root, member) in rows {
+            groups.entry(root).or_default().push(member);
+        }
+        for document in documents.iter_mut().filter(|d| d.kind == DocumentKind::Invoice) {
+            let root = document.adjusts_invoice_id.as_ref().unwrap_or(&document.id);
+            document.group = groups.get(root.as_str()).cloned().unwrap_or_default();
+        }
+        Ok(())
+    }
+
     /// Loads the items of `documents` in one query and attaches them in order.
     fn attach_items(&mut self, documents: &mut [Document]) -> StoreResult<()> {
         if documents.is_empty() {
@@ -298,7 +328,9 @@ fn customer_row(row: &Row) -> StoreResult<(Customer, i64)> {
 }
 
 const DOCUMENT_COLUMNS: &str = "document_id, kind, number, customer_id, status, currency, \
-     invoice_date, due_date, adjusts_invoice_id, reason, seq, group_balance_minor";
+     invoice_date, due_date, adjusts_invoice_id, reason, seq, \
+     coalesce((select g.group_balance_minor from document g \
+     where g.document_id = document.adjusts_invoice_id), group_balance_minor)";
 
 fn document_row(row: &Row) -> StoreResult<(Document, String)> {
     let currency = currency(row, 5)?;
@@ -315,6 +347,7 @@ fn document_row(row: &Row) -> StoreResult<(Document, String)> {
         reason: get(row, 9)?,
         items: Vec::new(),
         group_balance: money(row, 11, currency)?,
+        group: Vec::new(),
     };
     Ok((document, get::<i64>(row, 10)?.to_string()))
 }
@@ -831,6 +864,7 @@ impl StoreTx for PgTx {
             .map(|(d, _)| d)
             .collect();
         self.attach_items(&mut rows)?;
+        self.attach_groups(&mut rows)?;
         Ok(rows.into_iter().next())
     }
 
@@ -873,6 +907,7 @@ impl StoreTx for PgTx {
         let rows = self.query_args(&sql, &args, document_row)?;
         let mut page_rows = paginate(rows, page);
         self.attach_items(&mut page_rows.rows)?;
+        self.attach_groups(&mut page_rows.rows)?;
         Ok(page_rows)
     }
 

@@ -44,3 +44,6 @@ begin select raise(abort, 'payment_unapplied_not_negative'); end;
 create trigger payment_unapplied_not_negative_update before update on payment
 when new.unapplied_minor < 0
 begin select raise(abort, 'payment_unapplied_not_negative'); end;
+
+-- The adjustment invoices of an original, to read an invoice group as one.
+create index document_by_adjusted on document (adjusts_invoice_id);

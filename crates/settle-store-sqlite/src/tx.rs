@@ -150,7 +150,9 @@ fn customer_row(row: &Row<'_>) -> rusqlite::Result<(Customer, i64)> {
 }
 
 const DOCUMENT_COLUMNS: &str = "document_id, kind, number, customer_id, status, currency, \
-     invoice_date, due_date, adjusts_invoice_id, reason, seq, group_balance_minor";
+     invoice_date, due_date, adjusts_invoice_id, reason, seq, \
+     coalesce((select g.group_balance_minor from document g \
+     where g.document_id = document.adjusts_invoice_id), group_balance_minor)";
 
 fn document_row(row: &Row<'_>) -> rusqlite::Result<(Document, i64)> {
     let currency = currency(row, 5)?;
@@ -167,6 +169,7 @@ fn document_row(row: &Row<'_>) -> rusqlite::Result<(Document, i64)> {
         reason: row.get(9)?,
         items: Vec::new(),
         group_balance: money(row, 11, currency)?,
+        group: Vec::new(),
     };
     Ok((document, row.get(10)?))
 }
@@ -278,6 +281,42 @@ impl SqliteTx<'_> {
         }
         for document in documents {
             document.items = by_document.remove(document.id.as_str()).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Reads the invoice group of each invoice in `documents`: its original, then the
+    /// adjustment invoices of that original in the order they were made.
+    fn attach_groups(&self, documents: &mut [Document]) -> StoreResult<()> {
+        let roots: Vec<String> = documents
+            .iter()
+            .filter(|d| d.kind == DocumentKind::Invoice)
+            .map(|d| d.adjusts_invoice_id.as_ref().unwrap_or(&d.id).to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["?"; roots.len()].join(", ");
+        let sql = format!(
+            "select coalesce(adjusts_invoice_id, document_id), document_id from document \
+             where document_id in ({marks}) or adjusts_invoice_id in ({marks}) order by seq"
+        );
+        let mut stmt = self.conn().prepare(&sql).map_err(unavailable)?;
+        let rows = stmt
+            .query_map(params_from_iter(roots.iter().chain(roots.iter())), |row| {
+                Ok((row.get::<_, String>(0)?, parsed(row, 1, DocumentId::parse)?))
+            })
+            .map_err(unavailable)?;
+        let mut groups: HashMap<String, Vec<DocumentId>> = HashMap::new();
+        for row in rows {
+            let (root, member) = row.map_err(read_error)?;
+            groups.entry(root).or_default().push(member);
+        }
+        for document in documents.iter_mut().filter(|d| d.kind == DocumentKind::Invoice) {
+            let root = document.adjusts_invoice_id.as_ref().unwrap_or(&document.id);
+            document.group = groups.get(root.as_str()).cloned().unwrap_or_default();
         }
         Ok(())
     }
@@ -803,6 +842,7 @@ impl StoreTx for SqliteTx<'_> {
             .map(|(d, _)| d)
             .collect();
         self.attach_items(&mut rows)?;
+        self.attach_groups(&mut rows)?;
         Ok(rows.into_iter().next())
     }
 
@@ -850,6 +890,7 @@ impl StoreTx for SqliteTx<'_> {
         let mut page_rows =
             paginate(rows.into_iter().map(|(d, s)| (d, s.to_string())).collect(), page);
         self.attach_items(&mut page_rows.rows)?;
+        self.attach_groups(&mut page_rows.rows)?;
         Ok(page_rows)
     }
 

@@ -218,8 +218,12 @@ macro_rules! handlers {
             summary = concat!("Retrieve ", $a),
             description = concat!(
                 "The ", $noun, " `{id, number, customer_id, status, currency, invoice_date, \
-                due_date, total, balance, adjusts_invoice_id, group_balance, items:[{id, kind, \
-                parent_item_id, description, quantity, unit_price, amount, balance}]}`."
+                due_date, total, balance, adjusts_invoice_id, group_balance, group, items:[{id, \
+                kind, parent_item_id, description, quantity, unit_price, amount, balance}]}`. \
+                `group_balance` is the balance of the invoice group (the original invoice and \
+                every adjustment invoice of it), the same on every member; an invoice's `group` \
+                lists the members, the original first. `quantity` and `unit_price` come back \
+                exactly as they were sent."
             ),
             params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
             responses((

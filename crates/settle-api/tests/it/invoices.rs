@@ -196,3 +196,59 @@ async fn quantities_and_unit_prices_come_back_exactly_as_sent_and_the_amount_is_
     }
     assert_eq!(api.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn every_member_of_an_invoice_group_shows_the_groups_balance_and_its_members() {
+    let api = TestApi::new();
+    let customer = api.customer("Group Reader").await;
+    let original =
+        api.invoice(&customer, json!([{"description": "Install", "amount": "500.00"}])).await;
+    let adjust = |items: serde_json::Value| {
+        json!({"customer_id": customer, "adjusts_invoice_id": id(&original), "post": true,
+               "items": items})
+    };
+    let discount = api
+        .post("/v1/invoices", adjust(json!([{"description": "Discount", "amount": "-75.00"}])))
+        .await
+        .expect(201);
+    let extra = api
+        .post("/v1/invoices", adjust(json!([{"description": "Extra", "amount": "20.00"}])))
+        .await
+        .expect(201);
+    let members = json!([id(&original), id(&discount), id(&extra)]);
+    for member in [&original, &discount, &extra] {
+        let read = api.get(&format!("/v1/invoices/{}", id(member))).await.expect(200);
+        assert_eq!(read["group_balance"], "445.00", "{}", id(member));
+        assert_eq!(read["group"], members, "{}", id(member));
+    }
+    let listed = api.get(&format!("/v1/invoices?customer_id={customer}")).await.expect(200);
+    for read in listed["data"].as_array().expect("data") {
+        assert_eq!((&read["group_balance"], &read["group"]), (&json!("445.00"), &members));
+    }
+    // Paying the discount's −75.00 with a negative payment moves every member's view alike.
+    api.post(
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "-75.00", "method": "other",
+               "applications": [{"target_id": id(&discount)}]}),
+    )
+    .await
+    .expect(201);
+    for member in [&original, &discount, &extra] {
+        let read = api.get(&format!("/v1/invoices/{}", id(member))).await.expect(200);
+        assert_eq!(read["group_balance"], "520.00", "{}", id(member));
+    }
+    // A group is one original and its adjustments: an adjustment is not adjusted again.
+    let problem = api
+        .post(
+            "/v1/invoices",
+            json!({"customer_id": customer, "adjusts_invoice_id": id(&discount),
+                   "items": [{"description": "Again", "amount": "1.00"}]}),
+        )
+        .await
+        .expect_problem(422, "validation_error");
+    assert_eq!(problem["errors"][0]["field"], "adjusts_invoice_id");
+    // An invoice outside any group is a group of one.
+    let alone = api.invoice(&customer, json!([{"description": "Alone", "amount": "9.00"}])).await;
+    assert_eq!((&alone["group_balance"], &alone["group"]), (&json!("9.00"), &json!([id(&alone)])));
+    api.assert_verified().await;
+}

@@ -147,6 +147,14 @@ impl Unit<'_> {
                 )
                 .into());
             }
+            // A group is one original and its adjustment invoices, so its balance is one sum.
+            if let Some(root) = &original.adjusts_invoice_id {
+                return Err(Rejection::invalid(
+                    "adjusts_invoice_id",
+                    format!("{adjusted} is an adjustment invoice of {root}; adjust {root} instead"),
+                )
+                .into());
+            }
         }
         let invoice_date = new.invoice_date.unwrap_or(self.today);
         let due_date = match new.due_date {
