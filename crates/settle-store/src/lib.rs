@@ -33,6 +33,10 @@ pub enum StoreError {
     /// The list cursor was not one this store wrote.
     #[error("malformed cursor")]
     BadCursor,
+    /// There is no Settle store where one was expected: no such file, or a database without
+    /// Settle's schema. Only opening a store to create it makes one.
+    #[error("no Settle store: {0}")]
+    Missing(String),
     /// Stored data could not be read back (a bug or a tampered database).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
