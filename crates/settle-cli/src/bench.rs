@@ -225,10 +225,13 @@ pub(crate) fn run_postgres(
     let name = format!("settle_bench_{}", std::process::id());
     let url = match admin_url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
-        None => anyhow::bail!("the PostgreSQL URL names no database: {admin_url}"),
+        None => anyhow::bail!(
+            "the PostgreSQL URL names no database: {}",
+            crate::config::without_password(admin_url)
+        ),
     };
     let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
-        .context("connecting to PostgreSQL")?;
+        .with_context(|| format!("connecting to {}", crate::config::without_password(admin_url)))?;
     admin.batch_execute(&format!("drop database if exists {name}"))?;
     admin.batch_execute(&format!("create database {name}"))?;
     let outcome = (|| -> anyhow::Result<BenchReport> {

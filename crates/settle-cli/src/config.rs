@@ -32,20 +32,76 @@ impl StoreUrl {
         bail!("unknown store URL {url:?}: use sqlite:PATH or postgres://USER@HOST:PORT/DATABASE")
     }
 
-    /// Opens the store, running migrations and, for SQLite, an integrity check.
-    pub(crate) fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+    /// Opens the store, running migrations and, for SQLite, an integrity check. With `create`
+    /// (only `settle serve`), a missing SQLite file or an empty PostgreSQL database becomes a
+    /// new store; without it, they are refused and nothing is created.
+    pub(crate) fn open(&self, create: bool) -> anyhow::Result<Arc<dyn Store>> {
         match self {
             StoreUrl::Sqlite(path) => {
-                let store = SqliteStore::open(path, Durability::Full)
-                    .with_context(|| format!("opening {}", path.display()))?;
+                let store = if create {
+                    SqliteStore::open(path, Durability::Full)
+                } else {
+                    SqliteStore::open_existing(path, Durability::Full)
+                };
+                let store = store.with_context(|| format!("opening {}", path.display()))?;
                 store.integrity_check().context("SQLite integrity check")?;
                 Ok(Arc::new(store))
             }
             StoreUrl::Postgres(url) => {
-                // The URL may carry a password: name only the store kind in the error.
-                let store = PostgresStore::open(url).context("opening the PostgreSQL store")?;
+                let store = if create {
+                    PostgresStore::open(url)
+                } else {
+                    PostgresStore::open_existing(url)
+                };
+                // The URL may carry a password: the error names the URL without it.
+                let store = store.with_context(|| format!("opening {}", without_password(url)))?;
                 Ok(Arc::new(store))
             }
+        }
+    }
+}
+
+/// A PostgreSQL URL fit to print: the password of its user part, and any `password=`
+/// parameter, left out.
+pub(crate) fn without_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let rest_start = scheme_end + 3;
+    let authority_end = url[rest_start..].find(['/', '?']).map_or(url.len(), |i| rest_start + i);
+    let authority = &url[rest_start..authority_end];
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let tail = &url[authority_end..];
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> =
+                query.split('&').filter(|p| !p.to_lowercase().starts_with("password=")).collect();
+            if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) }
+        }
+        None => tail.to_owned(),
+    };
+    format!("{}{authority}{tail}", &url[..rest_start])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_printed_url_never_carries_the_password() {
+        for (url, shown) in [
+            ("postgres://settle:s3cret@db:5432/ledger", "postgres://settle@db:5432/ledger"),
+            ("postgresql://u:p:q@h/d?sslmode=disable", "postgresql://u@h/d?sslmode=disable"),
+            ("postgres://h/d?user=u&password=s3cret", "postgres://h/d?user=u"),
+            ("postgres://h/d?password=s3cret", "postgres://h/d"),
+            ("postgres://postgres@127.0.0.1:5432/test", "postgres://postgres@127.0.0.1:5432/test"),
+            ("postgres://u:p@h", "postgres://u@h"),
+        ] {
+            assert_eq!(without_password(url), shown, "{url}");
         }
     }
 }

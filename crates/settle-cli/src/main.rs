@@ -132,8 +132,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn engine(database: &str) -> anyhow::Result<Engine> {
-    let store = StoreUrl::parse(database)?.open()?;
+/// An engine over the store at `database`; only `serve` passes `create`, every other command
+/// refuses a store that does not exist yet.
+fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
+    let store = StoreUrl::parse(database)?.open(create)?;
     Ok(Engine::new(store, Arc::new(system::SystemClock), Arc::new(system::RandomIds)))
 }
 
@@ -146,7 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             {
                 anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
             }
-            let engine = engine(&database)?;
+            let engine = engine(&database, true)?;
             let uneven = engine.audit_trial_balances().context("auditing the journal")?;
             if !uneven.is_empty() {
                 anyhow::bail!(
@@ -168,12 +170,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { database } => {
-            let engine = engine(&database)?;
+            let engine = engine(&database, false)?;
             load_demo(&engine, false)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { database } => {
-            let report = engine(&database)?.verify().context("replaying the journal")?;
+            let report = engine(&database, false)?.verify().context("replaying the journal")?;
             for difference in &report.differences {
                 println!("{difference}");
             }
@@ -185,7 +187,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportFormatArg::Beancount => ExportFormat::Beancount,
                 ExportFormatArg::Csv => ExportFormat::Csv,
             };
-            export(&engine(&database)?, format, tenant.as_deref())?;
+            export(&engine(&database, false)?, format, tenant.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { rounds, normal_sync, clients, postgres } => {
@@ -213,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Tenant { command: TenantCommand::Create { name, database } } => {
-            let new = engine(&database)?.create_tenant(&name)?;
+            let new = engine(&database, false)?.create_tenant(&name)?;
             println!("tenant: {}", new.tenant_id);
             println!("admin key (shown only once): {}", new.key);
             Ok(ExitCode::SUCCESS)

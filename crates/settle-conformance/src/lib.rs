@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use settle_core::document::DocumentKind;
-use settle_core::ids::{CustomerId, IdGen, TenantId};
+use settle_core::ids::{CustomerId, DocumentId, IdGen, TenantId};
+use settle_core::ledger::Account;
+use settle_core::money::Currency;
 use settle_core::payment::PaymentMethod;
 use settle_engine::{
     ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
 };
-use settle_store::Store;
+use settle_store::{DocumentQuery, PageRequest, Store};
 
 /// A clock pinned at 2026-03-01 09:00 UTC.
 pub struct PinnedClock;
@@ -169,4 +171,82 @@ pub fn an_idempotency_key_is_saved_once(store: &dyn Store) {
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.idempotency(&tenant, "k-1").expect("read"), Some(record));
     assert_eq!(tx.idempotency(&tenant, "k-2").expect("read"), None);
+}
+
+/// The largest amount a client may send, in minor units (999,999,999,999.99 in USD).
+pub const MAX_AMOUNT_MINOR: i64 = settle_core::money::MAX_MINOR;
+
+/// How many maximal amounts the many-rows test writes: enough that their sum passes `i64::MAX`.
+pub const MANY_ROWS: u32 = 100_000;
+
+/// Rows an adapter writes with its own SQL for
+/// [`sums_over_many_maximal_amounts_are_exact`], far faster than as many commands.
+pub struct ManyRows<'a> {
+    /// Appends `count` journal transactions of `customer`, effective 2026-03-01, each of two
+    /// receivable postings of [`MAX_AMOUNT_MINOR`] USD on `document`, a debit and a credit.
+    pub postings: &'a dyn Fn(&TenantId, &CustomerId, &DocumentId, u32),
+    /// Inserts `count` USD customers of `tenant`, each with per-customer account totals of
+    /// [`MAX_AMOUNT_MINOR`] debited to receivable and credited to revenue.
+    pub account_totals: &'a dyn Fn(&TenantId, u32),
+}
+
+/// Sums over many rows (trial balance, as-of balances, aging, verify's replay, the startup
+/// audit) pass what an `i64` holds and are still answered exactly, never as an error.
+pub fn sums_over_many_maximal_amounts_are_exact(store: Arc<dyn Store>, rows: &ManyRows<'_>) {
+    let engine = engine(Arc::clone(&store), 1);
+    let (tenant, customer) = workload(&engine);
+    let as_of = PinnedClock.now().date_naive();
+    let invoice = {
+        let mut tx = store.begin_read().expect("read");
+        let page = PageRequest { limit: 10, cursor: None };
+        let documents = tx.documents(&tenant, &DocumentQuery::default(), &page).expect("documents");
+        documents.rows[0].id.clone()
+    };
+    (rows.postings)(&tenant, &customer, &invoice, MANY_ROWS);
+    let many = i128::from(MAX_AMOUNT_MINOR) * i128::from(MANY_ROWS);
+    assert!(many > i128::from(i64::MAX));
+
+    // The customer's receivable: 120.00 invoiced and 100.00 paid, plus the many pairs.
+    let mut tx = store.begin_read().expect("read");
+    let totals = tx.customer_account_totals_until(&tenant, &customer, as_of).expect("as of");
+    let receivable = totals.iter().find(|t| t.account == Account::Receivable).expect("receivable");
+    assert_eq!((receivable.debit, receivable.credit), (many + 12_000, many + 10_000));
+    let tenant_totals = tx.account_totals_until(&tenant, as_of).expect("trial balance as of");
+    let receivable =
+        tenant_totals.iter().find(|t| t.account == Account::Receivable).expect("receivable");
+    assert_eq!((receivable.debit, receivable.credit), (many + 12_000, many + 10_000));
+    let open = tx.open_documents_until(&tenant, Currency::USD, as_of).expect("open documents");
+    assert_eq!(open.iter().map(|d| d.balance).collect::<Vec<_>>(), [2_000]);
+    drop(tx);
+
+    let balanced = engine.customer_as_of(&tenant, &customer, as_of).expect("customer as of");
+    assert_eq!(balanced.balances.balance(), -2_000);
+    let aging = engine.aging_report(&tenant, Some(as_of), None).expect("aging");
+    assert_eq!(aging.currencies.len(), 1);
+    assert_eq!(aging.currencies[0].totals.total(), 2_000);
+    for balance in engine.trial_balance(&tenant, Some(as_of), None).expect("trial balance") {
+        assert_eq!(balance.total_debit, balance.total_credit);
+    }
+    // The pairs were written without their per-customer totals, which verify reports (and
+    // only that); it answers rather than failing on the sums.
+    let report = engine.verify().expect("verify answers");
+    assert_eq!(report.transactions, 3 + usize::try_from(MANY_ROWS).expect("fits"));
+    assert!(
+        report.differences.iter().all(|d| d.contains("account receivable")),
+        "{:#?}",
+        report.differences
+    );
+
+    // Another tenant with many customers, each at the maximum: the trial balance sums them.
+    let crowded = engine.create_tenant("Crowded").expect("tenant").tenant_id;
+    (rows.account_totals)(&crowded, MANY_ROWS);
+    let balances = engine.trial_balance(&crowded, None, None).expect("trial balance");
+    assert_eq!(balances.len(), 1);
+    let usd = &balances[0];
+    assert_eq!(usd.currency, Currency::USD);
+    assert_eq!((usd.total_debit, usd.total_credit), (many, many));
+    let by_account: Vec<(Account, i128, i128)> =
+        usd.accounts.iter().map(|t| (t.account, t.debit, t.credit)).collect();
+    assert_eq!(by_account, [(Account::Receivable, many, 0), (Account::Revenue, 0, many)]);
+    assert_eq!(engine.audit_trial_balances().expect("startup audit"), Vec::<String>::new());
 }

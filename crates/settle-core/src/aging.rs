@@ -45,24 +45,25 @@ impl Bucket {
     }
 }
 
-/// Amounts per bucket, in minor units of one currency.
+/// Amounts per bucket, in minor units of one currency. Sums over many customers can pass what an
+/// `i64` holds, so every bucket is an `i128`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Buckets {
     /// Not yet past due.
-    pub current: i64,
+    pub current: i128,
     /// 1 to 30 days past due.
-    pub days_1_30: i64,
+    pub days_1_30: i128,
     /// 31 to 60 days past due.
-    pub days_31_60: i64,
+    pub days_31_60: i128,
     /// 61 to 90 days past due.
-    pub days_61_90: i64,
+    pub days_61_90: i128,
     /// More than 90 days past due.
-    pub days_over_90: i64,
+    pub days_over_90: i128,
 }
 
 impl Buckets {
     /// Adds `amount` (negative balances too) to `bucket`.
-    pub fn add(&mut self, bucket: Bucket, amount: i64) {
+    pub fn add(&mut self, bucket: Bucket, amount: i128) {
         let slot = match bucket {
             Bucket::Current => &mut self.current,
             Bucket::Days1To30 => &mut self.days_1_30,
@@ -83,10 +84,10 @@ impl Buckets {
     }
 
     /// The sum of the buckets.
-    pub fn total(&self) -> i64 {
+    pub fn total(&self) -> i128 {
         [self.current, self.days_1_30, self.days_31_60, self.days_61_90, self.days_over_90]
             .into_iter()
-            .fold(0_i64, i64::saturating_add)
+            .fold(0_i128, i128::saturating_add)
     }
 }
 
@@ -102,7 +103,19 @@ pub struct OpenDocument {
     /// Its due date.
     pub due_date: NaiveDate,
     /// Its receivable balance (sum of its receivable postings), minor units; may be negative.
-    pub balance: i64,
+    pub balance: i128,
+}
+
+/// A customer's available credit as it stood on a date, as the store reads it: the credits
+/// minus the debits of its unapplied payments, credit memos and credit balance postings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerCredit {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Its name.
+    pub customer_name: String,
+    /// Unapplied payments + credit memo balances + credit balance, minor units.
+    pub available_credit: i128,
 }
 
 /// One customer's line of the aging report.
@@ -114,70 +127,115 @@ pub struct CustomerAging {
     pub name: String,
     /// Its open balances per bucket.
     pub buckets: Buckets,
+    /// Its available credit at the date.
+    pub available_credit: i128,
 }
 
-/// Open receivable balances of one currency by days past due, as they stood at the end of
-/// `as_of`.
+impl CustomerAging {
+    /// What is open minus the credit available: minus the customer's balance at the date.
+    pub fn net(&self) -> i128 {
+        self.buckets.total().saturating_sub(self.available_credit)
+    }
+}
+
+/// Open receivable balances and available credit of one currency, by days past due, as they
+/// stood at the end of `as_of`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgingReport {
     /// The date the balances are aged at.
     pub as_of: NaiveDate,
     /// The currency of every amount.
     pub currency: Currency,
-    /// Customers with at least one open document, by name then id.
+    /// Customers with an open document or available credit, by name then id.
     pub customers: Vec<CustomerAging>,
     /// The sum of the customers' buckets.
     pub totals: Buckets,
+    /// The sum of the customers' available credit.
+    pub available_credit: i128,
+}
+
+impl AgingReport {
+    /// Everything open minus all available credit: the sum of the customers' `net`.
+    pub fn net(&self) -> i128 {
+        self.totals.total().saturating_sub(self.available_credit)
+    }
 }
 
 /// Ages `documents` at `as_of`: each non-zero balance goes, with its sign, into the bucket of
-/// its days past due, per customer. Each customer's buckets sum to its total, and the totals
-/// to the sum of all balances.
-pub fn age(as_of: NaiveDate, currency: Currency, documents: &[OpenDocument]) -> AgingReport {
-    let mut per_customer: BTreeMap<(&str, &CustomerId), Buckets> = BTreeMap::new();
+/// its days past due, per customer; each customer's non-zero available credit (`credits`) sits
+/// beside its buckets, so a customer with credit and nothing open has a line too. Each
+/// customer's buckets sum to its total, and the totals to the sum of all balances; a customer's
+/// `net` (total − available credit) is minus its balance at that date when `documents` and
+/// `credits` are its whole receivable and credit accounts.
+pub fn age(
+    as_of: NaiveDate,
+    currency: Currency,
+    documents: &[OpenDocument],
+    credits: &[CustomerCredit],
+) -> AgingReport {
+    let mut per_customer: BTreeMap<(&str, &CustomerId), (Buckets, i128)> = BTreeMap::new();
     let mut totals = Buckets::default();
+    let mut available_credit = 0_i128;
     for document in documents.iter().filter(|d| d.balance != 0) {
         let bucket = Bucket::at(as_of, document.due_date);
         per_customer
             .entry((document.customer_name.as_str(), &document.customer_id))
             .or_default()
+            .0
             .add(bucket, document.balance);
         totals.add(bucket, document.balance);
     }
+    for credit in credits.iter().filter(|c| c.available_credit != 0) {
+        let slot = &mut per_customer
+            .entry((credit.customer_name.as_str(), &credit.customer_id))
+            .or_default()
+            .1;
+        *slot = slot.saturating_add(credit.available_credit);
+        available_credit = available_credit.saturating_add(credit.available_credit);
+    }
     let customers = per_customer
         .into_iter()
-        .map(|((name, customer_id), buckets)| CustomerAging {
+        .map(|((name, customer_id), (buckets, available_credit))| CustomerAging {
             customer_id: customer_id.clone(),
             name: name.to_owned(),
             buckets,
+            available_credit,
         })
         .collect();
-    AgingReport { as_of, currency, customers, totals }
+    AgingReport { as_of, currency, customers, totals, available_credit }
 }
 
 /// A customer's balance components from its per-account debit and credit sums, folded as
 /// [`crate::ledger::JournalTxn::effects`] folds postings: receivable is debit-normal; unapplied
 /// payments, credit memos and the credit balance are credit-normal; other accounts do not
-/// touch the customer's balances.
-pub fn balances_from_totals(totals: impl IntoIterator<Item = (Account, i64, i64)>) -> Balances {
-    let mut balances = Balances::default();
+/// touch the customer's balances. The sums may pass what an `i64` holds; `None` when a
+/// resulting balance does not fit one (which a store that bounds every balance never holds).
+pub fn balances_from_totals(
+    totals: impl IntoIterator<Item = (Account, i128, i128)>,
+) -> Option<Balances> {
+    let mut receivable = 0_i128;
+    let mut unapplied_payments = 0_i128;
+    let mut credit_memo_balance = 0_i128;
+    let mut credit_balance = 0_i128;
     for (account, debit, credit) in totals {
-        let signed_debit = debit.saturating_sub(credit);
-        let slot = match account {
-            Account::Receivable => {
-                balances.receivable = balances.receivable.saturating_add(signed_debit);
-                continue;
-            }
-            Account::UnappliedPayments => &mut balances.unapplied_payments,
-            Account::CreditMemos => &mut balances.credit_memo_balance,
-            Account::CreditBalance => &mut balances.credit_balance,
+        let signed_debit = debit.checked_sub(credit)?;
+        let (slot, sign) = match account {
+            Account::Receivable => (&mut receivable, 1),
+            Account::UnappliedPayments => (&mut unapplied_payments, -1),
+            Account::CreditMemos => (&mut credit_memo_balance, -1),
+            Account::CreditBalance => (&mut credit_balance, -1),
             Account::Cash
             | Account::Revenue
             | Account::RevenueAdjustments
             | Account::TaxPayable
             | Account::BadDebt => continue,
         };
-        *slot = slot.saturating_sub(signed_debit);
+        *slot = slot.checked_add(signed_debit.checked_mul(sign)?)?;
     }
-    balances
+    Some(Balances {
+        receivable: i64::try_from(receivable).ok()?,
+        unapplied_payments: i64::try_from(unapplied_payments).ok()?,
+        credit_memo_balance: i64::try_from(credit_memo_balance).ok()?,
+        credit_balance: i64::try_from(credit_balance).ok()?,
+    })
 }

@@ -441,21 +441,37 @@ pub fn round_half_away_from_zero(value: Decimal) -> Result<i64, MoneyError> {
 impl fmt::Display for Money {
     /// The decimal string of the API: exactly the currency's minor digits (`"150.00"`, `"-3.13"`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let exponent = u32::from(self.currency.exponent);
-        let sign = if self.minor < 0 { "-" } else { "" };
-        let abs = self.minor.unsigned_abs();
-        if exponent == 0 {
-            return write!(f, "{sign}{abs}");
-        }
-        let scale = 10_u64.pow(exponent);
-        write!(
-            f,
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
-            width = usize::try_from(exponent).unwrap_or(0)
-        )
+        write_minor(f, i128::from(self.minor), self.currency)
     }
+}
+
+/// A sum of many amounts (a report total across customers, which may not fit an `i64`) as
+/// decimal text, written exactly as [`Money`]'s `Display` writes an amount: `"150.00"`, `"-3.13"`.
+pub fn format_minor(minor: i128, currency: Currency) -> String {
+    struct Minor(i128, Currency);
+    impl fmt::Display for Minor {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_minor(f, self.0, self.1)
+        }
+    }
+    Minor(minor, currency).to_string()
+}
+
+fn write_minor(f: &mut fmt::Formatter<'_>, minor: i128, currency: Currency) -> fmt::Result {
+    let exponent = u32::from(currency.exponent);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    if exponent == 0 {
+        return write!(f, "{sign}{abs}");
+    }
+    let scale = 10_u128.pow(exponent);
+    write!(
+        f,
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = usize::try_from(exponent).unwrap_or(0)
+    )
 }
 
 /// Splits `total` into parts proportional to `weights` by the largest-remainder method: each part

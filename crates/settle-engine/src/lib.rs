@@ -24,6 +24,7 @@ pub use commands::documents::{NewDocument, NewItem, NewTax};
 pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::export::{CSV_HEADER, ExportFormat};
 pub use commands::payments::NewPayment;
+pub use commands::reports::{Aging, TrialBalance};
 pub use commands::settings::SettingsPatch;
 pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{Idempotency, Render};

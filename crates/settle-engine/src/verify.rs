@@ -70,7 +70,7 @@ struct Replay {
     adjusted: BTreeMap<ItemId, i64>,
     applications: BTreeMap<(ApplicationId, ItemId), i64>,
     customers: BTreeMap<CustomerId, Balances>,
-    accounts: BTreeMap<(CustomerId, Account, Currency), (i64, i64)>,
+    accounts: BTreeMap<(CustomerId, Account, Currency), (i128, i128)>,
     history: BTreeMap<CustomerId, Vec<(TxnId, i64, i64)>>,
 }
 
@@ -90,8 +90,8 @@ impl Replay {
         }
         for ((account, currency), (debit, credit)) in effects.accounts {
             let entry = self.accounts.entry((customer_id.clone(), account, currency)).or_default();
-            entry.0 += debit;
-            entry.1 += credit;
+            entry.0 += i128::from(debit);
+            entry.1 += i128::from(credit);
         }
         let balances = self.customers.entry(customer_id.clone()).or_default();
         balances.add(effects.customer);

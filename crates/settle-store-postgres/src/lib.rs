@@ -51,8 +51,28 @@ impl PostgresStore {
     /// migrations and opens the connection pool. TLS is not supported. It blocks, so it must
     /// not be called on an async runtime's thread.
     pub fn open(url: &str) -> StoreResult<PostgresStore> {
+        PostgresStore::open_with(url, true)
+    }
+
+    /// Like [`PostgresStore::open`], for a database that must already hold a Settle store: one
+    /// without Settle's schema (a new, empty database) is [`StoreError::Missing`] and is left
+    /// as it was.
+    pub fn open_existing(url: &str) -> StoreResult<PostgresStore> {
+        PostgresStore::open_with(url, false)
+    }
+
+    fn open_with(url: &str, create: bool) -> StoreResult<PostgresStore> {
         let config: Config = url.parse().map_err(unavailable)?;
         let mut client = config.connect(NoTls).map_err(unavailable)?;
+        if !create {
+            let row = client
+                .query_one("select to_regclass('schema_migration') is not null", &[])
+                .map_err(unavailable)?;
+            let has_schema: bool = row.try_get(0).map_err(unavailable)?;
+            if !has_schema {
+                return Err(StoreError::Missing("the database has no Settle schema".to_owned()));
+            }
+        }
         migrate(&mut client)?;
         drop(client);
         let pool = r2d2::Pool::builder()

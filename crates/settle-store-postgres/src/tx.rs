@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Row;
 use postgres::types::ToSql;
 use settle_core::adjustment::Adjustment;
-use settle_core::aging::OpenDocument;
+use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::{Application, ApplicationItem, Rule, SourceRef};
 use settle_core::customer::{Balances, Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus, Item, ItemKind};
@@ -405,8 +405,26 @@ fn account_total_row(row: &Row, at: usize) -> StoreResult<AccountTotal> {
     Ok(AccountTotal {
         account: parsed(row, at, Account::parse)?,
         currency: currency(row, at + 1)?,
-        debit: get(row, at + 2)?,
-        credit: get(row, at + 3)?,
+        debit: i128::from(get::<i64>(row, at + 2)?),
+        credit: i128::from(get::<i64>(row, at + 3)?),
+    })
+}
+
+/// An exact sum over many rows from column `at`: `sum()` over `bigint` is `numeric` in
+/// PostgreSQL, exact however many rows it spans; the query casts it to `text`, read here into
+/// an `i128` (a `::bigint` cast would fail past an `i64`).
+fn exact_sum_at(row: &Row, at: usize) -> StoreResult<i128> {
+    let text: String = get(row, at)?;
+    text.parse().map_err(|_| bad(at, &format!("sum {text:?} is not an integer")))
+}
+
+/// An account total of account, currency and two exact sums as text (debits, credits) from `at`.
+fn account_sum_row(row: &Row, at: usize) -> StoreResult<AccountTotal> {
+    Ok(AccountTotal {
+        account: parsed(row, at, Account::parse)?,
+        currency: currency(row, at + 1)?,
+        debit: exact_sum_at(row, at + 2)?,
+        credit: exact_sum_at(row, at + 3)?,
     })
 }
 
@@ -1292,11 +1310,38 @@ impl StoreTx for PgTx {
 
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>> {
         self.query_rows(
-            "select account, currency, sum(debit_minor)::bigint, sum(credit_minor)::bigint \
+            "select account, currency, sum(debit_minor)::text, sum(credit_minor)::text \
              from customer_account where tenant_id = $1 group by account, currency \
              order by account collate \"C\", currency collate \"C\"",
             &[&tenant_id.as_str()],
-            |row| account_total_row(row, 0),
+            |row| account_sum_row(row, 0),
+        )
+    }
+
+    fn account_totals_until(
+        &mut self,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<AccountTotal>> {
+        self.query_rows(
+            "select p.account, p.currency, \
+             sum(case p.side when 'debit' then p.amount_minor else 0 end)::text, \
+             sum(case p.side when 'credit' then p.amount_minor else 0 end)::text \
+             from journal_txn j join posting p on p.txn_id = j.txn_id \
+             where j.tenant_id = $1 and j.effective_date <= $2 \
+             group by p.account, p.currency \
+             order by p.account collate \"C\", p.currency collate \"C\"",
+            &[&tenant_id.as_str(), &as_of],
+            |row| account_sum_row(row, 0),
+        )
+    }
+
+    fn customer_currencies(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<Currency>> {
+        self.query_rows(
+            "select distinct currency collate \"C\" from customer where tenant_id = $1 \
+             order by 1",
+            &[&tenant_id.as_str()],
+            |row| currency(row, 0),
         )
     }
 
@@ -1322,14 +1367,14 @@ impl StoreTx for PgTx {
         // `journal_by_customer_date` finds the transactions; the posting key, their postings.
         self.query_rows(
             "select p.account, p.currency, \
-             sum(case p.side when 'debit' then p.amount_minor else 0 end)::bigint, \
-             sum(case p.side when 'credit' then p.amount_minor else 0 end)::bigint \
+             sum(case p.side when 'debit' then p.amount_minor else 0 end)::text, \
+             sum(case p.side when 'credit' then p.amount_minor else 0 end)::text \
              from journal_txn j join posting p on p.txn_id = j.txn_id \
              where j.tenant_id = $1 and j.customer_id = $2 and j.effective_date <= $3 \
              group by p.account, p.currency \
              order by p.account collate \"C\", p.currency collate \"C\"",
             &[&tenant_id.as_str(), &customer_id.as_str(), &as_of],
-            |row| account_total_row(row, 0),
+            |row| account_sum_row(row, 0),
         )
     }
 
@@ -1341,10 +1386,10 @@ impl StoreTx for PgTx {
     ) -> StoreResult<Vec<OpenDocument>> {
         // `posting_by_account` covers the inner `group by`; the order is the report's own.
         self.query_rows(
-            "select d.customer_id, c.name, d.document_id, d.due_date, b.balance \
+            "select d.customer_id, c.name, d.document_id, d.due_date, b.balance::text \
              from (select p.document_id, \
                    sum(case p.side when 'debit' then p.amount_minor \
-                   else -p.amount_minor end)::bigint as balance \
+                   else -p.amount_minor end) as balance \
                    from posting p join journal_txn j on j.txn_id = p.txn_id \
                    where p.tenant_id = $1 and p.account = 'receivable' and p.currency = $2 \
                    and p.document_id is not null and j.effective_date <= $3 \
@@ -1363,7 +1408,35 @@ impl StoreTx for PgTx {
                     customer_name: get(row, 1)?,
                     document_id: parsed(row, 2, DocumentId::parse)?,
                     due_date: date(row, 3)?,
-                    balance: get(row, 4)?,
+                    balance: exact_sum_at(row, 4)?,
+                })
+            },
+        )
+    }
+
+    fn available_credit_until(
+        &mut self,
+        tenant_id: &TenantId,
+        currency: Currency,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<CustomerCredit>> {
+        self.query_rows(
+            "select c.customer_id, c.name, s.credit::text \
+             from (select j.customer_id, \
+                   sum(case p.side when 'credit' then p.amount_minor \
+                   else -p.amount_minor end) as credit \
+                   from posting p join journal_txn j on j.txn_id = p.txn_id \
+                   where p.tenant_id = $1 and p.currency = $2 and j.effective_date <= $3 \
+                   and p.account in ('unapplied_payments', 'credit_memos', 'credit_balance') \
+                   group by j.customer_id) s \
+             join customer c on c.customer_id = s.customer_id \
+             order by c.name collate \"C\", c.customer_id collate \"C\"",
+            &[&tenant_id.as_str(), &currency.code(), &as_of],
+            |row| {
+                Ok(CustomerCredit {
+                    customer_id: parsed(row, 0, CustomerId::parse)?,
+                    customer_name: get(row, 1)?,
+                    available_credit: exact_sum_at(row, 2)?,
                 })
             },
         )

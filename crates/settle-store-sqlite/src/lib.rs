@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
 use crate::tx::SqliteTx;
@@ -62,6 +62,28 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Opens the Settle database at `path` that must already exist, and runs pending
+    /// migrations. Never creates a file: a missing file, or one without Settle's schema (an
+    /// empty file, another application's database), is [`StoreError::Missing`].
+    pub fn open_existing(path: &Path, durability: Durability) -> StoreResult<SqliteStore> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(format!("{} does not exist", path.display())));
+        }
+        // Read-only and without the create flag, so looking changes nothing.
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(unavailable)?;
+        let version: i64 =
+            conn.query_row("pragma user_version", [], |row| row.get(0)).map_err(unavailable)?;
+        drop(conn);
+        if version == 0 {
+            return Err(StoreError::Missing(format!(
+                "{} holds no Settle database",
+                path.display()
+            )));
+        }
+        SqliteStore::open(path, durability)
     }
 
     /// Runs `PRAGMA integrity_check`; `Ok` when SQLite answers `ok`.

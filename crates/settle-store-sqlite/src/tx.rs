@@ -6,7 +6,7 @@ use std::sync::MutexGuard;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, Row, params, params_from_iter};
 use settle_core::adjustment::Adjustment;
-use settle_core::aging::OpenDocument;
+use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::{Application, ApplicationItem, Rule, SourceRef};
 use settle_core::customer::{Balances, Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus, Item, ItemKind};
@@ -407,8 +407,37 @@ fn account_total_row(row: &Row<'_>, at: usize) -> rusqlite::Result<AccountTotal>
     Ok(AccountTotal {
         account: parsed(row, at, Account::parse)?,
         currency: currency(row, at + 1)?,
-        debit: row.get(at + 2)?,
-        credit: row.get(at + 3)?,
+        debit: i128::from(row.get::<_, i64>(at + 2)?),
+        credit: i128::from(row.get::<_, i64>(at + 3)?),
+    })
+}
+
+/// The divisor that splits each summed value in [`exact_sum`].
+const SUM_SPLIT: i128 = 1_000_000_000;
+
+/// Two columns whose sums make the exact sum of the integer expression `expr` over any number
+/// of rows: SQLite's `sum()` raises "integer overflow" past an `i64` (and `total()` is a float),
+/// so each value `x` is summed as `x / 10^9` and `x % 10^9` (both truncate toward zero, so
+/// `x = q·10^9 + r` for negative `x` too), which cannot overflow, and [`exact_sum_at`] joins
+/// them in an `i128`.
+fn exact_sum(expr: &str) -> String {
+    format!("sum(({expr}) / 1000000000), sum(({expr}) % 1000000000)")
+}
+
+/// The exact sum from the two columns of [`exact_sum`] starting at `at`.
+fn exact_sum_at(row: &Row<'_>, at: usize) -> rusqlite::Result<i128> {
+    let quotients: i64 = row.get(at)?;
+    let remainders: i64 = row.get(at + 1)?;
+    Ok(i128::from(quotients) * SUM_SPLIT + i128::from(remainders))
+}
+
+/// An account total of account, currency and two [`exact_sum`]s (debits, credits) from `at`.
+fn account_sum_row(row: &Row<'_>, at: usize) -> rusqlite::Result<AccountTotal> {
+    Ok(AccountTotal {
+        account: parsed(row, at, Account::parse)?,
+        currency: currency(row, at + 1)?,
+        debit: exact_sum_at(row, at + 2)?,
+        credit: exact_sum_at(row, at + 4)?,
     })
 }
 
@@ -1296,11 +1325,38 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>> {
-        self.query_rows(
-            "select account, currency, sum(debit_minor), sum(credit_minor) from customer_account \
+        let sql = format!(
+            "select account, currency, {}, {} from customer_account \
              where tenant_id = ?1 group by account, currency order by account, currency",
+            exact_sum("debit_minor"),
+            exact_sum("credit_minor"),
+        );
+        self.query_rows(&sql, &[&tenant_id.as_str()], |row| account_sum_row(row, 0))
+    }
+
+    fn account_totals_until(
+        &mut self,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<AccountTotal>> {
+        let sql = format!(
+            "select p.account, p.currency, {}, {} \
+             from journal_txn j join posting p on p.txn_id = j.txn_id \
+             where j.tenant_id = ?1 and j.effective_date <= ?2 \
+             group by p.account, p.currency order by p.account, p.currency",
+            exact_sum("case p.side when 'debit' then p.amount_minor else 0 end"),
+            exact_sum("case p.side when 'credit' then p.amount_minor else 0 end"),
+        );
+        self.query_rows(&sql, &[&tenant_id.as_str(), &date_text(as_of)], |row| {
+            account_sum_row(row, 0)
+        })
+    }
+
+    fn customer_currencies(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<Currency>> {
+        self.query_rows(
+            "select distinct currency from customer where tenant_id = ?1 order by currency",
             &[&tenant_id.as_str()],
-            |row| account_total_row(row, 0),
+            |row| currency(row, 0),
         )
     }
 
@@ -1323,15 +1379,18 @@ impl StoreTx for SqliteTx<'_> {
         as_of: NaiveDate,
     ) -> StoreResult<Vec<AccountTotal>> {
         // `journal_by_customer_date` finds the transactions; the posting key, their postings.
-        self.query_rows(
-            "select p.account, p.currency, \
-             sum(case p.side when 'debit' then p.amount_minor else 0 end), \
-             sum(case p.side when 'credit' then p.amount_minor else 0 end) \
+        let sql = format!(
+            "select p.account, p.currency, {}, {} \
              from journal_txn j join posting p on p.txn_id = j.txn_id \
              where j.tenant_id = ?1 and j.customer_id = ?2 and j.effective_date <= ?3 \
              group by p.account, p.currency order by p.account, p.currency",
+            exact_sum("case p.side when 'debit' then p.amount_minor else 0 end"),
+            exact_sum("case p.side when 'credit' then p.amount_minor else 0 end"),
+        );
+        self.query_rows(
+            &sql,
             &[&tenant_id.as_str(), &customer_id.as_str(), &date_text(as_of)],
-            |row| account_total_row(row, 0),
+            |row| account_sum_row(row, 0),
         )
     }
 
@@ -1342,21 +1401,24 @@ impl StoreTx for SqliteTx<'_> {
         as_of: NaiveDate,
     ) -> StoreResult<Vec<OpenDocument>> {
         // `posting_by_account` holds every column the inner `group by` reads, in its order.
-        self.query_rows(
-            "select d.customer_id, c.name, d.document_id, d.due_date, b.balance \
-             from (select p.document_id, \
-                   sum(case p.side when 'debit' then p.amount_minor else -p.amount_minor end) \
-                   as balance \
+        // The exact balance is zero only if both split sums are zero, which `having` keeps
+        // out; a document whose split sums cancel is dropped after the exact sum is joined.
+        let signed = "case p.side when 'debit' then p.amount_minor else -p.amount_minor end";
+        let sql = format!(
+            "select d.customer_id, c.name, d.document_id, d.due_date, b.q, b.r \
+             from (select p.document_id, sum(({signed}) / 1000000000) as q, \
+                   sum(({signed}) % 1000000000) as r \
                    from posting p join journal_txn j on j.txn_id = p.txn_id \
                    where p.tenant_id = ?1 and p.account = 'receivable' and p.currency = ?2 \
                    and p.document_id is not null and j.effective_date <= ?3 \
-                   group by p.document_id \
-                   having sum(case p.side when 'debit' then p.amount_minor \
-                   else -p.amount_minor end) <> 0) b \
+                   group by p.document_id having q <> 0 or r <> 0) b \
              join document d on d.document_id = b.document_id \
              join customer c on c.customer_id = d.customer_id \
              where d.tenant_id = ?1 and d.kind in ('invoice', 'debit_memo') \
-             order by c.name, d.customer_id, d.due_date, d.document_id",
+             order by c.name, d.customer_id, d.due_date, d.document_id"
+        );
+        let documents = self.query_rows(
+            &sql,
             &[&tenant_id.as_str(), &currency.code(), &date_text(as_of)],
             |row| {
                 Ok(OpenDocument {
@@ -1364,9 +1426,37 @@ impl StoreTx for SqliteTx<'_> {
                     customer_name: row.get(1)?,
                     document_id: parsed(row, 2, DocumentId::parse)?,
                     due_date: date(row, 3)?,
-                    balance: row.get(4)?,
+                    balance: exact_sum_at(row, 4)?,
                 })
             },
-        )
+        )?;
+        Ok(documents.into_iter().filter(|d| d.balance != 0).collect())
+    }
+
+    fn available_credit_until(
+        &mut self,
+        tenant_id: &TenantId,
+        currency: Currency,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<CustomerCredit>> {
+        let signed = "case p.side when 'credit' then p.amount_minor else -p.amount_minor end";
+        let sql = format!(
+            "select c.customer_id, c.name, s.q, s.r \
+             from (select j.customer_id as customer_id, sum(({signed}) / 1000000000) as q, \
+                   sum(({signed}) % 1000000000) as r \
+                   from posting p join journal_txn j on j.txn_id = p.txn_id \
+                   where p.tenant_id = ?1 and p.currency = ?2 and j.effective_date <= ?3 \
+                   and p.account in ('unapplied_payments', 'credit_memos', 'credit_balance') \
+                   group by j.customer_id) s \
+             join customer c on c.customer_id = s.customer_id \
+             order by c.name, c.customer_id"
+        );
+        self.query_rows(&sql, &[&tenant_id.as_str(), &currency.code(), &date_text(as_of)], |row| {
+            Ok(CustomerCredit {
+                customer_id: parsed(row, 0, CustomerId::parse)?,
+                customer_name: row.get(1)?,
+                available_credit: exact_sum_at(row, 2)?,
+            })
+        })
     }
 }

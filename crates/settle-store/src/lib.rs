@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::adjustment::Adjustment;
-use settle_core::aging::OpenDocument;
+use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus};
@@ -40,6 +40,10 @@ pub enum StoreError {
     /// The list cursor was not one this store wrote.
     #[error("malformed cursor")]
     BadCursor,
+    /// There is no Settle store where one was expected: no such file, or a database without
+    /// Settle's schema. Only opening a store to create it makes one.
+    #[error("no Settle store: {0}")]
+    Missing(String),
     /// Stored data could not be read back (a bug or a tampered database).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -240,7 +244,8 @@ pub struct ApplicationQuery {
     pub target_id: Option<DocumentId>,
 }
 
-/// One row of the trial balance.
+/// One row of the trial balance. The sums span many rows, so they are `i128`, computed exactly
+/// (never in an `i64` that a tenant with many large amounts would overflow, nor in a float).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountTotal {
     /// The account.
@@ -248,9 +253,9 @@ pub struct AccountTotal {
     /// Its currency.
     pub currency: Currency,
     /// Sum of debits, minor units.
-    pub debit: i64,
+    pub debit: i128,
     /// Sum of credits, minor units.
-    pub credit: i64,
+    pub credit: i128,
 }
 
 /// A database that runs transactions.
@@ -428,6 +433,15 @@ pub trait StoreTx {
     ) -> StoreResult<Page<StoredTxn>>;
     /// Debit and credit totals per account and currency, from the per-customer totals.
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>>;
+    /// Debit and credit sums per account and currency of the postings of transactions
+    /// effective on or before `as_of`: the trial balance at the end of that day.
+    fn account_totals_until(
+        &mut self,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<AccountTotal>>;
+    /// The currencies of the tenant's customers, by code.
+    fn customer_currencies(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<Currency>>;
     /// Per-customer account totals, for verification.
     fn customer_account_totals(
         &mut self,
@@ -450,4 +464,14 @@ pub trait StoreTx {
         currency: Currency,
         as_of: NaiveDate,
     ) -> StoreResult<Vec<OpenDocument>>;
+    /// Each customer's available credit in `currency` at the end of `as_of` (credits minus
+    /// debits of its unapplied payments, credit memos and credit balance postings of
+    /// transactions effective on or before it), with its name; customers with no such postings
+    /// are left out, those whose credit sums to zero may be included.
+    fn available_credit_until(
+        &mut self,
+        tenant_id: &TenantId,
+        currency: Currency,
+        as_of: NaiveDate,
+    ) -> StoreResult<Vec<CustomerCredit>>;
 }

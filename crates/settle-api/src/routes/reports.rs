@@ -5,7 +5,8 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use settle_core::aging::{AgingReport, Buckets};
 use settle_core::ids::CustomerId;
-use settle_core::money::{Currency, Money};
+use settle_core::money::{Currency, format_minor};
+use settle_engine::{Aging, TrialBalance};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{list_out, page_request};
@@ -14,19 +15,28 @@ use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
 use crate::{AppState, blocking};
 
+/// Reads `?currency=`.
+fn currency_param(code: Option<String>) -> Result<Option<Currency>, ApiError> {
+    code.map(|c| Currency::parse(&c).map_err(|_| ApiError::invalid("currency", "an ISO 4217 code")))
+        .transpose()
+}
+
 /// Query of `GET /v1/reports/trial-balance`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TrialBalanceQuery {
-    /// ISO 4217 code; default the tenant's `default_currency`.
+    /// `YYYY-MM-DD`: only transactions effective on or before this day (the balances at its
+    /// end); default the whole journal.
+    #[param(schema_with = crate::openapi::date)]
+    as_of: Option<DateIn>,
+    /// ISO 4217 code: only this currency; default every currency the tenant uses.
     currency: Option<String>,
 }
 
-/// One account of the trial balance.
+/// One account of a currency's trial balance.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AccountRow {
     account: &'static str,
-    currency: &'static str,
     #[schema(schema_with = crate::openapi::amount)]
     debit: String,
     #[schema(schema_with = crate::openapi::amount)]
@@ -35,8 +45,9 @@ pub(crate) struct AccountRow {
 
 /// The trial balance of one currency.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct TrialBalanceOut {
+pub(crate) struct TrialBalanceCurrencyOut {
     currency: &'static str,
+    /// Accounts with postings in this currency, by name.
     accounts: Vec<AccountRow>,
     #[schema(schema_with = crate::openapi::amount)]
     total_debit: String,
@@ -44,54 +55,58 @@ pub(crate) struct TrialBalanceOut {
     total_credit: String,
 }
 
+impl From<&TrialBalance> for TrialBalanceCurrencyOut {
+    fn from(balance: &TrialBalance) -> TrialBalanceCurrencyOut {
+        let currency = balance.currency;
+        TrialBalanceCurrencyOut {
+            currency: currency.code(),
+            accounts: balance
+                .accounts
+                .iter()
+                .map(|t| AccountRow {
+                    account: t.account.name(),
+                    debit: format_minor(t.debit, currency),
+                    credit: format_minor(t.credit, currency),
+                })
+                .collect(),
+            total_debit: format_minor(balance.total_debit, currency),
+            total_credit: format_minor(balance.total_credit, currency),
+        }
+    }
+}
+
+/// The trial balance, per currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TrialBalanceOut {
+    /// One trial balance per currency, by code.
+    currencies: Vec<TrialBalanceCurrencyOut>,
+}
+
 #[utoipa::path(
     get,
     path = "/v1/reports/trial-balance",
     tag = "reports",
     summary = "Trial balance",
-    description = "`?currency=` → `{currency, accounts:[{account, currency, debit, credit}], \
-        total_debit, total_credit}`; the totals are always equal.",
+    description = "`?as_of=YYYY-MM-DD&currency=` → `{currencies:[{currency, accounts:[{account, \
+        debit, credit}], total_debit, total_credit}]}`: debit and credit totals per account, one \
+        trial balance per currency (by code): every currency the tenant uses (its customers' \
+        currencies and any with postings), or only `currency`. With `as_of`, only transactions \
+        effective on or before that day count (the ledger at its end, back-dated transactions \
+        included); without it, the whole journal. The totals are equal in every currency.",
     params(TrialBalanceQuery),
     responses((status = 200, description = "The trial balance.", body = TrialBalanceOut))
 )]
-/// The trial balance of one currency (default: the tenant's default currency).
+/// The trial balance of every currency the tenant uses, or of one.
 pub(crate) async fn trial_balance(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(query): QueryParams<TrialBalanceQuery>,
 ) -> Result<Json<TrialBalanceOut>, ApiError> {
-    let currency = query
-        .currency
-        .map(|c| Currency::parse(&c).map_err(|_| ApiError::invalid("currency", "an ISO 4217 code")))
-        .transpose()?;
-    let tenant_id = caller.tenant_id.clone();
-    let (totals, default_currency) = blocking(&state, move |e| {
-        Ok((e.trial_balance(&tenant_id)?, e.settings(&tenant_id)?.default_currency))
-    })
-    .await?;
-    let currency = currency.unwrap_or(default_currency);
-    let mut total_debit = 0_i64;
-    let mut total_credit = 0_i64;
-    let accounts = totals
-        .iter()
-        .filter(|t| t.currency == currency)
-        .map(|t| {
-            total_debit = total_debit.saturating_add(t.debit);
-            total_credit = total_credit.saturating_add(t.credit);
-            AccountRow {
-                account: t.account.name(),
-                currency: currency.code(),
-                debit: Money::new(t.debit, currency).to_string(),
-                credit: Money::new(t.credit, currency).to_string(),
-            }
-        })
-        .collect();
-    Ok(Json(TrialBalanceOut {
-        currency: currency.code(),
-        accounts,
-        total_debit: Money::new(total_debit, currency).to_string(),
-        total_credit: Money::new(total_credit, currency).to_string(),
-    }))
+    let currency = currency_param(query.currency)?;
+    let as_of = query.as_of.map(|d| d.0);
+    let balances =
+        blocking(&state, move |e| e.trial_balance(&caller.tenant_id, as_of, currency)).await?;
+    Ok(Json(TrialBalanceOut { currencies: balances.iter().map(Into::into).collect() }))
 }
 
 /// Query of `GET /v1/journal`.
@@ -144,11 +159,11 @@ pub(crate) struct AgingQuery {
     /// the tenant's time zone.
     #[param(schema_with = crate::openapi::date)]
     as_of: Option<DateIn>,
-    /// ISO 4217 code; default the tenant's `default_currency`.
+    /// ISO 4217 code: only this currency; default every currency of the tenant's customers.
     currency: Option<String>,
 }
 
-/// Open balances per bucket of days past due.
+/// Open balances per bucket of days past due, and the credit available against them.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AgingTotalsOut {
     /// Not yet past due (days past due ≤ 0).
@@ -169,11 +184,17 @@ pub(crate) struct AgingTotalsOut {
     /// The sum of the buckets.
     #[schema(schema_with = crate::openapi::amount)]
     total: String,
+    /// Unapplied payments + credit memo balances + credit balance at the date.
+    #[schema(schema_with = crate::openapi::amount)]
+    available_credit: String,
+    /// `total − available_credit`: minus the balance at the date.
+    #[schema(schema_with = crate::openapi::amount)]
+    net: String,
 }
 
 impl AgingTotalsOut {
-    fn new(buckets: &Buckets, currency: Currency) -> AgingTotalsOut {
-        let m = |minor: i64| Money::new(minor, currency).to_string();
+    fn new(buckets: &Buckets, available_credit: i128, currency: Currency) -> AgingTotalsOut {
+        let m = |minor: i128| format_minor(minor, currency);
         AgingTotalsOut {
             current: m(buckets.current),
             days_1_30: m(buckets.days_1_30),
@@ -181,11 +202,13 @@ impl AgingTotalsOut {
             days_61_90: m(buckets.days_61_90),
             days_over_90: m(buckets.days_over_90),
             total: m(buckets.total()),
+            available_credit: m(available_credit),
+            net: m(buckets.total().saturating_sub(available_credit)),
         }
     }
 }
 
-/// One customer's open balances by days past due.
+/// One customer's open balances by days past due and its available credit.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AgingCustomerOut {
     customer_id: String,
@@ -194,22 +217,18 @@ pub(crate) struct AgingCustomerOut {
     buckets: AgingTotalsOut,
 }
 
-/// The aging report.
+/// The aging report of one currency.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct AgingOut {
-    /// The day whose end the balances are aged at.
-    #[schema(schema_with = crate::openapi::date)]
-    as_of: String,
+pub(crate) struct AgingCurrencyOut {
     currency: &'static str,
-    /// Customers with an open document, by name.
+    /// Customers with an open document or available credit, by name.
     customers: Vec<AgingCustomerOut>,
     totals: AgingTotalsOut,
 }
 
-impl From<&AgingReport> for AgingOut {
-    fn from(report: &AgingReport) -> AgingOut {
-        AgingOut {
-            as_of: report.as_of.format("%Y-%m-%d").to_string(),
+impl From<&AgingReport> for AgingCurrencyOut {
+    fn from(report: &AgingReport) -> AgingCurrencyOut {
+        AgingCurrencyOut {
             currency: report.currency.code(),
             customers: report
                 .customers
@@ -217,10 +236,29 @@ impl From<&AgingReport> for AgingOut {
                 .map(|c| AgingCustomerOut {
                     customer_id: c.customer_id.to_string(),
                     name: c.name.clone(),
-                    buckets: AgingTotalsOut::new(&c.buckets, report.currency),
+                    buckets: AgingTotalsOut::new(&c.buckets, c.available_credit, report.currency),
                 })
                 .collect(),
-            totals: AgingTotalsOut::new(&report.totals, report.currency),
+            totals: AgingTotalsOut::new(&report.totals, report.available_credit, report.currency),
+        }
+    }
+}
+
+/// The aging report.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AgingOut {
+    /// The day whose end the balances are aged at.
+    #[schema(schema_with = crate::openapi::date)]
+    as_of: String,
+    /// One report per currency, by code.
+    currencies: Vec<AgingCurrencyOut>,
+}
+
+impl From<&Aging> for AgingOut {
+    fn from(aging: &Aging) -> AgingOut {
+        AgingOut {
+            as_of: aging.as_of.format("%Y-%m-%d").to_string(),
+            currencies: aging.currencies.iter().map(Into::into).collect(),
         }
     }
 }
@@ -230,31 +268,32 @@ impl From<&AgingReport> for AgingOut {
     path = "/v1/reports/aging",
     tag = "reports",
     summary = "Aging report",
-    description = "`?as_of=YYYY-MM-DD&currency=` → `{as_of, currency, customers:[{customer_id, \
-        name, current, days_1_30, days_31_60, days_61_90, days_over_90, total}], totals:{current, \
-        days_1_30, days_31_60, days_61_90, days_over_90, total}}`. Open balances of posted \
-        invoices and debit memos, as they stood at the end of `as_of` (default today in the \
-        tenant's time zone): each document's balance is the sum of its receivable postings of \
-        transactions effective on or before `as_of`, so later payments do not change the report \
-        of an earlier day. A balance goes into the bucket of its days past due (`as_of − \
-        due_date`; zero or less is `current`), negative balances as negative amounts. Each \
-        customer's buckets sum to its `total`, and `totals.total` is the tenant's receivable in \
-        that currency at that date. `currency` defaults to the tenant's `default_currency`.",
+    description = "`?as_of=YYYY-MM-DD&currency=` → `{as_of, currencies:[{currency, \
+        customers:[{customer_id, name, current, days_1_30, days_31_60, days_61_90, days_over_90, \
+        total, available_credit, net}], totals:{current, days_1_30, days_31_60, days_61_90, \
+        days_over_90, total, available_credit, net}}]}`. Open balances of posted invoices and \
+        debit memos, as they stood at the end of `as_of` (default today in the tenant's time \
+        zone): each document's balance is the sum of its receivable postings of transactions \
+        effective on or before `as_of`, so later payments do not change the report of an \
+        earlier day. A balance goes into the bucket of its days past due (`as_of − due_date`; \
+        zero or less is `current`), negative balances as negative amounts. Each customer's \
+        buckets sum to its `total`; `available_credit` is its unapplied payments, credit memo \
+        balances and credit balance at that date, and `net = total − available_credit` equals \
+        minus its `balance` at that date (`GET /v1/customers/{id}?as_of=`). Customers with \
+        credit and nothing open appear too. One report per currency (by code): every currency \
+        of the tenant's customers, or only `currency`.",
     params(AgingQuery),
     responses((status = 200, description = "The aging report.", body = AgingOut))
 )]
-/// Open document balances by days past due, as of a date.
+/// Open document balances by days past due and available credit, as of a date.
 pub(crate) async fn aging(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(query): QueryParams<AgingQuery>,
 ) -> Result<Json<AgingOut>, ApiError> {
-    let currency = query
-        .currency
-        .map(|c| Currency::parse(&c).map_err(|_| ApiError::invalid("currency", "an ISO 4217 code")))
-        .transpose()?;
+    let currency = currency_param(query.currency)?;
     let as_of = query.as_of.map(|d| d.0);
-    let report =
+    let aging =
         blocking(&state, move |e| e.aging_report(&caller.tenant_id, as_of, currency)).await?;
-    Ok(Json(AgingOut::from(&report)))
+    Ok(Json(AgingOut::from(&aging)))
 }

@@ -109,6 +109,19 @@ fn field(body: &str, name: &str) -> String {
     value[name].as_str().expect("string field").to_owned()
 }
 
+/// Creates a store as a user does, with `settle serve` (the only command that creates one), and
+/// stops the server; answers the admin key it printed for the tenant it created.
+fn create_store(db: &Path) -> String {
+    let server = Server::start(db, None);
+    server
+        .first_lines
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .find(|w| w.starts_with("sk_settle_"))
+        .expect("serve prints the first admin key")
+        .to_owned()
+}
+
 #[test]
 fn serve_answers_keeps_data_across_a_restart_and_verify_agrees() {
     let dir = tempfile::tempdir().expect("dir");
@@ -187,7 +200,9 @@ fn a_short_api_key_and_an_unknown_store_url_are_refused() {
 #[test]
 fn demo_loads_every_seed_situation_once_and_verifies() {
     let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite:{}", dir.path().join("settle.db").display());
+    let db = dir.path().join("settle.db");
+    let url = format!("sqlite:{}", db.display());
+    create_store(&db);
     let demo = settle().args(["demo", "--database", &url]).output().expect("demo");
     let out = String::from_utf8_lossy(&demo.stdout);
     assert!(demo.status.success(), "{out}");
@@ -203,7 +218,7 @@ fn demo_loads_every_seed_situation_once_and_verifies() {
     }
     assert!(out.contains("is at -50.00 from a negative line"), "{out}");
     assert!(out.contains("items at 50.00, 3.13, -50.00, -3.13"), "{out}");
-    assert!(out.contains("sk_settle_"), "the new admin key is printed: {out}");
+    assert!(!out.contains("sk_settle_"), "the demo loads into the tenant serve created: {out}");
     let again = settle().args(["demo", "--database", &url]).output().expect("demo again");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has customers"));
@@ -491,14 +506,10 @@ fn the_demo_and_every_kind_of_transaction_export_to_a_ledger_bean_check_accepts(
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("settle.db");
     let url = format!("sqlite:{}", db.display());
+    let key = create_store(&db);
     let demo = settle().args(["demo", "--database", &url]).output().expect("demo");
     let printed = String::from_utf8_lossy(&demo.stdout).into_owned();
     assert!(demo.status.success(), "{printed}");
-    let key = printed
-        .split_whitespace()
-        .find(|w| w.starts_with("sk_settle_"))
-        .expect("the demo prints its admin key")
-        .to_owned();
     let server = Server::start(&db, None);
     let post = |path: &str, body: serde_json::Value| ok(&server, &key, "POST", path, body);
 
@@ -634,5 +645,90 @@ fn the_demo_and_every_kind_of_transaction_export_to_a_ledger_bean_check_accepts(
             eprintln!("bean-check accepted {count} transactions ({})", path.display());
         }
         None => eprintln!("SETTLE_BEAN_CHECK is not set: bean-check was not run"),
+    }
+}
+
+/// Every command but `serve`, run on `url`.
+fn every_command_but_serve(url: &str) -> Vec<(&'static str, std::process::Output)> {
+    let run = |args: &[&str]| settle().args(args).output().expect("run settle");
+    vec![
+        ("verify", run(&["verify", "--database", url])),
+        ("export", run(&["export", "--format", "csv", "--database", url])),
+        ("demo", run(&["demo", "--database", url])),
+        ("tenant create", run(&["tenant", "create", "Nobody", "--database", url])),
+    ]
+}
+
+#[test]
+fn every_command_but_serve_refuses_a_missing_sqlite_file_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("settle.db");
+    let url = format!("sqlite:{}", db.display());
+    for (command, out) in every_command_but_serve(&url) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} succeeded: {stderr}");
+        assert!(
+            stderr.contains(&db.display().to_string()) && stderr.contains("does not exist"),
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{command}: one line: {stderr}");
+        assert!(!db.exists(), "{command} created {}", db.display());
+    }
+    // The default store, settle.db in the working folder, is not created either.
+    let out = settle().current_dir(dir.path()).arg("verify").output().expect("verify");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("settle.db does not exist"));
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 0, "nothing was created");
+    // An empty file is not a store either, and is left empty.
+    std::fs::write(&db, b"").expect("an empty file");
+    for (command, out) in every_command_but_serve(&url) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} succeeded: {stderr}");
+        assert!(stderr.contains("holds no Settle database"), "{command}: {stderr}");
+        assert_eq!(std::fs::metadata(&db).expect("file").len(), 0, "{command} wrote to it");
+    }
+    // `serve` creates the store; then the other commands work on it.
+    create_store(&db);
+    let verify = settle().args(["verify", "--database", &url]).output().expect("verify");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+#[test]
+fn every_command_but_serve_refuses_an_empty_or_unreachable_postgres_database() {
+    let Ok(admin) = std::env::var("SETTLE_TEST_POSTGRES_URL") else {
+        println!("not run against PostgreSQL (SETTLE_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let name = format!("settle_cli_empty_{}", std::process::id());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+    client.batch_execute(&format!("drop database if exists {name}")).expect("drop");
+    client.batch_execute(&format!("create database {name}")).expect("create");
+    let (base, _) = admin.rsplit_once('/').expect("a database in the URL");
+    let url = format!("{base}/{name}");
+    let outcomes = every_command_but_serve(&url);
+    let empty_url = url.clone();
+    let mut empty = postgres::Client::connect(&empty_url, postgres::NoTls).expect("connect");
+    let tables: i64 = empty
+        .query_one("select count(*) from pg_tables where schemaname = 'public'", &[])
+        .expect("count")
+        .get(0);
+    drop(empty);
+    let _ = client.batch_execute(&format!("drop database if exists {name} with (force)"));
+    for (command, out) in outcomes {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} succeeded: {stderr}");
+        assert!(
+            stderr.contains(&name) && stderr.contains("no Settle schema"),
+            "{command}: {stderr}"
+        );
+    }
+    assert_eq!(tables, 0, "the empty database was left empty");
+    // An unreachable server: refused, naming the URL without its password.
+    let unreachable = "postgres://settle:s3cret@127.0.0.1:1/ledger";
+    for (command, out) in every_command_but_serve(unreachable) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command} succeeded: {stderr}");
+        assert!(stderr.contains("postgres://settle@127.0.0.1:1/ledger"), "{command}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "{command} printed the password: {stderr}");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::{alice, apply_payment, bob, charge, day, draft, ids, usd};
-use crate::aging::{Bucket, Buckets, OpenDocument, age, balances_from_totals};
+use crate::aging::{Bucket, Buckets, CustomerCredit, OpenDocument, age, balances_from_totals};
 use crate::application::{Rule, Spread};
 use crate::customer::Balances;
 use crate::document::{DocumentKind, post_document};
@@ -30,7 +30,7 @@ fn open(
     name: &str,
     document: &str,
     due: NaiveDate,
-    balance: i64,
+    balance: i128,
 ) -> OpenDocument {
     OpenDocument {
         customer_id,
@@ -86,7 +86,7 @@ fn a_report_puts_each_balance_with_its_sign_in_its_bucket_and_sums_customers_and
         open(alice(), "Alice", "inv_5", date(1, 30), 1),
         open(alice(), "Alice", "inv_6", date(2, 1), 0),
     ];
-    let report = age(as_of, Currency::USD, &documents);
+    let report = age(as_of, Currency::USD, &documents, &[]);
     assert_eq!(report.as_of, as_of);
     let names: Vec<&str> = report.customers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["Alice", "Bob"]);
@@ -115,20 +115,26 @@ fn a_report_puts_each_balance_with_its_sign_in_its_bucket_and_sums_customers_and
 
 #[test]
 fn a_report_without_open_documents_is_empty_with_zero_totals() {
-    let report = age(date(3, 31), Currency::USD, &[open(alice(), "Alice", "inv_1", date(1, 1), 0)]);
+    let report = age(
+        date(3, 31),
+        Currency::USD,
+        &[open(alice(), "Alice", "inv_1", date(1, 1), 0)],
+        &[CustomerCredit { customer_id: bob(), customer_name: "Bob".into(), available_credit: 0 }],
+    );
     assert!(report.customers.is_empty());
+    assert_eq!(report.available_credit, 0);
     assert_eq!(report.totals, Buckets::default());
     assert_eq!(report.totals.total(), 0);
 }
 
 /// Debit and credit sums per account of `txns`, as the store's `group by` answers them.
-fn sums(txns: &[&JournalTxn]) -> Vec<(Account, i64, i64)> {
-    let mut sums: BTreeMap<Account, (i64, i64)> = BTreeMap::new();
+fn sums(txns: &[&JournalTxn]) -> Vec<(Account, i128, i128)> {
+    let mut sums: BTreeMap<Account, (i128, i128)> = BTreeMap::new();
     for posting in txns.iter().flat_map(|t| t.postings()) {
         let sum = sums.entry(posting.account).or_default();
         match posting.side {
-            Side::Debit => sum.0 += posting.amount.minor(),
-            Side::Credit => sum.1 += posting.amount.minor(),
+            Side::Debit => sum.0 += i128::from(posting.amount.minor()),
+            Side::Credit => sum.1 += i128::from(posting.amount.minor()),
         }
     }
     sums.into_iter().map(|(account, (debit, credit))| (account, debit, credit)).collect()
@@ -163,7 +169,7 @@ fn balances_from_account_sums_equal_the_fold_of_each_transactions_effects() {
     for txn in txns {
         folded.add(txn.effects().customer);
     }
-    let from_sums = balances_from_totals(sums(&txns));
+    let from_sums = balances_from_totals(sums(&txns)).expect("fits");
     assert_eq!(from_sums, folded);
     assert_eq!(
         from_sums,
@@ -177,7 +183,65 @@ fn balances_from_account_sums_equal_the_fold_of_each_transactions_effects() {
     assert_eq!(from_sums.balance(), -3_000);
     // The first two transactions only: nothing applied yet.
     assert_eq!(
-        balances_from_totals(sums(&txns[..2])),
+        balances_from_totals(sums(&txns[..2])).expect("fits"),
         Balances { receivable: 15_000, unapplied_payments: 10_000, ..Balances::default() }
     );
+}
+
+#[test]
+fn customers_with_credit_appear_beside_their_open_documents_and_net_is_total_less_credit() {
+    let as_of = date(3, 31);
+    let documents = [open(bob(), "Bob", "inv_1", date(3, 1), 30_000)];
+    let credits = [
+        CustomerCredit {
+            customer_id: bob(),
+            customer_name: "Bob".into(),
+            available_credit: 36_500,
+        },
+        CustomerCredit {
+            customer_id: alice(),
+            customer_name: "Alice".into(),
+            available_credit: 1_000,
+        },
+    ];
+    let report = age(as_of, Currency::USD, &documents, &credits);
+    let lines: Vec<(&str, i128, i128, i128)> = report
+        .customers
+        .iter()
+        .map(|c| (c.name.as_str(), c.buckets.total(), c.available_credit, c.net()))
+        .collect();
+    assert_eq!(lines, [("Alice", 0, 1_000, -1_000), ("Bob", 30_000, 36_500, -6_500)]);
+    assert_eq!(report.customers[0].buckets, Buckets::default());
+    assert_eq!(report.totals.total(), 30_000);
+    assert_eq!(report.available_credit, 37_500);
+    assert_eq!(report.net(), -7_500);
+}
+
+#[test]
+fn report_totals_past_what_an_i64_holds_are_exact() {
+    let max = 100_000_000_000_000_i128;
+    let documents: Vec<OpenDocument> = (0..100_000)
+        .map(|n| open(alice(), "Alice", &format!("inv_{n}"), date(3, 1), max))
+        .collect();
+    let credits =
+        [CustomerCredit { customer_id: bob(), customer_name: "Bob".into(), available_credit: max }];
+    let report = age(date(3, 31), Currency::USD, &documents, &credits);
+    assert_eq!(report.totals.days_1_30, 10_000_000_000_000_000_000);
+    assert!(report.totals.total() > i128::from(i64::MAX));
+    assert_eq!(report.net(), 10_000_000_000_000_000_000 - max);
+}
+
+#[test]
+fn as_of_balances_from_sums_past_an_i64_are_exact_or_refused() {
+    let many = i128::from(i64::MAX) * 3;
+    let balanced = balances_from_totals([
+        (Account::Receivable, many + 500, many),
+        (Account::CreditBalance, many, many + 200),
+        (Account::Revenue, many, 0),
+    ]);
+    assert_eq!(
+        balanced,
+        Some(Balances { receivable: 500, credit_balance: 200, ..Balances::default() })
+    );
+    assert_eq!(balances_from_totals([(Account::Receivable, many, 0)]), None);
 }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{currency, reference_round, usd};
 use crate::money::{
-    AllocateError, Currency, MAX_MINOR, Money, MoneyError, allocate, parse_decimal,
+    AllocateError, Currency, MAX_MINOR, Money, MoneyError, allocate, format_minor, parse_decimal,
     round_half_away_from_zero,
 };
 
@@ -122,6 +122,23 @@ fn the_extreme_amounts_format_and_read_back() {
     }
     assert_eq!(Money::new(i64::MIN, Currency::USD).to_string(), "-92233720368547758.08");
     assert_eq!(Money::new(i64::MAX, currency("BHD")).to_string(), "9223372036854775.807");
+}
+
+#[test]
+fn sums_past_i64_format_exactly_as_money_does() {
+    for code in ["USD", "JPY", "BHD"] {
+        let currency = currency(code);
+        for minor in [i64::MIN, -1, 0, 7, i64::MAX] {
+            assert_eq!(
+                format_minor(i128::from(minor), currency),
+                Money::new(minor, currency).to_string()
+            );
+        }
+    }
+    let past = i128::from(i64::MAX) * 1_000;
+    assert_eq!(format_minor(past, Currency::USD), "92233720368547758070.00");
+    assert_eq!(format_minor(-past - 5, currency("BHD")), "-9223372036854775807.005");
+    assert_eq!(format_minor(i128::MIN, currency("JPY")), i128::MIN.to_string());
 }
 
 #[test]

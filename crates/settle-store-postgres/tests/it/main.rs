@@ -15,7 +15,7 @@ use postgres::NoTls;
 use postgres::error::SqlState;
 use settle_conformance as conformance;
 use settle_core::customer::{Balances, Customer};
-use settle_core::ids::{CustomerId, TenantId};
+use settle_core::ids::{CustomerId, DocumentId, TenantId};
 use settle_core::money::Currency;
 use settle_engine::{Clock, Engine};
 use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store, StoreError};
@@ -449,5 +449,68 @@ fn customer_locks_serialize_one_customer_and_not_two() {
     assert_eq!(
         events.into_inner().expect("events"),
         ["first locked", "first commits", "second locked"]
+    );
+}
+
+#[test]
+fn sums_over_many_maximal_amounts_are_exact() {
+    let Some(db) = TestDb::new("sums_over_many_maximal_amounts_are_exact") else { return };
+    let now = "2026-03-01T09:00:00Z";
+    let max = conformance::MAX_AMOUNT_MINOR;
+    let postings = |tenant: &TenantId, customer: &CustomerId, document: &DocumentId, count: u32| {
+        let mut client = db.client();
+        let mut tx = client.transaction().expect("begin");
+        tx.execute(
+            "insert into journal_txn (txn_id, tenant_id, customer_id, kind, effective_date, \
+             description, subject_id, created_at) \
+             select 'txn_many' || lpad(i::text, 7, '0'), $2, $3, 'items_netted', \
+             date '2026-03-01', 'Many', null, $4::text::timestamptz \
+             from generate_series(1, $1::bigint) i",
+            &[&i64::from(count), &tenant.as_str(), &customer.as_str(), &now],
+        )
+        .expect("transactions");
+        tx.execute(
+            "insert into posting (txn_id, idx, tenant_id, customer_id, account, side, \
+             amount_minor, currency, document_id, item_id, payment_id, application_id, \
+             created_at) \
+             select j.txn_id, s.idx, j.tenant_id, j.customer_id, 'receivable', s.side, $1, 'USD', \
+             $2, null, null, null, j.created_at \
+             from journal_txn j, (values (0, 'debit'), (1, 'credit')) s (idx, side) \
+             where j.txn_id like 'txn_many%'",
+            &[&max, &document.as_str()],
+        )
+        .expect("postings");
+        tx.commit().expect("commit");
+    };
+    let account_totals = |tenant: &TenantId, count: u32| {
+        let mut client = db.client();
+        let mut tx = client.transaction().expect("begin");
+        tx.execute(
+            "insert into customer (customer_id, tenant_id, name, name_lower, email, \
+             email_lower, currency, payment_terms_days, metadata, receivable_minor, \
+             unapplied_payments_minor, credit_memo_balance_minor, credit_balance_minor, \
+             balance_minor, created_at) \
+             select 'cus_many' || lpad(i::text, 7, '0'), $2, 'Many', 'many', null, null, 'USD', \
+             30, '{}', 0, 0, 0, 0, 0, $3::text::timestamptz \
+             from generate_series(1, $1::bigint) i",
+            &[&i64::from(count), &tenant.as_str(), &now],
+        )
+        .expect("customers");
+        tx.execute(
+            "insert into customer_account (tenant_id, customer_id, account, currency, \
+             debit_minor, credit_minor, created_at) \
+             select c.tenant_id, c.customer_id, s.account, 'USD', s.debit * $1::bigint, \
+             s.credit * $1::bigint, \
+             $3::text::timestamptz \
+             from customer c, (values ('receivable', 1, 0), ('revenue', 0, 1)) \
+             s (account, debit, credit) where c.tenant_id = $2",
+            &[&max, &tenant.as_str(), &now],
+        )
+        .expect("account totals");
+        tx.commit().expect("commit");
+    };
+    conformance::sums_over_many_maximal_amounts_are_exact(
+        Arc::new(db.open()),
+        &conformance::ManyRows { postings: &postings, account_totals: &account_totals },
     );
 }

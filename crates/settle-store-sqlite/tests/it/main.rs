@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use settle_conformance as conformance;
+use settle_core::ids::{CustomerId, DocumentId, TenantId};
 use settle_engine::Engine;
 use settle_store::{Store, StoreError};
 use settle_store_sqlite::{Durability, SqliteStore};
@@ -90,4 +91,67 @@ fn opening_twice_runs_migrations_once_and_a_bad_file_is_refused() {
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"this is not a database, just text that is long enough").expect("write");
     assert!(matches!(SqliteStore::open(&junk, Durability::Full), Err(StoreError::Unavailable(_))));
+}
+
+#[test]
+fn sums_over_many_maximal_amounts_are_exact() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("settle.db");
+    let store = SqliteStore::open(&path, Durability::Full).expect("open");
+    let conn = || rusqlite::Connection::open(&path).expect("open");
+    let now = "2026-03-01T09:00:00.000000Z";
+    let postings = |tenant: &TenantId, customer: &CustomerId, document: &DocumentId, count: u32| {
+        let mut conn = conn();
+        let tx = conn.transaction().expect("begin");
+        tx.execute(
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1) \
+             insert into journal_txn (txn_id, tenant_id, customer_id, kind, effective_date, \
+             description, subject_id, created_at) \
+             select printf('txn_many%07d', i), ?2, ?3, 'items_netted', '2026-03-01', 'Many', \
+             null, ?4 from n",
+            rusqlite::params![count, tenant.as_str(), customer.as_str(), now],
+        )
+        .expect("transactions");
+        tx.execute(
+            "insert into posting (txn_id, idx, tenant_id, customer_id, account, side, \
+             amount_minor, currency, document_id, item_id, payment_id, application_id, \
+             created_at) \
+             select j.txn_id, s.idx, j.tenant_id, j.customer_id, 'receivable', s.side, ?1, 'USD', \
+             ?2, null, null, null, j.created_at \
+             from journal_txn j, (select 0 as idx, 'debit' as side union all \
+             select 1, 'credit') s where j.txn_id like 'txn_many%'",
+            rusqlite::params![conformance::MAX_AMOUNT_MINOR, document.as_str()],
+        )
+        .expect("postings");
+        tx.commit().expect("commit");
+    };
+    let account_totals = |tenant: &TenantId, count: u32| {
+        let mut conn = conn();
+        let tx = conn.transaction().expect("begin");
+        tx.execute(
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1) \
+             insert into customer (customer_id, tenant_id, name, name_lower, email, \
+             email_lower, currency, payment_terms_days, metadata, receivable_minor, \
+             unapplied_payments_minor, credit_memo_balance_minor, credit_balance_minor, \
+             balance_minor, created_at) \
+             select printf('cus_many%07d', i), ?2, 'Many', 'many', null, null, 'USD', 30, '{}', \
+             0, 0, 0, 0, 0, ?3 from n",
+            rusqlite::params![count, tenant.as_str(), now],
+        )
+        .expect("customers");
+        tx.execute(
+            "insert into customer_account (tenant_id, customer_id, account, currency, \
+             debit_minor, credit_minor, created_at) \
+             select c.tenant_id, c.customer_id, s.account, 'USD', s.debit * ?1, s.credit * ?1, ?3 \
+             from customer c, (select 'receivable' as account, 1 as debit, 0 as credit \
+             union all select 'revenue', 0, 1) s where c.tenant_id = ?2",
+            rusqlite::params![conformance::MAX_AMOUNT_MINOR, tenant.as_str(), now],
+        )
+        .expect("account totals");
+        tx.commit().expect("commit");
+    };
+    conformance::sums_over_many_maximal_amounts_are_exact(
+        Arc::new(store),
+        &conformance::ManyRows { postings: &postings, account_totals: &account_totals },
+    );
 }
