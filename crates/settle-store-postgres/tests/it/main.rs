@@ -161,6 +161,22 @@ fn an_idempotency_key_is_saved_once() {
 }
 
 #[test]
+fn expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key() {
+    let Some(db) = TestDb::new("expired_idempotency_keys_are_pruned") else {
+        return;
+    };
+    conformance::expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key(&db.open());
+}
+
+#[test]
+fn the_journal_feed_pages_with_a_cursor_that_is_never_null() {
+    let Some(db) = TestDb::new("the_journal_feed_pages") else {
+        return;
+    };
+    conformance::the_journal_feed_pages_with_a_cursor_that_is_never_null(Arc::new(db.open()));
+}
+
+#[test]
 fn the_database_refuses_to_change_or_delete_journal_rows() {
     let Some(db) = TestDb::new("the_database_refuses_to_change_or_delete_journal_rows") else {
         return;
