@@ -619,7 +619,8 @@ impl From<&StoredTxn> for TxnOut {
 pub(crate) struct JournalOut {
     pub(crate) object: &'static str,
     pub(crate) data: Vec<TxnOut>,
-    /// Feed only: more transactions can be read now after `next_cursor`.
+    /// Feed only: more committed transactions follow `next_cursor`; read again (on PostgreSQL
+    /// one may become readable a moment later, once transactions begun before it end).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) has_more: Option<bool>,
     /// Where the next page starts; in the feed never null.
