@@ -619,6 +619,22 @@ impl From<&StoredTxn> for TxnOut {
     }
 }
 
+/// A page of `GET /v1/journal`. Without `customer_id` it is the tenant's feed: `has_more` is
+/// there and `next_cursor` is never null (on the last page, where to poll from later). With
+/// `customer_id` it is a list like the others: no `has_more`, `next_cursor` null on the last
+/// page.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct JournalOut {
+    pub(crate) object: &'static str,
+    pub(crate) data: Vec<TxnOut>,
+    /// Feed only: more committed transactions follow `next_cursor`; read again (on PostgreSQL
+    /// one may become readable a moment later, once transactions begun before it end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) has_more: Option<bool>,
+    /// Where the next page starts; in the feed never null.
+    pub(crate) next_cursor: Option<String>,
+}
+
 /// `{"data": [...], "next_cursor": ...}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ListOut<T> {

@@ -9,6 +9,30 @@ use settle_store::Store;
 use settle_store_postgres::PostgresStore;
 use settle_store_sqlite::{Durability, SqliteStore};
 
+/// Reads a retention period: a whole number of hours (`36h`) or days (`3d`), at least 24
+/// hours, as the API promises.
+pub(crate) fn parse_retention(text: &str) -> Result<chrono::TimeDelta, String> {
+    let unit = text.chars().last();
+    let number = &text[..text.len() - unit.map_or(0, char::len_utf8)];
+    let hours_per_unit = match unit {
+        Some('h') => 1,
+        Some('d') => 24,
+        _ => return Err("a number of hours or days, as 48h or 3d".to_owned()),
+    };
+    let hours = number
+        .parse::<i64>()
+        .ok()
+        .filter(|_| number.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.checked_mul(hours_per_unit))
+        .filter(|h| *h <= 24 * 365 * 100)
+        .ok_or_else(|| "a number of hours or days, as 48h or 3d".to_owned())?;
+    let retention = chrono::TimeDelta::hours(hours);
+    if retention < settle_engine::MIN_IDEMPOTENCY_RETENTION {
+        return Err("idempotency keys are kept at least 24h".to_owned());
+    }
+    Ok(retention)
+}
+
 /// Where the data lives.
 pub(crate) enum StoreUrl {
     /// An SQLite file.
@@ -89,7 +113,7 @@ pub(crate) fn without_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::without_password;
+    use super::{parse_retention, without_password};
 
     #[test]
     fn a_printed_url_never_carries_the_password() {
@@ -102,6 +126,34 @@ mod tests {
             ("postgres://u:p@h", "postgres://u@h"),
         ] {
             assert_eq!(without_password(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_retention_is_hours_or_days_and_never_under_24_hours() {
+        assert_eq!(parse_retention("48h"), Ok(chrono::TimeDelta::hours(48)));
+        assert_eq!(parse_retention("24h"), Ok(chrono::TimeDelta::hours(24)));
+        assert_eq!(parse_retention("3d"), Ok(chrono::TimeDelta::hours(72)));
+        for short in ["23h", "0d", "0h"] {
+            assert_eq!(
+                parse_retention(short),
+                Err("idempotency keys are kept at least 24h".into())
+            );
+        }
+        for bad in [
+            "",
+            "h",
+            "48",
+            "48m",
+            "48é",
+            "é",
+            "-48h",
+            "+48h",
+            "4 8h",
+            "1.5d",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_retention(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -46,6 +46,14 @@ enum Command {
         /// Load the sample data first when the store has no customers.
         #[arg(long)]
         demo: bool,
+        /// How long idempotency keys are kept: hours or days, as `48h` or `3d`; at least 24h.
+        #[arg(
+            long,
+            env = "SETTLE_IDEMPOTENCY_RETENTION",
+            default_value = "48h",
+            value_name = "DURATION"
+        )]
+        idempotency_retention: String,
     },
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
@@ -142,13 +150,16 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { database, listen, api_key, demo } => {
+        Command::Serve { database, listen, api_key, demo, idempotency_retention } => {
             if let Some(key) = &api_key
                 && key.chars().count() < 16
             {
                 anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
             }
-            let engine = engine(&database, true)?;
+            let retention = config::parse_retention(&idempotency_retention).map_err(|why| {
+                anyhow::anyhow!("--idempotency-retention {idempotency_retention:?}: {why}")
+            })?;
+            let engine = engine(&database, true)?.with_idempotency_retention(retention);
             let uneven = engine.audit_trial_balances().context("auditing the journal")?;
             if !uneven.is_empty() {
                 anyhow::bail!(
@@ -268,10 +279,45 @@ async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+    tokio::spawn(prune_idempotency_keys(engine.clone()));
     axum::serve(listener, settle_api::router(engine))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .context("serving HTTP")
+}
+
+/// Rows deleted per pruning transaction: small, so a write waits at most one short delete.
+const PRUNE_BATCH: u32 = 500;
+
+/// The pause between pruning batches, which lets waiting writes go first.
+const PRUNE_BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// The pause once fewer than a batch of expired keys were left.
+const PRUNE_ROUND_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Deletes expired idempotency keys for as long as the server runs: batch after batch until
+/// fewer than a batch are left, then again a minute later.
+async fn prune_idempotency_keys(engine: Engine) {
+    loop {
+        loop {
+            let batch = engine.clone();
+            match tokio::task::spawn_blocking(move || batch.prune_idempotency(PRUNE_BATCH)).await {
+                Ok(Ok(pruned)) if pruned >= PRUNE_BATCH as usize => {
+                    tokio::time::sleep(PRUNE_BATCH_PAUSE).await;
+                }
+                Ok(Ok(_)) => break,
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "pruning expired idempotency keys failed");
+                    break;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "pruning expired idempotency keys panicked");
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(PRUNE_ROUND_PAUSE).await;
+    }
 }

@@ -20,7 +20,7 @@ use settle_core::payment::PaymentMethod;
 use settle_engine::{
     ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
 };
-use settle_store::{DocumentQuery, PageRequest, Store};
+use settle_store::{DocumentQuery, IdempotencyRecord, PageRequest, Store};
 
 /// A clock pinned at 2026-03-01 09:00 UTC.
 pub struct PinnedClock;
@@ -171,6 +171,145 @@ pub fn an_idempotency_key_is_saved_once(store: &dyn Store) {
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.idempotency(&tenant, "k-1").expect("read"), Some(record));
     assert_eq!(tx.idempotency(&tenant, "k-2").expect("read"), None);
+}
+
+/// A saved response made at `created_at`.
+fn saved(tenant: &TenantId, key: &str, created_at: DateTime<Utc>) -> IdempotencyRecord {
+    IdempotencyRecord {
+        tenant_id: tenant.clone(),
+        key: key.to_owned(),
+        request_hash: format!("hash of {key}"),
+        status: 201,
+        body: format!("{{\"key\":\"{key}\"}}"),
+        created_at,
+    }
+}
+
+/// Pruning deletes only records saved at or before the instant it is given, oldest first and
+/// at most a batch at a time, across tenants; one expired record can be removed by its key.
+pub fn expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key(store: &dyn Store) {
+    let (first, second) =
+        (TenantId::parse("ten_prune1").expect("id"), TenantId::parse("ten_prune2").expect("id"));
+    let t0 = PinnedClock.now();
+    let minutes = chrono::TimeDelta::minutes;
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&first, "Prune one", t0).expect("tenant");
+    tx.insert_tenant(&second, "Prune two", t0).expect("tenant");
+    for n in 0..7 {
+        let tenant = if n % 2 == 0 { &first } else { &second };
+        tx.insert_idempotency(&saved(tenant, &format!("old-{n}"), t0 + minutes(n))).expect("save");
+    }
+    for n in 0..3 {
+        tx.insert_idempotency(&saved(&first, &format!("new-{n}"), t0 + minutes(60 + n)))
+            .expect("save");
+    }
+    tx.commit().expect("commit");
+
+    let expired_at = t0 + minutes(6);
+    let mut pruned = Vec::new();
+    loop {
+        let mut tx = store.begin_write().expect("begin");
+        let n = tx.prune_idempotency(expired_at, 3).expect("prune");
+        tx.commit().expect("commit");
+        pruned.push(n);
+        if n < 3 {
+            break;
+        }
+    }
+    assert_eq!(pruned, vec![3, 3, 1]);
+    let mut tx = store.begin_read().expect("read");
+    for n in 0..7 {
+        let tenant = if n % 2 == 0 { &first } else { &second };
+        assert_eq!(tx.idempotency(tenant, &format!("old-{n}")).expect("read"), None, "old-{n}");
+    }
+    for n in 0..3 {
+        let key = format!("new-{n}");
+        let expected = saved(&first, &key, t0 + minutes(60 + n));
+        assert_eq!(tx.idempotency(&first, &key).expect("read"), Some(expected));
+    }
+    drop(tx);
+
+    // By key: only when saved at or before the instant, and then it can be saved again.
+    let mut tx = store.begin_write().expect("begin");
+    assert!(!tx.remove_expired_idempotency(&first, "new-0", t0 + minutes(59)).expect("remove"));
+    assert!(!tx.remove_expired_idempotency(&second, "new-0", t0 + minutes(60)).expect("remove"));
+    assert!(tx.remove_expired_idempotency(&first, "new-0", t0 + minutes(60)).expect("remove"));
+    let renewed = saved(&first, "new-0", t0 + minutes(120));
+    tx.insert_idempotency(&renewed).expect("saved again");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.idempotency(&first, "new-0").expect("read"), Some(renewed));
+    assert!(tx.idempotency(&first, "new-1").expect("read").is_some());
+}
+
+/// The tenant's feed: a cursor on every page (on an empty feed too), `has_more` while more can
+/// be read, the journal's transactions in order, and polling from the last cursor finds what
+/// committed since.
+pub fn the_journal_feed_pages_with_a_cursor_that_is_never_null(store: Arc<dyn Store>) {
+    let engine = engine(store, 1);
+    let empty_tenant = engine.create_tenant("Empty").expect("tenant").tenant_id;
+    let page = |cursor: Option<&str>| PageRequest { limit: 2, cursor: cursor.map(str::to_owned) };
+    // On PostgreSQL a committed transaction is held back while one that began before it (in
+    // any database of the server) is still running; `has_more` says it is there.
+    let full_page = |tenant: &TenantId, cursor: Option<&str>| {
+        for _ in 0..6_000 {
+            let got = engine.journal_feed(tenant, &page(cursor)).expect("feed");
+            if got.rows.len() == 2 || !got.has_more {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the feed held committed transactions back for a minute");
+    };
+    let empty = engine.journal_feed(&empty_tenant, &page(None)).expect("feed");
+    assert!(empty.rows.is_empty());
+    assert!(!empty.has_more);
+    let again = engine.journal_feed(&empty_tenant, &page(Some(&empty.next_cursor))).expect("feed");
+    assert!(again.rows.is_empty());
+    assert_eq!(again.next_cursor, empty.next_cursor);
+
+    let (tenant, customer) = workload(&engine);
+    let journal = engine
+        .journal(&tenant, None, &PageRequest { limit: 500, cursor: None })
+        .expect("journal")
+        .rows;
+    let ids = |rows: &[settle_store::StoredTxn]| -> Vec<String> {
+        rows.iter().map(|r| r.txn.id().to_string()).collect()
+    };
+    assert_eq!(journal.len(), 3);
+    let first = full_page(&tenant, None);
+    assert_eq!(ids(&first.rows), ids(&journal[..2]));
+    assert!(first.has_more);
+    let second = full_page(&tenant, Some(&first.next_cursor));
+    assert_eq!(ids(&second.rows), ids(&journal[2..]));
+    assert!(!second.has_more);
+    let idle = full_page(&tenant, Some(&second.next_cursor));
+    assert!(idle.rows.is_empty());
+    assert!(!idle.has_more);
+    assert_eq!(idle.next_cursor, second.next_cursor);
+
+    engine
+        .record_payment(
+            &tenant,
+            NewPayment {
+                customer_id: customer,
+                amount: "5.00".into(),
+                method: PaymentMethod::Check,
+                reference: None,
+                effective_date: None,
+                applications: Vec::new(),
+                description: None,
+            },
+        )
+        .expect("payment");
+    let polled = full_page(&tenant, Some(&idle.next_cursor));
+    assert_eq!(polled.rows.len(), 1);
+    assert_eq!(polled.rows[0].txn.kind().name(), "payment");
+    let bad = engine.journal_feed(&tenant, &page(Some("not a cursor")));
+    assert!(
+        matches!(bad, Err(settle_engine::EngineError::Store(settle_store::StoreError::BadCursor))),
+        "{bad:?}"
+    );
 }
 
 /// The largest amount a client may send, in minor units (999,999,999,999.99 in USD).

@@ -1,14 +1,24 @@
 //! Idempotency keys with Stripe's semantics: the saved response is written in the same database
 //! transaction as the effect it answers, so a request either happened with its response saved,
 //! or did not happen at all.
+//!
+//! A saved response is kept for the retention period (by the engine's clock): after it the key
+//! is as if never used, and `prune_idempotency` deletes such records in small batches.
 
 use std::any::Any;
 use std::sync::Arc;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use settle_core::ids::TenantId;
 use settle_store::{IdempotencyRecord, StoreTx};
 
 use crate::{Engine, EngineError, EngineResult};
+
+/// How long a saved response is kept by default: 48 hours.
+pub const DEFAULT_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(48);
+
+/// The shortest retention Settle keeps: 24 hours, as the API promises.
+pub const MIN_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(24);
 
 /// Renders a command's result as the HTTP status and body to save.
 pub type Render = Box<dyn Fn(&dyn Any) -> Option<(u16, String)> + Send + Sync>;
@@ -31,25 +41,63 @@ impl Engine {
         Engine { idempotency: Some(Arc::new(idempotency)), ..self.clone() }
     }
 
-    /// The saved response for a key, if any.
+    /// This engine, keeping saved responses for `retention` (never less than
+    /// [`MIN_IDEMPOTENCY_RETENTION`]; a shorter one is raised to it).
+    pub fn with_idempotency_retention(&self, retention: TimeDelta) -> Engine {
+        Engine { idempotency_retention: retention.max(MIN_IDEMPOTENCY_RETENTION), ..self.clone() }
+    }
+
+    /// How long saved responses are kept.
+    pub fn idempotency_retention(&self) -> TimeDelta {
+        self.idempotency_retention
+    }
+
+    /// Records saved at or before this instant have expired.
+    fn idempotency_expired_at(&self) -> DateTime<Utc> {
+        self.now()
+            .checked_sub_signed(self.idempotency_retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// The saved response for a key, if any and not expired.
     pub fn idempotency_record(
         &self,
         tenant_id: &TenantId,
         key: &str,
     ) -> EngineResult<Option<IdempotencyRecord>> {
-        self.read(|tx| Ok(tx.idempotency(tenant_id, key)?))
+        let expired_at = self.idempotency_expired_at();
+        let record = self.read(|tx| Ok(tx.idempotency(tenant_id, key)?))?;
+        Ok(record.filter(|r| r.created_at > expired_at))
+    }
+
+    /// Deletes at most `batch` expired saved responses (of every tenant) in one short write
+    /// transaction and returns how many it deleted; fewer than `batch` means none are left.
+    pub fn prune_idempotency(&self, batch: u32) -> EngineResult<usize> {
+        let expired_at = self.idempotency_expired_at();
+        let mut tx = self.store.begin_write()?;
+        let pruned = tx.prune_idempotency(expired_at, batch)?;
+        tx.commit()?;
+        Ok(pruned)
     }
 
     /// Inside a write transaction, before any effect: a saved response for the same request is
-    /// a replay; for another request, a reused key.
+    /// a replay; for another request, a reused key. An expired one is deleted in this
+    /// transaction, so the request is new and its response can be saved under the key.
     pub(crate) fn check_idempotency(
         &self,
         tx: &mut dyn StoreTx,
         tenant_id: &TenantId,
     ) -> EngineResult<()> {
         let Some(idempotency) = &self.idempotency else { return Ok(()) };
+        let expired_at = self.idempotency_expired_at();
         match tx.idempotency(tenant_id, &idempotency.key)? {
             None => Ok(()),
+            Some(record) if record.created_at <= expired_at => {
+                // A twin replacing it too waits on this delete, then fails on the unique key
+                // when it saves, and answers this request's response.
+                tx.remove_expired_idempotency(tenant_id, &idempotency.key, expired_at)?;
+                Ok(())
+            }
             Some(record) if record.request_hash == idempotency.request_hash => {
                 Err(EngineError::Replay(record))
             }

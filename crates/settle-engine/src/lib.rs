@@ -27,7 +27,9 @@ pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};
 pub use commands::settings::SettingsPatch;
 pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
-pub use idempotency::{Idempotency, Render};
+pub use idempotency::{
+    DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, MIN_IDEMPOTENCY_RETENTION, Render,
+};
 pub use verify::VerifyReport;
 
 /// Tells the time. The real one reads the system clock; tests pin it.
@@ -78,12 +80,19 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     idempotency: Option<Arc<idempotency::Idempotency>>,
+    idempotency_retention: chrono::TimeDelta,
 }
 
 impl Engine {
     /// An engine over `store`, with the clock and id generator it must use.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Engine {
-        Engine { store, clock, ids, idempotency: None }
+        Engine {
+            store,
+            clock,
+            ids,
+            idempotency: None,
+            idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
+        }
     }
 
     fn new_ids(&self) -> NewIds<'_> {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use postgres::{Client, Config, NoTls, Statement};
+use settle_core::ids::TenantId;
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
 use crate::tx::PgTx;
@@ -19,6 +20,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_aging.sql")),
     (3, include_str!("../migrations/0003_bounds.sql")),
+    (4, include_str!("../migrations/0004_feed_and_expiry.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
@@ -36,6 +38,11 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// Prepared statements kept per connection (more than Settle's distinct statements); past it the
 /// cache starts over.
 const STATEMENT_CACHE: usize = 256;
+
+/// How often, and how long between, [`Store::await_feed`] looks whether the feed has caught up
+/// (about two seconds in all; Settle's write transactions last milliseconds).
+const FEED_WAIT_POLLS: u32 = 1_000;
+const FEED_WAIT_STEP: Duration = Duration::from_millis(2);
 
 /// A Settle store in a PostgreSQL database.
 ///
@@ -121,6 +128,31 @@ impl Store for PostgresStore {
             .batch_execute("begin isolation level repeatable read read only")
             .map_err(unavailable)?;
         Ok(Box::new(PgTx::new(conn)))
+    }
+
+    /// The feed shows a transaction once every transaction with a lower id has ended (any
+    /// in the cluster: PostgreSQL's snapshot does not say which tenant an open one writes to).
+    /// This waits until that holds for the newest transaction of the tenant visible now.
+    fn await_feed(&self, tenant_id: &TenantId) -> StoreResult<()> {
+        let mut conn = self.connection()?;
+        // Outside a transaction block every statement takes a new snapshot.
+        let newest = conn
+            .statement("select max(xid)::text from journal_txn where tenant_id = $1")
+            .and_then(|s| conn.client.query_one(&s, &[&tenant_id.as_str()]))
+            .and_then(|row| row.try_get::<_, Option<String>>(0))
+            .map_err(unavailable)?;
+        let Some(newest) = newest else { return Ok(()) };
+        let caught_up = conn
+            .statement("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
+            .map_err(unavailable)?;
+        for _ in 0..FEED_WAIT_POLLS {
+            let row = conn.client.query_one(&caught_up, &[&newest]).map_err(unavailable)?;
+            if row.try_get::<_, bool>(0).map_err(unavailable)? {
+                return Ok(());
+            }
+            std::thread::sleep(FEED_WAIT_STEP);
+        }
+        Ok(())
     }
 }
 

@@ -20,8 +20,8 @@ use settle_core::refund::Refund;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
-    CustomerSort, DocumentQuery, IdempotencyRecord, Page, PageRequest, PaymentQuery, Role,
-    StoreError, StoreResult, StoreTx, StoredTxn,
+    CustomerSort, DocumentQuery, FeedPage, IdempotencyRecord, Page, PageRequest, PaymentQuery,
+    Role, StoreError, StoreResult, StoreTx, StoredTxn,
 };
 
 use crate::rows::{
@@ -204,6 +204,64 @@ impl PgTx {
         Ok(())
     }
 
+    /// Journal transactions with their postings from a query selecting [`JOURNAL_COLUMNS`]
+    /// and then each row's cursor as text.
+    fn stored_txns(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<(StoredTxn, String)>> {
+        type Head = (
+            i64,
+            String,
+            CustomerId,
+            TxnKind,
+            NaiveDate,
+            String,
+            Option<String>,
+            DateTime<Utc>,
+            String,
+        );
+        let heads: Vec<Head> = self.query_args(sql, args, |row| {
+            Ok((
+                get(row, 0)?,
+                get(row, 1)?,
+                parsed(row, 2, CustomerId::parse)?,
+                parsed(row, 3, TxnKind::parse)?,
+                date(row, 4)?,
+                get(row, 5)?,
+                get(row, 6)?,
+                timestamp(row, 7)?,
+                get(row, 8)?,
+            ))
+        })?;
+        let keys: Vec<String> = heads.iter().map(|h| h.1.clone()).collect();
+        let mut postings = self.postings_of(&keys)?;
+        let mut rows = Vec::with_capacity(heads.len());
+        for (
+            seq,
+            txn_id,
+            customer_id,
+            kind,
+            effective_date,
+            description,
+            subject_id,
+            created_at,
+            cursor,
+        ) in heads
+        {
+            let id = TxnId::parse(&txn_id).ok_or_else(|| StoreError::Corrupt(txn_id.clone()))?;
+            let txn = JournalTxn::new(
+                id,
+                customer_id,
+                kind,
+                effective_date,
+                description,
+                subject_id,
+                postings.remove(&txn_id).unwrap_or_default(),
+            )
+            .map_err(|e| StoreError::Corrupt(format!("{txn_id}: {e}")))?;
+            rows.push((StoredTxn { seq, created_at, txn }, cursor));
+        }
+        Ok(rows)
+    }
+
     fn postings_of(&mut self, txn_ids: &[String]) -> StoreResult<HashMap<String, Vec<Posting>>> {
         let mut by_txn: HashMap<String, Vec<Posting>> = HashMap::new();
         if txn_ids.is_empty() {
@@ -256,6 +314,19 @@ fn paginate<T>(mut rows: Vec<(T, String)>, page: &PageRequest) -> Page<T> {
     rows.truncate(limit);
     let next_cursor = if more { rows.last().map(|(_, c)| c.clone()) } else { None };
     Page { rows: rows.into_iter().map(|(r, _)| r).collect(), next_cursor }
+}
+
+/// The columns [`PgTx::stored_txns`] reads, in its order.
+const JOURNAL_COLUMNS: &str =
+    "seq, txn_id, customer_id, kind, effective_date, description, subject_id, created_at";
+
+/// Reads a feed cursor, `XID:SEQ` (the last row read; `0:0` is the start).
+fn feed_cursor(cursor: &str) -> Option<(u64, i64)> {
+    let (xid, seq) = cursor.split_once(':')?;
+    if xid.is_empty() || !xid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((xid.parse().ok()?, seq.parse().ok()?))
 }
 
 fn seq_cursor(page: &PageRequest) -> StoreResult<Option<i64>> {
@@ -545,6 +616,32 @@ impl StoreTx for PgTx {
             ],
         )?;
         Ok(())
+    }
+
+    fn remove_expired_idempotency(
+        &mut self,
+        tenant_id: &TenantId,
+        key: &str,
+        expired_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let deleted = self.execute(
+            "delete from idempotency_key where tenant_id = $1 and idempotency_key = $2 \
+             and created_at <= $3",
+            &[&tenant_id.as_str(), &key, &micros(expired_at)],
+        )?;
+        Ok(deleted > 0)
+    }
+
+    fn prune_idempotency(&mut self, expired_at: DateTime<Utc>, limit: u32) -> StoreResult<usize> {
+        // `idempotency_by_created` finds the oldest rows; rows a write is replacing right now
+        // are skipped rather than waited for.
+        let deleted = self.execute(
+            "delete from idempotency_key where (tenant_id, idempotency_key) in \
+             (select tenant_id, idempotency_key from idempotency_key where created_at <= $1 \
+             order by created_at limit $2 for update skip locked)",
+            &[&micros(expired_at), &i64::from(limit)],
+        )?;
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()> {
@@ -1263,49 +1360,58 @@ impl StoreTx for PgTx {
         customer_id: Option<&CustomerId>,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredTxn>> {
-        let mut sql = "select seq, txn_id, customer_id, kind, effective_date, description, \
-             subject_id, created_at from journal_txn where tenant_id = $1"
-            .to_owned();
+        let mut sql = format!(
+            "select {JOURNAL_COLUMNS}, seq::text as cursor from journal_txn where tenant_id = $1"
+        );
         let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
         if let Some(customer_id) = customer_id {
             args.push(Box::new(customer_id.to_string()));
             sql.push_str(&format!(" and customer_id = {}", mark(&args)));
         }
         push_seq_page(&mut sql, &mut args, page, SeqOrder::OldestFirst)?;
-        type Head =
-            (i64, String, CustomerId, TxnKind, NaiveDate, String, Option<String>, DateTime<Utc>);
-        let heads: Vec<Head> = self.query_args(&sql, &args, |row| {
-            Ok((
-                get(row, 0)?,
-                get(row, 1)?,
-                parsed(row, 2, CustomerId::parse)?,
-                parsed(row, 3, TxnKind::parse)?,
-                date(row, 4)?,
-                get(row, 5)?,
-                get(row, 6)?,
-                timestamp(row, 7)?,
-            ))
-        })?;
-        let keys: Vec<String> = heads.iter().map(|h| h.1.clone()).collect();
-        let mut postings = self.postings_of(&keys)?;
-        let mut rows = Vec::with_capacity(heads.len());
-        for (seq, txn_id, customer_id, kind, effective_date, description, subject_id, created_at) in
-            heads
-        {
-            let id = TxnId::parse(&txn_id).ok_or_else(|| StoreError::Corrupt(txn_id.clone()))?;
-            let txn = JournalTxn::new(
-                id,
-                customer_id,
-                kind,
-                effective_date,
-                description,
-                subject_id,
-                postings.remove(&txn_id).unwrap_or_default(),
-            )
-            .map_err(|e| StoreError::Corrupt(format!("{txn_id}: {e}")))?;
-            rows.push((StoredTxn { seq, created_at, txn }, seq.to_string()));
-        }
+        let rows = self.stored_txns(&sql, &args)?;
         Ok(paginate(rows, page))
+    }
+
+    fn journal_feed(&mut self, tenant_id: &TenantId, page: &PageRequest) -> StoreResult<FeedPage> {
+        // Every transaction below the snapshot's xmin has ended, so no row can ever appear
+        // below that watermark again; read in (xid, seq) order up to it, the feed never skips.
+        // `journal_feed` serves the range and the order.
+        let (xid, seq) = match page.cursor.as_deref() {
+            None => (0, 0),
+            Some(cursor) => feed_cursor(cursor).ok_or(StoreError::BadCursor)?,
+        };
+        let sql = format!(
+            "select {JOURNAL_COLUMNS}, xid::text || ':' || seq::text as cursor from journal_txn \
+             where tenant_id = $1 and xid < pg_snapshot_xmin(pg_current_snapshot()) \
+             and (xid, seq) > ($2::text::xid8, $3) order by journal_txn.xid, journal_txn.seq \
+             limit $4"
+        );
+        let args: Vec<Arg> = vec![
+            Box::new(tenant_id.to_string()),
+            Box::new(xid.to_string()),
+            Box::new(seq),
+            Box::new(fetch_limit(page)),
+        ];
+        let mut rows = self.stored_txns(&sql, &args)?;
+        let limit = usize::try_from(page.limit.clamp(1, 500)).unwrap_or(500);
+        let mut has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor =
+            rows.last().map_or_else(|| format!("{xid}:{seq}"), |(_, cursor)| cursor.clone());
+        if !has_more {
+            // Committed transactions still above the watermark come after every row below it:
+            // they are there to read as soon as the transactions before them end.
+            let (xid, seq) = feed_cursor(&next_cursor).ok_or(StoreError::BadCursor)?;
+            let held_back = self.query(
+                "select exists (select 1 from journal_txn where tenant_id = $1 \
+                 and (xid, seq) > ($2::text::xid8, $3))",
+                &[&tenant_id.as_str(), &xid.to_string(), &seq],
+            )?;
+            has_more =
+                held_back.first().map(|row| get::<bool>(row, 0)).transpose()?.unwrap_or(false);
+        }
+        Ok(FeedPage { rows: rows.into_iter().map(|(r, _)| r).collect(), next_cursor, has_more })
     }
 
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>> {

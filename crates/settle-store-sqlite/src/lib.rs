@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_idempotency.sql"),
     include_str!("../migrations/0004_aging.sql"),
     include_str!("../migrations/0005_bounds.sql"),
+    include_str!("../migrations/0006_idempotency_expiry.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

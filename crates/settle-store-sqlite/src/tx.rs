@@ -20,8 +20,8 @@ use settle_core::refund::Refund;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
-    CustomerSort, DocumentQuery, IdempotencyRecord, Page, PageRequest, PaymentQuery, Role,
-    StoreError, StoreResult, StoreTx, StoredTxn,
+    CustomerSort, DocumentQuery, FeedPage, IdempotencyRecord, Page, PageRequest, PaymentQuery,
+    Role, StoreError, StoreResult, StoreTx, StoredTxn,
 };
 
 use crate::rows::{
@@ -547,6 +547,29 @@ impl StoreTx for SqliteTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn remove_expired_idempotency(
+        &mut self,
+        tenant_id: &TenantId,
+        key: &str,
+        expired_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let deleted = self.execute(
+            "delete from idempotency_key where tenant_id = ?1 and idempotency_key = ?2 \
+             and created_at <= ?3",
+            &[&tenant_id.as_str(), &key, &timestamp_text(expired_at)],
+        )?;
+        Ok(deleted > 0)
+    }
+
+    fn prune_idempotency(&mut self, expired_at: DateTime<Utc>, limit: u32) -> StoreResult<usize> {
+        // `idempotency_by_created` finds the oldest rows; the key deletes them.
+        self.execute(
+            "delete from idempotency_key where rowid in (select rowid from idempotency_key \
+             where created_at <= ?1 order by created_at limit ?2)",
+            &[&timestamp_text(expired_at), &i64::from(limit)],
+        )
     }
 
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()> {
@@ -1322,6 +1345,15 @@ impl StoreTx for SqliteTx<'_> {
             rows.push((StoredTxn { seq, created_at, txn }, seq.to_string()));
         }
         Ok(paginate(rows, page))
+    }
+
+    fn journal_feed(&mut self, tenant_id: &TenantId, page: &PageRequest) -> StoreResult<FeedPage> {
+        // Writers take turns (`BEGIN IMMEDIATE`), so `seq` order is commit order: a reader
+        // that has seen a `seq` can never see a lower one commit later.
+        let start = seq_cursor(page)?.unwrap_or(0);
+        let got = self.journal(tenant_id, None, page)?;
+        let next_cursor = got.rows.last().map_or(start, |r| r.seq).to_string();
+        Ok(FeedPage { has_more: got.next_cursor.is_some(), rows: got.rows, next_cursor })
     }
 
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>> {

@@ -191,6 +191,20 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A page of the tenant's journal feed. Unlike [`Page`], the cursor is never absent: on the
+/// last page it is the place to poll from later.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    /// The transactions, in feed order.
+    pub rows: Vec<StoredTxn>,
+    /// Where the next page starts (after the last row, or where the request started when
+    /// there were none).
+    pub next_cursor: String,
+    /// More committed transactions follow `next_cursor`: read again (on PostgreSQL some may
+    /// only be readable a moment later, once the transactions that began before them end).
+    pub has_more: bool,
+}
+
 /// Filters of the customer list.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerQuery {
@@ -265,6 +279,13 @@ pub trait Store: Send + Sync {
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Waits a short, bounded while until every journal transaction of the tenant committed
+    /// so far can be read from [`StoreTx::journal_feed`], so a client reads its own writes in
+    /// the feed. A store whose feed shows every commit at once (SQLite) returns at once; when
+    /// the wait runs out the feed is still correct, only behind.
+    fn await_feed(&self, _tenant_id: &TenantId) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.
@@ -293,6 +314,17 @@ pub trait StoreTx {
     ) -> StoreResult<Option<IdempotencyRecord>>;
     /// Saves a response; a second record for the same `(tenant, key)` is a `Conflict`.
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
+    /// Deletes the record of `(tenant, key)` if it was saved at or before `expired_at`, so the
+    /// key can be saved again in this transaction; `true` if one was deleted.
+    fn remove_expired_idempotency(
+        &mut self,
+        tenant_id: &TenantId,
+        key: &str,
+        expired_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Deletes at most `limit` records of any tenant saved at or before `expired_at`, oldest
+    /// first, skipping any another transaction holds; returns how many it deleted.
+    fn prune_idempotency(&mut self, expired_at: DateTime<Utc>, limit: u32) -> StoreResult<usize>;
     /// Stores an API key.
     fn insert_api_key(&mut self, key: &ApiKeyRecord) -> StoreResult<()>;
     /// Revokes a key of the tenant; `false` when the tenant has no such live key.
@@ -431,6 +463,10 @@ pub trait StoreTx {
         customer_id: Option<&CustomerId>,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredTxn>>;
+    /// The tenant's journal as a feed: transactions after `page.cursor` (from the start
+    /// without one) in an order in which no transaction can commit before one already read,
+    /// so a reader following `next_cursor` sees every transaction exactly once.
+    fn journal_feed(&mut self, tenant_id: &TenantId, page: &PageRequest) -> StoreResult<FeedPage>;
     /// Debit and credit totals per account and currency, from the per-customer totals.
     fn account_totals(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<AccountTotal>>;
     /// Debit and credit sums per account and currency of the postings of transactions

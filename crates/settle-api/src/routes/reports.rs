@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use settle_core::aging::{AgingReport, Buckets};
 use settle_core::ids::CustomerId;
@@ -10,7 +12,7 @@ use settle_engine::{Aging, TrialBalance};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{list_out, page_request};
-use crate::dto::{DateIn, ListOut, TxnOut};
+use crate::dto::{DateIn, JournalOut, TxnOut};
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
 use crate::{AppState, blocking};
@@ -113,12 +115,12 @@ pub(crate) async fn trial_balance(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct JournalQuery {
-    /// Only this customer's transactions.
+    /// Only this customer's transactions (a plain list); without it, the tenant's feed.
     customer_id: Option<String>,
     /// Page size, 1–500; default 50.
     #[param(schema_with = crate::openapi::limit)]
     limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (or of the last page read, to poll the feed).
     cursor: Option<String>,
 }
 
@@ -128,27 +130,47 @@ pub(crate) struct JournalQuery {
     tag = "reports",
     summary = "The journal",
     description = "`?customer_id=&limit=&cursor=` — transactions with postings, oldest first \
-        (posting order; unlike the other lists).",
+        (posting order; unlike the other lists). Without `customer_id` it is the tenant's feed: \
+        every page answers `has_more` and a `next_cursor` that is never null (on the last page, \
+        the place to poll from later), and following it from the first page never skips or \
+        repeats a transaction, even while others commit concurrently. With `customer_id`, a \
+        list: no `has_more`, and `next_cursor` is null on the last page.",
     params(JournalQuery),
-    responses((status = 200, description = "A page of transactions.", body = ListOut<TxnOut>))
+    responses((status = 200, description = "A page of transactions.", body = JournalOut))
 )]
 /// Journal transactions with their postings, in order.
 pub(crate) async fn journal(
     State(state): State<AppState>,
     Caller(caller): Caller,
     QueryParams(query): QueryParams<JournalQuery>,
-) -> Result<Json<ListOut<TxnOut>>, ApiError> {
-    let customer_id = match query.customer_id.map(|c| CustomerId::parse(&c)) {
-        Some(None) => {
-            return Ok(Json(ListOut { object: "list", data: Vec::new(), next_cursor: None }));
-        }
-        Some(id) => id,
-        None => None,
-    };
+) -> Result<Json<JournalOut>, ApiError> {
     let page = page_request(query.limit, query.cursor)?;
-    let got = blocking(&state, move |e| e.journal(&caller.tenant_id, customer_id.as_ref(), &page))
-        .await?;
-    Ok(Json(list_out(&got, |r| TxnOut::from(r))))
+    let Some(customer_id) = query.customer_id else {
+        let feed = blocking(&state, move |e| e.journal_feed(&caller.tenant_id, &page)).await?;
+        return Ok(Json(JournalOut {
+            object: "list",
+            data: feed.rows.iter().map(TxnOut::from).collect(),
+            has_more: Some(feed.has_more),
+            next_cursor: Some(URL_SAFE_NO_PAD.encode(feed.next_cursor.as_bytes())),
+        }));
+    };
+    let Some(customer_id) = CustomerId::parse(&customer_id) else {
+        return Ok(Json(JournalOut {
+            object: "list",
+            data: Vec::new(),
+            has_more: None,
+            next_cursor: None,
+        }));
+    };
+    let got =
+        blocking(&state, move |e| e.journal(&caller.tenant_id, Some(&customer_id), &page)).await?;
+    let list = list_out(&got, |r| TxnOut::from(r));
+    Ok(Json(JournalOut {
+        object: list.object,
+        data: list.data,
+        has_more: None,
+        next_cursor: list.next_cursor,
+    }))
 }
 
 /// Query of `GET /v1/reports/aging`.

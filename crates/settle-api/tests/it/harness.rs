@@ -1,13 +1,13 @@
 //! A test server: the real router over a fresh store (SQLite, or PostgreSQL when asked), a
 //! pinned clock and counting ids.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use settle_core::ids::IdGen;
@@ -19,11 +19,12 @@ use tower::ServiceExt;
 
 pub(crate) const KEY: &str = "sk_test_0123456789abcdef";
 
-struct PinnedClock(DateTime<Utc>);
+/// A clock that stands still until a test moves it.
+struct PinnedClock(Mutex<DateTime<Utc>>);
 
 impl Clock for PinnedClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0
+        *self.0.lock().expect("clock")
     }
 }
 
@@ -41,6 +42,7 @@ pub(crate) struct TestApi {
     /// The engine and router; an `Option` only so that `Drop` can move them off the async
     /// runtime (a PostgreSQL client must not be dropped on it).
     served: Option<(Engine, Router)>,
+    clock: Arc<PinnedClock>,
     _database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -149,11 +151,26 @@ impl TestApi {
                 }
             };
         let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid time");
-        let engine =
-            Engine::new(store, Arc::new(PinnedClock(at)), Arc::new(CountingIds::default()));
+        let clock = Arc::new(PinnedClock(Mutex::new(at)));
+        let engine = Engine::new(store, clock.clone(), Arc::new(CountingIds::default()));
         engine.bootstrap(Some(KEY)).expect("bootstrap");
         let router = settle_api::router(engine.clone());
-        TestApi { served: Some((engine, router)), _database: database, _dir: dir }
+        TestApi { served: Some((engine, router)), clock, _database: database, _dir: dir }
+    }
+
+    /// Moves the engine's clock forward.
+    pub(crate) fn advance_clock(&self, by: TimeDelta) {
+        let mut now = self.clock.0.lock().expect("clock");
+        *now += by;
+    }
+
+    /// One batch of the server's background pruning of expired idempotency keys.
+    pub(crate) async fn prune_idempotency(&self, batch: u32) -> usize {
+        let engine = self.engine().clone();
+        tokio::task::spawn_blocking(move || engine.prune_idempotency(batch))
+            .await
+            .expect("join")
+            .expect("prune")
     }
 
     /// A second tenant's admin key.

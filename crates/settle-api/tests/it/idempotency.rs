@@ -1,8 +1,10 @@
 //! Idempotency keys with Stripe's semantics: the same key and body replay the saved response
-//! and change nothing; another body is refused; concurrent twins make one effect.
+//! and change nothing; another body is refused; concurrent twins make one effect; after the
+//! retention (48 hours by default, by the engine's clock) a key is as if never used.
 
 use std::sync::Arc;
 
+use chrono::TimeDelta;
 use serde_json::json;
 
 use crate::harness::{TestApi, id};
@@ -123,4 +125,116 @@ async fn a_thousand_keys_replayed_five_times_some_concurrently_make_a_thousand_e
     assert_eq!(balance, format!("-{}.{:02}", expected / 100, expected % 100));
     assert_eq!(first_bodies.len(), 1000);
     api.assert_verified().await;
+}
+
+#[tokio::test]
+async fn a_key_replays_inside_the_retention_and_is_a_new_request_after_it() {
+    let api = TestApi::new();
+    let customer = api.customer("Expiring").await;
+    let body = json!({"customer_id": customer, "amount": "40.00", "method": "card"});
+    let first = api.post_keyed("/v1/payments", "pay-expiring", body.clone()).await;
+    assert_eq!(first.status.as_u16(), 201, "{}", first.body);
+
+    // One second short of 48 hours the saved response still answers, byte for byte.
+    api.advance_clock(TimeDelta::hours(48) - TimeDelta::seconds(1));
+    let inside = api.post_keyed("/v1/payments", "pay-expiring", body.clone()).await;
+    assert_eq!(inside.status.as_u16(), 201);
+    assert!(inside.replayed);
+    assert_eq!(inside.body, first.body);
+    assert_eq!(api.balances(&customer).await["balance"], "40.00");
+
+    // At 48 hours the key has expired: the same request is a new one, with a second effect.
+    api.advance_clock(TimeDelta::seconds(1));
+    let after = api.post_keyed("/v1/payments", "pay-expiring", body.clone()).await;
+    assert_eq!(after.status.as_u16(), 201, "{}", after.body);
+    assert!(!after.replayed);
+    assert_ne!(after.body["id"], first.body["id"]);
+    assert_eq!(api.balances(&customer).await["balance"], "80.00");
+    // ... and its response is the one saved now.
+    let again = api.post_keyed("/v1/payments", "pay-expiring", body).await;
+    assert!(again.replayed);
+    assert_eq!(again.body, after.body);
+
+    // An expired key is free for another request, too.
+    api.advance_clock(TimeDelta::hours(48));
+    let other = json!({"customer_id": customer, "amount": "5.00", "method": "card"});
+    let reused = api.post_keyed("/v1/payments", "pay-expiring", other).await;
+    assert_eq!(reused.status.as_u16(), 201, "{}", reused.body);
+    assert!(!reused.replayed);
+    assert_eq!(api.balances(&customer).await["balance"], "85.00");
+    let payments = api.get(&format!("/v1/payments?customer_id={customer}")).await.expect(200);
+    assert_eq!(payments["data"].as_array().expect("data").len(), 3);
+    api.assert_verified().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_twins_of_an_expired_key_make_one_new_effect() {
+    let api = Arc::new(TestApi::new());
+    let customer = api.customer("Expired Twins").await;
+    let path = format!("/v1/customers/{customer}/entries");
+    let body = |n: usize| json!({"kind": "charge", "amount": format!("{n}.00"), "description": format!("charge {n}")});
+    for n in 1..=20 {
+        let key = format!("twin-{n}");
+        assert_eq!(api.post_keyed(&path, &key, body(n)).await.status.as_u16(), 201);
+    }
+    api.advance_clock(TimeDelta::hours(49));
+    for n in 1..=20 {
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let (api, path, key) = (Arc::clone(&api), path.clone(), format!("twin-{n}"));
+            let body = body(n);
+            tasks.push(tokio::spawn(async move { api.post_keyed(&path, &key, body).await }));
+        }
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.expect("join"));
+        }
+        assert!(
+            replies.iter().all(|r| r.status.as_u16() == 201),
+            "key twin-{n}: {:?}",
+            replies.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>()
+        );
+        assert_eq!(replies.iter().filter(|r| !r.replayed).count(), 1, "key twin-{n}: one effect");
+        assert!(replies.iter().all(|r| r.body == replies[0].body), "key twin-{n}: one response");
+    }
+    // 1 + ... + 20 charged twice: once before expiry, once after.
+    assert_eq!(api.balances(&customer).await["balance"], "-420.00");
+    api.assert_verified().await;
+}
+
+#[tokio::test]
+async fn pruning_deletes_only_expired_keys_in_batches() {
+    let api = TestApi::new();
+    let customer_body = |n: usize| json!({"name": format!("Pruned {n}")});
+    for n in 0..7 {
+        let reply = api.post_keyed("/v1/customers", &format!("old-{n}"), customer_body(n)).await;
+        assert_eq!(reply.status.as_u16(), 201);
+    }
+    api.advance_clock(TimeDelta::hours(25));
+    let mut fresh = Vec::new();
+    for n in 0..3 {
+        let reply =
+            api.post_keyed("/v1/customers", &format!("new-{n}"), customer_body(100 + n)).await;
+        assert_eq!(reply.status.as_u16(), 201);
+        fresh.push(reply.body);
+    }
+    // The old keys are now 49 hours old, the new ones 24.
+    api.advance_clock(TimeDelta::hours(24));
+    assert_eq!(api.prune_idempotency(3).await, 3);
+    assert_eq!(api.prune_idempotency(3).await, 3);
+    assert_eq!(api.prune_idempotency(3).await, 1);
+    assert_eq!(api.prune_idempotency(3).await, 0);
+    for (n, saved) in fresh.iter().enumerate() {
+        let again =
+            api.post_keyed("/v1/customers", &format!("new-{n}"), customer_body(100 + n)).await;
+        assert!(again.replayed, "new-{n} is kept");
+        assert_eq!(&again.body, saved);
+    }
+    let before = api.get("/v1/customers?limit=500").await.expect(200);
+    assert_eq!(before["data"].as_array().expect("data").len(), 10);
+    let renewed = api.post_keyed("/v1/customers", "old-0", customer_body(0)).await;
+    assert_eq!(renewed.status.as_u16(), 201);
+    assert!(!renewed.replayed, "old-0 was pruned");
+    let after = api.get("/v1/customers?limit=500").await.expect(200);
+    assert_eq!(after["data"].as_array().expect("data").len(), 11);
 }

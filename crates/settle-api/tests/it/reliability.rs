@@ -1,9 +1,11 @@
 //! The concurrency promises of RELIABILITY.md through HTTP: the race test (exactly as many
 //! successes as the source covers) and the bank test (concurrent clients, exact balances,
-//! nothing lost, debits = credits, a share of operations rightly refused).
+//! nothing lost, debits = credits, a share of operations rightly refused), and the feed test
+//! (a reader following the tenant's journal while customers commit sees each transaction once).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
@@ -232,5 +234,83 @@ async fn sixteen_clients_times_250_operations_keep_every_balance_exact() {
         let reply: Value = api.get(&path).await.expect(200);
         assert_eq!(reply["id"], id.as_str());
     }
+    api.assert_verified().await;
+}
+
+/// Follows the tenant's feed from `cursor` until the writers are done and a page read after
+/// that has nothing more; returns the transaction ids read, in order, and where it stopped.
+async fn follow_feed(
+    api: Arc<TestApi>,
+    writers_done: Arc<AtomicBool>,
+    mut cursor: String,
+) -> (Vec<String>, String) {
+    let mut seen = Vec::new();
+    loop {
+        let finished = writers_done.load(Ordering::SeqCst);
+        let page = api.get(&format!("/v1/journal?limit=7&cursor={cursor}")).await.expect(200);
+        for txn in page["data"].as_array().expect("data") {
+            seen.push(txn["id"].as_str().expect("id").to_owned());
+        }
+        cursor = page["next_cursor"].as_str().expect("the feed's cursor is never null").to_owned();
+        let has_more = page["has_more"].as_bool().expect("the feed answers has_more");
+        if finished && !has_more {
+            return (seen, cursor);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_following_the_feed_sees_every_transaction_once_while_sixteen_customers_commit() {
+    let api = Arc::new(TestApi::new());
+    let empty = api.get("/v1/journal").await.expect(200);
+    assert_eq!(empty["data"], json!([]));
+    assert_eq!(empty["has_more"], false);
+    let mut cursor = empty["next_cursor"].as_str().expect("a cursor on an empty feed").to_owned();
+    let (mut seen, mut written) = (Vec::new(), BTreeSet::new());
+    for run in 0..20 {
+        let mut customers = Vec::new();
+        for n in 0..16 {
+            customers.push(api.customer(&format!("Feed {run}-{n}")).await);
+        }
+        let writers_done = Arc::new(AtomicBool::new(false));
+        let reader =
+            tokio::spawn(follow_feed(Arc::clone(&api), Arc::clone(&writers_done), cursor.clone()));
+        let mut writers = Vec::new();
+        for customer in &customers {
+            // Payments: no document number, so nothing but the feed orders their commits.
+            let (api, customer) = (Arc::clone(&api), customer.clone());
+            writers.push(tokio::spawn(async move {
+                for k in 1..=8 {
+                    let body = json!({"customer_id": customer, "amount": format!("{k}.00"), "method": "check"});
+                    api.post("/v1/payments", body).await.expect(201);
+                }
+            }));
+        }
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+        writers_done.store(true, Ordering::SeqCst);
+        let (read, last) = reader.await.expect("reader");
+        seen.extend(read);
+        cursor = last;
+        for customer in &customers {
+            let journal =
+                api.get(&format!("/v1/journal?customer_id={customer}&limit=500")).await.expect(200);
+            for txn in journal["data"].as_array().expect("data") {
+                written.insert(txn["id"].as_str().expect("id").to_owned());
+            }
+        }
+        let distinct: BTreeSet<String> = seen.iter().cloned().collect();
+        assert_eq!(distinct.len(), seen.len(), "run {run}: a transaction was read twice");
+        assert_eq!(written.len(), (run + 1) * 16 * 8, "run {run}");
+        let missed: Vec<&String> = written.difference(&distinct).collect();
+        assert!(missed.is_empty(), "run {run}: the feed skipped {missed:?}");
+        assert_eq!(distinct, written, "run {run}");
+    }
+    // Polling from the last cursor finds nothing new, and says so.
+    let idle = api.get(&format!("/v1/journal?cursor={cursor}")).await.expect(200);
+    assert_eq!(idle["data"], json!([]));
+    assert_eq!(idle["has_more"], false);
+    assert_eq!(idle["next_cursor"], cursor.as_str());
     api.assert_verified().await;
 }

@@ -198,6 +198,29 @@ fn a_short_api_key_and_an_unknown_store_url_are_refused() {
 }
 
 #[test]
+fn an_idempotency_retention_under_24_hours_or_malformed_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = format!("sqlite:{}", dir.path().join("settle.db").display());
+    for (flag, why) in [("23h", "kept at least 24h"), ("2 days", "as 48h or 3d")] {
+        let out = settle()
+            .args(["serve", "--database", &database, "--idempotency-retention", flag])
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(why), "{flag}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{flag}: {stderr}");
+    }
+    let env = settle()
+        .args(["serve", "--database", &database])
+        .env("SETTLE_IDEMPOTENCY_RETENTION", "0d")
+        .output()
+        .expect("run");
+    assert!(!env.status.success());
+    assert!(String::from_utf8_lossy(&env.stderr).contains("kept at least 24h"));
+}
+
+#[test]
 fn demo_loads_every_seed_situation_once_and_verifies() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("settle.db");

@@ -13,7 +13,7 @@ use settle_core::customer::Customer;
 use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, TenantId};
 use settle_core::money::Currency;
-use settle_store::{AccountTotal, Page, PageRequest, StoreError, StoreTx, StoredTxn};
+use settle_store::{AccountTotal, FeedPage, Page, PageRequest, StoreError, StoreTx, StoredTxn};
 
 use crate::unit::today_in;
 use crate::{Engine, EngineResult};
@@ -97,6 +97,14 @@ impl Engine {
         page: &PageRequest,
     ) -> EngineResult<Page<StoredTxn>> {
         self.read(|tx| Ok(tx.journal(tenant_id, customer_id, page)?))
+    }
+
+    /// The tenant's journal as a feed: the page after `page.cursor` (from the start without
+    /// one). Following `next_cursor` from the start sees every transaction exactly once, also
+    /// while others commit; on the last page `next_cursor` is where to poll from later.
+    pub fn journal_feed(&self, tenant_id: &TenantId, page: &PageRequest) -> EngineResult<FeedPage> {
+        self.store.await_feed(tenant_id)?;
+        self.read(|tx| Ok(tx.journal_feed(tenant_id, page)?))
     }
 }
 

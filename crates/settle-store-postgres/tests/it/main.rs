@@ -161,6 +161,22 @@ fn an_idempotency_key_is_saved_once() {
 }
 
 #[test]
+fn expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key() {
+    let Some(db) = TestDb::new("expired_idempotency_keys_are_pruned") else {
+        return;
+    };
+    conformance::expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key(&db.open());
+}
+
+#[test]
+fn the_journal_feed_pages_with_a_cursor_that_is_never_null() {
+    let Some(db) = TestDb::new("the_journal_feed_pages") else {
+        return;
+    };
+    conformance::the_journal_feed_pages_with_a_cursor_that_is_never_null(Arc::new(db.open()));
+}
+
+#[test]
 fn the_database_refuses_to_change_or_delete_journal_rows() {
     let Some(db) = TestDb::new("the_database_refuses_to_change_or_delete_journal_rows") else {
         return;
@@ -267,7 +283,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(versions, vec![1, 2, 3, 4]);
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
         Err(StoreError::Unavailable(_))

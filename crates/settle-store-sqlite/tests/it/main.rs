@@ -71,6 +71,20 @@ fn an_idempotency_key_is_saved_once() {
 }
 
 #[test]
+fn expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::expired_idempotency_keys_are_pruned_in_batches_and_removed_by_key(&store);
+}
+
+#[test]
+fn the_journal_feed_pages_with_a_cursor_that_is_never_null() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::the_journal_feed_pages_with_a_cursor_that_is_never_null(Arc::new(store));
+}
+
+#[test]
 fn the_database_refuses_an_item_balance_past_zero() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("settle.db");
