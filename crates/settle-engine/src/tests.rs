@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use settle_core::application::{Rule, SourceRef};
 use settle_core::document::{DocumentKind, DocumentStatus};
 use settle_core::ids::{ApplicationId, CustomerId, DocumentId, IdGen, PaymentId, TenantId};
-use settle_core::payment::PaymentMethod;
+use settle_core::payment::{PaymentMethod, PaymentStatus};
 use settle_store::{DocumentQuery, PageRequest, PaymentQuery};
 use settle_store_sqlite::{Durability, SqliteStore};
 
@@ -383,8 +383,17 @@ impl World {
                         .filter(|a| !matches!(&a.source, SourceRef::CreditMemo(m) if self.write_offs.contains(m)))
                         .map(|a| a.net().minor())
                         .sum();
+                    let negative_posted = self.negative_posted_payments();
                     self.engine.void_document(&self.tenant, &id, reverse).map(|_| {
                         self.balance += before.balance().minor() + live;
+                        // A negative payment whose every application was reversed is voided
+                        // with the document: it existed only to clear those balances.
+                        for (payment, amount) in negative_posted {
+                            let now = self.engine.payment(&self.tenant, &payment).expect("payment");
+                            if now.status == PaymentStatus::Voided {
+                                self.balance -= amount;
+                            }
+                        }
                     })
                 }
                 None => Ok(()),
@@ -441,6 +450,16 @@ impl World {
             Ok(()) | Err(EngineError::Rejected(_)) => {}
             Err(err) => panic!("unexpected failure on {op:?}: {err:?}"),
         }
+    }
+
+    /// The posted negative payments, with their amounts in cents.
+    fn negative_posted_payments(&self) -> Vec<(PaymentId, i64)> {
+        self.payments
+            .iter()
+            .map(|id| self.engine.payment(&self.tenant, id).expect("payment"))
+            .filter(|p| p.amount.is_negative() && p.status == PaymentStatus::Posted)
+            .map(|p| (p.id, p.amount.minor()))
+            .collect()
     }
 
     fn apply(&mut self, source: SourceInput, target: ApplicationTarget) -> Result<(), EngineError> {
