@@ -133,7 +133,9 @@ pub fn document_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
                 (0..25)
                     .map(|_| {
                         let mut tx = store.begin_write().expect("begin");
-                        let n = tx.next_number(&tenant, DocumentKind::Invoice).expect("number");
+                        let n = tx
+                            .next_number(&tenant, DocumentKind::Invoice, PinnedClock.now())
+                            .expect("number");
                         tx.commit().expect("commit");
                         n
                     })

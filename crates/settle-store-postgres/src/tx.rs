@@ -21,7 +21,7 @@ use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
     CustomerSort, DocumentQuery, FeedPage, IdempotencyRecord, Page, PageRequest, PaymentQuery,
-    Role, StoreError, StoreResult, StoreTx, StoredTxn,
+    Role, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
 };
 
 use crate::rows::{
@@ -694,15 +694,20 @@ impl StoreTx for PgTx {
         Ok(rows.into_iter().next())
     }
 
-    fn next_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
+    fn next_number(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         // The upsert takes the counter row's lock, so concurrent callers queue and each gets
         // its own number.
         let values = self.query_rows(
             "insert into counter (tenant_id, kind, last_value, created_at) \
-             values ($1, $2, 1, now()) \
+             values ($1, $2, 1, $3) \
              on conflict (tenant_id, kind) do update set last_value = counter.last_value + 1 \
              returning last_value",
-            &[&tenant_id.as_str(), &kind.name()],
+            &[&tenant_id.as_str(), &kind.name(), &micros(now)],
             |row| get::<i64>(row, 0),
         )?;
         let value = values
@@ -745,6 +750,7 @@ impl StoreTx for PgTx {
         &mut self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>> {
         // The row lock is held until the transaction ends: another command for this customer
         // waits here, while commands for other customers go on.
@@ -757,7 +763,7 @@ impl StoreTx for PgTx {
         Ok(rows
             .into_iter()
             .next()
-            .map(|(c, _)| (CustomerLock::acquired(tenant_id.clone(), customer_id.clone()), c)))
+            .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
     }
 
     fn customer(
@@ -876,7 +882,7 @@ impl StoreTx for PgTx {
             "insert into document (document_id, tenant_id, customer_id, kind, number, status, \
              currency, invoice_date, due_date, adjusts_invoice_id, reason, total_minor, \
              balance_minor, open_item_count, created_at, group_balance_minor) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $13)",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $13)",
             &[
                 &document.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -892,6 +898,7 @@ impl StoreTx for PgTx {
                 &document.total().minor(),
                 &document.balance().minor(),
                 &int(document.open_item_count()),
+                &micros(lock.now()),
             ],
         )?;
         for (idx, item) in document.items.iter().enumerate() {
@@ -900,7 +907,7 @@ impl StoreTx for PgTx {
                  parent_item_id, description, quantity, unit_price, tax_rate, invoice_item_id, \
                  amount_minor, balance_minor, created_at) \
                  values ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, \
-                 $10::text::numeric, $11, $12, $13, now())",
+                 $10::text::numeric, $11, $12, $13, $14)",
                 &[
                     &item.id.as_str(),
                     &document.id.as_str(),
@@ -915,6 +922,7 @@ impl StoreTx for PgTx {
                     &item.invoice_item_id.as_ref().map(|i| i.to_string()),
                     &item.amount.minor(),
                     &item.balance.minor(),
+                    &micros(lock.now()),
                 ],
             )?;
         }
@@ -1031,7 +1039,7 @@ impl StoreTx for PgTx {
         self.execute(
             "insert into payment (payment_id, tenant_id, customer_id, amount_minor, currency, \
              unapplied_minor, method, reference, status, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &payment.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -1043,6 +1051,7 @@ impl StoreTx for PgTx {
                 &payment.reference,
                 &payment.status.name(),
                 &payment.effective_date,
+                &micros(lock.now()),
             ],
         )?;
         Ok(())
@@ -1106,7 +1115,7 @@ impl StoreTx for PgTx {
         self.execute(
             "insert into application (application_id, tenant_id, customer_id, source_type, \
              source_id, target_id, rule, currency, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 &application.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -1117,13 +1126,14 @@ impl StoreTx for PgTx {
                 &application.rule.map(Rule::name),
                 &application.currency.code(),
                 &application.effective_date,
+                &micros(lock.now()),
             ],
         )?;
         for (idx, item) in application.items.iter().enumerate() {
             self.execute(
                 "insert into application_item (application_id, idx, tenant_id, item_id, \
                  credit_memo_item_id, amount_minor, net_minor, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, now())",
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     &application.id.as_str(),
                     &int(idx),
@@ -1132,6 +1142,7 @@ impl StoreTx for PgTx {
                     &item.credit_memo_item_id.as_ref().map(|i| i.to_string()),
                     &item.amount.minor(),
                     &item.net.minor(),
+                    &micros(lock.now()),
                 ],
             )?;
         }
@@ -1207,7 +1218,7 @@ impl StoreTx for PgTx {
         self.execute(
             "insert into adjustment (adjustment_id, tenant_id, customer_id, document_id, item_id, \
              type, amount_minor, currency, reason, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &adjustment.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -1219,6 +1230,7 @@ impl StoreTx for PgTx {
                 &adjustment.amount.currency().code(),
                 &adjustment.reason,
                 &adjustment.effective_date,
+                &micros(lock.now()),
             ],
         )?;
         Ok(())
@@ -1228,7 +1240,7 @@ impl StoreTx for PgTx {
         self.execute(
             "insert into refund (refund_id, tenant_id, customer_id, source_type, source_id, \
              amount_minor, currency, method, reference, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &refund.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -1240,6 +1252,7 @@ impl StoreTx for PgTx {
                 &refund.method.name(),
                 &refund.reference,
                 &refund.effective_date,
+                &micros(lock.now()),
             ],
         )?;
         Ok(())
@@ -1308,7 +1321,7 @@ impl StoreTx for PgTx {
         self.execute(
             "insert into history (history_id, tenant_id, customer_id, effective_date, kind, \
              description, amount_minor, balance_after_minor, currency, document_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &line.id.as_str(),
                 &lock.tenant_id().as_str(),
@@ -1320,6 +1333,7 @@ impl StoreTx for PgTx {
                 &line.balance_after.minor(),
                 &line.amount.currency().code(),
                 &line.document_id,
+                &micros(lock.now()),
             ],
         )?;
         Ok(())

@@ -21,7 +21,7 @@ use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
     CustomerSort, DocumentQuery, FeedPage, IdempotencyRecord, Page, PageRequest, PaymentQuery,
-    Role, StoreError, StoreResult, StoreTx, StoredTxn,
+    Role, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
 };
 
 use crate::rows::{
@@ -384,15 +384,6 @@ impl SqliteTx<'_> {
     }
 }
 
-/// The time rows are written, for audit columns; business dates come from the engine's clock.
-fn now_text() -> String {
-    // The adapter is the one place outside the composition root that reads the clock, and only
-    // for `created_at` audit columns that no rule depends on.
-    #[allow(clippy::disallowed_methods, reason = "audit timestamp of a stored row")]
-    let now = Utc::now();
-    timestamp_text(now)
-}
-
 fn read_error(err: rusqlite::Error) -> StoreError {
     match err {
         rusqlite::Error::FromSqlConversionFailure(_, _, source) => {
@@ -624,7 +615,12 @@ impl StoreTx for SqliteTx<'_> {
         Ok(rows.into_iter().next())
     }
 
-    fn next_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
+    fn next_number(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         let value: i64 = self
             .conn()
             .prepare_cached(
@@ -634,7 +630,9 @@ impl StoreTx for SqliteTx<'_> {
                  returning last_value",
             )
             .map_err(unavailable)?
-            .query_row(params![tenant_id.as_str(), kind.name(), now_text()], |row| row.get(0))
+            .query_row(params![tenant_id.as_str(), kind.name(), timestamp_text(now)], |row| {
+                row.get(0)
+            })
             .map_err(unavailable)?;
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
@@ -671,12 +669,13 @@ impl StoreTx for SqliteTx<'_> {
         &mut self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>> {
         // The write transaction began with BEGIN IMMEDIATE, so this connection already holds
         // the database's write lock: every customer is serialized.
         Ok(self
             .customer(tenant_id, customer_id)?
-            .map(|c| (CustomerLock::acquired(tenant_id.clone(), customer_id.clone()), c)))
+            .map(|c| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
     }
 
     fn customer(
@@ -807,7 +806,7 @@ impl StoreTx for SqliteTx<'_> {
                 &document.total().minor(),
                 &document.balance().minor(),
                 &i64::try_from(document.open_item_count()).unwrap_or(i64::MAX),
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         for (idx, item) in document.items.iter().enumerate() {
@@ -830,7 +829,7 @@ impl StoreTx for SqliteTx<'_> {
                     &item.invoice_item_id.as_ref().map(|i| i.to_string()),
                     &item.amount.minor(),
                     &item.balance.minor(),
-                    &now_text(),
+                    &timestamp_text(lock.now()),
                 ],
             )?;
         }
@@ -963,7 +962,7 @@ impl StoreTx for SqliteTx<'_> {
                 &payment.reference,
                 &payment.status.name(),
                 &date_text(payment.effective_date),
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         Ok(())
@@ -1039,7 +1038,7 @@ impl StoreTx for SqliteTx<'_> {
                 &application.rule.map(Rule::name),
                 &application.currency.code(),
                 &date_text(application.effective_date),
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         for (idx, item) in application.items.iter().enumerate() {
@@ -1055,7 +1054,7 @@ impl StoreTx for SqliteTx<'_> {
                     &item.credit_memo_item_id.as_ref().map(|i| i.to_string()),
                     &item.amount.minor(),
                     &item.net.minor(),
-                    &now_text(),
+                    &timestamp_text(lock.now()),
                 ],
             )?;
         }
@@ -1148,7 +1147,7 @@ impl StoreTx for SqliteTx<'_> {
                 &adjustment.amount.currency().code(),
                 &adjustment.reason,
                 &date_text(adjustment.effective_date),
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         Ok(())
@@ -1170,7 +1169,7 @@ impl StoreTx for SqliteTx<'_> {
                 &refund.method.name(),
                 &refund.reference,
                 &date_text(refund.effective_date),
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         Ok(())
@@ -1251,7 +1250,7 @@ impl StoreTx for SqliteTx<'_> {
                 &line.balance_after.minor(),
                 &line.amount.currency().code(),
                 &line.document_id,
-                &now_text(),
+                &timestamp_text(lock.now()),
             ],
         )?;
         Ok(())

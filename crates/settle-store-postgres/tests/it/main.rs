@@ -413,7 +413,9 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         let (second_locked, wait_second) = mpsc::channel();
         s.spawn(move || {
             let mut tx = store.begin_write().expect("begin");
-            tx.lock_customer(tenant, one).expect("lock").expect("customer");
+            tx.lock_customer(tenant, one, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("customer");
             events.lock().expect("events").push("first locked");
             first_locked.send(()).expect("signal");
             let proceeded = wait_second.recv_timeout(PATIENCE).is_ok();
@@ -424,7 +426,9 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         s.spawn(move || {
             wait_first.recv().expect("first locked");
             let mut tx = store.begin_write().expect("begin");
-            tx.lock_customer(tenant, two).expect("lock").expect("customer");
+            tx.lock_customer(tenant, two, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("customer");
             events.lock().expect("events").push("second locked");
             second_locked.send(()).expect("signal");
             tx.commit().expect("commit");
@@ -442,7 +446,10 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         let (first_locked, wait_first) = mpsc::channel();
         s.spawn(move || {
             let mut tx = store.begin_write().expect("begin");
-            let (lock, mut held) = tx.lock_customer(tenant, one).expect("lock").expect("one");
+            let (lock, mut held) = tx
+                .lock_customer(tenant, one, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("one");
             events.lock().expect("events").push("first locked");
             first_locked.send(()).expect("signal");
             let waited = someone_waits_for_a_lock(db);
@@ -455,7 +462,10 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         s.spawn(move || {
             wait_first.recv().expect("first locked");
             let mut tx = store.begin_write().expect("begin");
-            let (_, seen) = tx.lock_customer(tenant, one).expect("lock").expect("one");
+            let (_, seen) = tx
+                .lock_customer(tenant, one, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("one");
             events.lock().expect("events").push("second locked");
             // The lock is taken only after the first commit, so it reads the committed row.
             assert_eq!(seen.name, "One, renamed");
