@@ -226,11 +226,7 @@ pub(crate) type ListPage<'a, T> =
 
 /// Every row of a list, read page by page with `limit` rows a page through `list` (called in
 /// a fresh read transaction per page, as a client would).
-pub(crate) fn read_all<T>(
-    store: &dyn Store,
-    limit: u32,
-    list: ListPage<'_, T>,
-) -> Vec<T> {
+pub(crate) fn read_all<T>(store: &dyn Store, limit: u32, list: ListPage<'_, T>) -> Vec<T> {
     let mut rows = Vec::new();
     let mut cursor = None;
     for _ in 0..1_000 {
