@@ -159,11 +159,12 @@ impl Engine {
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
         self.check_idempotency(tx.as_mut(), tenant_id)?;
+        // The unit's one instant: rows written under the lock are stamped with it.
+        let now = self.now();
         let (lock, customer) = tx
-            .lock_customer(tenant_id, customer_id)?
+            .lock_customer(tenant_id, customer_id, now)?
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
         let settings = tx.settings(tenant_id)?;
-        let now = self.now();
         let today = today_in(&settings.time_zone, now);
         let out = {
             let mut unit = Unit {

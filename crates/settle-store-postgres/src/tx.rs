@@ -3,32 +3,27 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use postgres::Row;
 use postgres::types::ToSql;
-use settle_core::adjustment::Adjustment;
 use settle_core::aging::{CustomerCredit, OpenDocument};
-use settle_core::application::{Application, ApplicationItem, Rule, SourceRef};
-use settle_core::customer::{Balances, Customer, HistoryLine};
-use settle_core::document::{Document, DocumentKind, DocumentStatus, Item, ItemKind};
-use settle_core::ids::{
-    ApiKeyId, ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TenantId, TxnId,
-};
-use settle_core::ledger::{Account, JournalTxn, Posting, Side, TxnKind};
+use settle_core::application::{Application, Rule};
+use settle_core::customer::Customer;
+use settle_core::document::{Document, DocumentKind};
+use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
+use settle_core::ledger::{Account, JournalTxn};
 use settle_core::money::Currency;
-use settle_core::payment::{Payment, PaymentMethod, PaymentStatus};
-use settle_core::refund::Refund;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
-    AccountTotal, ApiKeyRecord, ApplicationQuery, BalanceFilter, CustomerLock, CustomerQuery,
-    CustomerSort, DocumentQuery, FeedPage, IdempotencyRecord, Page, PageRequest, PaymentQuery,
-    Role, StoreError, StoreResult, StoreTx, StoredTxn,
+    AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
+    PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
 };
 
-use crate::rows::{
-    bad, currency, date, decimal_opt, decimal_text, get, int, micros, money, parsed, parsed_opt,
-    timestamp,
-};
+use crate::rows::{PgRow, decimal_text, micros};
 use crate::{Manager, unavailable};
+use settle_store_sql::{
+    CUSTOMER_COLUMNS, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue, Statement, Value,
+    bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate, seq_cursor,
+    split_customer_cursor,
+};
 
 /// A statement parameter.
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -57,7 +52,7 @@ impl PgTx {
         })
     }
 
-    fn query(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<Row>> {
+    fn query(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<postgres::Row>> {
         let result = self.conn.statement(sql).and_then(|s| self.conn.client.query(&s, args));
         self.checked(result)
     }
@@ -66,9 +61,9 @@ impl PgTx {
         &mut self,
         sql: &str,
         args: &[Param<'_>],
-        map: impl FnMut(&Row) -> StoreResult<T>,
+        mut map: impl FnMut(&PgRow<'_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        self.query(sql, args)?.iter().map(map).collect()
+        self.query(sql, args)?.iter().map(|row| map(&PgRow(row))).collect()
     }
 
     fn execute(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64> {
@@ -76,12 +71,60 @@ impl PgTx {
         self.checked(result)
     }
 
+    /// Adds a journal transaction's effects to the per-customer account totals (an upsert,
+    /// whose syntax is the dialect's).
+    fn add_to_account_totals(
+        &mut self,
+        lock: &CustomerLock,
+        txn: &JournalTxn,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let tenant = lock.tenant_id().as_str();
+        let customer = lock.customer_id().as_str();
+        for ((account, currency), (debit, credit)) in txn.effects().accounts {
+            self.execute(
+                "insert into customer_account (tenant_id, customer_id, account, currency, \
+                 debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
+                 on conflict (customer_id, account, currency) do update set \
+                 debit_minor = customer_account.debit_minor + excluded.debit_minor, \
+                 credit_minor = customer_account.credit_minor + excluded.credit_minor",
+                &[
+                    &tenant,
+                    &customer,
+                    &account.name(),
+                    &currency.code(),
+                    &debit,
+                    &credit,
+                    &micros(now),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs a shared statement.
+    fn run(&mut self, statement: Statement) -> StoreResult<u64> {
+        let (sql, args) = bind(statement);
+        let refs: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        self.execute(&sql, &refs)
+    }
+
+    /// Runs a shared query, mapping each row.
+    fn fetch<T>(
+        &mut self,
+        statement: Statement,
+        map: impl FnMut(&PgRow<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let (sql, args) = bind(statement);
+        self.query_args(&sql, &args, map)
+    }
+
     /// Runs a statement assembled from optional filters, with owned parameters.
     fn query_args<T>(
         &mut self,
         sql: &str,
         args: &[Arg],
-        map: impl FnMut(&Row) -> StoreResult<T>,
+        map: impl FnMut(&PgRow<'_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let refs: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
         self.query_rows(sql, &refs, map)
@@ -90,13 +133,7 @@ impl PgTx {
     /// Reads the invoice group of each invoice in `documents`: its original, then the
     /// adjustment invoices of that original in the order they were made.
     fn attach_groups(&mut self, documents: &mut [Document]) -> StoreResult<()> {
-        let roots: Vec<String> = documents
-            .iter()
-            .filter(|d| d.kind == DocumentKind::Invoice)
-            .map(|d| d.adjusts_invoice_id.as_ref().unwrap_or(&d.id).to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let roots = settle_store_sql::group_roots(documents);
         if roots.is_empty() {
             return Ok(());
         }
@@ -104,16 +141,9 @@ impl PgTx {
             "select coalesce(adjusts_invoice_id, document_id), document_id from document \
              where document_id = any($1) or adjusts_invoice_id = any($1) order by seq",
             &[&roots],
-            |row| Ok((get::<String>(row, 0)?, parsed(row, 1, DocumentId::parse)?)),
+            |row| Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?)),
         )?;
-        let mut groups: HashMap<String, Vec<DocumentId>> = HashMap::new();
-        for (root, member) in rows {
-            groups.entry(root).or_default().push(member);
-        }
-        for document in documents.iter_mut().filter(|d| d.kind == DocumentKind::Invoice) {
-            let root = document.adjusts_invoice_id.as_ref().unwrap_or(&document.id);
-            document.group = groups.get(root.as_str()).cloned().unwrap_or_default();
-        }
+        settle_store_sql::attach_groups(documents, rows);
         Ok(())
     }
 
@@ -132,40 +162,12 @@ impl PgTx {
              order by document_id, idx",
             &[&ids],
             |row| {
-                let document_id: String = get(row, 0)?;
+                let document_id = row.text(0)?;
                 let currency = *currencies.get(&document_id).ok_or_else(|| bad(0, &document_id))?;
-                let item = Item {
-                    id: parsed(row, 1, ItemId::parse)?,
-                    kind: parsed(row, 2, ItemKind::parse)?,
-                    parent_item_id: parsed_opt(row, 3, ItemId::parse)?,
-                    description: get(row, 4)?,
-                    quantity: decimal_opt(row, 5)?,
-                    unit_price: decimal_opt(row, 6)?,
-                    tax_rate: decimal_opt(row, 7)?,
-                    invoice_item_id: parsed_opt(row, 8, ItemId::parse)?,
-                    amount: money(row, 9, currency)?,
-                    balance: money(row, 10, currency)?,
-                    credited: money(row, 11, currency)?,
-                };
-                Ok((document_id, item))
+                Ok((document_id, settle_store_sql::item(row, 1, currency)?))
             },
         )?;
-        let mut by_document: HashMap<String, Vec<Item>> = HashMap::new();
-        for (document_id, item) in rows {
-            by_document.entry(document_id).or_default().push(item);
-        }
-        for document in documents {
-            document.items = by_document.remove(document.id.as_str()).unwrap_or_default();
-        }
-        Ok(())
-    }
-
-    fn add_group_balance(&mut self, document_id: &DocumentId, delta: i64) -> StoreResult<()> {
-        self.execute(
-            "update document set group_balance_minor = group_balance_minor + $2 \
-             where document_id = $1",
-            &[&document_id.as_str(), &delta],
-        )?;
+        settle_store_sql::attach_items(documents, rows);
         Ok(())
     }
 
@@ -182,115 +184,61 @@ impl PgTx {
              from application_item where application_id = any($1) order by application_id, idx",
             &[&ids],
             |row| {
-                let application_id: String = get(row, 0)?;
+                let application_id = row.text(0)?;
                 let currency =
                     *currencies.get(&application_id).ok_or_else(|| bad(0, &application_id))?;
-                let item = ApplicationItem {
-                    item_id: parsed(row, 1, ItemId::parse)?,
-                    credit_memo_item_id: parsed_opt(row, 2, ItemId::parse)?,
-                    amount: money(row, 3, currency)?,
-                    net: money(row, 4, currency)?,
-                };
-                Ok((application_id, item))
+                Ok((application_id, settle_store_sql::application_item(row, 1, currency)?))
             },
         )?;
-        let mut by_application: HashMap<String, Vec<ApplicationItem>> = HashMap::new();
-        for (application_id, item) in rows {
-            by_application.entry(application_id).or_default().push(item);
-        }
-        for application in applications {
-            application.items = by_application.remove(application.id.as_str()).unwrap_or_default();
-        }
+        settle_store_sql::attach_application_items(applications, rows);
         Ok(())
     }
 
     /// Journal transactions with their postings from a query selecting [`JOURNAL_COLUMNS`]
     /// and then each row's cursor as text.
     fn stored_txns(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<(StoredTxn, String)>> {
-        type Head = (
-            i64,
-            String,
-            CustomerId,
-            TxnKind,
-            NaiveDate,
-            String,
-            Option<String>,
-            DateTime<Utc>,
-            String,
-        );
-        let heads: Vec<Head> = self.query_args(sql, args, |row| {
-            Ok((
-                get(row, 0)?,
-                get(row, 1)?,
-                parsed(row, 2, CustomerId::parse)?,
-                parsed(row, 3, TxnKind::parse)?,
-                date(row, 4)?,
-                get(row, 5)?,
-                get(row, 6)?,
-                timestamp(row, 7)?,
-                get(row, 8)?,
-            ))
-        })?;
-        let keys: Vec<String> = heads.iter().map(|h| h.1.clone()).collect();
-        let mut postings = self.postings_of(&keys)?;
-        let mut rows = Vec::with_capacity(heads.len());
-        for (
-            seq,
-            txn_id,
-            customer_id,
-            kind,
-            effective_date,
-            description,
-            subject_id,
-            created_at,
-            cursor,
-        ) in heads
-        {
-            let id = TxnId::parse(&txn_id).ok_or_else(|| StoreError::Corrupt(txn_id.clone()))?;
-            let txn = JournalTxn::new(
-                id,
-                customer_id,
-                kind,
-                effective_date,
-                description,
-                subject_id,
-                postings.remove(&txn_id).unwrap_or_default(),
-            )
-            .map_err(|e| StoreError::Corrupt(format!("{txn_id}: {e}")))?;
-            rows.push((StoredTxn { seq, created_at, txn }, cursor));
-        }
-        Ok(rows)
+        let heads =
+            self.query_args(sql, args, |row| Ok((settle_store_sql::txn_head(row)?, row.text(8)?)))?;
+        let ids: Vec<String> = heads.iter().map(|(h, _)| h.txn_id().to_owned()).collect();
+        let postings = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.query_rows(
+                &format!(
+                    "select {POSTING_COLUMNS} from posting where txn_id = any($1) \
+                     order by txn_id, idx"
+                ),
+                &[&ids],
+                |row| settle_store_sql::posting(row),
+            )?
+        };
+        settle_store_sql::stored_txns(heads, postings)
     }
+}
 
-    fn postings_of(&mut self, txn_ids: &[String]) -> StoreResult<HashMap<String, Vec<Posting>>> {
-        let mut by_txn: HashMap<String, Vec<Posting>> = HashMap::new();
-        if txn_ids.is_empty() {
-            return Ok(by_txn);
-        }
-        let ids = txn_ids.to_vec();
-        let rows = self.query_rows(
-            "select txn_id, account, side, amount_minor, currency, document_id, item_id, \
-             payment_id, application_id from posting where txn_id = any($1) order by txn_id, idx",
-            &[&ids],
-            |row| {
-                let currency = currency(row, 4)?;
-                let posting = Posting {
-                    account: parsed(row, 1, Account::parse)?,
-                    side: parsed(row, 2, Side::parse)?,
-                    amount: money(row, 3, currency)?,
-                    document_id: parsed_opt(row, 5, DocumentId::parse)?,
-                    item_id: parsed_opt(row, 6, ItemId::parse)?,
-                    payment_id: parsed_opt(row, 7, PaymentId::parse)?,
-                    application_id: parsed_opt(row, 8, ApplicationId::parse)?,
-                };
-                Ok((get::<String>(row, 0)?, posting))
-            },
-        )?;
-        for (txn_id, posting) in rows {
-            by_txn.entry(txn_id).or_default().push(posting);
-        }
-        Ok(by_txn)
-    }
+/// A shared statement in PostgreSQL's terms: `?N` becomes `$N`, and decimals, bound as text,
+/// are cast to `numeric`.
+fn bind(statement: Statement) -> (String, Vec<Arg>) {
+    let sql = statement.numbered(|n, value| match value {
+        Value::Decimal(_) => format!("${n}::text::numeric"),
+        _ => format!("${n}"),
+    });
+    let args = statement
+        .args
+        .into_iter()
+        .map(|value| -> Arg {
+            match value {
+                Value::Text(text) => Box::new(text),
+                Value::OptText(text) => Box::new(text),
+                Value::Int(int) => Box::new(int),
+                Value::Int32(int) => Box::new(int),
+                Value::Date(date) => Box::new(date),
+                Value::Instant(at) => Box::new(micros(at)),
+                Value::Decimal(decimal) => Box::new(decimal_text(decimal)),
+            }
+        })
+        .collect();
+    (sql, args)
 }
 
 impl Drop for PgTx {
@@ -302,24 +250,6 @@ impl Drop for PgTx {
     }
 }
 
-/// Rows asked of the database for a page: one more than the limit tells whether more follow.
-fn fetch_limit(page: &PageRequest) -> i64 {
-    i64::from(page.limit.clamp(1, 500)) + 1
-}
-
-/// Cuts the extra row off and makes the cursor of the next page from the last row kept.
-fn paginate<T>(mut rows: Vec<(T, String)>, page: &PageRequest) -> Page<T> {
-    let limit = usize::try_from(page.limit.clamp(1, 500)).unwrap_or(500);
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    let next_cursor = if more { rows.last().map(|(_, c)| c.clone()) } else { None };
-    Page { rows: rows.into_iter().map(|(r, _)| r).collect(), next_cursor }
-}
-
-/// The columns [`PgTx::stored_txns`] reads, in its order.
-const JOURNAL_COLUMNS: &str =
-    "seq, txn_id, customer_id, kind, effective_date, description, subject_id, created_at";
-
 /// Reads a feed cursor, `XID:SEQ` (the last row read; `0:0` is the start).
 fn feed_cursor(cursor: &str) -> Option<(u64, i64)> {
     let (xid, seq) = cursor.split_once(':')?;
@@ -327,19 +257,6 @@ fn feed_cursor(cursor: &str) -> Option<(u64, i64)> {
         return None;
     }
     Some((xid.parse().ok()?, seq.parse().ok()?))
-}
-
-fn seq_cursor(page: &PageRequest) -> StoreResult<Option<i64>> {
-    page.cursor.as_deref().map(|c| c.parse::<i64>().map_err(|_| StoreError::BadCursor)).transpose()
-}
-
-/// A LIKE pattern matching `search` anywhere in a lower-cased column; `\`, `%` and `_` in the
-/// search match themselves.
-/// Which way a list ordered by `seq` runs.
-#[derive(Clone, Copy)]
-enum SeqOrder {
-    NewestFirst,
-    OldestFirst,
 }
 
 /// Ends a list query ordered by `seq`: resumes after the cursor's row and asks for one row more
@@ -350,10 +267,7 @@ fn push_seq_page(
     page: &PageRequest,
     order: SeqOrder,
 ) -> StoreResult<()> {
-    let (after, direction) = match order {
-        SeqOrder::NewestFirst => ("<", "desc"),
-        SeqOrder::OldestFirst => (">", "asc"),
-    };
+    let (after, direction) = order.after_and_direction();
     if let Some(seq) = seq_cursor(page)? {
         args.push(Box::new(seq));
         sql.push_str(&format!(" and seq {after} {}", mark(args)));
@@ -363,152 +277,33 @@ fn push_seq_page(
     Ok(())
 }
 
-fn like_pattern(search: &str) -> String {
-    let escaped =
-        search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// The next placeholder after `args`.
 fn mark(args: &[Arg]) -> String {
     format!("${}", args.len())
 }
 
-const CUSTOMER_COLUMNS: &str = "customer_id, name, email, currency, payment_terms_days, metadata, \
-     created_at, receivable_minor, unapplied_payments_minor, credit_memo_balance_minor, \
-     credit_balance_minor, seq";
-
-fn customer_row(row: &Row) -> StoreResult<(Customer, i64)> {
-    let terms: i32 = get(row, 4)?;
-    let customer = Customer {
-        id: parsed(row, 0, CustomerId::parse)?,
-        name: get(row, 1)?,
-        email: get(row, 2)?,
-        currency: currency(row, 3)?,
-        payment_terms_days: u32::try_from(terms).map_err(|_| bad(4, &terms.to_string()))?,
-        metadata: get(row, 5)?,
-        created_at: timestamp(row, 6)?,
-        balances: Balances {
-            receivable: get(row, 7)?,
-            unapplied_payments: get(row, 8)?,
-            credit_memo_balance: get(row, 9)?,
-            credit_balance: get(row, 10)?,
-        },
-    };
-    Ok((customer, get(row, 11)?))
-}
-
-const DOCUMENT_COLUMNS: &str = "document_id, kind, number, customer_id, status, currency, \
-     invoice_date, due_date, adjusts_invoice_id, reason, seq, \
-     coalesce((select g.group_balance_minor from document g \
-     where g.document_id = document.adjusts_invoice_id), group_balance_minor)";
-
-fn document_row(row: &Row) -> StoreResult<(Document, String)> {
-    let currency = currency(row, 5)?;
-    let document = Document {
-        id: parsed(row, 0, DocumentId::parse)?,
-        kind: parsed(row, 1, DocumentKind::parse)?,
-        number: get(row, 2)?,
-        customer_id: parsed(row, 3, CustomerId::parse)?,
-        status: parsed(row, 4, DocumentStatus::parse)?,
-        currency,
-        invoice_date: date(row, 6)?,
-        due_date: date(row, 7)?,
-        adjusts_invoice_id: parsed_opt(row, 8, DocumentId::parse)?,
-        reason: get(row, 9)?,
-        items: Vec::new(),
-        group_balance: money(row, 11, currency)?,
-        group: Vec::new(),
-    };
-    Ok((document, get::<i64>(row, 10)?.to_string()))
-}
-
-const PAYMENT_COLUMNS: &str = "payment_id, customer_id, amount_minor, currency, unapplied_minor, \
-     method, reference, status, effective_date, seq, refunded_minor";
-
-fn payment_row(row: &Row) -> StoreResult<(Payment, String)> {
-    let currency = currency(row, 3)?;
-    let payment = Payment {
-        id: parsed(row, 0, PaymentId::parse)?,
-        customer_id: parsed(row, 1, CustomerId::parse)?,
-        amount: money(row, 2, currency)?,
-        unapplied: money(row, 4, currency)?,
-        refunded: money(row, 10, currency)?,
-        method: parsed(row, 5, PaymentMethod::parse)?,
-        reference: get(row, 6)?,
-        status: parsed(row, 7, PaymentStatus::parse)?,
-        effective_date: date(row, 8)?,
-    };
-    Ok((payment, get::<i64>(row, 9)?.to_string()))
-}
-
-const APPLICATION_COLUMNS: &str = "application_id, customer_id, source_type, source_id, \
-     target_id, rule, currency, effective_date, seq";
-
-fn application_row(row: &Row) -> StoreResult<(Application, String)> {
-    let source_type: &str = get(row, 2)?;
-    let source_id: Option<&str> = get(row, 3)?;
-    let source = match (source_type, source_id) {
-        ("payment", Some(id)) => {
-            SourceRef::Payment(PaymentId::parse(id).ok_or_else(|| bad(3, id))?)
-        }
-        ("credit_memo", Some(id)) => {
-            SourceRef::CreditMemo(DocumentId::parse(id).ok_or_else(|| bad(3, id))?)
-        }
-        ("credit_balance", None) => SourceRef::CreditBalance,
-        _ => return Err(bad(2, source_type)),
-    };
-    let application = Application {
-        id: parsed(row, 0, ApplicationId::parse)?,
-        customer_id: parsed(row, 1, CustomerId::parse)?,
-        source,
-        target_id: parsed(row, 4, DocumentId::parse)?,
-        rule: parsed_opt(row, 5, Rule::parse)?,
-        currency: currency(row, 6)?,
-        effective_date: date(row, 7)?,
-        items: Vec::new(),
-    };
-    Ok((application, get::<i64>(row, 8)?.to_string()))
-}
-
-/// An account total from four columns starting at `at`: account, currency, debit, credit.
-fn account_total_row(row: &Row, at: usize) -> StoreResult<AccountTotal> {
-    Ok(AccountTotal {
-        account: parsed(row, at, Account::parse)?,
-        currency: currency(row, at + 1)?,
-        debit: i128::from(get::<i64>(row, at + 2)?),
-        credit: i128::from(get::<i64>(row, at + 3)?),
-    })
-}
-
 /// An exact sum over many rows from column `at`: `sum()` over `bigint` is `numeric` in
 /// PostgreSQL, exact however many rows it spans; the query casts it to `text`, read here into
 /// an `i128` (a `::bigint` cast would fail past an `i64`).
-fn exact_sum_at(row: &Row, at: usize) -> StoreResult<i128> {
-    let text: String = get(row, at)?;
+fn exact_sum_at(row: &PgRow<'_>, at: usize) -> StoreResult<i128> {
+    let text: String = row.get(at)?;
     text.parse().map_err(|_| bad(at, &format!("sum {text:?} is not an integer")))
 }
 
 /// An account total of account, currency and two exact sums as text (debits, credits) from `at`.
-fn account_sum_row(row: &Row, at: usize) -> StoreResult<AccountTotal> {
+fn account_sum_row(row: &PgRow<'_>, at: usize) -> StoreResult<AccountTotal> {
     Ok(AccountTotal {
-        account: parsed(row, at, Account::parse)?,
-        currency: currency(row, at + 1)?,
+        account: row.parsed(at, Account::parse)?,
+        currency: row.currency(at + 1)?,
         debit: exact_sum_at(row, at + 2)?,
         credit: exact_sum_at(row, at + 3)?,
     })
 }
 
-fn balance_filter_sql(filter: Option<BalanceFilter>) -> &'static str {
-    match filter {
-        None => "",
-        Some(BalanceFilter::Negative) => " and balance_minor < 0",
-        Some(BalanceFilter::Positive) => " and balance_minor > 0",
-        Some(BalanceFilter::Open) => " and open_item_count > 0",
-    }
-}
-
 impl StoreTx for PgTx {
+    settle_store_sql::shared_writes!();
+    settle_store_sql::shared_reads!();
+
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         if self.failed {
             // PostgreSQL would answer COMMIT with a ROLLBACK: say so rather than lose the writes
@@ -540,7 +335,7 @@ impl StoreTx for PgTx {
         self.query_rows(
             "select tenant_id from tenant order by created_at, tenant_id collate \"C\"",
             &[],
-            |row| parsed(row, 0, TenantId::parse),
+            |row| row.parsed(0, TenantId::parse),
         )
     }
 
@@ -551,11 +346,11 @@ impl StoreTx for PgTx {
             &[&tenant_id.as_str()],
             |row| {
                 Ok(Settings {
-                    default_currency: currency(row, 0)?,
-                    time_zone: get(row, 1)?,
-                    application_rule: parsed(row, 2, Rule::parse)?,
-                    negative_invoice_policy: parsed(row, 3, NegativeInvoicePolicy::parse)?,
-                    auto_apply_credit: get(row, 4)?,
+                    default_currency: row.currency(0)?,
+                    time_zone: row.get(1)?,
+                    application_rule: row.parsed(2, Rule::parse)?,
+                    negative_invoice_policy: row.parsed(3, NegativeInvoicePolicy::parse)?,
+                    auto_apply_credit: row.get(4)?,
                 })
             },
         )?;
@@ -588,14 +383,14 @@ impl StoreTx for PgTx {
              where tenant_id = $1 and idempotency_key = $2",
             &[&tenant_id.as_str(), &key],
             |row| {
-                let status: i32 = get(row, 1)?;
+                let status: i32 = row.get(1)?;
                 Ok(IdempotencyRecord {
                     tenant_id: tenant_id.clone(),
                     key: key.to_owned(),
-                    request_hash: get(row, 0)?,
+                    request_hash: row.get(0)?,
                     status: u16::try_from(status).map_err(|_| bad(1, &status.to_string()))?,
-                    body: get(row, 2)?,
-                    created_at: timestamp(row, 3)?,
+                    body: row.get(2)?,
+                    created_at: row.timestamp(3)?,
                 })
             },
         )?;
@@ -679,31 +474,26 @@ impl StoreTx for PgTx {
             "select api_key_id, tenant_id, key_hash, role, name, created_at, revoked_at \
              from api_key where key_hash = $1",
             &[&key_hash],
-            |row| {
-                Ok(ApiKeyRecord {
-                    id: parsed(row, 0, ApiKeyId::parse)?,
-                    tenant_id: parsed(row, 1, TenantId::parse)?,
-                    key_hash: get(row, 2)?,
-                    role: parsed(row, 3, Role::parse)?,
-                    name: get(row, 4)?,
-                    created_at: timestamp(row, 5)?,
-                    revoked_at: get(row, 6)?,
-                })
-            },
+            |row| settle_store_sql::api_key(row),
         )?;
         Ok(rows.into_iter().next())
     }
 
-    fn next_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
+    fn next_number(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         // The upsert takes the counter row's lock, so concurrent callers queue and each gets
         // its own number.
         let values = self.query_rows(
             "insert into counter (tenant_id, kind, last_value, created_at) \
-             values ($1, $2, 1, now()) \
+             values ($1, $2, 1, $3) \
              on conflict (tenant_id, kind) do update set last_value = counter.last_value + 1 \
              returning last_value",
-            &[&tenant_id.as_str(), &kind.name()],
-            |row| get::<i64>(row, 0),
+            &[&tenant_id.as_str(), &kind.name(), &micros(now)],
+            |row| row.get::<i64>(0),
         )?;
         let value = values
             .into_iter()
@@ -712,39 +502,11 @@ impl StoreTx for PgTx {
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
 
-    fn insert_customer(&mut self, tenant_id: &TenantId, customer: &Customer) -> StoreResult<()> {
-        let b = customer.balances;
-        let terms = i32::try_from(customer.payment_terms_days).unwrap_or(i32::MAX);
-        self.execute(
-            "insert into customer (customer_id, tenant_id, name, name_lower, email, email_lower, \
-             currency, payment_terms_days, metadata, receivable_minor, unapplied_payments_minor, \
-             credit_memo_balance_minor, credit_balance_minor, balance_minor, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            &[
-                &customer.id.as_str(),
-                &tenant_id.as_str(),
-                &customer.name,
-                &customer.name.to_lowercase(),
-                &customer.email,
-                &customer.email.as_ref().map(|e| e.to_lowercase()),
-                &customer.currency.code(),
-                &terms,
-                &customer.metadata,
-                &b.receivable,
-                &b.unapplied_payments,
-                &b.credit_memo_balance,
-                &b.credit_balance,
-                &b.balance(),
-                &micros(customer.created_at),
-            ],
-        )?;
-        Ok(())
-    }
-
     fn lock_customer(
         &mut self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>> {
         // The row lock is held until the transaction ends: another command for this customer
         // waits here, while commands for other customers go on.
@@ -752,54 +514,13 @@ impl StoreTx for PgTx {
             "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
              for update"
         );
-        let rows =
-            self.query_rows(&sql, &[&tenant_id.as_str(), &customer_id.as_str()], customer_row)?;
+        let rows = self.query_rows(&sql, &[&tenant_id.as_str(), &customer_id.as_str()], |row| {
+            settle_store_sql::customer(row)
+        })?;
         Ok(rows
             .into_iter()
             .next()
-            .map(|(c, _)| (CustomerLock::acquired(tenant_id.clone(), customer_id.clone()), c)))
-    }
-
-    fn customer(
-        &mut self,
-        tenant_id: &TenantId,
-        customer_id: &CustomerId,
-    ) -> StoreResult<Option<Customer>> {
-        let sql = format!(
-            "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2"
-        );
-        let rows =
-            self.query_rows(&sql, &[&tenant_id.as_str(), &customer_id.as_str()], customer_row)?;
-        Ok(rows.into_iter().next().map(|(c, _)| c))
-    }
-
-    fn update_customer(&mut self, lock: &CustomerLock, customer: &Customer) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &customer.id);
-        let b = customer.balances;
-        let terms = i32::try_from(customer.payment_terms_days).unwrap_or(i32::MAX);
-        self.execute(
-            "update customer set name = $3, name_lower = $4, email = $5, email_lower = $6, \
-             payment_terms_days = $7, metadata = $8, receivable_minor = $9, \
-             unapplied_payments_minor = $10, credit_memo_balance_minor = $11, \
-             credit_balance_minor = $12, balance_minor = $13 \
-             where tenant_id = $1 and customer_id = $2",
-            &[
-                &lock.tenant_id().as_str(),
-                &lock.customer_id().as_str(),
-                &customer.name,
-                &customer.name.to_lowercase(),
-                &customer.email,
-                &customer.email.as_ref().map(|e| e.to_lowercase()),
-                &terms,
-                &customer.metadata,
-                &b.receivable,
-                &b.unapplied_payments,
-                &b.credit_memo_balance,
-                &b.credit_balance,
-                &b.balance(),
-            ],
-        )?;
-        Ok(())
+            .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
     }
 
     fn customers(
@@ -810,14 +531,8 @@ impl StoreTx for PgTx {
     ) -> StoreResult<Page<Customer>> {
         // Names and ids compare by bytes (`collate "C"`), as SQLite's BINARY collation does,
         // whatever the database's default collation.
-        let (key, order, cmp) = match query.sort {
-            CustomerSort::Name => ("name", "asc", ">"),
-            CustomerSort::NameDesc => ("name", "desc", "<"),
-            CustomerSort::Balance => ("balance_minor", "asc", ">"),
-            CustomerSort::BalanceDesc => ("balance_minor", "desc", "<"),
-            CustomerSort::Created => ("seq", "asc", ">"),
-            CustomerSort::CreatedDesc => ("seq", "desc", "<"),
-        };
+        let order = customer_order(query.sort);
+        let (key, direction, cmp) = (order.key, order.direction, order.after);
         let sort_key = if key == "name" { "name collate \"C\"" } else { key };
         let mut sql = format!("select {CUSTOMER_COLUMNS} from customer where tenant_id = $1");
         let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
@@ -829,16 +544,16 @@ impl StoreTx for PgTx {
             ));
         }
         if let Some(cursor) = &page.cursor {
-            let (value, id) = cursor.rsplit_once('\n').ok_or(StoreError::BadCursor)?;
-            match key {
-                "name" => args.push(Box::new(value.to_owned())),
-                _ => args.push(Box::new(value.parse::<i64>().map_err(|_| StoreError::BadCursor)?)),
+            let (value, id) = split_customer_cursor(order, cursor)?;
+            match value {
+                SortValue::Text(text) => args.push(Box::new(text)),
+                SortValue::Int(int) => args.push(Box::new(int)),
             }
             let v = mark(&args);
             if key == "seq" {
                 sql.push_str(&format!(" and seq {cmp} {v}"));
             } else {
-                args.push(Box::new(id.to_owned()));
+                args.push(Box::new(id));
                 let i = mark(&args);
                 sql.push_str(&format!(
                     " and ({sort_key}, customer_id collate \"C\") {cmp} ({v}, {i})"
@@ -848,508 +563,16 @@ impl StoreTx for PgTx {
         args.push(Box::new(fetch_limit(page)));
         let l = mark(&args);
         if key == "seq" {
-            sql.push_str(&format!(" order by seq {order} limit {l}"));
+            sql.push_str(&format!(" order by seq {direction} limit {l}"));
         } else {
             sql.push_str(&format!(
-                " order by {sort_key} {order}, customer_id collate \"C\" {order} limit {l}"
+                " order by {sort_key} {direction}, customer_id collate \"C\" {direction} limit {l}"
             ));
         }
-        let rows = self.query_args(&sql, &args, customer_row)?;
-        let rows = rows
-            .into_iter()
-            .map(|(c, seq)| {
-                let value = match key {
-                    "name" => c.name.clone(),
-                    "balance_minor" => c.balances.balance().to_string(),
-                    _ => seq.to_string(),
-                };
-                let cursor = format!("{value}\n{}", c.id);
-                (c, cursor)
-            })
-            .collect();
-        Ok(paginate(rows, page))
-    }
-
-    fn insert_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &document.customer_id);
-        self.execute(
-            "insert into document (document_id, tenant_id, customer_id, kind, number, status, \
-             currency, invoice_date, due_date, adjusts_invoice_id, reason, total_minor, \
-             balance_minor, open_item_count, created_at, group_balance_minor) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now(), $13)",
-            &[
-                &document.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &document.customer_id.as_str(),
-                &document.kind.name(),
-                &document.number,
-                &document.status.name(),
-                &document.currency.code(),
-                &document.invoice_date,
-                &document.due_date,
-                &document.adjusts_invoice_id.as_ref().map(|d| d.to_string()),
-                &document.reason,
-                &document.total().minor(),
-                &document.balance().minor(),
-                &int(document.open_item_count()),
-            ],
-        )?;
-        for (idx, item) in document.items.iter().enumerate() {
-            self.execute(
-                "insert into document_item (item_id, document_id, tenant_id, idx, kind, \
-                 parent_item_id, description, quantity, unit_price, tax_rate, invoice_item_id, \
-                 amount_minor, balance_minor, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8::text::numeric, $9::text::numeric, \
-                 $10::text::numeric, $11, $12, $13, now())",
-                &[
-                    &item.id.as_str(),
-                    &document.id.as_str(),
-                    &lock.tenant_id().as_str(),
-                    &int(idx),
-                    &item.kind.name(),
-                    &item.parent_item_id.as_ref().map(|i| i.to_string()),
-                    &item.description,
-                    &decimal_text(item.quantity),
-                    &decimal_text(item.unit_price),
-                    &decimal_text(item.tax_rate),
-                    &item.invoice_item_id.as_ref().map(|i| i.to_string()),
-                    &item.amount.minor(),
-                    &item.balance.minor(),
-                ],
-            )?;
-        }
-        if let Some(original) = &document.adjusts_invoice_id {
-            self.add_group_balance(original, document.balance().minor())?;
-        }
-        Ok(())
-    }
-
-    fn update_document(&mut self, lock: &CustomerLock, document: &Document) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &document.customer_id);
-        let stored = self
-            .query_rows(
-                "select balance_minor from document where tenant_id = $1 and document_id = $2",
-                &[&lock.tenant_id().as_str(), &document.id.as_str()],
-                |row| get::<i64>(row, 0),
-            )?
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Corrupt(format!("no document {}", document.id)))?;
-        let balance = document.balance().minor();
-        self.execute(
-            "update document set status = $3, balance_minor = $4, open_item_count = $5, \
-             group_balance_minor = group_balance_minor + $6 \
-             where tenant_id = $1 and document_id = $2",
-            &[
-                &lock.tenant_id().as_str(),
-                &document.id.as_str(),
-                &document.status.name(),
-                &balance,
-                &int(document.open_item_count()),
-                &(balance - stored),
-            ],
-        )?;
-        if let Some(original) = &document.adjusts_invoice_id
-            && balance != stored
-        {
-            self.add_group_balance(original, balance - stored)?;
-        }
-        // Items whose balance did not change match no row, so nothing is written for them.
-        for item in &document.items {
-            self.execute(
-                "update document_item set balance_minor = $2, credited_minor = $3 \
-                 where item_id = $1 and (balance_minor <> $2 or credited_minor <> $3)",
-                &[&item.id.as_str(), &item.balance.minor(), &item.credited.minor()],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn document(
-        &mut self,
-        tenant_id: &TenantId,
-        document_id: &DocumentId,
-    ) -> StoreResult<Option<Document>> {
-        let sql = format!(
-            "select {DOCUMENT_COLUMNS} from document where tenant_id = $1 and document_id = $2"
-        );
-        let mut rows: Vec<Document> = self
-            .query_rows(&sql, &[&tenant_id.as_str(), &document_id.as_str()], document_row)?
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect();
-        self.attach_items(&mut rows)?;
-        self.attach_groups(&mut rows)?;
-        Ok(rows.into_iter().next())
-    }
-
-    fn item_document(
-        &mut self,
-        tenant_id: &TenantId,
-        item_id: &ItemId,
-    ) -> StoreResult<Option<DocumentId>> {
-        let rows = self.query_rows(
-            "select document_id from document_item where tenant_id = $1 and item_id = $2",
-            &[&tenant_id.as_str(), &item_id.as_str()],
-            |row| parsed(row, 0, DocumentId::parse),
-        )?;
-        Ok(rows.into_iter().next())
-    }
-
-    fn documents(
-        &mut self,
-        tenant_id: &TenantId,
-        query: &DocumentQuery,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Document>> {
-        let mut sql = format!("select {DOCUMENT_COLUMNS} from document where tenant_id = $1");
-        let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
-        if !query.kinds.is_empty() {
-            let kinds: Vec<String> = query.kinds.iter().map(|k| k.name().to_owned()).collect();
-            args.push(Box::new(kinds));
-            sql.push_str(&format!(" and kind = any({})", mark(&args)));
-        }
-        if let Some(customer_id) = &query.customer_id {
-            args.push(Box::new(customer_id.to_string()));
-            sql.push_str(&format!(" and customer_id = {}", mark(&args)));
-        }
-        if let Some(status) = query.status {
-            args.push(Box::new(status.name()));
-            sql.push_str(&format!(" and status = {}", mark(&args)));
-        }
-        sql.push_str(balance_filter_sql(query.balance));
-        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
-        let rows = self.query_args(&sql, &args, document_row)?;
-        let mut page_rows = paginate(rows, page);
-        self.attach_items(&mut page_rows.rows)?;
-        self.attach_groups(&mut page_rows.rows)?;
-        Ok(page_rows)
-    }
-
-    fn insert_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &payment.customer_id);
-        self.execute(
-            "insert into payment (payment_id, tenant_id, customer_id, amount_minor, currency, \
-             unapplied_minor, method, reference, status, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
-            &[
-                &payment.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &payment.customer_id.as_str(),
-                &payment.amount.minor(),
-                &payment.amount.currency().code(),
-                &payment.unapplied.minor(),
-                &payment.method.name(),
-                &payment.reference,
-                &payment.status.name(),
-                &payment.effective_date,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn update_payment(&mut self, lock: &CustomerLock, payment: &Payment) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &payment.customer_id);
-        self.execute(
-            "update payment set status = $3, unapplied_minor = $4, refunded_minor = $5 \
-             where tenant_id = $1 and payment_id = $2",
-            &[
-                &lock.tenant_id().as_str(),
-                &payment.id.as_str(),
-                &payment.status.name(),
-                &payment.unapplied.minor(),
-                &payment.refunded.minor(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn payment(
-        &mut self,
-        tenant_id: &TenantId,
-        payment_id: &PaymentId,
-    ) -> StoreResult<Option<Payment>> {
-        let sql = format!(
-            "select {PAYMENT_COLUMNS} from payment where tenant_id = $1 and payment_id = $2"
-        );
-        let rows =
-            self.query_rows(&sql, &[&tenant_id.as_str(), &payment_id.as_str()], payment_row)?;
-        Ok(rows.into_iter().next().map(|(p, _)| p))
-    }
-
-    fn payments(
-        &mut self,
-        tenant_id: &TenantId,
-        query: &PaymentQuery,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Payment>> {
-        let mut sql = format!("select {PAYMENT_COLUMNS} from payment where tenant_id = $1");
-        let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
-        if let Some(customer_id) = &query.customer_id {
-            args.push(Box::new(customer_id.to_string()));
-            sql.push_str(&format!(" and customer_id = {}", mark(&args)));
-        }
-        if query.unapplied_only {
-            sql.push_str(" and unapplied_minor <> 0 and status = 'posted'");
-        }
-        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
-        let rows = self.query_args(&sql, &args, payment_row)?;
-        Ok(paginate(rows, page))
-    }
-
-    fn insert_application(
-        &mut self,
-        lock: &CustomerLock,
-        application: &Application,
-    ) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &application.customer_id);
-        self.execute(
-            "insert into application (application_id, tenant_id, customer_id, source_type, \
-             source_id, target_id, rule, currency, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())",
-            &[
-                &application.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &application.customer_id.as_str(),
-                &application.source.type_name(),
-                &application.source.id(),
-                &application.target_id.as_str(),
-                &application.rule.map(Rule::name),
-                &application.currency.code(),
-                &application.effective_date,
-            ],
-        )?;
-        for (idx, item) in application.items.iter().enumerate() {
-            self.execute(
-                "insert into application_item (application_id, idx, tenant_id, item_id, \
-                 credit_memo_item_id, amount_minor, net_minor, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, now())",
-                &[
-                    &application.id.as_str(),
-                    &int(idx),
-                    &lock.tenant_id().as_str(),
-                    &item.item_id.as_str(),
-                    &item.credit_memo_item_id.as_ref().map(|i| i.to_string()),
-                    &item.amount.minor(),
-                    &item.net.minor(),
-                ],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn update_application(
-        &mut self,
-        lock: &CustomerLock,
-        application: &Application,
-    ) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), &application.customer_id);
-        for (idx, item) in application.items.iter().enumerate() {
-            self.execute(
-                "update application_item set net_minor = $3 \
-                 where application_id = $1 and idx = $2",
-                &[&application.id.as_str(), &int(idx), &item.net.minor()],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn application(
-        &mut self,
-        tenant_id: &TenantId,
-        application_id: &ApplicationId,
-    ) -> StoreResult<Option<Application>> {
-        let sql = format!(
-            "select {APPLICATION_COLUMNS} from application \
-             where tenant_id = $1 and application_id = $2"
-        );
-        let mut rows: Vec<Application> = self
-            .query_rows(&sql, &[&tenant_id.as_str(), &application_id.as_str()], application_row)?
-            .into_iter()
-            .map(|(a, _)| a)
-            .collect();
-        self.attach_application_items(&mut rows)?;
-        Ok(rows.into_iter().next())
-    }
-
-    fn applications(
-        &mut self,
-        tenant_id: &TenantId,
-        query: &ApplicationQuery,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Application>> {
-        let mut sql = format!("select {APPLICATION_COLUMNS} from application where tenant_id = $1");
-        let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
-        if let Some(customer_id) = &query.customer_id {
-            args.push(Box::new(customer_id.to_string()));
-            sql.push_str(&format!(" and customer_id = {}", mark(&args)));
-        }
-        if let Some(source_id) = &query.source_id {
-            args.push(Box::new(source_id.clone()));
-            sql.push_str(&format!(" and source_id = {}", mark(&args)));
-        }
-        if let Some(target_id) = &query.target_id {
-            args.push(Box::new(target_id.to_string()));
-            sql.push_str(&format!(" and target_id = {}", mark(&args)));
-        }
-        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
-        let rows = self.query_args(&sql, &args, application_row)?;
-        let mut page_rows = paginate(rows, page);
-        self.attach_application_items(&mut page_rows.rows)?;
-        Ok(page_rows)
-    }
-
-    fn insert_adjustment(
-        &mut self,
-        lock: &CustomerLock,
-        adjustment: &Adjustment,
-    ) -> StoreResult<()> {
-        self.execute(
-            "insert into adjustment (adjustment_id, tenant_id, customer_id, document_id, item_id, \
-             type, amount_minor, currency, reason, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
-            &[
-                &adjustment.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &lock.customer_id().as_str(),
-                &adjustment.document_id.as_str(),
-                &adjustment.item_id.as_str(),
-                &adjustment.kind.name(),
-                &adjustment.amount.minor(),
-                &adjustment.amount.currency().code(),
-                &adjustment.reason,
-                &adjustment.effective_date,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn insert_refund(&mut self, lock: &CustomerLock, refund: &Refund) -> StoreResult<()> {
-        self.execute(
-            "insert into refund (refund_id, tenant_id, customer_id, source_type, source_id, \
-             amount_minor, currency, method, reference, effective_date, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
-            &[
-                &refund.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &lock.customer_id().as_str(),
-                &refund.source_type,
-                &refund.source_id,
-                &refund.amount.minor(),
-                &refund.amount.currency().code(),
-                &refund.method.name(),
-                &refund.reference,
-                &refund.effective_date,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn append_journal(
-        &mut self,
-        lock: &CustomerLock,
-        txn: &JournalTxn,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        debug_assert_eq!(lock.customer_id(), txn.customer_id());
-        let now = micros(now);
-        let tenant = lock.tenant_id().as_str();
-        let customer = lock.customer_id().as_str();
-        self.execute(
-            "insert into journal_txn (txn_id, tenant_id, customer_id, kind, effective_date, \
-             description, subject_id, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &txn.id().as_str(),
-                &tenant,
-                &customer,
-                &txn.kind().name(),
-                &txn.effective_date(),
-                &txn.description(),
-                &txn.subject_id(),
-                &now,
-            ],
-        )?;
-        for (idx, posting) in txn.postings().iter().enumerate() {
-            self.execute(
-                "insert into posting (txn_id, idx, tenant_id, customer_id, account, side, \
-                 amount_minor, currency, document_id, item_id, payment_id, application_id, \
-                 created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                &[
-                    &txn.id().as_str(),
-                    &int(idx),
-                    &tenant,
-                    &customer,
-                    &posting.account.name(),
-                    &posting.side.name(),
-                    &posting.amount.minor(),
-                    &posting.amount.currency().code(),
-                    &posting.document_id.as_ref().map(|d| d.to_string()),
-                    &posting.item_id.as_ref().map(|d| d.to_string()),
-                    &posting.payment_id.as_ref().map(|d| d.to_string()),
-                    &posting.application_id.as_ref().map(|d| d.to_string()),
-                    &now,
-                ],
-            )?;
-        }
-        for ((account, currency), (debit, credit)) in txn.effects().accounts {
-            self.execute(
-                "insert into customer_account (tenant_id, customer_id, account, currency, \
-                 debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
-                 on conflict (customer_id, account, currency) do update set \
-                 debit_minor = customer_account.debit_minor + excluded.debit_minor, \
-                 credit_minor = customer_account.credit_minor + excluded.credit_minor",
-                &[&tenant, &customer, &account.name(), &currency.code(), &debit, &credit, &now],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn append_history(&mut self, lock: &CustomerLock, line: &HistoryLine) -> StoreResult<()> {
-        self.execute(
-            "insert into history (history_id, tenant_id, customer_id, effective_date, kind, \
-             description, amount_minor, balance_after_minor, currency, document_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
-            &[
-                &line.id.as_str(),
-                &lock.tenant_id().as_str(),
-                &lock.customer_id().as_str(),
-                &line.effective_date,
-                &line.kind,
-                &line.description,
-                &line.amount.minor(),
-                &line.balance_after.minor(),
-                &line.amount.currency().code(),
-                &line.document_id,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn history(
-        &mut self,
-        tenant_id: &TenantId,
-        customer_id: &CustomerId,
-        page: &PageRequest,
-    ) -> StoreResult<Page<HistoryLine>> {
-        let mut sql = "select history_id, effective_date, kind, description, amount_minor, \
-             balance_after_minor, currency, document_id, seq from history \
-             where tenant_id = $1 and customer_id = $2"
-            .to_owned();
-        let mut args: Vec<Arg> =
-            vec![Box::new(tenant_id.to_string()), Box::new(customer_id.to_string())];
-        push_seq_page(&mut sql, &mut args, page, SeqOrder::NewestFirst)?;
         let rows = self.query_args(&sql, &args, |row| {
-            let currency = currency(row, 6)?;
-            let line = HistoryLine {
-                id: parsed(row, 0, TxnId::parse)?,
-                effective_date: date(row, 1)?,
-                kind: get(row, 2)?,
-                description: get(row, 3)?,
-                amount: money(row, 4, currency)?,
-                balance_after: money(row, 5, currency)?,
-                document_id: get(row, 7)?,
-            };
-            Ok((line, get::<i64>(row, 8)?.to_string()))
+            let (customer, seq) = settle_store_sql::customer(row)?;
+            let cursor = customer_cursor(order, &customer, seq);
+            Ok((customer, cursor))
         })?;
         Ok(paginate(rows, page))
     }
@@ -1408,8 +631,11 @@ impl StoreTx for PgTx {
                  and (xid, seq) > ($2::text::xid8, $3))",
                 &[&tenant_id.as_str(), &xid.to_string(), &seq],
             )?;
-            has_more =
-                held_back.first().map(|row| get::<bool>(row, 0)).transpose()?.unwrap_or(false);
+            has_more = held_back
+                .first()
+                .map(|row| PgRow(row).get::<bool>(0))
+                .transpose()?
+                .unwrap_or(false);
         }
         Ok(FeedPage { rows: rows.into_iter().map(|(r, _)| r).collect(), next_cursor, has_more })
     }
@@ -1447,7 +673,7 @@ impl StoreTx for PgTx {
             "select distinct currency collate \"C\" from customer where tenant_id = $1 \
              order by 1",
             &[&tenant_id.as_str()],
-            |row| currency(row, 0),
+            |row| row.currency(0),
         )
     }
 
@@ -1460,7 +686,7 @@ impl StoreTx for PgTx {
              from customer_account where tenant_id = $1 \
              order by customer_id collate \"C\", account collate \"C\", currency collate \"C\"",
             &[&tenant_id.as_str()],
-            |row| Ok((parsed(row, 0, CustomerId::parse)?, account_total_row(row, 1)?)),
+            |row| Ok((row.parsed(0, CustomerId::parse)?, settle_store_sql::account_total(row, 1)?)),
         )
     }
 
@@ -1510,10 +736,10 @@ impl StoreTx for PgTx {
             &[&tenant_id.as_str(), &currency.code(), &as_of],
             |row| {
                 Ok(OpenDocument {
-                    customer_id: parsed(row, 0, CustomerId::parse)?,
-                    customer_name: get(row, 1)?,
-                    document_id: parsed(row, 2, DocumentId::parse)?,
-                    due_date: date(row, 3)?,
+                    customer_id: row.parsed(0, CustomerId::parse)?,
+                    customer_name: row.get(1)?,
+                    document_id: row.parsed(2, DocumentId::parse)?,
+                    due_date: row.date(3)?,
                     balance: exact_sum_at(row, 4)?,
                 })
             },
@@ -1540,8 +766,8 @@ impl StoreTx for PgTx {
             &[&tenant_id.as_str(), &currency.code(), &as_of],
             |row| {
                 Ok(CustomerCredit {
-                    customer_id: parsed(row, 0, CustomerId::parse)?,
-                    customer_name: get(row, 1)?,
+                    customer_id: row.parsed(0, CustomerId::parse)?,
+                    customer_name: row.get(1)?,
                     available_credit: exact_sum_at(row, 2)?,
                 })
             },

@@ -55,21 +55,19 @@ pub enum StoreError {
 /// The result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Proof that the customer's lock is held in the current transaction. Only a store adapter
-/// builds one (in `lock_customer`), and every write that moves money takes one, so a write
-/// without the lock does not compile.
+/// Proof that the customer's lock is held in the current transaction, and the instant of the
+/// unit of work that holds it. Only a store adapter builds one (in `lock_customer`, through
+/// [`adapter::customer_lock`]), and every write that moves money takes one, so a write without
+/// the lock does not compile. Every row such a write inserts is stamped with [`CustomerLock::now`]
+/// (the engine's clock), never the database's or the system's clock.
 #[derive(Debug)]
 pub struct CustomerLock {
     tenant_id: TenantId,
     customer_id: CustomerId,
+    now: DateTime<Utc>,
 }
 
 impl CustomerLock {
-    /// For store adapters only: call this right after the database lock is taken.
-    pub fn acquired(tenant_id: TenantId, customer_id: CustomerId) -> CustomerLock {
-        CustomerLock { tenant_id, customer_id }
-    }
-
     /// The tenant.
     pub fn tenant_id(&self) -> &TenantId {
         &self.tenant_id
@@ -78,6 +76,34 @@ impl CustomerLock {
     /// The locked customer.
     pub fn customer_id(&self) -> &CustomerId {
         &self.customer_id
+    }
+
+    /// The engine's instant for the unit of work: the `created_at` of every row written under
+    /// this lock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+}
+
+/// For store adapters only: the one way to build a [`CustomerLock`]. Rust has no visibility
+/// for "these crates only", so the module is hidden from the documentation and a test
+/// (`only_store_adapters_build_customer_locks` in this crate) fails when any crate but the
+/// `settle-store-*` adapters names it.
+#[doc(hidden)]
+pub mod adapter {
+    use chrono::{DateTime, Utc};
+    use settle_core::ids::{CustomerId, TenantId};
+
+    use crate::CustomerLock;
+
+    /// Call this right after the database lock on the customer is taken; `now` is the instant
+    /// the engine passed to `lock_customer`.
+    pub fn customer_lock(
+        tenant_id: TenantId,
+        customer_id: CustomerId,
+        now: DateTime<Utc>,
+    ) -> CustomerLock {
+        CustomerLock { tenant_id, customer_id, now }
     }
 }
 
@@ -336,16 +362,25 @@ pub trait StoreTx {
     ) -> StoreResult<bool>;
     /// Finds a key by the SHA-256 of its text.
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
-    /// Takes the next number of `kind` in the tenant (1, 2, ...).
-    fn next_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64>;
+    /// Takes the next number of `kind` in the tenant (1, 2, ...); a new counter row is made at
+    /// `now`.
+    fn next_number(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 
     /// Stores a new customer.
     fn insert_customer(&mut self, tenant_id: &TenantId, customer: &Customer) -> StoreResult<()>;
     /// Locks the customer for the rest of the transaction and reads it; `None` if unknown.
+    /// `now` is the engine's instant for the unit of work; the lock carries it, and every row
+    /// written under the lock gets it as its `created_at`.
     fn lock_customer(
         &mut self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
+        now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>>;
     /// Reads a customer.
     fn customer(
@@ -511,3 +546,6 @@ pub trait StoreTx {
         as_of: NaiveDate,
     ) -> StoreResult<Vec<CustomerCredit>>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -174,7 +174,7 @@ impl Unit<'_> {
             items,
         };
         let tenant_id = self.tenant_id().clone();
-        let number = new.kind.number(self.tx.next_number(&tenant_id, new.kind)?);
+        let number = new.kind.number(self.tx.next_number(&tenant_id, new.kind, self.now)?);
         let id = self.ids.document(new.kind);
         let mut document = draft_document(spec, id, number, &self.ids)?;
         if new.post {

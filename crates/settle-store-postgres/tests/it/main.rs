@@ -18,7 +18,7 @@ use settle_core::customer::{Balances, Customer};
 use settle_core::ids::{CustomerId, DocumentId, TenantId};
 use settle_core::money::Currency;
 use settle_engine::{Clock, Engine};
-use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store, StoreError};
+use settle_store::{Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
 /// The variable naming the server the tests run against.
@@ -295,75 +295,12 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
 }
 
 #[test]
-fn lists_sort_by_bytes_and_cursors_round_trip() {
-    let Some(db) = TestDb::with_human_collation("lists_sort_by_bytes_and_cursors_round_trip")
-    else {
+fn customer_lists_sort_by_bytes_and_cursors_round_trip() {
+    // A database whose default collation is a human one: names must still sort by bytes.
+    let Some(db) = TestDb::with_human_collation("customer_lists_sort_by_bytes") else {
         return;
     };
-    let store = db.open();
-    let tenant = seed(
-        &store,
-        &[
-            customer("cus_b1", "b", 300),
-            customer("cus_B2", "B", 100),
-            customer("cus_u3", "a_c", 200),
-            customer("cus_p4", "a%c", 200),
-            customer("cus_s5", "a\\c", 100),
-            customer("cus_a6", "Äb", 0),
-            customer("cus_a7", "abc", 200),
-            customer("cus_Z8", "abc", 0),
-        ],
-    );
-    let all = |sort: CustomerSort, search: Option<&str>, limit: u32| -> Vec<String> {
-        let mut ids = Vec::new();
-        let mut cursor = None;
-        loop {
-            let mut tx = store.begin_read().expect("read");
-            let page = tx
-                .customers(
-                    &tenant,
-                    &CustomerQuery { search: search.map(str::to_owned), sort },
-                    &PageRequest { limit, cursor },
-                )
-                .expect("page");
-            ids.extend(page.rows.iter().map(|c| c.id.to_string()));
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return ids,
-            }
-        }
-    };
-    // Byte order, as SQLite's BINARY collation: upper case before lower case, `%` (0x25)
-    // before `\` (0x5c) before `_` (0x5f) before letters, `Ä` after ASCII; ties by id bytes.
-    let by_name = ["cus_B2", "cus_p4", "cus_s5", "cus_u3", "cus_Z8", "cus_a7", "cus_b1", "cus_a6"];
-    for limit in [1, 2, 3, 500] {
-        assert_eq!(all(CustomerSort::Name, None, limit), by_name, "limit {limit}");
-        let mut reversed = by_name;
-        reversed.reverse();
-        assert_eq!(all(CustomerSort::NameDesc, None, limit), reversed, "limit {limit}");
-    }
-    // Balance is minus what is owed; ties by id bytes.
-    let by_balance =
-        ["cus_b1", "cus_a7", "cus_p4", "cus_u3", "cus_B2", "cus_s5", "cus_Z8", "cus_a6"];
-    assert_eq!(all(CustomerSort::Balance, None, 3), by_balance);
-    let mut reversed = by_balance;
-    reversed.reverse();
-    assert_eq!(all(CustomerSort::BalanceDesc, None, 3), reversed);
-    let created = ["cus_b1", "cus_B2", "cus_u3", "cus_p4", "cus_s5", "cus_a6", "cus_a7", "cus_Z8"];
-    assert_eq!(all(CustomerSort::Created, None, 3), created);
-    let mut reversed = created;
-    reversed.reverse();
-    assert_eq!(all(CustomerSort::CreatedDesc, None, 3), reversed);
-    // The search is a case-insensitive substring; `%`, `_` and `\` match only themselves.
-    assert_eq!(all(CustomerSort::Name, Some("_"), 2), ["cus_u3"]);
-    assert_eq!(all(CustomerSort::Name, Some("%"), 2), ["cus_p4"]);
-    assert_eq!(all(CustomerSort::Name, Some("\\"), 2), ["cus_s5"]);
-    assert_eq!(all(CustomerSort::Name, Some("ABC"), 1), ["cus_Z8", "cus_a7"]);
-    assert_eq!(all(CustomerSort::Name, Some("äB"), 1), ["cus_a6"]);
-    let mut tx = store.begin_read().expect("read");
-    let junk = PageRequest { limit: 2, cursor: Some("no newline".into()) };
-    let err = tx.customers(&tenant, &CustomerQuery::default(), &junk).expect_err("bad cursor");
-    assert!(matches!(err, StoreError::BadCursor));
+    conformance::customer_lists_sort_by_bytes_and_cursors_round_trip(&db.open());
 }
 
 #[test]
@@ -396,7 +333,7 @@ fn someone_waits_for_a_lock(db: &TestDb) -> bool {
 }
 
 #[test]
-fn customer_locks_serialize_one_customer_and_not_two() {
+fn customer_locks_do_not_serialize_two_customers() {
     let Some(db) = TestDb::new("customer_locks_serialize_one_customer_and_not_two") else {
         return;
     };
@@ -405,7 +342,8 @@ fn customer_locks_serialize_one_customer_and_not_two() {
     let one = CustomerId::parse("cus_one").expect("id");
     let two = CustomerId::parse("cus_two").expect("id");
 
-    // Different customers: the second takes its lock while the first still holds its own.
+    // Different customers: the second takes its lock while the first still holds its own (the
+    // same customer waits: `a_second_writer_on_a_customer_waits_until_the_first_commits`).
     let events = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         let (store, events, tenant, one, two) = (&store, &events, &tenant, &one, &two);
@@ -413,7 +351,9 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         let (second_locked, wait_second) = mpsc::channel();
         s.spawn(move || {
             let mut tx = store.begin_write().expect("begin");
-            tx.lock_customer(tenant, one).expect("lock").expect("customer");
+            tx.lock_customer(tenant, one, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("customer");
             events.lock().expect("events").push("first locked");
             first_locked.send(()).expect("signal");
             let proceeded = wait_second.recv_timeout(PATIENCE).is_ok();
@@ -424,7 +364,9 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         s.spawn(move || {
             wait_first.recv().expect("first locked");
             let mut tx = store.begin_write().expect("begin");
-            tx.lock_customer(tenant, two).expect("lock").expect("customer");
+            tx.lock_customer(tenant, two, conformance::PinnedClock.now())
+                .expect("lock")
+                .expect("customer");
             events.lock().expect("events").push("second locked");
             second_locked.send(()).expect("signal");
             tx.commit().expect("commit");
@@ -434,38 +376,16 @@ fn customer_locks_serialize_one_customer_and_not_two() {
         events.into_inner().expect("events"),
         ["first locked", "second locked", "first commits"]
     );
+}
 
-    // The same customer: the second waits on the row lock until the first commits.
-    let events = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        let (store, events, tenant, one, db) = (&store, &events, &tenant, &one, &db);
-        let (first_locked, wait_first) = mpsc::channel();
-        s.spawn(move || {
-            let mut tx = store.begin_write().expect("begin");
-            let (lock, mut held) = tx.lock_customer(tenant, one).expect("lock").expect("one");
-            events.lock().expect("events").push("first locked");
-            first_locked.send(()).expect("signal");
-            let waited = someone_waits_for_a_lock(db);
-            held.name = "One, renamed".to_owned();
-            tx.update_customer(&lock, &held).expect("update");
-            events.lock().expect("events").push("first commits");
-            tx.commit().expect("commit");
-            assert!(waited, "the second lock on the same customer did not wait");
-        });
-        s.spawn(move || {
-            wait_first.recv().expect("first locked");
-            let mut tx = store.begin_write().expect("begin");
-            let (_, seen) = tx.lock_customer(tenant, one).expect("lock").expect("one");
-            events.lock().expect("events").push("second locked");
-            // The lock is taken only after the first commit, so it reads the committed row.
-            assert_eq!(seen.name, "One, renamed");
-            tx.commit().expect("commit");
-        });
+#[test]
+fn a_second_writer_on_a_customer_waits_until_the_first_commits() {
+    let Some(db) = TestDb::new("a_second_writer_waits") else {
+        return;
+    };
+    conformance::a_second_writer_on_a_customer_waits_until_the_first_commits(&db.open(), &|| {
+        someone_waits_for_a_lock(&db)
     });
-    assert_eq!(
-        events.into_inner().expect("events"),
-        ["first locked", "first commits", "second locked"]
-    );
 }
 
 #[test]
@@ -529,4 +449,84 @@ fn sums_over_many_maximal_amounts_are_exact() {
         Arc::new(db.open()),
         &conformance::ManyRows { postings: &postings, account_totals: &account_totals },
     );
+}
+
+#[test]
+fn tenants_keep_their_settings_in_creation_order() {
+    let Some(db) = TestDb::new("tenants_keep_their_settings_in_creation_") else {
+        return;
+    };
+    conformance::tenants_keep_their_settings_in_creation_order(&db.open());
+}
+
+#[test]
+fn api_keys_are_found_by_hash_and_revoked_once() {
+    let Some(db) = TestDb::new("api_keys_are_found_by_hash_and_revoked_o") else {
+        return;
+    };
+    conformance::api_keys_are_found_by_hash_and_revoked_once(&db.open());
+}
+
+#[test]
+fn document_lists_filter_by_kind_customer_status_and_balance() {
+    let Some(db) = TestDb::new("document_lists_filter_by_kind_customer_s") else {
+        return;
+    };
+    conformance::document_lists_filter_by_kind_customer_status_and_balance(&db.open());
+}
+
+#[test]
+fn payment_lists_filter_by_customer_and_unapplied() {
+    let Some(db) = TestDb::new("payment_lists_filter_by_customer_and_una") else {
+        return;
+    };
+    conformance::payment_lists_filter_by_customer_and_unapplied(&db.open());
+}
+
+#[test]
+fn application_lists_filter_by_customer_source_and_target() {
+    let Some(db) = TestDb::new("application_lists_filter_by_customer_sou") else {
+        return;
+    };
+    conformance::application_lists_filter_by_customer_source_and_target(&db.open());
+}
+
+#[test]
+fn history_lists_newest_first_per_customer() {
+    let Some(db) = TestDb::new("history_lists_newest_first_per_customer") else {
+        return;
+    };
+    conformance::history_lists_newest_first_per_customer(&db.open());
+}
+
+#[test]
+fn records_read_back_as_written_and_updated() {
+    let Some(db) = TestDb::new("records_read_back_as_written_and_updated") else {
+        return;
+    };
+    conformance::records_read_back_as_written_and_updated(&db.open());
+}
+
+#[test]
+fn the_database_refuses_what_breaks_the_ledger() {
+    let Some(db) = TestDb::new("the_database_refuses_what_breaks_the_led") else {
+        return;
+    };
+    conformance::the_database_refuses_what_breaks_the_ledger(&db.open());
+}
+
+#[test]
+fn the_journal_is_append_only_and_sums_by_date() {
+    let Some(db) = TestDb::new("the_journal_is_append_only_and_sums_by_d") else {
+        return;
+    };
+    conformance::the_journal_is_append_only_and_sums_by_date(&db.open());
+}
+
+#[test]
+fn the_feed_holds_every_commit_after_await_feed() {
+    let Some(db) = TestDb::new("the_feed_holds_every_commit_after_await_") else {
+        return;
+    };
+    conformance::the_feed_holds_every_commit_after_await_feed(&db.open());
 }

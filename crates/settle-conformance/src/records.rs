@@ -1,0 +1,83 @@
+//! Tenants, settings, API keys and document numbers: the records around the ledger.
+
+use chrono::TimeDelta;
+use settle_core::application::Rule;
+use settle_core::ids::{ApiKeyId, TenantId};
+use settle_core::settings::{NegativeInvoicePolicy, Settings};
+use settle_store::{ApiKeyRecord, Role, Store, StoreError};
+
+use crate::fixture::{id, t0};
+
+/// Tenants are listed oldest first (ties by id), start with default settings, keep the settings
+/// written, and refuse a second tenant of the same id.
+pub fn tenants_keep_their_settings_in_creation_order(store: &dyn Store) {
+    let (late, early, same) = (
+        id(TenantId::parse, "ten_late"),
+        id(TenantId::parse, "ten_early"),
+        id(TenantId::parse, "ten_same"),
+    );
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&late, "Late", t0() + TimeDelta::hours(1)).expect("tenant");
+    tx.insert_tenant(&same, "Same", t0()).expect("tenant");
+    tx.insert_tenant(&early, "Early", t0()).expect("tenant");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    assert!(matches!(tx.insert_tenant(&early, "Again", t0()), Err(StoreError::Conflict { .. })));
+    drop(tx);
+
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.tenants().expect("tenants"), [early.clone(), same.clone(), late.clone()]);
+    assert_eq!(tx.settings(&early).expect("settings"), Settings::default());
+    let changed = Settings {
+        application_rule: Rule::Proration,
+        negative_invoice_policy: NegativeInvoicePolicy::TransferAndApply,
+        auto_apply_credit: true,
+        ..Settings::default()
+    };
+    tx.update_settings(&early, &changed).expect("update");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.settings(&early).expect("settings"), changed);
+    assert_eq!(tx.settings(&late).expect("settings"), Settings::default());
+}
+
+/// An API key is found by its hash with everything it was stored with; revoking it stamps the
+/// instant once, only in its own tenant; a second key with the same hash is refused.
+pub fn api_keys_are_found_by_hash_and_revoked_once(store: &dyn Store) {
+    let (tenant, other) =
+        (crate::fixture::tenant(store, "ten_keyed"), crate::fixture::tenant(store, "ten_other"));
+    let key = ApiKeyRecord {
+        id: id(ApiKeyId::parse, "key_1"),
+        tenant_id: tenant.clone(),
+        key_hash: "ab".repeat(32),
+        role: Role::Clerk,
+        name: Some("billing".to_owned()),
+        created_at: t0(),
+        revoked_at: None,
+    };
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_api_key(&key).expect("key");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    let twin = ApiKeyRecord { id: id(ApiKeyId::parse, "key_2"), ..key.clone() };
+    assert!(matches!(tx.insert_api_key(&twin), Err(StoreError::Conflict { .. })));
+    drop(tx);
+
+    let mut tx = store.begin_write().expect("begin");
+    let found = tx.api_key_by_hash(&key.key_hash).expect("read").expect("the key");
+    assert_eq!(
+        (found.id, found.tenant_id, found.key_hash, found.role, found.name, found.created_at),
+        (key.id.clone(), tenant.clone(), key.key_hash.clone(), Role::Clerk, key.name, t0())
+    );
+    assert_eq!(found.revoked_at, None);
+    assert!(tx.api_key_by_hash(&"cd".repeat(32)).expect("read").is_none());
+    let revoked_at = t0() + TimeDelta::minutes(5);
+    assert!(!tx.revoke_api_key(&other, &key.id, revoked_at).expect("revoke"));
+    assert!(!tx.revoke_api_key(&tenant, &id(ApiKeyId::parse, "key_9"), revoked_at).expect("x"));
+    assert!(tx.revoke_api_key(&tenant, &key.id, revoked_at).expect("revoke"));
+    assert!(!tx.revoke_api_key(&tenant, &key.id, revoked_at + TimeDelta::hours(1)).expect("x"));
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    let found = tx.api_key_by_hash(&key.key_hash).expect("read").expect("the key");
+    assert_eq!(found.revoked_at, Some(revoked_at));
+}

@@ -1,0 +1,158 @@
+//! The read statements both stores run: single records by id and the lists whose filters are
+//! the same text in both dialects. Like [`statements`](crate::statements), the text uses `?N`.
+
+use std::borrow::Cow;
+
+use settle_store::{ApplicationQuery, DocumentQuery, PageRequest, PaymentQuery, StoreResult};
+
+use crate::page::{SeqOrder, balance_filter_sql, fetch_limit, seq_cursor};
+use crate::records::{
+    APPLICATION_COLUMNS, CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, HISTORY_COLUMNS, PAYMENT_COLUMNS,
+};
+use crate::statements::{Statement, Value};
+
+fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
+}
+
+/// A record of `table` by tenant and id, reading `columns`.
+fn by_id(columns: &str, table: &str, key: &str, tenant_id: &str, id: &str) -> Statement {
+    Statement {
+        sql: Cow::Owned(format!(
+            "select {columns} from {table} where tenant_id = ?1 and {key} = ?2"
+        )),
+        args: vec![text(tenant_id), text(id)],
+    }
+}
+
+/// A customer by id.
+pub fn customer(tenant_id: &str, customer_id: &str) -> Statement {
+    by_id(CUSTOMER_COLUMNS, "customer", "customer_id", tenant_id, customer_id)
+}
+
+/// A document by id.
+pub fn document(tenant_id: &str, document_id: &str) -> Statement {
+    by_id(DOCUMENT_COLUMNS, "document", "document_id", tenant_id, document_id)
+}
+
+/// A document's stored balance.
+pub fn document_balance(tenant_id: &str, document_id: &str) -> Statement {
+    by_id("balance_minor", "document", "document_id", tenant_id, document_id)
+}
+
+/// The document an item belongs to.
+pub fn item_document(tenant_id: &str, item_id: &str) -> Statement {
+    by_id("document_id", "document_item", "item_id", tenant_id, item_id)
+}
+
+/// A payment by id.
+pub fn payment(tenant_id: &str, payment_id: &str) -> Statement {
+    by_id(PAYMENT_COLUMNS, "payment", "payment_id", tenant_id, payment_id)
+}
+
+/// An application by id.
+pub fn application(tenant_id: &str, application_id: &str) -> Statement {
+    by_id(APPLICATION_COLUMNS, "application", "application_id", tenant_id, application_id)
+}
+
+/// A list statement being assembled from optional filters.
+struct List {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl List {
+    fn new(columns: &str, table: &str, tenant_id: &str) -> List {
+        List {
+            sql: format!("select {columns} from {table} where tenant_id = ?1"),
+            args: vec![text(tenant_id)],
+        }
+    }
+
+    /// The next placeholder, for `value`.
+    fn mark(&mut self, value: Value) -> String {
+        self.args.push(value);
+        format!("?{}", self.args.len())
+    }
+
+    fn filter(&mut self, column: &str, value: &str) {
+        let mark = self.mark(text(value));
+        self.sql.push_str(&format!(" and {column} = {mark}"));
+    }
+
+    /// Ends a list ordered by `seq`: resumes after the cursor's row and asks for one row more
+    /// than the page (so [`paginate`](crate::paginate) knows whether another page follows).
+    fn seq_page(mut self, page: &PageRequest, order: SeqOrder) -> StoreResult<Statement> {
+        let (after, direction) = order.after_and_direction();
+        if let Some(seq) = seq_cursor(page)? {
+            let mark = self.mark(Value::Int(seq));
+            self.sql.push_str(&format!(" and seq {after} {mark}"));
+        }
+        let mark = self.mark(Value::Int(fetch_limit(page)));
+        self.sql.push_str(&format!(" order by seq {direction} limit {mark}"));
+        Ok(Statement { sql: Cow::Owned(self.sql), args: self.args })
+    }
+}
+
+/// A page of documents, newest first.
+pub fn documents(
+    tenant_id: &str,
+    query: &DocumentQuery,
+    page: &PageRequest,
+) -> StoreResult<Statement> {
+    let mut list = List::new(DOCUMENT_COLUMNS, "document", tenant_id);
+    if !query.kinds.is_empty() {
+        let marks: Vec<String> = query.kinds.iter().map(|k| list.mark(text(k.name()))).collect();
+        list.sql.push_str(&format!(" and kind in ({})", marks.join(", ")));
+    }
+    if let Some(customer_id) = &query.customer_id {
+        list.filter("customer_id", customer_id.as_str());
+    }
+    if let Some(status) = query.status {
+        list.filter("status", status.name());
+    }
+    list.sql.push_str(balance_filter_sql(query.balance));
+    list.seq_page(page, SeqOrder::NewestFirst)
+}
+
+/// A page of payments, newest first.
+pub fn payments(
+    tenant_id: &str,
+    query: &PaymentQuery,
+    page: &PageRequest,
+) -> StoreResult<Statement> {
+    let mut list = List::new(PAYMENT_COLUMNS, "payment", tenant_id);
+    if let Some(customer_id) = &query.customer_id {
+        list.filter("customer_id", customer_id.as_str());
+    }
+    if query.unapplied_only {
+        list.sql.push_str(" and unapplied_minor <> 0 and status = 'posted'");
+    }
+    list.seq_page(page, SeqOrder::NewestFirst)
+}
+
+/// A page of applications, newest first.
+pub fn applications(
+    tenant_id: &str,
+    query: &ApplicationQuery,
+    page: &PageRequest,
+) -> StoreResult<Statement> {
+    let mut list = List::new(APPLICATION_COLUMNS, "application", tenant_id);
+    if let Some(customer_id) = &query.customer_id {
+        list.filter("customer_id", customer_id.as_str());
+    }
+    if let Some(source_id) = &query.source_id {
+        list.filter("source_id", source_id);
+    }
+    if let Some(target_id) = &query.target_id {
+        list.filter("target_id", target_id.as_str());
+    }
+    list.seq_page(page, SeqOrder::NewestFirst)
+}
+
+/// A page of a customer's history, newest first.
+pub fn history(tenant_id: &str, customer_id: &str, page: &PageRequest) -> StoreResult<Statement> {
+    let mut list = List::new(HISTORY_COLUMNS, "history", tenant_id);
+    list.filter("customer_id", customer_id);
+    list.seq_page(page, SeqOrder::NewestFirst)
+}

@@ -1,0 +1,480 @@
+//! The write statements both stores run, one builder per statement, grouped by aggregate.
+//!
+//! The text uses SQLite's numbered placeholders (`?1`); the PostgreSQL adapter renumbers them
+//! as `$1` (see [`Statement::numbered`]). Each parameter is a [`Value`] that the adapter binds
+//! as its driver's type, which is where the stores really differ: SQLite keeps dates and
+//! instants as text, PostgreSQL as `date` and `timestamptz`, and reads exact decimals through a
+//! cast. Upserts and locks differ in syntax and stay in the adapters.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use settle_core::adjustment::Adjustment;
+use settle_core::application::{Application, Rule};
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::{Document, Item};
+use settle_core::ledger::{JournalTxn, Posting};
+use settle_core::payment::Payment;
+use settle_core::refund::Refund;
+use settle_store::CustomerLock;
+
+/// A statement parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Text.
+    Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
+    /// A `bigint` (amounts, sequences).
+    Int(i64),
+    /// An `integer` (positions, counts, terms).
+    Int32(i32),
+    /// A calendar date.
+    Date(NaiveDate),
+    /// An instant.
+    Instant(DateTime<Utc>),
+    /// A nullable exact decimal (`numeric` in PostgreSQL, text in SQLite).
+    Decimal(Option<Decimal>),
+}
+
+/// SQL text with `?N` placeholders and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The text.
+    pub sql: std::borrow::Cow<'static, str>,
+    /// The parameters, `?1` first.
+    pub args: Vec<Value>,
+}
+
+impl Statement {
+    /// The text with each `?N` written by `mark(N, &args[N - 1])`.
+    pub fn numbered(&self, mark: impl Fn(usize, &Value) -> String) -> String {
+        let mut out = String::with_capacity(self.sql.len() + 16);
+        let mut chars = self.sql.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            if c != '?' {
+                out.push(c);
+                continue;
+            }
+            let mut n = 0_usize;
+            while let Some(&(_, d)) = chars.peek() {
+                let Some(digit) = d.to_digit(10) else { break };
+                n = n * 10 + usize::try_from(digit).unwrap_or(0);
+                chars.next();
+            }
+            match self.args.get(n.wrapping_sub(1)) {
+                Some(value) => out.push_str(&mark(n, value)),
+                None => panic!("statement placeholder ?{n} has no parameter: {}", self.sql),
+            }
+        }
+        out
+    }
+}
+
+fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
+}
+
+fn opt(value: Option<impl ToString>) -> Value {
+    Value::OptText(value.map(|v| v.to_string()))
+}
+
+fn small(value: impl TryInto<i32>) -> Value {
+    Value::Int32(value.try_into().unwrap_or(i32::MAX))
+}
+
+fn lowercase(value: &str) -> Value {
+    text(&value.to_lowercase())
+}
+
+/// Stores a new customer.
+pub fn insert_customer(tenant_id: &str, customer: &Customer) -> Statement {
+    let b = customer.balances;
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into customer (customer_id, tenant_id, name, name_lower, email, \
+              email_lower, currency, payment_terms_days, metadata, receivable_minor, \
+              unapplied_payments_minor, credit_memo_balance_minor, credit_balance_minor, \
+              balance_minor, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        ),
+        args: vec![
+            text(customer.id.as_str()),
+            text(tenant_id),
+            text(&customer.name),
+            lowercase(&customer.name),
+            opt(customer.email.as_ref()),
+            opt(customer.email.as_ref().map(|e| e.to_lowercase())),
+            text(customer.currency.code()),
+            small(customer.payment_terms_days),
+            text(&customer.metadata),
+            Value::Int(b.receivable),
+            Value::Int(b.unapplied_payments),
+            Value::Int(b.credit_memo_balance),
+            Value::Int(b.credit_balance),
+            Value::Int(b.balance()),
+            Value::Instant(customer.created_at),
+        ],
+    }
+}
+
+/// Writes a customer's profile and balances.
+pub fn update_customer(lock: &CustomerLock, customer: &Customer) -> Statement {
+    let b = customer.balances;
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update customer set name = ?3, name_lower = ?4, email = ?5, email_lower = ?6, \
+              payment_terms_days = ?7, metadata = ?8, receivable_minor = ?9, \
+              unapplied_payments_minor = ?10, credit_memo_balance_minor = ?11, \
+              credit_balance_minor = ?12, balance_minor = ?13 \
+              where tenant_id = ?1 and customer_id = ?2",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            text(&customer.name),
+            lowercase(&customer.name),
+            opt(customer.email.as_ref()),
+            opt(customer.email.as_ref().map(|e| e.to_lowercase())),
+            small(customer.payment_terms_days),
+            text(&customer.metadata),
+            Value::Int(b.receivable),
+            Value::Int(b.unapplied_payments),
+            Value::Int(b.credit_memo_balance),
+            Value::Int(b.credit_balance),
+            Value::Int(b.balance()),
+        ],
+    }
+}
+
+/// Stores a new document's row (its items are [`insert_item`]s); the group balance of a new
+/// document is its own balance.
+pub fn insert_document(lock: &CustomerLock, document: &Document) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into document (document_id, tenant_id, customer_id, kind, number, status, \
+              currency, invoice_date, due_date, adjusts_invoice_id, reason, total_minor, \
+              balance_minor, open_item_count, created_at, group_balance_minor) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?13)",
+        ),
+        args: vec![
+            text(document.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(document.customer_id.as_str()),
+            text(document.kind.name()),
+            text(&document.number),
+            text(document.status.name()),
+            text(document.currency.code()),
+            Value::Date(document.invoice_date),
+            Value::Date(document.due_date),
+            opt(document.adjusts_invoice_id.as_ref()),
+            opt(document.reason.as_ref()),
+            Value::Int(document.total().minor()),
+            Value::Int(document.balance().minor()),
+            small(document.open_item_count()),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Stores item `idx` of a new document.
+pub fn insert_item(lock: &CustomerLock, document: &Document, idx: usize, item: &Item) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into document_item (item_id, document_id, tenant_id, idx, kind, \
+              parent_item_id, description, quantity, unit_price, tax_rate, invoice_item_id, \
+              amount_minor, balance_minor, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        ),
+        args: vec![
+            text(item.id.as_str()),
+            text(document.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            small(idx),
+            text(item.kind.name()),
+            opt(item.parent_item_id.as_ref()),
+            text(&item.description),
+            Value::Decimal(item.quantity),
+            Value::Decimal(item.unit_price),
+            Value::Decimal(item.tax_rate),
+            opt(item.invoice_item_id.as_ref()),
+            Value::Int(item.amount.minor()),
+            Value::Int(item.balance.minor()),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Writes a document's status and balance; `group_delta` is how much its balance moved, which
+/// moves its own group balance too.
+pub fn update_document(lock: &CustomerLock, document: &Document, group_delta: i64) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update document set status = ?3, balance_minor = ?4, open_item_count = ?5, \
+              group_balance_minor = group_balance_minor + ?6 \
+              where tenant_id = ?1 and document_id = ?2",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(document.id.as_str()),
+            text(document.status.name()),
+            Value::Int(document.balance().minor()),
+            small(document.open_item_count()),
+            Value::Int(group_delta),
+        ],
+    }
+}
+
+/// Writes an item's balance and credited amount; an unchanged item matches no row, so nothing
+/// is written for it.
+pub fn update_item(item: &Item) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update document_item set balance_minor = ?2, credited_minor = ?3 \
+              where item_id = ?1 and (balance_minor <> ?2 or credited_minor <> ?3)",
+        ),
+        args: vec![
+            text(item.id.as_str()),
+            Value::Int(item.balance.minor()),
+            Value::Int(item.credited.minor()),
+        ],
+    }
+}
+
+/// Adds `delta` to the group balance kept on an invoice group's original.
+pub fn add_group_balance(document_id: &str, delta: i64) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update document set group_balance_minor = group_balance_minor + ?2 \
+              where document_id = ?1",
+        ),
+        args: vec![text(document_id), Value::Int(delta)],
+    }
+}
+
+/// Stores a new payment.
+pub fn insert_payment(lock: &CustomerLock, payment: &Payment) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into payment (payment_id, tenant_id, customer_id, amount_minor, currency, \
+              unapplied_minor, method, reference, status, effective_date, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        ),
+        args: vec![
+            text(payment.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(payment.customer_id.as_str()),
+            Value::Int(payment.amount.minor()),
+            text(payment.amount.currency().code()),
+            Value::Int(payment.unapplied.minor()),
+            text(payment.method.name()),
+            opt(payment.reference.as_ref()),
+            text(payment.status.name()),
+            Value::Date(payment.effective_date),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Writes a payment's status, unapplied and refunded amounts.
+pub fn update_payment(lock: &CustomerLock, payment: &Payment) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update payment set status = ?3, unapplied_minor = ?4, refunded_minor = ?5 \
+              where tenant_id = ?1 and payment_id = ?2",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(payment.id.as_str()),
+            text(payment.status.name()),
+            Value::Int(payment.unapplied.minor()),
+            Value::Int(payment.refunded.minor()),
+        ],
+    }
+}
+
+/// Stores a new application's row (its items are [`insert_application_item`]s).
+pub fn insert_application(lock: &CustomerLock, application: &Application) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into application (application_id, tenant_id, customer_id, source_type, \
+              source_id, target_id, rule, currency, effective_date, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        ),
+        args: vec![
+            text(application.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(application.customer_id.as_str()),
+            text(application.source.type_name()),
+            opt(application.source.id()),
+            text(application.target_id.as_str()),
+            opt(application.rule.map(Rule::name)),
+            text(application.currency.code()),
+            Value::Date(application.effective_date),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Stores item `idx` of a new application.
+pub fn insert_application_item(
+    lock: &CustomerLock,
+    application: &Application,
+    idx: usize,
+) -> Statement {
+    let item = &application.items[idx];
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into application_item (application_id, idx, tenant_id, item_id, \
+              credit_memo_item_id, amount_minor, net_minor, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        ),
+        args: vec![
+            text(application.id.as_str()),
+            small(idx),
+            text(lock.tenant_id().as_str()),
+            text(item.item_id.as_str()),
+            opt(item.credit_memo_item_id.as_ref()),
+            Value::Int(item.amount.minor()),
+            Value::Int(item.net.minor()),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Writes what is still applied on item `idx` of an application.
+pub fn update_application_item(application: &Application, idx: usize) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update application_item set net_minor = ?3 where application_id = ?1 and idx = ?2",
+        ),
+        args: vec![
+            text(application.id.as_str()),
+            small(idx),
+            Value::Int(application.items[idx].net.minor()),
+        ],
+    }
+}
+
+/// Stores an invoice item adjustment.
+pub fn insert_adjustment(lock: &CustomerLock, adjustment: &Adjustment) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into adjustment (adjustment_id, tenant_id, customer_id, document_id, \
+              item_id, type, amount_minor, currency, reason, effective_date, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        ),
+        args: vec![
+            text(adjustment.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            text(adjustment.document_id.as_str()),
+            text(adjustment.item_id.as_str()),
+            text(adjustment.kind.name()),
+            Value::Int(adjustment.amount.minor()),
+            text(adjustment.amount.currency().code()),
+            text(&adjustment.reason),
+            Value::Date(adjustment.effective_date),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Stores a refund.
+pub fn insert_refund(lock: &CustomerLock, refund: &Refund) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into refund (refund_id, tenant_id, customer_id, source_type, source_id, \
+              amount_minor, currency, method, reference, effective_date, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        ),
+        args: vec![
+            text(refund.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            text(refund.source_type),
+            opt(refund.source_id.as_ref()),
+            Value::Int(refund.amount.minor()),
+            text(refund.amount.currency().code()),
+            text(refund.method.name()),
+            opt(refund.reference.as_ref()),
+            Value::Date(refund.effective_date),
+            Value::Instant(lock.now()),
+        ],
+    }
+}
+
+/// Appends a journal transaction's row (its postings are [`insert_posting`]s).
+pub fn insert_txn(lock: &CustomerLock, txn: &JournalTxn, now: DateTime<Utc>) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into journal_txn (txn_id, tenant_id, customer_id, kind, effective_date, \
+              description, subject_id, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        ),
+        args: vec![
+            text(txn.id().as_str()),
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            text(txn.kind().name()),
+            Value::Date(txn.effective_date()),
+            text(txn.description()),
+            opt(txn.subject_id()),
+            Value::Instant(now),
+        ],
+    }
+}
+
+/// Appends posting `idx` of a journal transaction.
+pub fn insert_posting(
+    lock: &CustomerLock,
+    txn: &JournalTxn,
+    idx: usize,
+    posting: &Posting,
+    now: DateTime<Utc>,
+) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into posting (txn_id, idx, tenant_id, customer_id, account, side, \
+              amount_minor, currency, document_id, item_id, payment_id, application_id, \
+              created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        ),
+        args: vec![
+            text(txn.id().as_str()),
+            small(idx),
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            text(posting.account.name()),
+            text(posting.side.name()),
+            Value::Int(posting.amount.minor()),
+            text(posting.amount.currency().code()),
+            opt(posting.document_id.as_ref()),
+            opt(posting.item_id.as_ref()),
+            opt(posting.payment_id.as_ref()),
+            opt(posting.application_id.as_ref()),
+            Value::Instant(now),
+        ],
+    }
+}
+
+/// Appends a billing-history line.
+pub fn insert_history(lock: &CustomerLock, line: &HistoryLine) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into history (history_id, tenant_id, customer_id, effective_date, kind, \
+              description, amount_minor, balance_after_minor, currency, document_id, created_at) \
+              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        ),
+        args: vec![
+            text(line.id.as_str()),
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            Value::Date(line.effective_date),
+            text(&line.kind),
+            text(&line.description),
+            Value::Int(line.amount.minor()),
+            Value::Int(line.balance_after.minor()),
+            text(line.amount.currency().code()),
+            opt(line.document_id.as_ref()),
+            Value::Instant(lock.now()),
+        ],
+    }
+}

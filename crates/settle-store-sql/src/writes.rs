@@ -1,0 +1,304 @@
+//! The write methods of `StoreTx` that both stores run as the same shared statements.
+
+/// Expands, inside an adapter's `impl StoreTx`, to the write methods whose bodies are the same
+/// for every SQL store: each runs the shared [`statements`](crate::statements) through the
+/// adapter's own `run(&mut self, Statement) -> StoreResult<_>` (an inherent method that binds
+/// the parameters for its driver).
+///
+/// A macro, because Rust allows no generic `impl<T> StoreTx for T` outside `settle-store`, and
+/// a wrapper type generic over the driver would have to carry every read as well; the methods
+/// with a dialect of their own (locks, upserts, lists, sums) stay written in each adapter.
+/// `append_journal` calls the adapter's `add_to_account_totals(&mut self, lock, txn, now)`,
+/// the per-customer totals' upsert.
+#[macro_export]
+macro_rules! shared_writes {
+    () => {
+        fn update_document(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            document: &::settle_core::document::Document,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &document.customer_id);
+            let statement =
+                $crate::queries::document_balance(lock.tenant_id().as_str(), document.id.as_str());
+            let stored = self
+                .fetch(statement, |row| $crate::Row::int(row, 0))?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    ::settle_store::StoreError::Corrupt(format!("no document {}", document.id))
+                })?;
+            let balance = document.balance().minor();
+            self.run($crate::statements::update_document(lock, document, balance - stored))?;
+            if let Some(original) = &document.adjusts_invoice_id
+                && balance != stored
+            {
+                self.run($crate::statements::add_group_balance(
+                    original.as_str(),
+                    balance - stored,
+                ))?;
+            }
+            for item in &document.items {
+                self.run($crate::statements::update_item(item))?;
+            }
+            Ok(())
+        }
+
+        fn append_journal(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            txn: &::settle_core::ledger::JournalTxn,
+            now: ::chrono::DateTime<::chrono::Utc>,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), txn.customer_id());
+            self.run($crate::statements::insert_txn(lock, txn, now))?;
+            for (idx, posting) in txn.postings().iter().enumerate() {
+                self.run($crate::statements::insert_posting(lock, txn, idx, posting, now))?;
+            }
+            self.add_to_account_totals(lock, txn, now)
+        }
+
+        fn insert_customer(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            customer: &::settle_core::customer::Customer,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
+            Ok(())
+        }
+
+        fn update_customer(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            customer: &::settle_core::customer::Customer,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &customer.id);
+            self.run($crate::statements::update_customer(lock, customer))?;
+            Ok(())
+        }
+
+        fn insert_document(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            document: &::settle_core::document::Document,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &document.customer_id);
+            self.run($crate::statements::insert_document(lock, document))?;
+            for (idx, item) in document.items.iter().enumerate() {
+                self.run($crate::statements::insert_item(lock, document, idx, item))?;
+            }
+            if let Some(original) = &document.adjusts_invoice_id {
+                let balance = document.balance().minor();
+                self.run($crate::statements::add_group_balance(original.as_str(), balance))?;
+            }
+            Ok(())
+        }
+
+        fn insert_payment(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            payment: &::settle_core::payment::Payment,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &payment.customer_id);
+            self.run($crate::statements::insert_payment(lock, payment))?;
+            Ok(())
+        }
+
+        fn update_payment(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            payment: &::settle_core::payment::Payment,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &payment.customer_id);
+            self.run($crate::statements::update_payment(lock, payment))?;
+            Ok(())
+        }
+
+        fn insert_application(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            application: &::settle_core::application::Application,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &application.customer_id);
+            self.run($crate::statements::insert_application(lock, application))?;
+            for idx in 0..application.items.len() {
+                self.run($crate::statements::insert_application_item(lock, application, idx))?;
+            }
+            Ok(())
+        }
+
+        fn update_application(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            application: &::settle_core::application::Application,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &application.customer_id);
+            for idx in 0..application.items.len() {
+                self.run($crate::statements::update_application_item(application, idx))?;
+            }
+            Ok(())
+        }
+
+        fn insert_adjustment(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            adjustment: &::settle_core::adjustment::Adjustment,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::statements::insert_adjustment(lock, adjustment))?;
+            Ok(())
+        }
+
+        fn insert_refund(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            refund: &::settle_core::refund::Refund,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::statements::insert_refund(lock, refund))?;
+            Ok(())
+        }
+
+        fn append_history(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            line: &::settle_core::customer::HistoryLine,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::statements::insert_history(lock, line))?;
+            Ok(())
+        }
+    };
+}
+
+/// Expands, inside an adapter's `impl StoreTx`, to the reads whose text is the same for every
+/// SQL store: records by id and the document, payment, application and history lists. The
+/// adapter provides `fetch(&mut self, Statement, map) -> StoreResult<Vec<T>>` (binds and runs
+/// a shared statement, mapping each row), `attach_items`, `attach_groups` and
+/// `attach_application_items`.
+#[macro_export]
+macro_rules! shared_reads {
+    () => {
+        fn customer(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            customer_id: &::settle_core::ids::CustomerId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::customer::Customer>> {
+            let statement = $crate::queries::customer(tenant_id.as_str(), customer_id.as_str());
+            let rows = self.fetch(statement, |row| $crate::customer(row))?;
+            Ok(rows.into_iter().next().map(|(c, _)| c))
+        }
+
+        fn document(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            document_id: &::settle_core::ids::DocumentId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::document::Document>> {
+            let statement = $crate::queries::document(tenant_id.as_str(), document_id.as_str());
+            let mut rows: Vec<::settle_core::document::Document> = self
+                .fetch(statement, |row| $crate::document(row))?
+                .into_iter()
+                .map(|(d, _)| d)
+                .collect();
+            self.attach_items(&mut rows)?;
+            self.attach_groups(&mut rows)?;
+            Ok(rows.into_iter().next())
+        }
+
+        fn item_document(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            item_id: &::settle_core::ids::ItemId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::ids::DocumentId>> {
+            let statement = $crate::queries::item_document(tenant_id.as_str(), item_id.as_str());
+            let rows = self.fetch(statement, |row| {
+                $crate::Row::parsed(row, 0, ::settle_core::ids::DocumentId::parse)
+            })?;
+            Ok(rows.into_iter().next())
+        }
+
+        fn documents(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            query: &::settle_store::DocumentQuery,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<::settle_store::Page<::settle_core::document::Document>> {
+            let statement = $crate::queries::documents(tenant_id.as_str(), query, page)?;
+            let rows = self.fetch(statement, |row| {
+                $crate::document(row).map(|(d, seq)| (d, seq.to_string()))
+            })?;
+            let mut page_rows = $crate::paginate(rows, page);
+            self.attach_items(&mut page_rows.rows)?;
+            self.attach_groups(&mut page_rows.rows)?;
+            Ok(page_rows)
+        }
+
+        fn payment(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            payment_id: &::settle_core::ids::PaymentId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::payment::Payment>> {
+            let statement = $crate::queries::payment(tenant_id.as_str(), payment_id.as_str());
+            let rows = self.fetch(statement, |row| $crate::payment(row))?;
+            Ok(rows.into_iter().next().map(|(p, _)| p))
+        }
+
+        fn payments(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            query: &::settle_store::PaymentQuery,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<::settle_store::Page<::settle_core::payment::Payment>> {
+            let statement = $crate::queries::payments(tenant_id.as_str(), query, page)?;
+            let rows = self.fetch(statement, |row| {
+                $crate::payment(row).map(|(p, seq)| (p, seq.to_string()))
+            })?;
+            Ok($crate::paginate(rows, page))
+        }
+
+        fn application(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            application_id: &::settle_core::ids::ApplicationId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::application::Application>> {
+            let statement =
+                $crate::queries::application(tenant_id.as_str(), application_id.as_str());
+            let mut rows: Vec<::settle_core::application::Application> = self
+                .fetch(statement, |row| $crate::application(row))?
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect();
+            self.attach_application_items(&mut rows)?;
+            Ok(rows.into_iter().next())
+        }
+
+        fn applications(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            query: &::settle_store::ApplicationQuery,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<
+            ::settle_store::Page<::settle_core::application::Application>,
+        > {
+            let statement = $crate::queries::applications(tenant_id.as_str(), query, page)?;
+            let rows = self.fetch(statement, |row| {
+                $crate::application(row).map(|(a, seq)| (a, seq.to_string()))
+            })?;
+            let mut page_rows = $crate::paginate(rows, page);
+            self.attach_application_items(&mut page_rows.rows)?;
+            Ok(page_rows)
+        }
+
+        fn history(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            customer_id: &::settle_core::ids::CustomerId,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<::settle_store::Page<::settle_core::customer::HistoryLine>>
+        {
+            let statement =
+                $crate::queries::history(tenant_id.as_str(), customer_id.as_str(), page)?;
+            let rows = self.fetch(statement, |row| {
+                $crate::history_line(row).map(|(line, seq)| (line, seq.to_string()))
+            })?;
+            Ok($crate::paginate(rows, page))
+        }
+    };
+}
