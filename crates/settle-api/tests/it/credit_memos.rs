@@ -366,11 +366,11 @@ async fn a_credit_memo_is_canceled_as_a_draft_or_untouched_but_not_once_applied(
 
     // A draft: canceled, nothing in the journal.
     let draft = api.post("/v1/credit-memos", memo(false)).await.expect(201);
-    let before = api.get("/v1/journal?limit=500").await.expect(200);
+    let before = api.journal().await;
     let canceled =
         api.post(&format!("/v1/credit-memos/{}/cancel", id(&draft)), json!({})).await.expect(200);
     assert_eq!(canceled["status"], "canceled");
-    assert_eq!(api.get("/v1/journal?limit=500").await.expect(200), before);
+    assert_eq!(api.journal().await, before);
     api.post(&format!("/v1/credit-memos/{}/cancel", id(&draft)), json!({}))
         .await
         .expect_problem(422, "document_voided");

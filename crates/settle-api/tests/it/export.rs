@@ -76,7 +76,7 @@ async fn beancount_export_has_every_transaction_balanced_with_exact_amounts() {
     assert!(text.contains(&format!("  Assets:Receivable:Cus-{suffix}  200.00 USD\n")), "{text}");
     assert!(text.contains("  Liabilities:TaxPayable  -20.00 USD\n"), "{text}");
     assert!(text.contains("  Assets:Cash  120.50 USD\n"), "{text}");
-    let journal = api.get("/v1/journal?limit=500").await.expect(200);
+    let journal = api.journal().await;
     let txns = journal["data"].as_array().expect("data");
     for txn in txns {
         let txn_id = txn["id"].as_str().expect("txn id");
@@ -101,7 +101,7 @@ async fn csv_export_has_the_header_and_one_row_per_posting() {
         )
     );
     let rows: Vec<&str> = lines.collect();
-    let journal = api.get("/v1/journal?limit=500").await.expect(200);
+    let journal = api.journal().await;
     let postings: usize = journal["data"]
         .as_array()
         .expect("data")
