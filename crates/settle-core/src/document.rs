@@ -231,34 +231,6 @@ impl Document {
         self.items.iter().find(|i| &i.id == id)
     }
 
-    /// Adds signed deltas to item balances (from [`crate::ledger::Effects::items`]); ids of
-    /// other documents are ignored. Refuses a result past [`MAX_MINOR`] in size, leaving the
-    /// document as it was.
-    pub fn apply_item_deltas(
-        &mut self,
-        deltas: &std::collections::BTreeMap<ItemId, i64>,
-    ) -> Result<(), Rejection> {
-        let out_of_range = || Rejection::total_out_of_range(format!("the balance of {}", self.id));
-        let mut balances = Vec::with_capacity(deltas.len());
-        let mut moved: i64 = 0;
-        for (idx, item) in self.items.iter().enumerate() {
-            if let Some(delta) = deltas.get(&item.id) {
-                balances.push((idx, item.balance.checked_add_minor(*delta)));
-                moved = moved.checked_add(*delta).ok_or_else(out_of_range)?;
-            }
-        }
-        let group_balance = self.group_balance.checked_add_minor(moved);
-        // Checked in full before anything changes, so a refusal leaves the document as it was.
-        if group_balance.is_err() || balances.iter().any(|(_, b)| b.is_err()) {
-            return Err(out_of_range());
-        }
-        for (idx, balance) in balances {
-            self.items[idx].balance = balance.map_err(|_| out_of_range())?;
-        }
-        self.group_balance = group_balance.map_err(|_| out_of_range())?;
-        Ok(())
-    }
-
     /// True for a credit memo with reason `write_off`.
     pub fn is_write_off(&self) -> bool {
         self.kind == DocumentKind::CreditMemo && self.reason.as_deref() == Some(WRITE_OFF)
