@@ -335,6 +335,8 @@ pub struct DocumentSpec {
 /// Builds a draft document: computes each item's amount and its tax items. Checks, in order:
 /// at least one and at most [`MAX_ITEMS`] items (taxes included), due date not before the
 /// document date, each amount in the currency and within range.
+// tidy: long-function: The body is the list of checks above, in that order, which decides
+// which rejection a request gets; each item and its taxes are built in the same pass.
 pub fn draft_document(
     spec: DocumentSpec,
     id: DocumentId,
