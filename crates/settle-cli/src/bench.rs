@@ -230,10 +230,8 @@ pub(crate) fn run_postgres(
             crate::config::without_password(admin_url)
         ),
     };
-    let mut admin = postgres::Client::connect(admin_url, postgres::NoTls)
+    settle_store_postgres::create_database(admin_url, &name)
         .with_context(|| format!("connecting to {}", crate::config::without_password(admin_url)))?;
-    admin.batch_execute(&format!("drop database if exists {name}"))?;
-    admin.batch_execute(&format!("create database {name}"))?;
     let outcome = (|| -> anyhow::Result<BenchReport> {
         let store = Arc::new(settle_store_postgres::PostgresStore::open(&url)?);
         let engine = Engine::new(store, Arc::new(SystemClock), Arc::new(RandomIds));
@@ -256,6 +254,6 @@ pub(crate) fn run_postgres(
             rows_per_txn: rows_per_txn.to_vec(),
         })
     })();
-    admin.batch_execute(&format!("drop database if exists {name} with (force)"))?;
+    settle_store_postgres::drop_database(admin_url, &name)?;
     outcome
 }

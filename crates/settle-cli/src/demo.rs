@@ -154,7 +154,15 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
         return Ok(None);
     }
     let mut demo = Demo { engine, tenant, today, lines };
+    seed_002(&mut demo)?;
+    seed_000(&mut demo)?;
+    seed_001(&mut demo)?;
+    seed_003(&mut demo)?;
+    Ok(Some(DemoReport { lines: demo.lines }))
+}
 
+/// Seed 002: everyday balances of three customers.
+fn seed_002(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 002: everyday balances from charges and credits.
     let ann = demo.customer("Ann Smith Landscaping", "ann@smithlandscaping.example")?;
     demo.entry(&ann, EntryKind::Charge, "150.00", "Spring cleanup", None)?;
@@ -178,7 +186,11 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
         "seed 002: Ann Smith, Bob Jones and Carol White show owed, overdue and credit balances"
             .into(),
     );
+    Ok(())
+}
 
+/// Seed 000's three options: overpayment, a negative invoice, an adjustment invoice.
+fn seed_000(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 000, option 1: a payment larger than the invoice. Settle never lets it make the
     // invoice negative: the invoice is paid and the rest stays as customer credit.
     let dan = demo.customer("Dan Green HVAC", "dan@greenhvac.example")?;
@@ -213,7 +225,11 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
         "seed 000 option 3: {} adjusts {} with -40.00; the original still owes 200.00",
         adjustment.number, original.number
     ));
+    Ok(())
+}
 
+/// Seed 001: a negative proration invoice after a downgrade.
+fn seed_001(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 001: a downgrade mid-period leaves a negative proration invoice.
     let gina = demo.customer("Gina Gray Software", "billing@graysoftware.example")?;
     demo.invoice(&gina, 45, vec![item("Pro plan, monthly", "300.00", Some("8.25"))], None)?;
@@ -229,7 +245,11 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
         gina.name,
         downgrade.balance()
     ));
+    Ok(())
+}
 
+/// Seed 003: a zero invoice whose items are not zero.
+fn seed_003(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 003: proration leaves +50.00/-50.00 and +3.13/-3.13 under an invoice at zero.
     let zed = demo.customer("Zed Analytics", "ap@zedanalytics.example")?;
     let seed_003 = demo.invoice(
@@ -246,7 +266,7 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
         "seed 003: {} of {} is at 0.00 with items at 50.00, 3.13, -50.00, -3.13",
         seed_003.number, zed.name
     ));
-    Ok(Some(DemoReport { lines: demo.lines }))
+    Ok(())
 }
 
 fn first_tenant(engine: &Engine) -> anyhow::Result<TenantId> {

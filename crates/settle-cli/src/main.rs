@@ -151,34 +151,7 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { database, listen, api_key, demo, idempotency_retention } => {
-            if let Some(key) = &api_key
-                && key.chars().count() < 16
-            {
-                anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
-            }
-            let retention = config::parse_retention(&idempotency_retention).map_err(|why| {
-                anyhow::anyhow!("--idempotency-retention {idempotency_retention:?}: {why}")
-            })?;
-            let engine = engine(&database, true)?.with_idempotency_retention(retention);
-            let uneven = engine.audit_trial_balances().context("auditing the journal")?;
-            if !uneven.is_empty() {
-                anyhow::bail!(
-                    "the journal does not balance, run `settle verify`: {}",
-                    uneven.join("; ")
-                );
-            }
-            if let Some(new) =
-                engine.bootstrap(api_key.as_deref()).context("creating the first tenant")?
-            {
-                println!("Created tenant {} with admin API key (shown only once):", new.tenant_id);
-                println!("  {}", new.key);
-            }
-            if demo {
-                load_demo(&engine, true)?;
-            }
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(serve(engine, &listen))?;
-            Ok(ExitCode::SUCCESS)
+            run_serve(&database, &listen, api_key, demo, &idempotency_retention)
         }
         Command::Demo { database } => {
             let engine = engine(&database, false)?;
@@ -202,28 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { rounds, normal_sync, clients, postgres } => {
-            if clients == 0 || rounds < clients {
-                anyhow::bail!("--clients must be at least 1 and at most --rounds");
-            }
-            let dir = tempfile::tempdir().context("making a temporary folder")?;
-            let durability = if normal_sync { Durability::Normal } else { Durability::Full };
-            println!(
-                "settle bench: {} cores; mix = post a 3-item invoice with tax, record a payment, apply it, read the customer; SQLite synchronous={}",
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-                if normal_sync { "NORMAL" } else { "FULL" }
-            );
-            let sqlite = bench::run_sqlite(dir.path(), rounds, clients, durability)?;
-            for line in sqlite.lines() {
-                println!("{line}");
-            }
-            if let Some(url) = postgres {
-                for line in
-                    bench::run_postgres(&url, rounds, clients, &sqlite.rows_per_txn)?.lines()
-                {
-                    println!("{line}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            run_bench(rounds, normal_sync, clients, postgres)
         }
         Command::Tenant { command: TenantCommand::Create { name, database } } => {
             let new = engine(&database, false)?.create_tenant(&name)?;
@@ -232,6 +184,70 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `settle serve`: checks the store, makes the first tenant if there is none, and serves.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn run_serve(
+    database: &str,
+    listen: &str,
+    api_key: Option<String>,
+    demo: bool,
+    idempotency_retention: &str,
+) -> anyhow::Result<ExitCode> {
+    if let Some(key) = &api_key
+        && key.chars().count() < 16
+    {
+        anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
+    }
+    let retention = config::parse_retention(idempotency_retention).map_err(|why| {
+        anyhow::anyhow!("--idempotency-retention {idempotency_retention:?}: {why}")
+    })?;
+    let engine = engine(database, true)?.with_idempotency_retention(retention);
+    let uneven = engine.audit_trial_balances().context("auditing the journal")?;
+    if !uneven.is_empty() {
+        anyhow::bail!("the journal does not balance, run `settle verify`: {}", uneven.join("; "));
+    }
+    if let Some(new) = engine.bootstrap(api_key.as_deref()).context("creating the first tenant")? {
+        println!("Created tenant {} with admin API key (shown only once):", new.tenant_id);
+        println!("  {}", new.key);
+    }
+    if demo {
+        load_demo(&engine, true)?;
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(engine, listen))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `settle bench`: the mix and the raw pattern on SQLite, then on PostgreSQL if asked.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn run_bench(
+    rounds: u64,
+    normal_sync: bool,
+    clients: u64,
+    postgres: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    if clients == 0 || rounds < clients {
+        anyhow::bail!("--clients must be at least 1 and at most --rounds");
+    }
+    let dir = tempfile::tempdir().context("making a temporary folder")?;
+    let durability = if normal_sync { Durability::Normal } else { Durability::Full };
+    println!(
+        "settle bench: {} cores; mix = post a 3-item invoice with tax, record a payment, apply it, read the customer; SQLite synchronous={}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if normal_sync { "NORMAL" } else { "FULL" }
+    );
+    let sqlite = bench::run_sqlite(dir.path(), rounds, clients, durability)?;
+    for line in sqlite.lines() {
+        println!("{line}");
+    }
+    if let Some(url) = postgres {
+        for line in bench::run_postgres(&url, rounds, clients, &sqlite.rows_per_txn)?.lines() {
+            println!("{line}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the journal of `tenant` (default: the first tenant) to stdout.

@@ -102,6 +102,8 @@ fn contra(kind: ItemKind) -> Account {
 /// its items; the amount is above zero; a credit needs a positive item and a charge a negative
 /// one, and the amount must not pass zero (`over_application`); with what is already credited,
 /// the item's amount must not be exceeded in size (`over_credit`).
+// tidy: long-function: The body is the list of checks above, in that order, which decides
+// which rejection a request gets.
 pub fn adjust_item(request: AdjustRequest<'_>) -> Result<JournalTxn, Rejection> {
     let AdjustRequest {
         txn_id,

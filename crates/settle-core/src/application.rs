@@ -450,6 +450,8 @@ fn check_document_total(target: &Document, amounts: &[ItemAmount]) -> Result<(),
 
 /// Checks that the source holds the total and, for a credit memo, picks the credit memo item
 /// each amount comes from (the one named, else the first with room of the same sign).
+// tidy: long-function: One match over the three sources, each checked and drawn its own way;
+// the credit memo arm picks an item for each amount in one pass.
 fn take_from_source(
     source: Source<'_>,
     amounts: &[ItemAmount],

@@ -13,6 +13,7 @@ pub mod application;
 pub mod customer;
 pub mod document;
 pub mod error;
+pub mod fold;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -3,6 +3,7 @@
 mod aging;
 mod application;
 mod document;
+mod fold;
 mod ledger;
 mod money;
 mod toolkit;
@@ -111,7 +112,7 @@ fn draft(kind: DocumentKind, items: Vec<ItemSpec>) -> Result<Document, Rejection
 /// Posts a draft and applies the posting to its item balances, as the engine does.
 fn post(mut document: Document) -> Document {
     let txn = post_document(&mut document, ids().txn(), day(1)).expect("a postable draft");
-    document.apply_item_deltas(&txn.effects().items).unwrap();
+    crate::fold::document(&mut document, &txn.effects()).unwrap();
     document
 }
 
@@ -191,22 +192,13 @@ fn per_item(document: &Document, amounts: &[(usize, &str)]) -> Spread {
 /// Folds a transaction into a document's item balances and a payment's unapplied amount.
 fn settle(txn: &JournalTxn, document: &mut Document, payment: &mut Payment) {
     let effects = txn.effects();
-    document.apply_item_deltas(&effects.items).unwrap();
-    let moved = effects.payments_unapplied.get(&payment.id).copied().unwrap_or(0);
-    payment.unapplied = Money::new(payment.unapplied.minor() + moved, payment.unapplied.currency());
+    crate::fold::document(document, &effects).unwrap();
+    crate::fold::payment(payment, &effects).unwrap();
 }
 
 /// Folds a reversal into what is still applied on each item of an application.
 fn record_reversal(application: &mut Application, txn: &JournalTxn) {
-    let effects = txn.effects();
-    for item in &mut application.items {
-        let delta = effects
-            .applications
-            .get(&(application.id.clone(), item.item_id.clone()))
-            .copied()
-            .unwrap_or(0);
-        item.net = Money::new(item.net.minor() + delta, item.net.currency());
-    }
+    crate::fold::application(application, &txn.effects()).unwrap();
 }
 
 /// The item balances of a document, as the API writes them.

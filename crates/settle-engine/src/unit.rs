@@ -6,6 +6,7 @@ use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::Document;
 use settle_core::error::Rejection;
+use settle_core::fold;
 use settle_core::ids::{CustomerId, DocumentId, NewIds, TenantId};
 use settle_core::ledger::JournalTxn;
 use settle_core::payment::Payment;
@@ -55,31 +56,15 @@ impl Unit<'_> {
         // Every running total is checked before the journal is written; a refusal returns
         // before anything is stored, and the caller's transaction rolls back.
         for document in touched.documents {
-            document.apply_item_deltas(&effects.items)?;
+            fold::document(document, &effects)?;
         }
         for payment in touched.payments {
-            let out_of_range =
-                || Rejection::total_out_of_range(format!("the unapplied amount of {}", payment.id));
-            if let Some(delta) = effects.payments_unapplied.get(&payment.id) {
-                payment.unapplied =
-                    payment.unapplied.checked_add_minor(*delta).map_err(|_| out_of_range())?;
-            }
-            if let Some(delta) = effects.payments_refunded.get(&payment.id) {
-                payment.refunded =
-                    payment.refunded.checked_add_minor(*delta).map_err(|_| out_of_range())?;
-            }
+            fold::payment(payment, &effects)?;
         }
         for application in touched.applications {
-            for item in &mut application.items {
-                let key = (application.id.clone(), item.item_id.clone());
-                if let Some(delta) = effects.applications.get(&key) {
-                    item.net = item.net.checked_add_minor(*delta).map_err(|_| {
-                        Rejection::total_out_of_range(format!("application {}", application.id))
-                    })?;
-                }
-            }
+            fold::application(application, &effects)?;
         }
-        let line = self.customer.apply(txn, effects.customer)?;
+        let line = fold::customer(&mut self.customer, txn, &effects)?;
         self.tx.append_journal(&self.lock, txn, self.now)?;
         if let Some(line) = &line {
             self.tx.append_history(&self.lock, line)?;

@@ -4,11 +4,15 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use settle_core::customer::Balances;
-use settle_core::ids::{ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TenantId, TxnId};
-use settle_core::ledger::{Account, Effects};
+use settle_core::customer::HistoryLine;
+use settle_core::document::{Document, DocumentStatus};
+use settle_core::fold::Replay;
+use settle_core::ids::{CustomerId, DocumentId, ItemId, TenantId, TxnId};
+use settle_core::ledger::{Account, JournalTxn, TxnKind};
 use settle_core::money::Currency;
-use settle_store::{CustomerQuery, CustomerSort, DocumentQuery, Page, PageRequest, StoreTx};
+use settle_store::{
+    AccountTotal, CustomerQuery, CustomerSort, DocumentQuery, Page, PageRequest, StoreTx,
+};
 
 use crate::{Engine, EngineResult};
 
@@ -61,44 +65,48 @@ impl fmt::Display for VerifyReport {
     }
 }
 
-/// Projections rebuilt from the journal of one tenant.
+/// What one tenant's journal says every projection should be.
 #[derive(Default)]
-struct Replay {
-    items: BTreeMap<ItemId, i64>,
-    payments: BTreeMap<PaymentId, i64>,
-    refunded: BTreeMap<PaymentId, i64>,
+struct Expected {
+    /// Item, payment, application and customer projections, folded as the write path does.
+    replay: Replay,
+    /// Credited amounts per invoice item from adjustment transactions.
     adjusted: BTreeMap<ItemId, i64>,
-    applications: BTreeMap<(ApplicationId, ItemId), i64>,
-    customers: BTreeMap<CustomerId, Balances>,
+    /// Debit and credit totals per customer, account and currency.
     accounts: BTreeMap<(CustomerId, Account, Currency), (i128, i128)>,
+    /// History lines per customer: transaction, amount, balance after.
     history: BTreeMap<CustomerId, Vec<(TxnId, i64, i64)>>,
 }
 
-impl Replay {
-    fn add(&mut self, customer_id: &CustomerId, txn_id: &TxnId, effects: Effects) {
-        for (item, delta) in effects.items {
-            *self.items.entry(item).or_default() += delta;
+impl Expected {
+    /// Folds one stored transaction; a total past the amount bound is a difference.
+    fn add(&mut self, txn: &JournalTxn, report: &mut VerifyReport) {
+        let customer_id = txn.customer_id();
+        if txn.kind() == TxnKind::Adjustment {
+            for posting in txn.postings().iter().filter(|p| p.account == Account::Receivable) {
+                if let Some(item) = &posting.item_id {
+                    *self.adjusted.entry(item.clone()).or_default() += posting.amount.minor();
+                }
+            }
         }
-        for (payment, delta) in effects.payments_unapplied {
-            *self.payments.entry(payment).or_default() += delta;
+        let effects = txn.effects();
+        for ((account, currency), (debit, credit)) in &effects.accounts {
+            let entry =
+                self.accounts.entry((customer_id.clone(), *account, *currency)).or_default();
+            entry.0 += i128::from(*debit);
+            entry.1 += i128::from(*credit);
         }
-        for (payment, delta) in effects.payments_refunded {
-            *self.refunded.entry(payment).or_default() += delta;
-        }
-        for (key, delta) in effects.applications {
-            *self.applications.entry(key).or_default() += delta;
-        }
-        for ((account, currency), (debit, credit)) in effects.accounts {
-            let entry = self.accounts.entry((customer_id.clone(), account, currency)).or_default();
-            entry.0 += i128::from(debit);
-            entry.1 += i128::from(credit);
-        }
-        let balances = self.customers.entry(customer_id.clone()).or_default();
-        balances.add(effects.customer);
+        let balances = match self.replay.fold(customer_id, &effects) {
+            Ok(balances) => balances,
+            Err(rejection) => {
+                report.differences.push(format!("transaction {}: {rejection}", txn.id()));
+                return;
+            }
+        };
         let amount = effects.customer.balance();
         if amount != 0 {
             self.history.entry(customer_id.clone()).or_default().push((
-                txn_id.clone(),
+                txn.id().clone(),
                 amount,
                 balances.balance(),
             ));
@@ -140,30 +148,58 @@ fn verify_tenant(
     tenant_id: &TenantId,
     report: &mut VerifyReport,
 ) -> EngineResult<()> {
-    let mut replay = Replay::default();
+    let mut expected = Expected::default();
     for stored in all_pages(|page| Ok(tx.journal(tenant_id, None, page)?))? {
         report.transactions += 1;
         report.postings += stored.txn.postings().len();
-        if stored.txn.kind() == settle_core::ledger::TxnKind::Adjustment {
-            for posting in stored.txn.postings().iter().filter(|p| p.account == Account::Receivable)
-            {
-                if let Some(item) = &posting.item_id {
-                    *replay.adjusted.entry(item.clone()).or_default() += posting.amount.minor();
-                }
-            }
-        }
-        replay.add(stored.txn.customer_id(), stored.txn.id(), stored.txn.effects());
+        expected.add(&stored.txn, report);
     }
-    let differ = |report: &mut VerifyReport, what: String, stored: i64, replayed: i64| {
-        if stored != replayed {
-            report.differences.push(format!("{what}: stored {stored}, journal {replayed}"));
+    verify_customers(tx, tenant_id, &mut expected, report)?;
+    verify_accounts(&tx.customer_account_totals(tenant_id)?, &expected.accounts, report);
+    let documents =
+        all_pages(|page| Ok(tx.documents(tenant_id, &DocumentQuery::default(), page)?))?;
+    verify_items(&documents, &expected, report);
+    verify_groups(&documents, &expected.replay, report);
+    let payments = all_pages(|page| Ok(tx.payments(tenant_id, &Default::default(), page)?))?;
+    for payment in &payments {
+        report.payments += 1;
+        let want = expected.replay.payments_unapplied.get(&payment.id).copied().unwrap_or_default();
+        let what = format!("payment {} unapplied", payment.id);
+        differ(report, what, payment.unapplied.minor(), want);
+    }
+    let applications =
+        all_pages(|page| Ok(tx.applications(tenant_id, &Default::default(), page)?))?;
+    for application in &applications {
+        for item in &application.items {
+            report.application_items += 1;
+            let key = (application.id.clone(), item.item_id.clone());
+            let want = expected.replay.applications.get(&key).copied().unwrap_or_default();
+            let what = format!("application {} item {} net", application.id, item.item_id);
+            differ(report, what, item.net.minor(), want);
         }
-    };
+    }
+    Ok(())
+}
+
+/// Records a difference when `stored` is not what the journal says.
+fn differ(report: &mut VerifyReport, what: String, stored: i64, replayed: i64) {
+    if stored != replayed {
+        report.differences.push(format!("{what}: stored {stored}, journal {replayed}"));
+    }
+}
+
+/// Compares each customer's balances and billing history with the journal's.
+fn verify_customers(
+    tx: &mut dyn StoreTx,
+    tenant_id: &TenantId,
+    expected: &mut Expected,
+    report: &mut VerifyReport,
+) -> EngineResult<()> {
     let query = CustomerQuery { search: None, sort: CustomerSort::Created };
     let customers = all_pages(|page| Ok(tx.customers(tenant_id, &query, page)?))?;
     for customer in &customers {
         report.customers += 1;
-        let want = replay.customers.get(&customer.id).copied().unwrap_or_default();
+        let want = expected.replay.customers.get(&customer.id).copied().unwrap_or_default();
         let have = customer.balances;
         let id = &customer.id;
         differ(report, format!("customer {id} receivable"), have.receivable, want.receivable);
@@ -186,141 +222,127 @@ fn verify_tenant(
             want.credit_balance,
         );
         let lines = all_pages(|page| Ok(tx.history(tenant_id, id, page)?))?;
-        let expected = replay.history.remove(id).unwrap_or_default();
-        report.history_lines += lines.len();
-        if lines.len() != expected.len() {
+        let lines_expected = expected.history.remove(id).unwrap_or_default();
+        verify_history(id, &lines, &lines_expected, report);
+    }
+    Ok(())
+}
+
+/// Compares one customer's stored history lines (newest first) with the journal's.
+fn verify_history(
+    id: &CustomerId,
+    lines: &[HistoryLine],
+    expected: &[(TxnId, i64, i64)],
+    report: &mut VerifyReport,
+) {
+    report.history_lines += lines.len();
+    if lines.len() != expected.len() {
+        report.differences.push(format!(
+            "customer {id} history: {} lines stored, {} from the journal",
+            lines.len(),
+            expected.len()
+        ));
+    }
+    for (line, (txn_id, amount, balance_after)) in lines.iter().rev().zip(expected) {
+        if &line.id != txn_id
+            || line.amount.minor() != *amount
+            || line.balance_after.minor() != *balance_after
+        {
             report.differences.push(format!(
-                "customer {id} history: {} lines stored, {} from the journal",
-                lines.len(),
-                expected.len()
+                "customer {id} history line {}: stored {} after {}, journal {txn_id} {amount} after {balance_after}",
+                line.id,
+                line.amount.minor(),
+                line.balance_after.minor()
             ));
         }
-        for (line, (txn_id, amount, balance_after)) in lines.iter().rev().zip(&expected) {
-            if &line.id != txn_id
-                || line.amount.minor() != *amount
-                || line.balance_after.minor() != *balance_after
-            {
-                report.differences.push(format!(
-                    "customer {id} history line {}: stored {} after {}, journal {txn_id} {amount} after {balance_after}",
-                    line.id,
-                    line.amount.minor(),
-                    line.balance_after.minor()
-                ));
-            }
-        }
     }
-    let stored_accounts = tx.customer_account_totals(tenant_id)?;
+}
+
+/// Compares the stored per-customer account totals with the journal's.
+fn verify_accounts(
+    stored: &[(CustomerId, AccountTotal)],
+    expected: &BTreeMap<(CustomerId, Account, Currency), (i128, i128)>,
+    report: &mut VerifyReport,
+) {
     let mut stored_map = BTreeMap::new();
-    for (customer_id, total) in stored_accounts {
-        stored_map
-            .insert((customer_id, total.account, total.currency), (total.debit, total.credit));
+    for (customer_id, total) in stored {
+        stored_map.insert(
+            (customer_id.clone(), total.account, total.currency),
+            (total.debit, total.credit),
+        );
     }
-    if stored_map != replay.accounts {
-        for (key, want) in &replay.accounts {
-            let have = stored_map.get(key).copied().unwrap_or_default();
-            if have != *want {
-                report.differences.push(format!(
-                    "customer {} account {} {}: stored {:?}, journal {:?}",
-                    key.0,
-                    key.1.name(),
-                    key.2,
-                    have,
-                    want
-                ));
-            }
-        }
-        for key in stored_map.keys().filter(|k| !replay.accounts.contains_key(*k)) {
+    if stored_map == *expected {
+        return;
+    }
+    for (key, want) in expected {
+        let have = stored_map.get(key).copied().unwrap_or_default();
+        if have != *want {
             report.differences.push(format!(
-                "customer {} account {}: stored totals with no postings",
+                "customer {} account {} {}: stored {:?}, journal {:?}",
                 key.0,
-                key.1.name()
+                key.1.name(),
+                key.2,
+                have,
+                want
             ));
         }
     }
-    let documents =
-        all_pages(|page| Ok(tx.documents(tenant_id, &DocumentQuery::default(), page)?))?;
-    for document in &documents {
+    for key in stored_map.keys().filter(|k| !expected.contains_key(*k)) {
+        report.differences.push(format!(
+            "customer {} account {}: stored totals with no postings",
+            key.0,
+            key.1.name()
+        ));
+    }
+}
+
+/// Compares each item's balance and credited amount with the journal's.
+fn verify_items(documents: &[Document], expected: &Expected, report: &mut VerifyReport) {
+    for document in documents {
         for item in &document.items {
             report.items += 1;
-            let want = replay.items.get(&item.id).copied().unwrap_or_default();
-            differ(
-                report,
-                format!("{} item {} balance", document.id, item.id),
-                item.balance.minor(),
-                want,
-            );
+            let want = expected.replay.items.get(&item.id).copied().unwrap_or_default();
+            let what = format!("{} item {} balance", document.id, item.id);
+            differ(report, what, item.balance.minor(), want);
         }
     }
     // Credited per invoice item: posted credit memo items naming it, and adjustments on it.
     let mut credited: BTreeMap<&ItemId, i64> = BTreeMap::new();
-    for memo in
-        documents.iter().filter(|d| d.status == settle_core::document::DocumentStatus::Posted)
-    {
+    for memo in documents.iter().filter(|d| d.status == DocumentStatus::Posted) {
         for item in &memo.items {
             if let Some(invoice_item) = &item.invoice_item_id {
                 *credited.entry(invoice_item).or_default() += item.amount.minor().saturating_abs();
             }
         }
     }
-    for document in &documents {
+    for document in documents {
         for item in &document.items {
             let want = credited.get(&item.id).copied().unwrap_or_default()
-                + replay.adjusted.get(&item.id).copied().unwrap_or_default();
-            differ(
-                report,
-                format!("{} item {} credited", document.id, item.id),
-                item.credited.minor(),
-                want,
-            );
+                + expected.adjusted.get(&item.id).copied().unwrap_or_default();
+            let what = format!("{} item {} credited", document.id, item.id);
+            differ(report, what, item.credited.minor(), want);
         }
     }
-    // Group balances: each invoice's own replayed balance plus those of its adjustment invoices.
-    let replayed = |document: &settle_core::document::Document| -> i64 {
+}
+
+/// Compares each document's group balance with the journal's: each invoice's own replayed
+/// balance plus those of its adjustment invoices.
+fn verify_groups(documents: &[Document], replay: &Replay, report: &mut VerifyReport) {
+    let replayed = |document: &Document| -> i64 {
         document.items.iter().map(|i| replay.items.get(&i.id).copied().unwrap_or_default()).sum()
     };
     let mut groups: BTreeMap<&DocumentId, i64> = BTreeMap::new();
-    for document in &documents {
+    for document in documents {
         *groups.entry(&document.id).or_default() += replayed(document);
         if let Some(original) = &document.adjusts_invoice_id {
             *groups.entry(original).or_default() += replayed(document);
         }
     }
-    for document in &documents {
+    for document in documents {
         // Every member of a group shows the group's balance, kept on its original.
         let root = document.adjusts_invoice_id.as_ref().unwrap_or(&document.id);
         let want = groups.get(root).copied().unwrap_or_default();
-        differ(
-            report,
-            format!("{} group_balance", document.id),
-            document.group_balance.minor(),
-            want,
-        );
+        let what = format!("{} group_balance", document.id);
+        differ(report, what, document.group_balance.minor(), want);
     }
-    let payments = all_pages(|page| Ok(tx.payments(tenant_id, &Default::default(), page)?))?;
-    for payment in &payments {
-        report.payments += 1;
-        let want = replay.payments.get(&payment.id).copied().unwrap_or_default();
-        differ(
-            report,
-            format!("payment {} unapplied", payment.id),
-            payment.unapplied.minor(),
-            want,
-        );
-    }
-    let applications =
-        all_pages(|page| Ok(tx.applications(tenant_id, &Default::default(), page)?))?;
-    for application in &applications {
-        for item in &application.items {
-            report.application_items += 1;
-            let key = (application.id.clone(), item.item_id.clone());
-            let want = replay.applications.get(&key).copied().unwrap_or_default();
-            differ(
-                report,
-                format!("application {} item {} net", application.id, item.item_id),
-                item.net.minor(),
-                want,
-            );
-        }
-    }
-    Ok(())
 }

@@ -255,6 +255,33 @@ pub(crate) fn unavailable(err: postgres::Error) -> StoreError {
     StoreError::Unavailable(Box::new(err))
 }
 
+/// Makes a fresh, empty database `name` on the server of `admin_url` (dropping one of that name
+/// first), for a run that drops it again with [`drop_database`]: `settle bench` measures on one.
+/// `name` is a plain identifier: ASCII lowercase letters, digits and `_`.
+pub fn create_database(admin_url: &str, name: &str) -> StoreResult<()> {
+    let mut admin = admin_client(admin_url, name)?;
+    admin.batch_execute(&format!("drop database if exists {name}")).map_err(unavailable)?;
+    admin.batch_execute(&format!("create database {name}")).map_err(unavailable)
+}
+
+/// Drops the database `name` made by [`create_database`], closing its connections.
+pub fn drop_database(admin_url: &str, name: &str) -> StoreResult<()> {
+    let mut admin = admin_client(admin_url, name)?;
+    admin
+        .batch_execute(&format!("drop database if exists {name} with (force)"))
+        .map_err(unavailable)
+}
+
+/// A connection to `admin_url` for creating or dropping the database `name`, refused unless
+/// `name` is a plain identifier (it is written into the statement, which takes no parameter).
+fn admin_client(admin_url: &str, name: &str) -> StoreResult<Client> {
+    let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    if name.is_empty() || !name.chars().all(plain) {
+        return Err(StoreError::Unavailable(format!("not a plain database name: {name:?}").into()));
+    }
+    Client::connect(admin_url, NoTls).map_err(unavailable)
+}
+
 /// The raw limit of this store on this machine: the same transaction pattern as a workload,
 /// written to a bare table with no Settle logic (see the SQLite adapter's function of the same
 /// name). Creates the table `raw_row` in the database at `url` if missing. Returns the rounds run.

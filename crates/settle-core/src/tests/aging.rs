@@ -10,6 +10,7 @@ use crate::aging::{Bucket, Buckets, CustomerCredit, OpenDocument, age, balances_
 use crate::application::{Rule, Spread};
 use crate::customer::Balances;
 use crate::document::{DocumentKind, post_document};
+use crate::fold;
 use crate::ids::{CustomerId, DocumentId};
 use crate::ledger::{Account, JournalTxn, Side};
 use crate::money::Currency;
@@ -146,7 +147,7 @@ fn balances_from_account_sums_equal_the_fold_of_each_transactions_effects() {
     let mut invoice =
         draft(DocumentKind::Invoice, vec![charge("Work", "150.00", &[])]).expect("a valid invoice");
     let posted = post_document(&mut invoice, ids().txn(), day(1)).expect("posts");
-    invoice.apply_item_deltas(&posted.effects().items).unwrap();
+    fold::document(&mut invoice, &posted.effects()).unwrap();
     let (paid, paid_txn) = record_payment(PaymentRequest {
         id: ids().payment(),
         txn_id: ids().txn(),
@@ -167,7 +168,7 @@ fn balances_from_account_sums_equal_the_fold_of_each_transactions_effects() {
     let txns = [&posted, &paid_txn, &applied, &memo_txn];
     let mut folded = Balances::default();
     for txn in txns {
-        folded.add(txn.effects().customer);
+        fold::balances(&mut folded, txn.effects().customer).unwrap();
     }
     let from_sums = balances_from_totals(sums(&txns)).expect("fits");
     assert_eq!(from_sums, folded);

@@ -12,6 +12,7 @@ use super::{
 use crate::application::{Application, ItemAmount, Rule, Source, SourceRef, Spread, reverse};
 use crate::document::{Document, DocumentKind, DocumentStatus, ItemSpec, Pricing, TaxSpec};
 use crate::error::Rejection;
+use crate::fold;
 use crate::ledger::{JournalTxn, TxnKind};
 use crate::money::{Currency, Money};
 use crate::payment::{Payment, PaymentStatus};
@@ -181,8 +182,8 @@ fn a_zero_credit_memo_applied_item_by_item_closes_every_seed_003_item() {
     assert_eq!(application.source, SourceRef::CreditMemo(memo.id.clone()));
     let effects = txn.effects();
     assert_eq!(effects.customer.balance(), 0);
-    target.apply_item_deltas(&effects.items).unwrap();
-    memo.apply_item_deltas(&effects.items).unwrap();
+    fold::document(&mut target, &effects).unwrap();
+    fold::document(&mut memo, &effects).unwrap();
     assert_eq!(balances(&target), ["0.00", "0.00", "0.00", "0.00"]);
     assert_eq!(balances(&memo), ["0.00", "0.00", "0.00", "0.00"]);
 }
@@ -637,8 +638,8 @@ fn a_credit_memo_pays_each_item_from_its_first_item_with_room() {
     let effects = txn.effects();
     assert_eq!(effects.customer.credit_memo_balance, -5313);
     assert_eq!(effects.customer.balance(), 0);
-    target.apply_item_deltas(&effects.items).unwrap();
-    memo.apply_item_deltas(&effects.items).unwrap();
+    fold::document(&mut target, &effects).unwrap();
+    fold::document(&mut memo, &effects).unwrap();
     assert_eq!(balances(&memo), ["10.00", "6.87"]);
     assert_eq!(balances(&target), ["46.87", "6.26", "-50.00", "-3.13"]);
 }
@@ -1170,7 +1171,7 @@ fn check_partial_reversal(
     assert_balanced(&txn);
     prop_assert_eq!(txn.effects().customer.balance(), 0);
     let before = application.clone();
-    target.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(target, &txn.effects()).unwrap();
     record_reversal(application, &txn);
     let mut reversed = 0;
     for (was, now) in before.items.iter().zip(&application.items) {
@@ -1226,7 +1227,7 @@ proptest! {
             prop_assert_eq!(effects.customer.balance(), 0);
             prop_assert_eq!(application.amount().minor(), wanted);
             let before = target.clone();
-            target.apply_item_deltas(&effects.items).unwrap();
+            fold::document(&mut target, &effects).unwrap();
             check_moves(step, &before, &target, &application)?;
             applications.push(application);
         }
@@ -1240,7 +1241,7 @@ proptest! {
             let txn = reverse(application, None, ids().txn(), day(9)).expect("a whole reversal");
             assert_balanced(&txn);
             prop_assert_eq!(txn.effects().customer.balance(), 0);
-            target.apply_item_deltas(&txn.effects().items).unwrap();
+            fold::document(&mut target, &txn.effects()).unwrap();
         }
         prop_assert_eq!(balances(&target), balances(&original));
     }
@@ -1277,6 +1278,6 @@ fn the_largest_document_applies_and_reverses_in_any_item_order_without_overflow(
     let (application, txn) = apply_source(pool, &target, spread).unwrap();
     assert_balanced(&txn);
     assert_eq!(application.amount(), owed);
-    target.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut target, &txn.effects()).unwrap();
     assert_eq!(target.open_item_count(), 0);
 }

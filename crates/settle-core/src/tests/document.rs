@@ -13,7 +13,8 @@ use crate::document::{
     DocumentKind, DocumentStatus, ItemKind, ItemSpec, MAX_ITEMS, Pricing, TaxSpec, post_document,
 };
 use crate::error::Rejection;
-use crate::ledger::TxnKind;
+use crate::fold;
+use crate::ledger::{Effects, TxnKind};
 use crate::money::{Currency, MAX_MINOR, Money};
 
 fn amounts(document: &crate::document::Document) -> Vec<String> {
@@ -267,7 +268,7 @@ fn posting_makes_every_item_balance_its_amount_once_the_effects_are_applied() {
         "posting alone moves nothing"
     );
     let effects = txn.effects();
-    document.apply_item_deltas(&effects.items).unwrap();
+    fold::document(&mut document, &effects).unwrap();
     assert_eq!(balances(&document), ["100.00", "6.26", "-50.00", "-3.13"]);
     assert_eq!(document.balance(), usd("53.13"));
     assert_eq!(document.group_balance, usd("53.13"));
@@ -320,7 +321,7 @@ fn posting_a_credit_memo_credits_credit_memos_against_revenue_adjustments() {
         ]
     );
     let effects = txn.effects();
-    memo.apply_item_deltas(&effects.items).unwrap();
+    fold::document(&mut memo, &effects).unwrap();
     assert_eq!(balances(&memo), ["20.00", "-5.00"]);
     assert_eq!(effects.customer.credit_memo_balance, 1500);
     assert_eq!(effects.customer.balance(), 1500);
@@ -365,7 +366,7 @@ fn item_deltas_of_other_documents_are_ignored() {
     let other = invoice(vec![charge("other", "1.00", &[])]);
     let deltas =
         BTreeMap::from([(other.items[0].id.clone(), -100), (document.items[1].id.clone(), -626)]);
-    document.apply_item_deltas(&deltas).unwrap();
+    fold::document(&mut document, &Effects { items: deltas, ..Effects::default() }).unwrap();
     assert_eq!(balances(&document), ["100.00", "0.00", "-50.00", "-3.13"]);
     assert_eq!(document.group_balance, usd("46.87"));
     assert_eq!(document.item(&document.items[1].id.clone()).map(|i| i.balance), Some(usd("0.00")));
@@ -457,7 +458,7 @@ proptest! {
         let effects = txn.effects();
         let owed = if kind.is_receivable() { -total } else { total };
         prop_assert_eq!(effects.customer.balance(), owed);
-        document.apply_item_deltas(&effects.items).unwrap();
+        fold::document(&mut document, &effects).unwrap();
         for item in &document.items {
             prop_assert_eq!(item.balance, item.amount);
         }

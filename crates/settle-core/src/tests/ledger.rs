@@ -12,6 +12,7 @@ use crate::application::{Rule, Spread, reverse};
 use crate::customer::{Balances, Customer};
 use crate::document::{DocumentKind, post_document};
 use crate::error::Rejection;
+use crate::fold;
 use crate::ids::{CustomerId, PaymentId};
 use crate::ledger::{
     Account, BalanceDelta, JournalTxn, Posting, Side, TxnKind, UnbalancedEntry, push_signed,
@@ -276,20 +277,21 @@ fn a_customer_history_line_is_written_only_when_the_balance_moves() {
     let mut draft = seed_003_invoice();
     draft.status = crate::document::DocumentStatus::Draft;
     let posted = post_document(&mut draft, ids().txn(), day(1)).unwrap();
-    let line = alice.apply(&posted, posted.effects().customer).unwrap().expect("an invoice line");
+    let line =
+        fold::customer(&mut alice, &posted, &posted.effects()).unwrap().expect("an invoice line");
     assert_eq!(line.amount, usd("-53.13"));
     assert_eq!(line.balance_after, usd("-53.13"));
     assert_eq!(line.kind, "invoice");
     assert_eq!(line.document_id, Some(draft.id.to_string()));
 
     let (pay, paid) = record_payment(payment_request(usd("60.00"))).unwrap();
-    let line = alice.apply(&paid, paid.effects().customer).unwrap().expect("a payment line");
+    let line = fold::customer(&mut alice, &paid, &paid.effects()).unwrap().expect("a payment line");
     assert_eq!((line.amount, line.balance_after), (usd("60.00"), usd("6.87")));
     assert_eq!(line.kind, "payment");
 
     let (_, applied) =
         apply_payment(&pay, &draft, Spread::Amount(usd("53.13"), Rule::NetFirst)).unwrap();
-    assert_eq!(alice.apply(&applied, applied.effects().customer), Ok(None));
+    assert_eq!(fold::customer(&mut alice, &applied, &applied.effects()), Ok(None));
     assert_eq!(
         alice.balances,
         Balances {

@@ -19,6 +19,7 @@ use crate::document::{
     post_document,
 };
 use crate::error::Rejection;
+use crate::fold;
 use crate::ledger::{Account, JournalTxn, TxnKind};
 use crate::money::{Currency, Money};
 use crate::payment::{Payment, PaymentMethod, PaymentStatus};
@@ -125,17 +126,13 @@ fn refund_from(source: RefundSource<'_>, amount: Money) -> Result<JournalTxn, Re
 
 /// Folds a refund or void into a payment's unapplied and refunded amounts.
 fn settle_payment(txn: &JournalTxn, pay: &mut Payment) {
-    let effects = txn.effects();
-    let unapplied = effects.payments_unapplied.get(&pay.id).copied().unwrap_or(0);
-    let refunded = effects.payments_refunded.get(&pay.id).copied().unwrap_or(0);
-    pay.unapplied = Money::new(pay.unapplied.minor() + unapplied, pay.unapplied.currency());
-    pay.refunded = Money::new(pay.refunded.minor() + refunded, pay.refunded.currency());
+    fold::payment(pay, &txn.effects()).unwrap();
 }
 
 /// Applies a transaction's item deltas to a copy of `document`.
 fn after(txn: &JournalTxn, document: &Document) -> Document {
     let mut document = document.clone();
-    document.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut document, &txn.effects()).unwrap();
     document
 }
 
@@ -693,7 +690,7 @@ fn voiding_reverses_what_is_left_on_each_item_against_revenue_or_tax_payable() {
     );
     assert_eq!(document.status, DocumentStatus::Voided);
     assert_eq!(txn.effects().customer.receivable, -4313);
-    document.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut document, &txn.effects()).unwrap();
     assert_eq!(balances(&document), ["0.00", "0.00", "0.00", "0.00"]);
 }
 
@@ -705,7 +702,7 @@ fn a_voided_document_cannot_be_voided_again_or_take_more_moves() {
     let mut again = document.clone();
     assert_eq!(void_document(&mut again, ids().txn(), day(6)), voided);
     assert_eq!(voided.clone().unwrap_err().code(), "document_voided");
-    document.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut document, &txn.effects()).unwrap();
     assert_eq!(net_items(&document, ids().txn(), day(6)), voided);
     assert_eq!(transfer_to_credit(&document, None, ids().txn(), day(6)), voided);
     assert_eq!(adjust_fresh(&document, 1, AdjustmentType::Charge, "1.00"), voided);
@@ -756,7 +753,7 @@ fn canceling_an_untouched_posted_credit_memo_reverses_it() {
     );
     assert_eq!(memo.status, DocumentStatus::Canceled);
     assert_eq!(txn.effects().customer.credit_memo_balance, -7000);
-    memo.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut memo, &txn.effects()).unwrap();
     assert_eq!(balances(&memo), ["0.00", "0.00"]);
 }
 
@@ -779,7 +776,7 @@ fn canceling_a_partly_applied_credit_memo_is_has_applications() {
     let (_, txn) =
         apply_source(Source::CreditMemo(&memo), &target, per_item(&target, &[(0, "5.00")]))
             .unwrap();
-    memo.apply_item_deltas(&txn.effects().items).unwrap();
+    fold::document(&mut memo, &txn.effects()).unwrap();
     assert_eq!(balances(&memo), ["5.00", "60.00"]);
     let refused = cancel_credit_memo(&mut memo, ids().txn(), day(5));
     assert_eq!(refused, Err(Rejection::HasApplications { id: memo.id.to_string() }));

@@ -115,6 +115,8 @@ impl Unit<'_> {
     }
 
     /// Creates a credit memo, posting it if asked.
+    // tidy: long-function: The item checks run in one pass whose order decides which rejection
+    // a request gets, and all of them read the source invoice.
     pub(crate) fn create_credit_memo(&mut self, new: NewCreditMemo) -> EngineResult<Document> {
         let currency = self.customer.currency;
         let reason = new.reason.unwrap_or_else(|| "credit".to_owned());

@@ -11,6 +11,7 @@ use settle_core::payment::{Payment, PaymentMethod};
 use super::check_text;
 use super::documents::{NewDocument, NewItem};
 use super::payments::NewPayment;
+use crate::unit::Unit;
 use crate::{Engine, EngineResult};
 
 /// Charge or credit.
@@ -73,43 +74,7 @@ impl Engine {
                 .into());
             }
             let before = unit.customer.balances.balance();
-            let outcome =
-                match (new.kind, new.payment_method) {
-                    (EntryKind::Credit, Some(method)) => {
-                        EntryOutcome::Payment(unit.record_payment(NewPayment {
-                            customer_id: unit.customer.id.clone(),
-                            amount: new.amount,
-                            method,
-                            reference: new.notes,
-                            effective_date: new.effective_date,
-                            applications: Vec::new(),
-                            description: Some(new.description.clone()),
-                        })?)
-                    }
-                    (kind, _) => {
-                        let kind = match kind {
-                            EntryKind::Charge => DocumentKind::Invoice,
-                            EntryKind::Credit => DocumentKind::CreditMemo,
-                        };
-                        EntryOutcome::Document(unit.create_document(NewDocument {
-                            kind,
-                            customer_id: unit.customer.id.clone(),
-                            items: vec![NewItem {
-                                description: new.description.clone(),
-                                amount: Some(new.amount),
-                                ..NewItem::default()
-                            }],
-                            invoice_date: new.effective_date,
-                            due_date: None,
-                            adjusts_invoice_id: None,
-                            reason:
-                                (kind == DocumentKind::CreditMemo).then(|| {
-                                    new.notes.clone().unwrap_or_else(|| "credit".to_owned())
-                                }),
-                            post: true,
-                        })?)
-                    }
-                };
+            let outcome = make_entry(unit, new)?;
             let line = unit.last_history.clone();
             match &outcome {
                 EntryOutcome::Document(d) if d.kind == DocumentKind::Invoice => {
@@ -130,4 +95,45 @@ impl Engine {
             Ok((line, outcome))
         })
     }
+}
+
+/// Makes what an entry is: a payment for a credit with a payment method, otherwise a posted
+/// invoice (a charge) or credit memo (a credit) of one item.
+fn make_entry(unit: &mut Unit<'_>, new: NewEntry) -> EngineResult<EntryOutcome> {
+    Ok(match (new.kind, new.payment_method) {
+        (EntryKind::Credit, Some(method)) => {
+            EntryOutcome::Payment(unit.record_payment(NewPayment {
+                customer_id: unit.customer.id.clone(),
+                amount: new.amount,
+                method,
+                reference: new.notes,
+                effective_date: new.effective_date,
+                applications: Vec::new(),
+                description: Some(new.description.clone()),
+            })?)
+        }
+        (kind, _) => {
+            let kind = match kind {
+                EntryKind::Charge => DocumentKind::Invoice,
+                EntryKind::Credit => DocumentKind::CreditMemo,
+            };
+            EntryOutcome::Document(
+                unit.create_document(NewDocument {
+                    kind,
+                    customer_id: unit.customer.id.clone(),
+                    items: vec![NewItem {
+                        description: new.description.clone(),
+                        amount: Some(new.amount),
+                        ..NewItem::default()
+                    }],
+                    invoice_date: new.effective_date,
+                    due_date: None,
+                    adjusts_invoice_id: None,
+                    reason: (kind == DocumentKind::CreditMemo)
+                        .then(|| new.notes.clone().unwrap_or_else(|| "credit".to_owned())),
+                    post: true,
+                })?,
+            )
+        }
+    })
 }
