@@ -15,8 +15,6 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
-    /// A saved response to answer again instead of a problem.
-    replay: Option<(u16, String)>,
 }
 
 /// One invalid field.
@@ -51,7 +49,7 @@ pub(crate) struct Problem<'a> {
 impl ApiError {
     /// A problem with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), errors: Vec::new(), replay: None }
+        ApiError { status, code, detail: detail.into(), errors: Vec::new() }
     }
 
     /// 422 `validation_error` for one field.
@@ -63,7 +61,6 @@ impl ApiError {
             code: "validation_error",
             detail: format!("{field}: {message}"),
             errors: vec![FieldError { field, message }],
-            replay: None,
         }
     }
 
@@ -109,13 +106,7 @@ impl From<Rejection> for ApiError {
             }],
             _ => Vec::new(),
         };
-        ApiError {
-            status,
-            code: rejection.code(),
-            detail: rejection.to_string(),
-            errors,
-            replay: None,
-        }
+        ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }
     }
 }
 
@@ -123,10 +114,6 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> ApiError {
         match err {
             EngineError::Rejected(rejection) => rejection.into(),
-            EngineError::Replay(record) => ApiError {
-                replay: Some((record.status, record.body)),
-                ..ApiError::new(StatusCode::OK, "replay", "a saved response")
-            },
             EngineError::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -143,6 +130,16 @@ impl From<EngineError> for ApiError {
                     "the request conflicts with stored data; retry it",
                 )
             }
+            EngineError::Replayed => {
+                // `Engine::idempotent` turns this into `Outcome::Replayed`; a call outside it
+                // has no key and cannot stop to replay.
+                tracing::error!("a write stopped to replay outside an idempotent call");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            }
+            EngineError::SaveFailed => {
+                tracing::error!("a write's response could not be rendered");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            }
             EngineError::Output(err) => {
                 tracing::error!(error = ?err, "writing an export failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
@@ -157,9 +154,6 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some((status, body)) = self.replay {
-            return crate::idempotency::replay(status, body);
-        }
         let problem = Problem {
             kind: format!("https://settle.dev/problems/{}", self.code),
             title: title(self.status),

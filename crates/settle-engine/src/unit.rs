@@ -12,7 +12,7 @@ use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
-use crate::{Engine, EngineResult};
+use crate::{Engine, EngineResult, Saved};
 
 /// One customer's write transaction.
 pub(crate) struct Unit<'a> {
@@ -114,7 +114,7 @@ pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
 impl Engine {
     /// Runs `work` for the customer who owns `document_id`: finds the owner inside the write
     /// transaction, then takes that customer's lock as [`Engine::write`] does.
-    pub(crate) fn write_for_document<T: 'static>(
+    pub(crate) fn write_for_document<T: Saved>(
         &self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
@@ -130,7 +130,7 @@ impl Engine {
 
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
     /// and commits only if `work` and the final customer write succeed.
-    pub(crate) fn write<T: 'static>(
+    pub(crate) fn write<T: Saved>(
         &self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
@@ -140,7 +140,7 @@ impl Engine {
         self.write_in(tx, tenant_id, customer_id, work)
     }
 
-    fn write_in<T: 'static>(
+    fn write_in<T: Saved>(
         &self,
         tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
@@ -151,7 +151,7 @@ impl Engine {
             .map_err(|e| self.resolve_conflict(tenant_id, e))
     }
 
-    fn write_locked<T: 'static>(
+    fn write_locked<T: Saved>(
         &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
