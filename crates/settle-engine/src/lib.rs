@@ -25,7 +25,7 @@ pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::export::{CSV_HEADER, ExportFormat};
 pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};
-pub use commands::settings::SettingsPatch;
+pub use commands::settings::{SettingsPatch, TimeZone};
 pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,

@@ -12,7 +12,7 @@ use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
-use crate::{Engine, EngineResult, Saved};
+use crate::{Engine, EngineResult, Saved, TimeZone};
 
 /// One customer's write transaction.
 pub(crate) struct Unit<'a> {
@@ -103,12 +103,9 @@ impl Unit<'_> {
     }
 }
 
-/// Today's date in the tenant's time zone (UTC if the stored zone does not parse).
-pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
-    match time_zone.parse::<chrono_tz::Tz>() {
-        Ok(zone) => now.with_timezone(&zone).date_naive(),
-        Err(_) => now.date_naive(),
-    }
+/// Today's date in the tenant's time zone; a stored zone that does not parse is corrupt data.
+pub(crate) fn today_in(settings: &Settings, now: DateTime<Utc>) -> EngineResult<NaiveDate> {
+    Ok(TimeZone::of(settings)?.today(now))
 }
 
 impl Engine {
@@ -164,7 +161,7 @@ impl Engine {
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
         let settings = tx.settings(tenant_id)?;
         let now = self.now();
-        let today = today_in(&settings.time_zone, now);
+        let today = today_in(&settings, now)?;
         let out = {
             let mut unit = Unit {
                 tx: tx.as_mut(),

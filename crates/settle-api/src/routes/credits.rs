@@ -6,10 +6,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use settle_core::application::Rule;
 use settle_core::document::DocumentKind;
+use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
+use settle_core::money::Currency;
 use settle_core::payment::PaymentMethod;
 use settle_core::settings::NegativeInvoicePolicy;
-use settle_engine::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom, SettingsPatch};
+use settle_engine::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom, SettingsPatch, TimeZone};
 
 use super::parse_id;
 use crate::call::{blocking, blocking_write};
@@ -311,28 +313,45 @@ pub(crate) async fn update_settings(
     if caller.role != settle_store::Role::Admin {
         return Err(ApiError::forbidden());
     }
+    let application_rule = body
+        .application_rule
+        .map(|r| {
+            Rule::parse(&r).ok_or_else(|| {
+                ApiError::invalid("application_rule", "proration, sequential or net_first")
+            })
+        })
+        .transpose()?;
+    let negative_invoice_policy = body
+        .negative_invoice_policy
+        .map(|p| {
+            NegativeInvoicePolicy::parse(&p).ok_or_else(|| {
+                ApiError::invalid(
+                    "negative_invoice_policy",
+                    "keep, transfer_to_credit or transfer_and_apply",
+                )
+            })
+        })
+        .transpose()?;
+    let default_currency = body
+        .default_currency
+        .map(|code| {
+            Currency::parse(&code)
+                .map_err(|e| ApiError::from(Rejection::money("default_currency", e)))
+        })
+        .transpose()?;
+    let time_zone = body
+        .time_zone
+        .map(|zone| {
+            TimeZone::parse(&zone).ok_or_else(|| {
+                ApiError::invalid("time_zone", "an IANA time zone such as Europe/Paris")
+            })
+        })
+        .transpose()?;
     let patch = SettingsPatch {
-        default_currency: body.default_currency,
-        time_zone: body.time_zone,
-        application_rule: body
-            .application_rule
-            .map(|r| {
-                Rule::parse(&r).ok_or_else(|| {
-                    ApiError::invalid("application_rule", "proration, sequential or net_first")
-                })
-            })
-            .transpose()?,
-        negative_invoice_policy: body
-            .negative_invoice_policy
-            .map(|p| {
-                NegativeInvoicePolicy::parse(&p).ok_or_else(|| {
-                    ApiError::invalid(
-                        "negative_invoice_policy",
-                        "keep, transfer_to_credit or transfer_and_apply",
-                    )
-                })
-            })
-            .transpose()?,
+        default_currency,
+        time_zone,
+        application_rule,
+        negative_invoice_policy,
         auto_apply_credit: body.auto_apply_credit,
     };
     let settings = blocking(&state, move |e| e.update_settings(&caller.tenant_id, patch)).await?;
