@@ -11,18 +11,20 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ledger::Posting;
 use settle_core::money::Money;
 use settle_core::payment::Payment;
+use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
-/// An amount as given: a decimal string or a JSON number, kept as exact text.
+/// An amount as given: a decimal string or a JSON number, kept as its exact text in an
+/// [`Amount`], which the engine reads in the customer's currency.
 #[derive(Debug, Clone)]
-pub(crate) struct AmountIn(pub String);
+pub(crate) struct AmountIn(pub Amount);
 
 impl<'de> Deserialize<'de> for AmountIn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {
-            Value::String(text) if text.len() <= 64 => Ok(AmountIn(text)),
-            Value::Number(number) => Ok(AmountIn(number.to_string())),
+            Value::String(text) if text.len() <= 64 => Ok(AmountIn(Amount::from(text))),
+            Value::Number(number) => Ok(AmountIn(Amount::from(number.to_string()))),
             _ => Err(serde::de::Error::custom("expected a decimal amount such as \"150.00\"")),
         }
     }

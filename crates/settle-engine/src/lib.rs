@@ -16,6 +16,7 @@ use settle_core::error::Rejection;
 use settle_core::ids::{IdGen, NewIds};
 use settle_store::{Store, StoreError, StoreTx};
 
+pub use commands::Amount;
 pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
 pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};

@@ -103,9 +103,9 @@ fn refund_of(cents: i64) -> NewRefund {
     NewRefund { amount: text(cents), method: None, reference: None, effective_date: None }
 }
 
-fn text(cents: i64) -> String {
+fn text(cents: i64) -> crate::Amount {
     let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+    crate::Amount::new(format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100))
 }
 
 struct World {
