@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use settle_core::error::Rejection;
+use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Rejection};
 use settle_engine::EngineError;
 use settle_store::StoreError;
 
@@ -89,8 +89,32 @@ fn title(status: StatusCode) -> &'static str {
     status.canonical_reason().unwrap_or("Error")
 }
 
+/// The JSON field path of an input the core refused.
+fn field_path(input: Input) -> &'static str {
+    match input {
+        Input::Amount => "amount",
+    }
+}
+
+/// What the API says about a flaw the core found.
+fn flaw_message(flaw: Flaw) -> &'static str {
+    match flaw {
+        Flaw::Zero => "must not be zero",
+        Flaw::OutOfRange => OUT_OF_RANGE,
+    }
+}
+
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
+        if let Rejection::Refused { input, flaw } = rejection {
+            let (field, message) = (field_path(input), flaw_message(flaw));
+            return ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: rejection.code(),
+                detail: format!("{field}: {message}"),
+                errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+            };
+        }
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
             Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,
@@ -100,10 +124,9 @@ impl From<Rejection> for ApiError {
             Rejection::Invalid { field, message } => {
                 vec![FieldError { field: field.clone(), message: message.clone() }]
             }
-            Rejection::AmountOutOfRange { field } => vec![FieldError {
-                field: field.clone(),
-                message: settle_core::error::OUT_OF_RANGE.to_owned(),
-            }],
+            Rejection::AmountOutOfRange { field } => {
+                vec![FieldError { field: field.clone(), message: OUT_OF_RANGE.to_owned() }]
+            }
             _ => Vec::new(),
         };
         ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }

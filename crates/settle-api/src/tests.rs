@@ -1,4 +1,4 @@
-//! Unit tests of the API's own middleware.
+//! Unit tests of the API's own middleware and of how it words the core's refusals.
 
 use std::time::Duration;
 
@@ -38,4 +38,21 @@ async fn a_request_past_the_time_limit_is_answered_408_as_a_problem() {
         .await
         .expect("infallible");
     assert_eq!(response.status().as_u16(), 200);
+}
+
+#[test]
+fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
+    use settle_core::error::{Flaw, Input, Rejection};
+
+    use crate::error::ApiError;
+
+    let answer = |rejection: Rejection| format!("{:?}", ApiError::from(rejection));
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::Zero)),
+        answer(Rejection::invalid("amount", "must not be zero"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::OutOfRange)),
+        answer(Rejection::out_of_range("amount"))
+    );
 }
