@@ -93,6 +93,7 @@ fn title(status: StatusCode) -> &'static str {
 fn field_path(input: Input) -> &'static str {
     match input {
         Input::Amount => "amount",
+        Input::Document => "id",
     }
 }
 
@@ -100,6 +101,9 @@ fn field_path(input: Input) -> &'static str {
 fn flaw_message(flaw: Flaw) -> &'static str {
     match flaw {
         Flaw::Zero => "must not be zero",
+        Flaw::NotPositive => "must be above zero",
+        Flaw::NotACreditMemo => "must be a credit memo",
+        Flaw::CanceledNotVoided => "credit memos are canceled, not voided",
         Flaw::OutOfRange => OUT_OF_RANGE,
     }
 }

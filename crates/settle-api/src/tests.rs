@@ -55,4 +55,16 @@ fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
         answer(Rejection::refused(Input::Amount, Flaw::OutOfRange)),
         answer(Rejection::out_of_range("amount"))
     );
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::NotPositive)),
+        answer(Rejection::invalid("amount", "must be above zero"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::NotACreditMemo)),
+        answer(Rejection::invalid("id", "must be a credit memo"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::CanceledNotVoided)),
+        answer(Rejection::invalid("id", "credit memos are canceled, not voided"))
+    );
 }

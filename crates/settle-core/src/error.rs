@@ -153,6 +153,8 @@ pub enum Rejection {
 pub enum Input {
     /// The amount of the command.
     Amount,
+    /// The document the command acts on (named by its id).
+    Document,
 }
 
 /// What is wrong with an input of a [`Rejection::Refused`].
@@ -160,6 +162,12 @@ pub enum Input {
 pub enum Flaw {
     /// It is zero, and must not be.
     Zero,
+    /// It is zero or negative, and must be above zero.
+    NotPositive,
+    /// It is not a credit memo, and must be one.
+    NotACreditMemo,
+    /// It is a credit memo, which is canceled rather than voided.
+    CanceledNotVoided,
     /// It is past [`crate::money::MAX_MINOR`] minor units in size (or makes an amount that is).
     OutOfRange,
 }
@@ -189,7 +197,11 @@ impl Rejection {
             Rejection::AmountOutOfRange { .. }
             | Rejection::TotalOutOfRange { .. }
             | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
-            Rejection::Refused { flaw: Flaw::Zero, .. } => "validation_error",
+            Rejection::Refused {
+                flaw:
+                    Flaw::Zero | Flaw::NotPositive | Flaw::NotACreditMemo | Flaw::CanceledNotVoided,
+                ..
+            } => "validation_error",
         }
     }
 

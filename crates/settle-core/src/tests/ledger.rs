@@ -384,6 +384,8 @@ fn every_rejection_has_a_stable_code() {
             "over_reversal",
         ),
         (Rejection::out_of_range("amount"), "amount_out_of_range"),
+        (Rejection::refused(Input::Amount, Flaw::Zero), "validation_error"),
+        (Rejection::refused(Input::Amount, Flaw::OutOfRange), "amount_out_of_range"),
         (Rejection::total_out_of_range("the customer's balance"), "amount_out_of_range"),
         (
             Rejection::NegativePaymentUnapplied {
