@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Rejection};
+use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Operation, Rejection};
 use settle_engine::EngineError;
 use settle_store::StoreError;
 
@@ -94,29 +94,41 @@ fn field_path(input: Input) -> &'static str {
     match input {
         Input::Amount => "amount",
         Input::Document => "id",
+        Input::Item => "item_id",
     }
 }
 
 /// What the API says about a flaw the core found.
-fn flaw_message(flaw: Flaw) -> &'static str {
-    match flaw {
+fn flaw_message(flaw: Flaw) -> String {
+    let text = match flaw {
         Flaw::Zero => "must not be zero",
         Flaw::NotPositive => "must be above zero",
+        Flaw::OutOfRange => OUT_OF_RANGE,
         Flaw::NotACreditMemo => "must be a credit memo",
         Flaw::CanceledNotVoided => "credit memos are canceled, not voided",
-        Flaw::OutOfRange => OUT_OF_RANGE,
-    }
+        Flaw::NotReceivable(Operation::Adjust) => "only invoices and debit memos take adjustments",
+        Flaw::NotReceivable(Operation::Net) => "only invoices and debit memos are netted",
+        Flaw::NotReceivable(Operation::Transfer) => {
+            "only invoices and debit memos have balances to transfer"
+        }
+        Flaw::NotAnItemOf { item_id, document_id } => {
+            return format!("{item_id} is not an item of {document_id}");
+        }
+        Flaw::NothingToNet => "no negative item balance to offset against a positive one",
+    };
+    text.to_owned()
 }
 
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
+        let code = rejection.code();
         if let Rejection::Refused { input, flaw } = rejection {
             let (field, message) = (field_path(input), flaw_message(flaw));
             return ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: rejection.code(),
+                code,
                 detail: format!("{field}: {message}"),
-                errors: vec![FieldError { field: field.to_owned(), message: message.to_owned() }],
+                errors: vec![FieldError { field: field.to_owned(), message }],
             };
         }
         let status = match &rejection {

@@ -42,7 +42,7 @@ async fn a_request_past_the_time_limit_is_answered_408_as_a_problem() {
 
 #[test]
 fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
-    use settle_core::error::{Flaw, Input, Rejection};
+    use settle_core::error::{Flaw, Input, Operation, Rejection};
 
     use crate::error::ApiError;
 
@@ -66,5 +66,28 @@ fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
     assert_eq!(
         answer(Rejection::refused(Input::Document, Flaw::CanceledNotVoided)),
         answer(Rejection::invalid("id", "credit memos are canceled, not voided"))
+    );
+    for (operation, message) in [
+        (Operation::Adjust, "only invoices and debit memos take adjustments"),
+        (Operation::Net, "only invoices and debit memos are netted"),
+        (Operation::Transfer, "only invoices and debit memos have balances to transfer"),
+    ] {
+        assert_eq!(
+            answer(Rejection::refused(Input::Document, Flaw::NotReceivable(operation))),
+            answer(Rejection::invalid("id", message))
+        );
+    }
+    let not_an_item =
+        Flaw::NotAnItemOf { item_id: "item_9".to_owned(), document_id: "inv_1".to_owned() };
+    assert_eq!(
+        answer(Rejection::refused(Input::Item, not_an_item)),
+        answer(Rejection::invalid("item_id", "item_9 is not an item of inv_1"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::NothingToNet)),
+        answer(Rejection::invalid(
+            "id",
+            "no negative item balance to offset against a positive one"
+        ))
     );
 }

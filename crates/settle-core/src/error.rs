@@ -155,10 +155,23 @@ pub enum Input {
     Amount,
     /// The document the command acts on (named by its id).
     Document,
+    /// The item the command names.
+    Item,
+}
+
+/// A command on one document, named where its refusal depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// An adjustment of an item.
+    Adjust,
+    /// Netting a document's items.
+    Net,
+    /// A transfer of a negative balance to credit.
+    Transfer,
 }
 
 /// What is wrong with an input of a [`Rejection::Refused`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Flaw {
     /// It is zero, and must not be.
     Zero,
@@ -168,6 +181,17 @@ pub enum Flaw {
     NotACreditMemo,
     /// It is a credit memo, which is canceled rather than voided.
     CanceledNotVoided,
+    /// It is not an invoice or a debit memo, which the operation needs.
+    NotReceivable(Operation),
+    /// The item is not one of the document's.
+    NotAnItemOf {
+        /// The item named.
+        item_id: String,
+        /// The document.
+        document_id: String,
+    },
+    /// It has no negative item balance to offset against a positive one.
+    NothingToNet,
     /// It is past [`crate::money::MAX_MINOR`] minor units in size (or makes an amount that is).
     OutOfRange,
 }
@@ -197,11 +221,7 @@ impl Rejection {
             Rejection::AmountOutOfRange { .. }
             | Rejection::TotalOutOfRange { .. }
             | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
-            Rejection::Refused {
-                flaw:
-                    Flaw::Zero | Flaw::NotPositive | Flaw::NotACreditMemo | Flaw::CanceledNotVoided,
-                ..
-            } => "validation_error",
+            Rejection::Refused { .. } => "validation_error",
         }
     }
 

@@ -18,7 +18,7 @@ use crate::document::{
     Document, DocumentKind, DocumentStatus, ItemSpec, Pricing, TaxSpec, WRITE_OFF, draft_document,
     post_document,
 };
-use crate::error::{Flaw, Input, Rejection};
+use crate::error::{Flaw, Input, Operation, Rejection};
 use crate::ledger::{Account, JournalTxn, TxnKind};
 use crate::money::{Currency, Money};
 use crate::payment::{Payment, PaymentMethod, PaymentStatus};
@@ -148,11 +148,6 @@ fn over(id: &str, balance: &str, attempted: &str) -> Rejection {
 }
 
 fn must_be_above_zero() -> Rejection {
-    Rejection::invalid("amount", "must be above zero")
-}
-
-/// The same refusal from `refund.rs`, told as facts (the API words it as above).
-fn refund_above_zero() -> Rejection {
     Rejection::refused(Input::Amount, Flaw::NotPositive)
 }
 
@@ -337,14 +332,17 @@ fn an_adjustment_needs_an_amount_above_zero_an_own_item_and_a_receivable_documen
         effective_date: day(3),
     });
     assert!(
-        matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "item_id"),
+        matches!(
+            &refused,
+            Err(Rejection::Refused { input: Input::Item, flaw: Flaw::NotAnItemOf { .. } })
+        ),
         "{refused:?}"
     );
     let memo = two_item_memo();
     let refused = adjust_fresh(&memo, 0, AdjustmentType::Credit, "1.00");
-    assert!(
-        matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "id"),
-        "{refused:?}"
+    assert_eq!(
+        refused,
+        Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Adjust)))
     );
 }
 
@@ -413,10 +411,7 @@ fn netting_a_fresh_seed_003_lowers_positive_items_in_document_order() {
 fn a_document_with_nothing_to_net_is_refused() {
     let refuse = |document: &Document| {
         let refused = net_items(document, ids().txn(), day(3));
-        assert!(
-            matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "id"),
-            "{refused:?}"
-        );
+        assert_eq!(refused, Err(Rejection::refused(Input::Document, Flaw::NothingToNet)));
     };
     refuse(&invoice(vec![charge("A", "100.00", &["6.26"])]));
     refuse(&invoice(vec![charge("B", "-50.00", &["6.26"])]));
@@ -432,7 +427,10 @@ fn netting_needs_a_posted_receivable_document() {
         Err(Rejection::DocumentNotPosted { id: document.id.to_string() })
     );
     let refused = net_items(&two_item_memo(), ids().txn(), day(3));
-    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "{refused:?}");
+    assert_eq!(
+        refused,
+        Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Net)))
+    );
 }
 
 // ---- transfer_to_credit -----------------------------------------------------------------
@@ -659,7 +657,7 @@ fn a_refund_of_zero_or_less_is_refused_from_every_source() {
             RefundSource::CreditMemo(&memo),
             RefundSource::CreditBalance(&alice),
         ] {
-            assert_eq!(refund_from(source, usd(amount)), Err(refund_above_zero()), "{amount}");
+            assert_eq!(refund_from(source, usd(amount)), Err(must_be_above_zero()), "{amount}");
         }
     }
 }
@@ -668,7 +666,7 @@ fn a_refund_of_zero_or_less_is_refused_from_every_source() {
 fn an_amount_of_zero_is_checked_before_the_source() {
     let mut pay = payment("100.00");
     void_payment(&mut pay, ids().txn(), day(3)).unwrap();
-    assert_eq!(refund_from(RefundSource::Payment(&pay), usd("0.00")), Err(refund_above_zero()));
+    assert_eq!(refund_from(RefundSource::Payment(&pay), usd("0.00")), Err(must_be_above_zero()));
 }
 
 // ---- void_document ----------------------------------------------------------------------
@@ -870,7 +868,7 @@ fn a_manual_credit_fills_the_credit_balance_against_revenue_adjustments() {
     for amount in ["0.00", "-1.00"] {
         assert_eq!(
             add_credit_balance(&alice, usd(amount), "x".to_owned(), ids().txn(), day(5)),
-            Err(refund_above_zero())
+            Err(must_be_above_zero())
         );
     }
 }
@@ -1008,7 +1006,7 @@ proptest! {
         };
         let result = net_items(&document, ids().txn(), day(3));
         if !(has(true) && has(false)) {
-            prop_assert!(matches!(result, Err(Rejection::Invalid { .. })), "{:?}", result);
+            prop_assert_eq!(result, Err(Rejection::refused(Input::Document, Flaw::NothingToNet)));
             return Ok(());
         }
         let txn = result.expect("something to net");
