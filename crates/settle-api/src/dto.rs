@@ -11,18 +11,20 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ledger::Posting;
 use settle_core::money::Money;
 use settle_core::payment::Payment;
+use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
-/// An amount as given: a decimal string or a JSON number, kept as exact text.
+/// An amount as given: a decimal string or a JSON number, kept as its exact text in an
+/// [`Amount`], which the engine reads in the customer's currency.
 #[derive(Debug, Clone)]
-pub(crate) struct AmountIn(pub String);
+pub(crate) struct AmountIn(pub Amount);
 
 impl<'de> Deserialize<'de> for AmountIn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {
-            Value::String(text) if text.len() <= 64 => Ok(AmountIn(text)),
-            Value::Number(number) => Ok(AmountIn(number.to_string())),
+            Value::String(text) if text.len() <= 64 => Ok(AmountIn(Amount::from(text))),
+            Value::Number(number) => Ok(AmountIn(Amount::from(number.to_string()))),
             _ => Err(serde::de::Error::custom("expected a decimal amount such as \"150.00\"")),
         }
     }
@@ -98,10 +100,10 @@ macro_rules! schema_of {
     };
 }
 
-schema_of!(AmountIn, "AmountInput", crate::openapi::amount_input);
-schema_of!(DecimalIn, "DecimalInput", crate::openapi::decimal_input);
-schema_of!(DateIn, "Date", crate::openapi::date);
-schema_of!(MetadataIn, "Metadata", crate::openapi::metadata);
+schema_of!(AmountIn, "AmountInput", crate::schema::amount_input);
+schema_of!(DecimalIn, "DecimalInput", crate::schema::decimal_input);
+schema_of!(DateIn, "Date", crate::schema::date);
+schema_of!(MetadataIn, "Metadata", crate::schema::metadata);
 
 /// Distinguishes an absent field from an explicit `null` in PATCH bodies.
 pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
@@ -148,21 +150,21 @@ pub(crate) struct CustomerOut {
     pub(crate) currency: &'static str,
     pub(crate) payment_terms_days: u32,
     /// `available_credit − receivable`: negative means the customer owes.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) balance: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) receivable: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) unapplied_payments: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) credit_memo_balance: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) credit_balance: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) available_credit: String,
     pub(crate) created_at: String,
     /// The metadata object (string values).
-    #[schema(schema_with = crate::openapi::metadata)]
+    #[schema(schema_with = crate::schema::metadata)]
     pub(crate) metadata: Value,
 }
 
@@ -197,9 +199,9 @@ pub(crate) struct HistoryOut {
     pub(crate) kind: String,
     pub(crate) description: String,
     /// Signed like the balance: a charge of 150 is `"-150.00"`, a payment of 100 is `"100.00"`.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) balance_after: String,
     pub(crate) document_id: Option<String>,
 }
@@ -221,13 +223,13 @@ impl From<&HistoryLine> for HistoryOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntryIn {
-    #[schema(schema_with = crate::openapi::entry_kind)]
+    #[schema(schema_with = crate::schema::entry_kind)]
     pub(crate) kind: String,
     /// Positive.
     pub(crate) amount: AmountIn,
     pub(crate) description: String,
     /// For a credit: how it was paid (makes it a payment).
-    #[schema(schema_with = crate::openapi::payment_method)]
+    #[schema(schema_with = crate::schema::payment_method)]
     pub(crate) payment_method: Option<String>,
     pub(crate) notes: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
@@ -237,7 +239,7 @@ pub(crate) struct EntryIn {
 pub(crate) struct EntryOut {
     pub(crate) entry: HistoryOut,
     /// What the entry made.
-    #[schema(schema_with = crate::openapi::entry_document)]
+    #[schema(schema_with = crate::schema::entry_document)]
     pub(crate) document: Value,
 }
 
@@ -286,46 +288,46 @@ pub(crate) struct DocumentIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ItemOut {
     pub(crate) id: String,
-    #[schema(schema_with = crate::openapi::item_kind)]
+    #[schema(schema_with = crate::schema::item_kind)]
     pub(crate) kind: &'static str,
     pub(crate) parent_item_id: Option<String>,
     pub(crate) description: String,
-    #[schema(schema_with = crate::openapi::decimal)]
+    #[schema(schema_with = crate::schema::decimal)]
     pub(crate) quantity: Option<String>,
-    #[schema(schema_with = crate::openapi::decimal)]
+    #[schema(schema_with = crate::schema::decimal)]
     pub(crate) unit_price: Option<String>,
     /// Tax items: the percent rate (`"8.25"` is 8.25%).
-    #[schema(schema_with = crate::openapi::decimal)]
+    #[schema(schema_with = crate::schema::decimal)]
     pub(crate) tax_rate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) invoice_item_id: Option<String>,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) balance: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DocumentOut {
     pub(crate) id: String,
-    #[schema(schema_with = crate::openapi::document_object)]
+    #[schema(schema_with = crate::schema::document_object)]
     pub(crate) object: &'static str,
     pub(crate) number: String,
     pub(crate) customer_id: String,
-    #[schema(schema_with = crate::openapi::document_status)]
+    #[schema(schema_with = crate::schema::document_status)]
     pub(crate) status: &'static str,
     pub(crate) currency: &'static str,
     pub(crate) invoice_date: NaiveDate,
     pub(crate) due_date: NaiveDate,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) total: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) balance: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) adjusts_invoice_id: Option<Option<String>>,
     /// Receivable documents: the balance of the invoice group (the original invoice with
     /// every adjustment invoice of it), the same on every member.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) group_balance: Option<String>,
     /// Invoices: the ids of the group, the original first, then its adjustment invoices in the
@@ -399,7 +401,7 @@ pub(crate) struct TargetIn {
     pub(crate) amount: Option<AmountIn>,
     /// Per item; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,
-    #[schema(schema_with = crate::openapi::rule)]
+    #[schema(schema_with = crate::schema::rule)]
     pub(crate) rule: Option<String>,
 }
 
@@ -408,7 +410,7 @@ pub(crate) struct TargetIn {
 pub(crate) struct PaymentIn {
     pub(crate) customer_id: String,
     pub(crate) amount: AmountIn,
-    #[schema(schema_with = crate::openapi::payment_method)]
+    #[schema(schema_with = crate::schema::payment_method)]
     pub(crate) method: String,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
@@ -423,16 +425,16 @@ pub(crate) struct PaymentOut {
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
     pub(crate) currency: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) applied: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) unapplied: String,
-    #[schema(schema_with = crate::openapi::payment_method)]
+    #[schema(schema_with = crate::schema::payment_method)]
     pub(crate) method: &'static str,
     pub(crate) reference: Option<String>,
-    #[schema(schema_with = crate::openapi::payment_status)]
+    #[schema(schema_with = crate::schema::payment_status)]
     pub(crate) status: &'static str,
     pub(crate) effective_date: NaiveDate,
 }
@@ -460,7 +462,7 @@ impl From<&Payment> for PaymentOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SourceIn {
-    #[schema(schema_with = crate::openapi::source_type)]
+    #[schema(schema_with = crate::schema::source_type)]
     #[serde(rename = "type")]
     pub(crate) kind: String,
     /// The payment or credit memo id; none for `credit_balance`.
@@ -477,7 +479,7 @@ pub(crate) struct ApplicationIn {
     pub(crate) amount: Option<AmountIn>,
     /// Per item; may be negative for negative items; the total may be zero.
     pub(crate) items: Option<Vec<ItemAmountIn>>,
-    #[schema(schema_with = crate::openapi::rule)]
+    #[schema(schema_with = crate::schema::rule)]
     pub(crate) rule: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
 }
@@ -491,7 +493,7 @@ pub(crate) struct ReverseIn {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct SourceOut {
-    #[schema(schema_with = crate::openapi::source_type)]
+    #[schema(schema_with = crate::schema::source_type)]
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
     pub(crate) id: Option<String>,
@@ -500,9 +502,9 @@ pub(crate) struct SourceOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ApplicationItemOut {
     pub(crate) item_id: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) net_amount: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) credit_memo_item_id: Option<String>,
@@ -516,17 +518,17 @@ pub(crate) struct ApplicationOut {
     pub(crate) source: SourceOut,
     pub(crate) target_id: String,
     pub(crate) currency: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) reversed_amount: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) net_amount: String,
-    #[schema(schema_with = crate::openapi::rule)]
+    #[schema(schema_with = crate::schema::rule)]
     pub(crate) rule: Option<&'static str>,
     pub(crate) effective_date: NaiveDate,
     pub(crate) items: Vec<ApplicationItemOut>,
-    #[schema(schema_with = crate::openapi::application_status)]
+    #[schema(schema_with = crate::schema::application_status)]
     pub(crate) status: &'static str,
 }
 
@@ -566,7 +568,7 @@ impl From<&Application> for ApplicationOut {
 pub(crate) struct PostingOut {
     pub(crate) account: &'static str,
     pub(crate) side: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
     pub(crate) currency: &'static str,
     pub(crate) document_id: Option<String>,
@@ -674,7 +676,7 @@ pub(crate) struct CreditMemoIn {
 pub(crate) struct RefundIn {
     /// At most what is unapplied on the source (`insufficient_unapplied`).
     pub(crate) amount: AmountIn,
-    #[schema(schema_with = crate::openapi::payment_method)]
+    #[schema(schema_with = crate::schema::payment_method)]
     pub(crate) method: Option<String>,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: Option<DateIn>,
@@ -687,9 +689,9 @@ pub(crate) struct RefundOut {
     pub(crate) customer_id: String,
     pub(crate) source: SourceOut,
     pub(crate) currency: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
-    #[schema(schema_with = crate::openapi::payment_method)]
+    #[schema(schema_with = crate::schema::payment_method)]
     pub(crate) method: &'static str,
     pub(crate) reference: Option<String>,
     pub(crate) effective_date: NaiveDate,
@@ -715,7 +717,7 @@ impl From<&settle_core::refund::Refund> for RefundOut {
 #[serde(deny_unknown_fields)]
 pub(crate) struct AdjustmentIn {
     pub(crate) item_id: String,
-    #[schema(schema_with = crate::openapi::adjustment_type)]
+    #[schema(schema_with = crate::schema::adjustment_type)]
     #[serde(rename = "type")]
     pub(crate) kind: String,
     pub(crate) amount: AmountIn,
@@ -728,10 +730,10 @@ pub(crate) struct AdjustmentOut {
     pub(crate) object: &'static str,
     pub(crate) invoice_id: String,
     pub(crate) item_id: String,
-    #[schema(schema_with = crate::openapi::adjustment_type)]
+    #[schema(schema_with = crate::schema::adjustment_type)]
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
     pub(crate) reason: String,
     pub(crate) effective_date: NaiveDate,
@@ -786,7 +788,7 @@ pub(crate) struct CreditBalanceOut {
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
     pub(crate) currency: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     pub(crate) amount: String,
 }
 
@@ -795,9 +797,9 @@ pub(crate) struct CreditBalanceOut {
 pub(crate) struct SettingsIn {
     pub(crate) default_currency: Option<String>,
     pub(crate) time_zone: Option<String>,
-    #[schema(schema_with = crate::openapi::rule)]
+    #[schema(schema_with = crate::schema::rule)]
     pub(crate) application_rule: Option<String>,
-    #[schema(schema_with = crate::openapi::negative_invoice_policy)]
+    #[schema(schema_with = crate::schema::negative_invoice_policy)]
     pub(crate) negative_invoice_policy: Option<String>,
     /// Apply available credit to documents as they post: oldest due date first, then document
     /// number; payments oldest first, then credit memos, then the credit balance.
@@ -809,9 +811,9 @@ pub(crate) struct SettingsOut {
     pub(crate) object: &'static str,
     pub(crate) default_currency: &'static str,
     pub(crate) time_zone: String,
-    #[schema(schema_with = crate::openapi::rule)]
+    #[schema(schema_with = crate::schema::rule)]
     pub(crate) application_rule: &'static str,
-    #[schema(schema_with = crate::openapi::negative_invoice_policy)]
+    #[schema(schema_with = crate::schema::negative_invoice_policy)]
     pub(crate) negative_invoice_policy: &'static str,
     pub(crate) auto_apply_credit: bool,
 }
@@ -827,4 +829,61 @@ impl From<&settle_core::settings::Settings> for SettingsOut {
             auto_apply_credit: s.auto_apply_credit,
         }
     }
+}
+
+// ---- api keys ----
+
+/// A request for a new key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApiKeyIn {
+    /// `admin`, `clerk` or `viewer`.
+    pub(crate) role: String,
+    /// A label.
+    pub(crate) name: Option<String>,
+}
+
+/// A key just made; `key` is shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ApiKeyOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    /// The key text (prefix `sk_settle_`), shown only once.
+    pub(crate) key: String,
+    pub(crate) role: &'static str,
+    pub(crate) name: Option<String>,
+}
+
+impl From<&settle_engine::CreatedKey> for ApiKeyOut {
+    fn from(k: &settle_engine::CreatedKey) -> ApiKeyOut {
+        ApiKeyOut {
+            id: k.id.clone(),
+            object: "api_key",
+            key: k.key.clone(),
+            role: k.role.name(),
+            name: k.name.clone(),
+        }
+    }
+}
+
+/// The answer to a revocation.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RevokedOut {
+    pub(crate) id: String,
+    pub(crate) object: &'static str,
+    pub(crate) revoked: bool,
+}
+
+// ---- entries ----
+
+/// The answer to an entry: its history line and what it made.
+pub(crate) fn entry_out(
+    line: &HistoryLine,
+    outcome: &settle_engine::EntryOutcome,
+) -> Result<EntryOut, serde_json::Error> {
+    let document = match outcome {
+        settle_engine::EntryOutcome::Document(d) => serde_json::to_value(DocumentOut::from(d))?,
+        settle_engine::EntryOutcome::Payment(p) => serde_json::to_value(PaymentOut::from(p))?,
+    };
+    Ok(EntryOut { entry: HistoryOut::from(line), document })
 }

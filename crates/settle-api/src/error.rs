@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use settle_core::error::Rejection;
+use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Operation, Rejection};
 use settle_engine::EngineError;
 use settle_store::StoreError;
 
@@ -15,8 +15,6 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
-    /// A saved response to answer again instead of a problem.
-    replay: Option<(u16, String)>,
 }
 
 /// One invalid field.
@@ -51,7 +49,7 @@ pub(crate) struct Problem<'a> {
 impl ApiError {
     /// A problem with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), errors: Vec::new(), replay: None }
+        ApiError { status, code, detail: detail.into(), errors: Vec::new() }
     }
 
     /// 422 `validation_error` for one field.
@@ -63,7 +61,6 @@ impl ApiError {
             code: "validation_error",
             detail: format!("{field}: {message}"),
             errors: vec![FieldError { field, message }],
-            replay: None,
         }
     }
 
@@ -92,8 +89,48 @@ fn title(status: StatusCode) -> &'static str {
     status.canonical_reason().unwrap_or("Error")
 }
 
+/// The JSON field path of an input the core refused.
+fn field_path(input: Input) -> &'static str {
+    match input {
+        Input::Amount => "amount",
+        Input::Document => "id",
+        Input::Item => "item_id",
+    }
+}
+
+/// What the API says about a flaw the core found.
+fn flaw_message(flaw: Flaw) -> String {
+    let text = match flaw {
+        Flaw::Zero => "must not be zero",
+        Flaw::NotPositive => "must be above zero",
+        Flaw::OutOfRange => OUT_OF_RANGE,
+        Flaw::NotACreditMemo => "must be a credit memo",
+        Flaw::CanceledNotVoided => "credit memos are canceled, not voided",
+        Flaw::NotReceivable(Operation::Adjust) => "only invoices and debit memos take adjustments",
+        Flaw::NotReceivable(Operation::Net) => "only invoices and debit memos are netted",
+        Flaw::NotReceivable(Operation::Transfer) => {
+            "only invoices and debit memos have balances to transfer"
+        }
+        Flaw::NotAnItemOf { item_id, document_id } => {
+            return format!("{item_id} is not an item of {document_id}");
+        }
+        Flaw::NothingToNet => "no negative item balance to offset against a positive one",
+    };
+    text.to_owned()
+}
+
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
+        let code = rejection.code();
+        if let Rejection::Refused { input, flaw } = rejection {
+            let (field, message) = (field_path(input), flaw_message(flaw));
+            return ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                detail: format!("{field}: {message}"),
+                errors: vec![FieldError { field: field.to_owned(), message }],
+            };
+        }
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
             Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,
@@ -103,19 +140,12 @@ impl From<Rejection> for ApiError {
             Rejection::Invalid { field, message } => {
                 vec![FieldError { field: field.clone(), message: message.clone() }]
             }
-            Rejection::AmountOutOfRange { field } => vec![FieldError {
-                field: field.clone(),
-                message: settle_core::error::OUT_OF_RANGE.to_owned(),
-            }],
+            Rejection::AmountOutOfRange { field } => {
+                vec![FieldError { field: field.clone(), message: OUT_OF_RANGE.to_owned() }]
+            }
             _ => Vec::new(),
         };
-        ApiError {
-            status,
-            code: rejection.code(),
-            detail: rejection.to_string(),
-            errors,
-            replay: None,
-        }
+        ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }
     }
 }
 
@@ -123,10 +153,6 @@ impl From<EngineError> for ApiError {
     fn from(err: EngineError) -> ApiError {
         match err {
             EngineError::Rejected(rejection) => rejection.into(),
-            EngineError::Replay(record) => ApiError {
-                replay: Some((record.status, record.body)),
-                ..ApiError::new(StatusCode::OK, "replay", "a saved response")
-            },
             EngineError::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -143,6 +169,16 @@ impl From<EngineError> for ApiError {
                     "the request conflicts with stored data; retry it",
                 )
             }
+            EngineError::Replayed => {
+                // `Engine::idempotent` turns this into `Outcome::Replayed`; a call outside it
+                // has no key and cannot stop to replay.
+                tracing::error!("a write stopped to replay outside an idempotent call");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            }
+            EngineError::SaveFailed => {
+                tracing::error!("a write's response could not be rendered");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+            }
             EngineError::Output(err) => {
                 tracing::error!(error = ?err, "writing an export failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
@@ -157,9 +193,6 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let Some((status, body)) = self.replay {
-            return crate::idempotency::replay(status, body);
-        }
         let problem = Problem {
             kind: format!("https://settle.dev/problems/{}", self.code),
             title: title(self.status),

@@ -9,8 +9,11 @@ use serde::de::DeserializeOwned;
 use settle_engine::Principal;
 use settle_store::Role;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// A JSON body, read with the path of the first bad field reported.
 pub(crate) struct JsonBody<T>(pub(crate) T);

@@ -1,8 +1,7 @@
-//! `Idempotency-Key` on POST requests: a middleware hashes method, path and body and scopes the
-//! key to the request; write handlers hand the engine a renderer so the response is saved in the
-//! same transaction as the effect; replays answer the saved response verbatim.
-
-use std::any::Any;
+//! `Idempotency-Key` on POST requests: a middleware parses the key, hashes method, path and
+//! body and scopes the key to the request; [`Responder`] renders each kind of write result, so
+//! the engine saves the response in the same transaction as the effect; replays answer the
+//! saved response verbatim.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -10,24 +9,28 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use settle_core::adjustment::Adjustment;
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::Document;
 use settle_core::payment::Payment;
-use settle_engine::{EntryOutcome, Idempotency, Render};
+use settle_core::refund::Refund;
+use settle_engine::{
+    CreatedKey, EntryOutcome, IdempotencyKey, SaveFailed, SaveResponse, SavedResponse,
+};
 use sha2::{Digest, Sha256};
 
-use crate::MAX_BODY_BYTES;
 use crate::dto::{
-    AdjustmentOut, ApplicationOut, CustomerOut, DocumentOut, PaymentOut, RefundOut, TransferOut,
+    AdjustmentOut, ApiKeyOut, ApplicationOut, CustomerOut, DocumentOut, PaymentOut, RefundOut,
+    TransferOut, entry_out,
 };
 use crate::error::ApiError;
-use crate::routes::entry_out;
+use crate::extract::MAX_BODY_BYTES;
 
 /// The key and request hash of the request being served.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyedRequest {
-    pub(crate) key: String,
+    pub(crate) key: IdempotencyKey,
     pub(crate) request_hash: String,
 }
 
@@ -35,9 +38,6 @@ tokio::task_local! {
     /// Set for the duration of a POST that carries an `Idempotency-Key`.
     pub(crate) static KEYED: KeyedRequest;
 }
-
-/// Longest accepted key.
-const MAX_KEY_LEN: usize = 255;
 
 /// Reads the key and hashes the request; runs the rest of the stack inside the key's scope.
 pub(crate) async fn scope(request: Request, next: Next) -> Response {
@@ -47,18 +47,9 @@ pub(crate) async fn scope(request: Request, next: Next) -> Response {
     let Some(value) = request.headers().get("idempotency-key").cloned() else {
         return next.run(request).await;
     };
-    let key = match value.to_str() {
-        Ok(key)
-            if !key.is_empty()
-                && key.len() <= MAX_KEY_LEN
-                && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            key.to_owned()
-        }
-        _ => {
-            return ApiError::invalid("Idempotency-Key", "1 to 255 printable ASCII characters")
-                .into_response();
-        }
+    let Some(key) = value.to_str().ok().and_then(IdempotencyKey::parse) else {
+        return ApiError::invalid("Idempotency-Key", "1 to 255 printable ASCII characters")
+            .into_response();
     };
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
@@ -88,57 +79,81 @@ pub(crate) fn current() -> Option<KeyedRequest> {
     KEYED.try_with(Clone::clone).ok()
 }
 
-fn json<T: Serialize>(value: &T) -> Option<String> {
-    serde_json::to_string(value).ok()
+fn json<T: Serialize>(status: u16, value: &T) -> Result<SavedResponse, SaveFailed> {
+    let body = serde_json::to_string(value).map_err(|_| SaveFailed)?;
+    Ok(SavedResponse { status, body })
 }
 
-/// Renders any result of a write command the way its handler answers it.
-pub(crate) fn renderer(status: StatusCode) -> Render {
-    let status = status.as_u16();
-    Box::new(move |out: &dyn Any| {
-        let body = if let Some(c) = out.downcast_ref::<Customer>() {
-            json(&CustomerOut::from(c))
-        } else if let Some(d) = out.downcast_ref::<Document>() {
-            json(&DocumentOut::from(d))
-        } else if let Some(p) = out.downcast_ref::<Payment>() {
-            json(&PaymentOut::from(p))
-        } else if let Some(a) = out.downcast_ref::<Application>() {
-            json(&ApplicationOut::from(a))
-        } else if let Some(r) = out.downcast_ref::<settle_core::refund::Refund>() {
-            json(&RefundOut::from(r))
-        } else if let Some(a) = out.downcast_ref::<settle_core::adjustment::Adjustment>() {
-            json(&AdjustmentOut::from(a))
-        } else if let Some((line, outcome)) = out.downcast_ref::<(HistoryLine, EntryOutcome)>() {
-            entry_out(line, outcome).ok().and_then(|e| json(&e))
-        } else if let Some(k) = out.downcast_ref::<settle_engine::CreatedKey>() {
-            json(&crate::routes::keys::ApiKeyOut::from(k))
-        } else if let Some((d, c)) = out.downcast_ref::<(Document, Customer)>() {
-            json(&TransferOut { invoice: DocumentOut::from(d), customer: CustomerOut::from(c) })
-        } else {
-            None
+/// Renders every result of a write command the way its handler answers it, with the handler's
+/// status: both the answer and the copy saved under the key come from here.
+pub(crate) struct Responder {
+    status: u16,
+}
+
+impl Responder {
+    pub(crate) fn new(status: StatusCode) -> Responder {
+        Responder { status: status.as_u16() }
+    }
+}
+
+impl SaveResponse for Responder {
+    fn customer(&self, customer: &Customer) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &CustomerOut::from(customer))
+    }
+
+    fn document(&self, document: &Document) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &DocumentOut::from(document))
+    }
+
+    fn payment(&self, payment: &Payment) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &PaymentOut::from(payment))
+    }
+
+    fn application(&self, application: &Application) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &ApplicationOut::from(application))
+    }
+
+    fn refund(&self, refund: &Refund) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &RefundOut::from(refund))
+    }
+
+    fn adjustment(&self, adjustment: &Adjustment) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &AdjustmentOut::from(adjustment))
+    }
+
+    fn entry(
+        &self,
+        line: &HistoryLine,
+        outcome: &EntryOutcome,
+    ) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &entry_out(line, outcome).map_err(|_| SaveFailed)?)
+    }
+
+    fn api_key(&self, key: &CreatedKey) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &ApiKeyOut::from(key))
+    }
+
+    fn transfer(
+        &self,
+        document: &Document,
+        customer: &Customer,
+    ) -> Result<SavedResponse, SaveFailed> {
+        let out = TransferOut {
+            invoice: DocumentOut::from(document),
+            customer: CustomerOut::from(customer),
         };
-        body.map(|b| (status, b))
-    })
+        json(self.status, &out)
+    }
 }
 
-/// The idempotency scope to give the engine for this request, if it has a key.
-pub(crate) fn for_engine(status: StatusCode) -> Option<(KeyedRequest, Idempotency)> {
-    current().map(|keyed| {
-        let idempotency = Idempotency {
-            key: keyed.key.clone(),
-            request_hash: keyed.request_hash.clone(),
-            render: renderer(status),
-        };
-        (keyed, idempotency)
-    })
-}
-
-/// The saved response, answered again.
-pub(crate) fn replay(status: u16, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut response = (status, body).into_response();
+/// A write's response as JSON; `replayed` marks a saved one answered again.
+pub(crate) fn answer(saved: SavedResponse, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(saved.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, saved.body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
     response
 }

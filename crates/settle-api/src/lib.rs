@@ -1,43 +1,45 @@
 //! Settle's HTTP JSON API (the contract is `API.md`): routes, request and response types, and
 //! problem+json errors. Handlers parse at the edge, call `settle-engine` on the blocking pool,
 //! and convert the result by hand.
+//!
+//! The modules read top-down, with no import circle: `router` (the route table) uses `openapi`
+//! (the document) and `routes` (the handlers); handlers use `call`, `extract`, `dto` and
+//! `error`; `call` uses `idempotency`, which renders results with `dto`; `dto` uses only
+//! `schema`. Nothing below `router` imports it.
 
+mod call;
 mod dto;
 mod error;
 mod extract;
 mod idempotency;
 mod openapi;
+mod router;
 mod routes;
+mod schema;
+mod state;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use settle_engine::{Engine, EngineResult};
+use settle_engine::Engine;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use error::{ApiError, FieldError};
+pub use extract::MAX_BODY_BYTES;
+pub use router::route_table;
+pub use state::AppState;
 
 #[cfg(test)]
 mod tests;
-pub use routes::route_table;
-
-/// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    engine: Engine,
-}
-
 /// The whole API as a router.
 pub fn router(engine: Engine) -> Router {
-    routes::routes()
+    router::routes()
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -55,40 +57,6 @@ pub fn router(engine: Engine) -> Router {
                 .into_response()
         }))
         .with_state(AppState { engine })
-}
-
-/// Runs an engine call on the blocking pool (the store is synchronous).
-pub(crate) async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let engine = state.engine.clone();
-    tokio::task::spawn_blocking(move || call(&engine))
-        .await
-        .map_err(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-        })?
-        .map_err(ApiError::from)
-}
-
-/// Runs a write command on the blocking pool. When the request carries an `Idempotency-Key`,
-/// the engine saves the response (with `status`) in the command's transaction, or answers a
-/// replay of the saved one.
-pub(crate) async fn blocking_write<T: Send + 'static>(
-    state: &AppState,
-    status: StatusCode,
-    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let Some((_, idempotency)) = idempotency::for_engine(status) else {
-        return blocking(state, call).await;
-    };
-    let engine = state.engine.idempotent(idempotency);
-    tokio::task::spawn_blocking(move || call(&engine))
-        .await
-        .map_err(|_| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-        })?
-        .map_err(ApiError::from)
 }
 
 /// Answers 408 `request_timeout` (as problem+json) when a request takes longer than

@@ -1,4 +1,4 @@
-//! Unit tests of the API's own middleware.
+//! Unit tests of the API's own middleware and of how it words the core's refusals.
 
 use std::time::Duration;
 
@@ -38,4 +38,56 @@ async fn a_request_past_the_time_limit_is_answered_408_as_a_problem() {
         .await
         .expect("infallible");
     assert_eq!(response.status().as_u16(), 200);
+}
+
+#[test]
+fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
+    use settle_core::error::{Flaw, Input, Operation, Rejection};
+
+    use crate::error::ApiError;
+
+    let answer = |rejection: Rejection| format!("{:?}", ApiError::from(rejection));
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::Zero)),
+        answer(Rejection::invalid("amount", "must not be zero"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::OutOfRange)),
+        answer(Rejection::out_of_range("amount"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Amount, Flaw::NotPositive)),
+        answer(Rejection::invalid("amount", "must be above zero"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::NotACreditMemo)),
+        answer(Rejection::invalid("id", "must be a credit memo"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::CanceledNotVoided)),
+        answer(Rejection::invalid("id", "credit memos are canceled, not voided"))
+    );
+    for (operation, message) in [
+        (Operation::Adjust, "only invoices and debit memos take adjustments"),
+        (Operation::Net, "only invoices and debit memos are netted"),
+        (Operation::Transfer, "only invoices and debit memos have balances to transfer"),
+    ] {
+        assert_eq!(
+            answer(Rejection::refused(Input::Document, Flaw::NotReceivable(operation))),
+            answer(Rejection::invalid("id", message))
+        );
+    }
+    let not_an_item =
+        Flaw::NotAnItemOf { item_id: "item_9".to_owned(), document_id: "inv_1".to_owned() };
+    assert_eq!(
+        answer(Rejection::refused(Input::Item, not_an_item)),
+        answer(Rejection::invalid("item_id", "item_9 is not an item of inv_1"))
+    );
+    assert_eq!(
+        answer(Rejection::refused(Input::Document, Flaw::NothingToNet)),
+        answer(Rejection::invalid(
+            "id",
+            "no negative item balance to offset against a positive one"
+        ))
+    );
 }

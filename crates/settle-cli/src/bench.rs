@@ -95,7 +95,7 @@ fn round(
     };
     let invoice = engine.create_document(tenant, new_invoice)?;
     after_write();
-    let total = invoice.total().to_string();
+    let total = settle_engine::Amount::from(invoice.total());
     let new_payment = NewPayment {
         customer_id: customer.clone(),
         amount: total.clone(),

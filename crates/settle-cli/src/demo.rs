@@ -29,7 +29,7 @@ struct Demo<'a> {
 fn item(description: &str, amount: &str, tax_rate: Option<&str>) -> NewItem {
     NewItem {
         description: description.to_owned(),
-        amount: Some(amount.to_owned()),
+        amount: Some(amount.into()),
         taxes: tax_rate
             .map(|rate| {
                 vec![NewTax { name: "Sales tax".into(), rate: rate.parse().ok(), amount: None }]

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use crate::document::{Document, ItemKind};
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Operation, Rejection};
 use crate::ids::{ItemId, TxnId};
 use crate::ledger::{Account, JournalTxn, Posting, TxnKind, push_signed};
 use crate::money::Money;
@@ -117,14 +117,20 @@ pub fn adjust_item(request: AdjustRequest<'_>) -> Result<JournalTxn, Rejection> 
         effective_date,
     } = request;
     if !document.kind.is_receivable() {
-        return Err(Rejection::invalid("id", "only invoices and debit memos take adjustments"));
+        return Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Adjust)));
     }
     document.ensure_posted()?;
     let item = document.item(item_id).ok_or_else(|| {
-        Rejection::invalid("item_id", format!("{item_id} is not an item of {}", document.id))
+        Rejection::refused(
+            Input::Item,
+            Flaw::NotAnItemOf {
+                item_id: item_id.to_string(),
+                document_id: document.id.to_string(),
+            },
+        )
     })?;
     if !amount.is_positive() {
-        return Err(Rejection::invalid("amount", "must be above zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::NotPositive));
     }
     let balance = item.balance.minor();
     let fits = match kind {
@@ -178,7 +184,7 @@ pub fn adjust_item(request: AdjustRequest<'_>) -> Result<JournalTxn, Rejection> 
         Some(adjustment_id),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }
 
 /// Per-item receivable deltas that offset negative balances against positive ones: negative
@@ -231,15 +237,12 @@ pub fn net_items(
     effective_date: NaiveDate,
 ) -> Result<JournalTxn, Rejection> {
     if !document.kind.is_receivable() {
-        return Err(Rejection::invalid("id", "only invoices and debit memos are netted"));
+        return Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Net)));
     }
     document.ensure_posted()?;
     let deltas = netting(document);
     if deltas.iter().all(|d| *d == 0) {
-        return Err(Rejection::invalid(
-            "id",
-            "no negative item balance to offset against a positive one",
-        ));
+        return Err(Rejection::refused(Input::Document, Flaw::NothingToNet));
     }
     JournalTxn::new(
         txn_id,
@@ -250,7 +253,7 @@ pub fn net_items(
         Some(document.id.to_string()),
         receivable_postings(document, &deltas),
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }
 
 /// Moves a negative balance (all of it, or `amount` of it) to the customer's credit balance.
@@ -264,10 +267,7 @@ pub fn transfer_to_credit(
     effective_date: NaiveDate,
 ) -> Result<JournalTxn, Rejection> {
     if !document.kind.is_receivable() {
-        return Err(Rejection::invalid(
-            "id",
-            "only invoices and debit memos have balances to transfer",
-        ));
+        return Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Transfer)));
     }
     document.ensure_posted()?;
     let balance = document.balance();
@@ -277,7 +277,7 @@ pub fn transfer_to_credit(
     let owed = balance.minor().saturating_neg();
     let amount = amount.unwrap_or(Money::new(owed, document.currency));
     if !amount.is_positive() {
-        return Err(Rejection::invalid("amount", "must be above zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::NotPositive));
     }
     if amount.minor() > owed {
         return Err(Rejection::OverApplication {
@@ -314,5 +314,5 @@ pub fn transfer_to_credit(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }

@@ -131,12 +131,69 @@ pub enum Rejection {
         /// The JSON path of the field, such as `items[2].amount`.
         field: String,
     },
+    /// An input breaks a rule, told as facts: which input and what is wrong with it. The API
+    /// names the input (as a JSON field path) and words the flaw; the core builds no path.
+    #[error("{input:?}: {flaw:?}")]
+    Refused {
+        /// Which input.
+        input: Input,
+        /// What is wrong with it.
+        flaw: Flaw,
+    },
     /// The command would take a stored balance or total past [`crate::money::MAX_MINOR`] minor units in size.
     #[error("{total} would pass 99999999999999 minor units in size")]
     TotalOutOfRange {
         /// Which balance or total, such as `the customer's receivable`.
         total: String,
     },
+}
+
+/// The input a [`Rejection::Refused`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// The amount of the command.
+    Amount,
+    /// The document the command acts on (named by its id).
+    Document,
+    /// The item the command names.
+    Item,
+}
+
+/// A command on one document, named where its refusal depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// An adjustment of an item.
+    Adjust,
+    /// Netting a document's items.
+    Net,
+    /// A transfer of a negative balance to credit.
+    Transfer,
+}
+
+/// What is wrong with an input of a [`Rejection::Refused`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flaw {
+    /// It is zero, and must not be.
+    Zero,
+    /// It is zero or negative, and must be above zero.
+    NotPositive,
+    /// It is not a credit memo, and must be one.
+    NotACreditMemo,
+    /// It is a credit memo, which is canceled rather than voided.
+    CanceledNotVoided,
+    /// It is not an invoice or a debit memo, which the operation needs.
+    NotReceivable(Operation),
+    /// The item is not one of the document's.
+    NotAnItemOf {
+        /// The item named.
+        item_id: String,
+        /// The document.
+        document_id: String,
+    },
+    /// It has no negative item balance to offset against a positive one.
+    NothingToNet,
+    /// It is past [`crate::money::MAX_MINOR`] minor units in size (or makes an amount that is).
+    OutOfRange,
 }
 
 /// The message of an amount past [`crate::money::MAX_MINOR`].
@@ -161,15 +218,21 @@ impl Rejection {
             Rejection::NotNegative { .. } => "not_negative",
             Rejection::OverCredit { .. } => "over_credit",
             Rejection::NegativePaymentUnapplied { .. } => "negative_payment_unapplied",
-            Rejection::AmountOutOfRange { .. } | Rejection::TotalOutOfRange { .. } => {
-                "amount_out_of_range"
-            }
+            Rejection::AmountOutOfRange { .. }
+            | Rejection::TotalOutOfRange { .. }
+            | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
+            Rejection::Refused { .. } => "validation_error",
         }
     }
 
     /// A validation rejection of `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Rejection {
         Rejection::Invalid { field: field.into(), message: message.into() }
+    }
+
+    /// `input` is refused for `flaw`.
+    pub fn refused(input: Input, flaw: Flaw) -> Rejection {
+        Rejection::Refused { input, flaw }
     }
 
     /// `field` is past [`crate::money::MAX_MINOR`] in size.

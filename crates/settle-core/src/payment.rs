@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::ids::{CustomerId, PaymentId, TxnId};
 use crate::ledger::{Account, JournalTxn, TxnKind, push_signed};
 use crate::money::Money;
@@ -150,10 +150,11 @@ pub fn record_payment(request: PaymentRequest) -> Result<(Payment, JournalTxn), 
         description,
     } = request;
     if amount.is_zero() {
-        return Err(Rejection::invalid("amount", "must not be zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::Zero));
     }
     let mut postings = Vec::with_capacity(2);
-    let credit = amount.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?;
+    let credit =
+        amount.checked_neg().map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     push_signed(&mut postings, Account::Cash, amount, |_| {});
     push_signed(&mut postings, Account::UnappliedPayments, credit, |p| {
         p.payment_id = Some(id.clone())
@@ -171,7 +172,7 @@ pub fn record_payment(request: PaymentRequest) -> Result<(Payment, JournalTxn), 
         Some(id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))?;
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     let payment = Payment {
         id,
         customer_id,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use crate::customer::Customer;
 use crate::document::{Document, DocumentKind, DocumentStatus, ItemKind};
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::ids::TxnId;
 use crate::ledger::{Account, JournalTxn, Posting, TxnKind, push_signed};
 use crate::money::Money;
@@ -71,7 +71,7 @@ pub fn refund(request: RefundRequest<'_>) -> Result<JournalTxn, Rejection> {
     let RefundRequest { txn_id, refund_id, source, amount, method, reference, effective_date } =
         request;
     if !amount.is_positive() {
-        return Err(Rejection::invalid("amount", "must be above zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::NotPositive));
     }
     let insufficient = |source_id: String, available: Money| Rejection::InsufficientUnapplied {
         source_id,
@@ -94,7 +94,7 @@ pub fn refund(request: RefundRequest<'_>) -> Result<JournalTxn, Rejection> {
         }
         RefundSource::CreditMemo(memo) => {
             if memo.kind != DocumentKind::CreditMemo {
-                return Err(Rejection::invalid("id", "must be a credit memo"));
+                return Err(Rejection::refused(Input::Document, Flaw::NotACreditMemo));
             }
             memo.ensure_posted()?;
             // What the memo holds: its positive item balances, but never more than its balance,
@@ -151,7 +151,7 @@ pub fn refund(request: RefundRequest<'_>) -> Result<JournalTxn, Rejection> {
         Some(refund_id),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }
 
 /// Voids a posted invoice or debit memo: what is left on each item goes back against revenue
@@ -163,7 +163,7 @@ pub fn void_document(
     effective_date: NaiveDate,
 ) -> Result<JournalTxn, Rejection> {
     if !document.kind.is_receivable() {
-        return Err(Rejection::invalid("id", "credit memos are canceled, not voided"));
+        return Err(Rejection::refused(Input::Document, Flaw::CanceledNotVoided));
     }
     document.ensure_posted()?;
     let mut postings = Vec::with_capacity(document.items.len() * 2);
@@ -194,7 +194,7 @@ pub fn void_document(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))?;
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     document.status = DocumentStatus::Voided;
     Ok(txn)
 }
@@ -207,7 +207,7 @@ pub fn cancel_credit_memo(
     effective_date: NaiveDate,
 ) -> Result<Option<JournalTxn>, Rejection> {
     if memo.kind != DocumentKind::CreditMemo {
-        return Err(Rejection::invalid("id", "must be a credit memo"));
+        return Err(Rejection::refused(Input::Document, Flaw::NotACreditMemo));
     }
     match memo.status {
         DocumentStatus::Draft => {
@@ -244,7 +244,7 @@ pub fn cancel_credit_memo(
         Some(memo.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))?;
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     memo.status = DocumentStatus::Canceled;
     Ok(Some(txn))
 }
@@ -281,7 +281,7 @@ pub fn void_payment(
         Some(payment.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))?;
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     payment.status = PaymentStatus::Voided;
     Ok(txn)
 }
@@ -296,7 +296,7 @@ pub fn add_credit_balance(
     effective_date: NaiveDate,
 ) -> Result<JournalTxn, Rejection> {
     if !amount.is_positive() {
-        return Err(Rejection::invalid("amount", "must be above zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::NotPositive));
     }
     let mut postings = Vec::with_capacity(2);
     push_signed(&mut postings, Account::RevenueAdjustments, amount, |_| {});
@@ -315,5 +315,5 @@ pub fn add_credit_balance(
         None,
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }

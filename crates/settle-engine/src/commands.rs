@@ -16,13 +16,50 @@ pub(crate) mod tenants;
 use settle_core::error::Rejection;
 use settle_core::money::{Currency, Money};
 
-/// Reads an amount given as decimal text in the customer's currency; the error names `field`.
+/// An amount as the client wrote it: its exact decimal text (a JSON number keeps its digits), so
+/// nothing is rounded on the way in. Which currency reads it is known only inside the command
+/// (the customer's or the document's), where [`parse_amount`] turns it into `Money` once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amount(String);
+
+impl Amount {
+    /// The amount written as `text`.
+    pub fn new(text: impl Into<String>) -> Amount {
+        Amount(text.into())
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Amount {
+    fn from(text: &str) -> Amount {
+        Amount::new(text)
+    }
+}
+
+impl From<String> for Amount {
+    fn from(text: String) -> Amount {
+        Amount(text)
+    }
+}
+
+impl From<Money> for Amount {
+    /// The exact text of an amount the engine computed, read back in the same currency.
+    fn from(money: Money) -> Amount {
+        Amount(money.to_string())
+    }
+}
+
+/// Reads an amount in the customer's (or document's) currency; the error names `field`.
 pub(crate) fn parse_amount(
     field: &str,
-    text: &str,
+    amount: &Amount,
     currency: Currency,
 ) -> Result<Money, Rejection> {
-    Money::parse(text, currency).map_err(|e| Rejection::money(field, e))
+    Money::parse(amount.as_str(), currency).map_err(|e| Rejection::money(field, e))
 }
 
 /// Refuses text over 1,024 characters (and, when `required`, empty text).

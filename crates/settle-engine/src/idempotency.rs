@@ -2,17 +2,26 @@
 //! transaction as the effect it answers, so a request either happened with its response saved,
 //! or did not happen at all.
 //!
+//! The engine never renders a response: the caller passes a [`SaveResponse`] that turns each
+//! kind of command result into an opaque [`SavedResponse`], and a replay is an
+//! [`Outcome::Replayed`], not an error.
+//!
 //! A saved response is kept for the retention period (by the engine's clock): after it the key
 //! is as if never used, and `prune_idempotency` deletes such records in small batches.
 
-use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use settle_core::adjustment::Adjustment;
+use settle_core::application::Application;
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::Document;
 use settle_core::ids::TenantId;
+use settle_core::payment::Payment;
+use settle_core::refund::Refund;
 use settle_store::{IdempotencyRecord, StoreTx};
 
-use crate::{Engine, EngineError, EngineResult};
+use crate::{CreatedKey, Engine, EngineError, EngineResult, EntryOutcome};
 
 /// How long a saved response is kept by default: 48 hours.
 pub const DEFAULT_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(48);
@@ -20,25 +29,170 @@ pub const DEFAULT_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(48);
 /// The shortest retention Settle keeps: 24 hours, as the API promises.
 pub const MIN_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(24);
 
-/// Renders a command's result as the HTTP status and body to save.
-pub type Render = Box<dyn Fn(&dyn Any) -> Option<(u16, String)> + Send + Sync>;
+/// Longest accepted key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// A client's idempotency key: 1 to 255 printable ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The key, if `text` is 1 to 255 printable ASCII characters (no spaces).
+    pub fn parse(text: &str) -> Option<IdempotencyKey> {
+        let valid = !text.is_empty()
+            && text.len() <= MAX_IDEMPOTENCY_KEY_LEN
+            && text.bytes().all(|b| b.is_ascii_graphic());
+        valid.then(|| IdempotencyKey(text.to_owned()))
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A response saved under an idempotency key, as the caller rendered it: the engine stores it
+/// and hands it back, and never looks inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedResponse {
+    /// The status the caller answered with.
+    pub status: u16,
+    /// The exact body the caller answered with.
+    pub body: String,
+}
+
+/// The caller could not render a command's result, so nothing was saved or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveFailed;
+
+/// How the caller saves each kind of command result. One method per result type: a command
+/// with a new result type does not compile until its result is [`Saved`], and that does not
+/// compile until this trait, and so every caller, says how it is saved.
+pub trait SaveResponse: Send + Sync {
+    /// A customer (created).
+    fn customer(&self, customer: &Customer) -> Result<SavedResponse, SaveFailed>;
+    /// A document (created, posted, voided, netted, written off).
+    fn document(&self, document: &Document) -> Result<SavedResponse, SaveFailed>;
+    /// A payment (recorded, voided).
+    fn payment(&self, payment: &Payment) -> Result<SavedResponse, SaveFailed>;
+    /// An application (made, reversed).
+    fn application(&self, application: &Application) -> Result<SavedResponse, SaveFailed>;
+    /// A refund.
+    fn refund(&self, refund: &Refund) -> Result<SavedResponse, SaveFailed>;
+    /// An adjustment.
+    fn adjustment(&self, adjustment: &Adjustment) -> Result<SavedResponse, SaveFailed>;
+    /// An entry: its history line and what it made.
+    fn entry(
+        &self,
+        line: &HistoryLine,
+        outcome: &EntryOutcome,
+    ) -> Result<SavedResponse, SaveFailed>;
+    /// An API key, just made.
+    fn api_key(&self, key: &CreatedKey) -> Result<SavedResponse, SaveFailed>;
+    /// A document transferred to credit, with its customer after the transfer.
+    fn transfer(
+        &self,
+        document: &Document,
+        customer: &Customer,
+    ) -> Result<SavedResponse, SaveFailed>;
+}
+
+/// A result of a write command, which the caller's [`SaveResponse`] can save.
+pub trait Saved {
+    /// Renders `self` with the method of `save` for its type.
+    fn save_with(&self, save: &dyn SaveResponse) -> Result<SavedResponse, SaveFailed>;
+}
+
+/// Implements [`Saved`] for single values by naming their [`SaveResponse`] method.
+macro_rules! saved {
+    ($($ty:ty => $method:ident;)+) => {$(
+        impl Saved for $ty {
+            fn save_with(&self, save: &dyn SaveResponse) -> Result<SavedResponse, SaveFailed> {
+                save.$method(self)
+            }
+        }
+    )+};
+}
+
+saved! {
+    Customer => customer;
+    Document => document;
+    Payment => payment;
+    Application => application;
+    Refund => refund;
+    Adjustment => adjustment;
+    CreatedKey => api_key;
+}
+
+impl Saved for (HistoryLine, EntryOutcome) {
+    fn save_with(&self, save: &dyn SaveResponse) -> Result<SavedResponse, SaveFailed> {
+        save.entry(&self.0, &self.1)
+    }
+}
+
+impl Saved for (Document, Customer) {
+    fn save_with(&self, save: &dyn SaveResponse) -> Result<SavedResponse, SaveFailed> {
+        save.transfer(&self.0, &self.1)
+    }
+}
+
+/// What a keyed write did: ran now, or had run before and answers its saved response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<T> {
+    /// The command ran now; its response is saved under the key.
+    Done(T),
+    /// The same request ran before with this key: its saved response, to answer again.
+    Replayed(SavedResponse),
+}
 
 /// The idempotency scope of one request.
 pub struct Idempotency {
     /// The client's key.
-    pub key: String,
-    /// Hex SHA-256 of method, route and body.
+    pub key: IdempotencyKey,
+    /// Hex SHA-256 of what identifies the request (for the API: method, route and body).
     pub request_hash: String,
-    /// Turns the command's result into the response to save.
-    pub render: Render,
+    /// Renders the command's result as the response to save.
+    pub save: Arc<dyn SaveResponse>,
+}
+
+/// A keyed engine's scope: the request's key, and the saved response a write found.
+pub(crate) struct Scope {
+    idempotency: Idempotency,
+    /// Set when a write finds this request's saved response and stops before any effect.
+    replayed: Mutex<Option<SavedResponse>>,
+}
+
+impl Scope {
+    fn stop_with(&self, record: IdempotencyRecord) -> EngineError {
+        let saved = SavedResponse { status: record.status, body: record.body };
+        *self.replayed.lock().unwrap_or_else(PoisonError::into_inner) = Some(saved);
+        EngineError::Replayed
+    }
+
+    fn take_replayed(&self) -> Option<SavedResponse> {
+        self.replayed.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
 }
 
 impl Engine {
-    /// This engine, for one request made with an idempotency key: every write transaction
-    /// first looks the key up (answering a replay or a mismatch), and saves the rendered
-    /// response before it commits.
-    pub fn idempotent(&self, idempotency: Idempotency) -> Engine {
-        Engine { idempotency: Some(Arc::new(idempotency)), ..self.clone() }
+    /// Runs `call` as one request made with an idempotency key: every write transaction of it
+    /// first looks the key up (a saved response for the same request is
+    /// [`Outcome::Replayed`]; for another request, [`EngineError::IdempotencyKeyReused`]),
+    /// and saves the response `idempotency.save` renders before it commits.
+    pub fn idempotent<T>(
+        &self,
+        idempotency: Idempotency,
+        call: impl FnOnce(&Engine) -> EngineResult<T>,
+    ) -> EngineResult<Outcome<T>> {
+        let scope = Arc::new(Scope { idempotency, replayed: Mutex::new(None) });
+        let engine = Engine { idempotency: Some(Arc::clone(&scope)), ..self.clone() };
+        match call(&engine) {
+            Ok(out) => Ok(Outcome::Done(out)),
+            Err(err) => match scope.take_replayed() {
+                Some(saved) => Ok(Outcome::Replayed(saved)),
+                None => Err(err),
+            },
+        }
     }
 
     /// This engine, keeping saved responses for `retention` (never less than
@@ -80,26 +234,28 @@ impl Engine {
         Ok(pruned)
     }
 
-    /// Inside a write transaction, before any effect: a saved response for the same request is
-    /// a replay; for another request, a reused key. An expired one is deleted in this
-    /// transaction, so the request is new and its response can be saved under the key.
+    /// Inside a write transaction, before any effect: a saved response for the same request
+    /// stops the write (answered as [`Outcome::Replayed`]); for another request, a reused key.
+    /// An expired one is deleted in this transaction, so the request is new and its response
+    /// can be saved under the key.
     pub(crate) fn check_idempotency(
         &self,
         tx: &mut dyn StoreTx,
         tenant_id: &TenantId,
     ) -> EngineResult<()> {
-        let Some(idempotency) = &self.idempotency else { return Ok(()) };
+        let Some(scope) = &self.idempotency else { return Ok(()) };
+        let key = scope.idempotency.key.as_str();
         let expired_at = self.idempotency_expired_at();
-        match tx.idempotency(tenant_id, &idempotency.key)? {
+        match tx.idempotency(tenant_id, key)? {
             None => Ok(()),
             Some(record) if record.created_at <= expired_at => {
                 // A twin replacing it too waits on this delete, then fails on the unique key
                 // when it saves, and answers this request's response.
-                tx.remove_expired_idempotency(tenant_id, &idempotency.key, expired_at)?;
+                tx.remove_expired_idempotency(tenant_id, key, expired_at)?;
                 Ok(())
             }
-            Some(record) if record.request_hash == idempotency.request_hash => {
-                Err(EngineError::Replay(record))
+            Some(record) if record.request_hash == scope.idempotency.request_hash => {
+                Err(scope.stop_with(record))
             }
             Some(_) => Err(EngineError::IdempotencyKeyReused),
         }
@@ -108,36 +264,36 @@ impl Engine {
     /// After a failed write: a conflict may mean another request with the same key committed
     /// first; if so, answer its response (or a reused key) instead of the conflict.
     pub(crate) fn resolve_conflict(&self, tenant_id: &TenantId, err: EngineError) -> EngineError {
-        let (Some(idempotency), EngineError::Store(settle_store::StoreError::Conflict { .. })) =
+        let (Some(scope), EngineError::Store(settle_store::StoreError::Conflict { .. })) =
             (&self.idempotency, &err)
         else {
             return err;
         };
-        match self.idempotency_record(tenant_id, &idempotency.key) {
-            Ok(Some(record)) if record.request_hash == idempotency.request_hash => {
-                EngineError::Replay(record)
+        match self.idempotency_record(tenant_id, scope.idempotency.key.as_str()) {
+            Ok(Some(record)) if record.request_hash == scope.idempotency.request_hash => {
+                scope.stop_with(record)
             }
             Ok(Some(_)) => EngineError::IdempotencyKeyReused,
             Ok(None) | Err(_) => err,
         }
     }
 
-    /// Saves the rendered response of `out` in the transaction, before it commits.
-    pub(crate) fn save_idempotency<T: Any>(
+    /// Saves the response the caller renders for `out` in the transaction, before it commits.
+    pub(crate) fn save_idempotency<T: Saved>(
         &self,
         tx: &mut dyn StoreTx,
         tenant_id: &TenantId,
         out: &T,
     ) -> EngineResult<()> {
-        let Some(idempotency) = &self.idempotency else { return Ok(()) };
-        let (status, body) = (idempotency.render)(out as &dyn Any)
-            .expect("the API renders every result type of an idempotent command");
+        let Some(scope) = &self.idempotency else { return Ok(()) };
+        let saved =
+            out.save_with(scope.idempotency.save.as_ref()).map_err(|_| EngineError::SaveFailed)?;
         tx.insert_idempotency(&IdempotencyRecord {
             tenant_id: tenant_id.clone(),
-            key: idempotency.key.clone(),
-            request_hash: idempotency.request_hash.clone(),
-            status,
-            body,
+            key: scope.idempotency.key.as_str().to_owned(),
+            request_hash: scope.idempotency.request_hash.clone(),
+            status: saved.status,
+            body: saved.body,
             created_at: self.now(),
         })?;
         Ok(())

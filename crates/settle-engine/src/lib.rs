@@ -16,6 +16,7 @@ use settle_core::error::Rejection;
 use settle_core::ids::{IdGen, NewIds};
 use settle_store::{Store, StoreError, StoreTx};
 
+pub use commands::Amount;
 pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
 pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};
@@ -25,10 +26,11 @@ pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::export::{CSV_HEADER, ExportFormat};
 pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};
-pub use commands::settings::SettingsPatch;
+pub use commands::settings::{SettingsPatch, TimeZone};
 pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{
-    DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, MIN_IDEMPOTENCY_RETENTION, Render,
+    DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
+    MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved, SavedResponse,
 };
 pub use verify::VerifyReport;
 
@@ -47,9 +49,13 @@ pub enum EngineError {
     /// The store failed; nothing was written.
     #[error("store failure")]
     Store(StoreError),
-    /// The same request was made before with this idempotency key: here is its response.
-    #[error("replay of a saved response")]
-    Replay(settle_store::IdempotencyRecord),
+    /// A keyed write found the response saved for its request and stopped before any effect.
+    /// [`Engine::idempotent`] answers it as [`Outcome::Replayed`], so no caller sees it.
+    #[error("stopped to replay a saved response")]
+    Replayed,
+    /// The caller's [`SaveResponse`] could not render the result; nothing was written.
+    #[error("the response could not be saved")]
+    SaveFailed,
     /// The idempotency key was used before for another request.
     #[error("idempotency key reused with another request")]
     IdempotencyKeyReused,
@@ -79,7 +85,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
-    idempotency: Option<Arc<idempotency::Idempotency>>,
+    idempotency: Option<Arc<idempotency::Scope>>,
     idempotency_retention: chrono::TimeDelta,
 }
 

@@ -103,9 +103,9 @@ fn refund_of(cents: i64) -> NewRefund {
     NewRefund { amount: text(cents), method: None, reference: None, effective_date: None }
 }
 
-fn text(cents: i64) -> String {
+fn text(cents: i64) -> crate::Amount {
     let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+    crate::Amount::new(format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100))
 }
 
 struct World {
@@ -557,10 +557,25 @@ proptest! {
 #[test]
 fn today_follows_the_tenant_time_zone() {
     let late = Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).single().expect("time");
-    assert_eq!(crate::unit::today_in("UTC", late).to_string(), "2026-03-01");
-    assert_eq!(crate::unit::today_in("Europe/Paris", late).to_string(), "2026-03-02");
-    assert_eq!(crate::unit::today_in("America/Los_Angeles", late).to_string(), "2026-03-01");
-    assert_eq!(crate::unit::today_in("Not/AZone", late).to_string(), "2026-03-01");
+    let today = |zone: &str| crate::TimeZone::parse(zone).expect("zone").today(late).to_string();
+    assert_eq!(today("UTC"), "2026-03-01");
+    assert_eq!(today("Europe/Paris"), "2026-03-02");
+    assert_eq!(today("America/Los_Angeles"), "2026-03-01");
+    assert_eq!(crate::TimeZone::parse("Not/AZone"), None);
+}
+
+#[test]
+fn a_stored_time_zone_that_does_not_parse_is_corrupt_data_not_utc() {
+    let late = Utc.with_ymd_and_hms(2026, 3, 1, 23, 30, 0).single().expect("time");
+    let settings = settle_core::settings::Settings {
+        time_zone: "Not/AZone".to_owned(),
+        ..settle_core::settings::Settings::default()
+    };
+    let err = crate::unit::today_in(&settings, late).expect_err("an unknown zone is refused");
+    assert!(
+        matches!(err, crate::EngineError::Store(settle_store::StoreError::Corrupt(_))),
+        "{err:?}"
+    );
 }
 
 mod export;

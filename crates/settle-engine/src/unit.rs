@@ -13,7 +13,7 @@ use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
-use crate::{Engine, EngineResult};
+use crate::{Engine, EngineResult, Saved, TimeZone};
 
 /// One customer's write transaction.
 pub(crate) struct Unit<'a> {
@@ -88,18 +88,15 @@ impl Unit<'_> {
     }
 }
 
-/// Today's date in the tenant's time zone (UTC if the stored zone does not parse).
-pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
-    match time_zone.parse::<chrono_tz::Tz>() {
-        Ok(zone) => now.with_timezone(&zone).date_naive(),
-        Err(_) => now.date_naive(),
-    }
+/// Today's date in the tenant's time zone; a stored zone that does not parse is corrupt data.
+pub(crate) fn today_in(settings: &Settings, now: DateTime<Utc>) -> EngineResult<NaiveDate> {
+    Ok(TimeZone::of(settings)?.today(now))
 }
 
 impl Engine {
     /// Runs `work` for the customer who owns `document_id`: finds the owner inside the write
     /// transaction, then takes that customer's lock as [`Engine::write`] does.
-    pub(crate) fn write_for_document<T: 'static>(
+    pub(crate) fn write_for_document<T: Saved>(
         &self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
@@ -115,7 +112,7 @@ impl Engine {
 
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
     /// and commits only if `work` and the final customer write succeed.
-    pub(crate) fn write<T: 'static>(
+    pub(crate) fn write<T: Saved>(
         &self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
@@ -125,7 +122,7 @@ impl Engine {
         self.write_in(tx, tenant_id, customer_id, work)
     }
 
-    fn write_in<T: 'static>(
+    fn write_in<T: Saved>(
         &self,
         tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
@@ -136,7 +133,7 @@ impl Engine {
             .map_err(|e| self.resolve_conflict(tenant_id, e))
     }
 
-    fn write_locked<T: 'static>(
+    fn write_locked<T: Saved>(
         &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
@@ -150,7 +147,7 @@ impl Engine {
             .lock_customer(tenant_id, customer_id, now)?
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
         let settings = tx.settings(tenant_id)?;
-        let today = today_in(&settings.time_zone, now);
+        let today = today_in(&settings, now)?;
         let out = {
             let mut unit = Unit {
                 tx: tx.as_mut(),

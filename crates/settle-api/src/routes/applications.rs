@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use settle_core::ids::{ApplicationId, CustomerId, DocumentId, PaymentId};
 use settle_engine::{NewApplication, SourceInput};
@@ -11,10 +12,11 @@ use utoipa::IntoParams;
 
 use super::payments::{item_amounts, rule};
 use super::{list_out, page_request, parse_id};
+use crate::call::{blocking, blocking_write};
 use crate::dto::{ApplicationIn, ApplicationOut, ListOut, ReverseIn};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking, blocking_write};
+use crate::state::AppState;
 
 /// `POST /v1/applications`.
 #[utoipa::path(
@@ -46,7 +48,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     JsonBody(body): JsonBody<ApplicationIn>,
-) -> Result<(StatusCode, Json<ApplicationOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let source = match (body.source.kind.as_str(), body.source.id) {
         ("payment", Some(id)) => SourceInput::Payment(parse_id(&id, PaymentId::parse, "payment")?),
         ("credit_memo", Some(id)) => {
@@ -74,10 +76,7 @@ pub(crate) async fn create(
         },
         effective_date: body.effective_date.map(|d| d.0),
     };
-    let application =
-        blocking_write(&state, StatusCode::CREATED, move |e| e.apply(&caller.tenant_id, new))
-            .await?;
-    Ok((StatusCode::CREATED, Json(ApplicationOut::from(&application))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.apply(&caller.tenant_id, new)).await
 }
 
 /// `POST /v1/applications/{id}/reverse`.
@@ -101,14 +100,13 @@ pub(crate) async fn reverse(
     Caller(caller): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReverseIn>,
-) -> Result<Json<ApplicationOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, ApplicationId::parse, "application")?;
     let amount = body.amount.map(|a| a.0);
-    let application = blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, StatusCode::OK, move |e| {
         e.reverse_application(&caller.tenant_id, &id, amount)
     })
-    .await?;
-    Ok(Json(ApplicationOut::from(&application)))
+    .await
 }
 
 /// `GET /v1/applications/{id}`.
@@ -144,7 +142,7 @@ pub(crate) struct ListQuery {
     /// Only applications to this document.
     target_id: Option<String>,
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

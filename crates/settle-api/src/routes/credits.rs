@@ -3,21 +3,25 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use settle_core::application::Rule;
 use settle_core::document::DocumentKind;
+use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
+use settle_core::money::Currency;
 use settle_core::payment::PaymentMethod;
 use settle_core::settings::NegativeInvoicePolicy;
-use settle_engine::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom, SettingsPatch};
+use settle_engine::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom, SettingsPatch, TimeZone};
 
 use super::parse_id;
+use crate::call::{blocking, blocking_write};
 use crate::dto::{
     CreditBalanceOut, CreditMemoIn, DocumentOut, PaymentOut, RefundIn, RefundOut, SettingsIn,
     SettingsOut,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
-use crate::{AppState, blocking, blocking_write};
+use crate::state::AppState;
 
 fn memo_id(text: &str) -> Result<DocumentId, ApiError> {
     let id = parse_id(text, DocumentId::parse, "credit memo")?;
@@ -51,7 +55,7 @@ pub(crate) async fn create_memo(
     State(state): State<AppState>,
     Caller(caller): Caller,
     JsonBody(body): JsonBody<CreditMemoIn>,
-) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let customer_id = parse_id(&body.customer_id, CustomerId::parse, "customer")?;
     let from_invoice_id =
         body.from_invoice_id.map(|id| parse_id(&id, DocumentId::parse, "invoice")).transpose()?;
@@ -88,11 +92,10 @@ pub(crate) async fn create_memo(
         post: body.post,
         invoice_date: body.invoice_date.map(|d| d.0),
     };
-    let memo = blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, StatusCode::CREATED, move |e| {
         e.create_credit_memo(&caller.tenant_id, new)
     })
-    .await?;
-    Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
+    .await
 }
 
 /// `POST /v1/credit-memos/{id}/cancel`.
@@ -112,13 +115,10 @@ pub(crate) async fn cancel_memo(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
-) -> Result<Json<DocumentOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = memo_id(&id)?;
-    let memo = blocking_write(&state, StatusCode::OK, move |e| {
-        e.cancel_credit_memo(&caller.tenant_id, &id)
-    })
-    .await?;
-    Ok(Json(DocumentOut::from(&memo)))
+    blocking_write(&state, StatusCode::OK, move |e| e.cancel_credit_memo(&caller.tenant_id, &id))
+        .await
 }
 
 fn new_refund(body: RefundIn) -> Result<NewRefund, ApiError> {
@@ -142,13 +142,10 @@ async fn refund(
     caller: settle_engine::Principal,
     from: RefundFrom,
     body: RefundIn,
-) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let new = new_refund(body)?;
-    let refund = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.refund(&caller.tenant_id, from, new)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(RefundOut::from(&refund))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.refund(&caller.tenant_id, from, new))
+        .await
 }
 
 /// `POST /v1/credit-memos/{id}/refunds`.
@@ -172,7 +169,7 @@ pub(crate) async fn refund_memo(
     Caller(caller): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RefundIn>,
-) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = memo_id(&id)?;
     refund(state, caller, RefundFrom::CreditMemo(id), body).await
 }
@@ -198,7 +195,7 @@ pub(crate) async fn refund_payment(
     Caller(caller): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RefundIn>,
-) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, PaymentId::parse, "payment")?;
     refund(state, caller, RefundFrom::Payment(id), body).await
 }
@@ -223,7 +220,7 @@ pub(crate) async fn refund_credit_balance(
     Caller(caller): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RefundIn>,
-) -> Result<(StatusCode, Json<RefundOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
     refund(state, caller, RefundFrom::CreditBalance(id), body).await
 }
@@ -245,12 +242,9 @@ pub(crate) async fn void_payment(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
-) -> Result<Json<PaymentOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, PaymentId::parse, "payment")?;
-    let payment =
-        blocking_write(&state, StatusCode::OK, move |e| e.void_payment(&caller.tenant_id, &id))
-            .await?;
-    Ok(Json(PaymentOut::from(&payment)))
+    blocking_write(&state, StatusCode::OK, move |e| e.void_payment(&caller.tenant_id, &id)).await
 }
 
 /// `GET /v1/customers/{id}/credit-balance`.
@@ -319,28 +313,45 @@ pub(crate) async fn update_settings(
     if caller.role != settle_store::Role::Admin {
         return Err(ApiError::forbidden());
     }
+    let application_rule = body
+        .application_rule
+        .map(|r| {
+            Rule::parse(&r).ok_or_else(|| {
+                ApiError::invalid("application_rule", "proration, sequential or net_first")
+            })
+        })
+        .transpose()?;
+    let negative_invoice_policy = body
+        .negative_invoice_policy
+        .map(|p| {
+            NegativeInvoicePolicy::parse(&p).ok_or_else(|| {
+                ApiError::invalid(
+                    "negative_invoice_policy",
+                    "keep, transfer_to_credit or transfer_and_apply",
+                )
+            })
+        })
+        .transpose()?;
+    let default_currency = body
+        .default_currency
+        .map(|code| {
+            Currency::parse(&code)
+                .map_err(|e| ApiError::from(Rejection::money("default_currency", e)))
+        })
+        .transpose()?;
+    let time_zone = body
+        .time_zone
+        .map(|zone| {
+            TimeZone::parse(&zone).ok_or_else(|| {
+                ApiError::invalid("time_zone", "an IANA time zone such as Europe/Paris")
+            })
+        })
+        .transpose()?;
     let patch = SettingsPatch {
-        default_currency: body.default_currency,
-        time_zone: body.time_zone,
-        application_rule: body
-            .application_rule
-            .map(|r| {
-                Rule::parse(&r).ok_or_else(|| {
-                    ApiError::invalid("application_rule", "proration, sequential or net_first")
-                })
-            })
-            .transpose()?,
-        negative_invoice_policy: body
-            .negative_invoice_policy
-            .map(|p| {
-                NegativeInvoicePolicy::parse(&p).ok_or_else(|| {
-                    ApiError::invalid(
-                        "negative_invoice_policy",
-                        "keep, transfer_to_credit or transfer_and_apply",
-                    )
-                })
-            })
-            .transpose()?,
+        default_currency,
+        time_zone,
+        application_rule,
+        negative_invoice_policy,
         auto_apply_credit: body.auto_apply_credit,
     };
     let settings = blocking(&state, move |e| e.update_settings(&caller.tenant_id, patch)).await?;

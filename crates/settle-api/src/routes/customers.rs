@@ -3,21 +3,22 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use settle_core::ids::CustomerId;
 use settle_core::payment::PaymentMethod;
-use settle_engine::{CustomerPatch, EntryKind, EntryOutcome, NewCustomer, NewEntry};
+use settle_engine::{CustomerPatch, EntryKind, NewCustomer, NewEntry};
 use settle_store::{CustomerQuery, CustomerSort};
 use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
+use crate::call::{blocking, blocking_write};
 use crate::dto::{
-    CustomerIn, CustomerOut, CustomerPatchIn, DateIn, DocumentOut, EntryIn, EntryOut, HistoryOut,
-    ListOut, PaymentOut,
+    CustomerIn, CustomerOut, CustomerPatchIn, DateIn, EntryIn, EntryOut, HistoryOut, ListOut,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking, blocking_write};
+use crate::state::AppState;
 
 /// `POST /v1/customers`.
 #[utoipa::path(
@@ -36,7 +37,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     JsonBody(body): JsonBody<CustomerIn>,
-) -> Result<(StatusCode, Json<CustomerOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let new = NewCustomer {
         name: body.name,
         email: body.email,
@@ -44,11 +45,8 @@ pub(crate) async fn create(
         payment_terms_days: body.payment_terms_days,
         metadata: body.metadata.map(|m| m.0),
     };
-    let customer = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.create_customer(&caller.tenant_id, new)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(CustomerOut::from(&customer))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.create_customer(&caller.tenant_id, new))
+        .await
 }
 
 /// Query of `GET /v1/customers`.
@@ -59,10 +57,10 @@ pub(crate) struct ListQuery {
     search: Option<String>,
     /// `name`, `-name`, `balance`, `-balance`, `created`, `-created`; default `-created`
     /// (newest first).
-    #[param(schema_with = crate::openapi::customer_sort)]
+    #[param(schema_with = crate::schema::customer_sort)]
     sort: Option<String>,
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -117,7 +115,7 @@ pub(crate) async fn list(
 pub(crate) struct ShowQuery {
     /// `YYYY-MM-DD`: the balance fields as they stood at the end of this effective date,
     /// from the journal; absent, the balances now.
-    #[param(schema_with = crate::openapi::date)]
+    #[param(schema_with = crate::schema::date)]
     as_of: Option<DateIn>,
 }
 
@@ -188,7 +186,7 @@ pub(crate) async fn update(
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -243,7 +241,7 @@ pub(crate) async fn add_entry(
     Caller(caller): Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EntryIn>,
-) -> Result<(StatusCode, Json<EntryOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id, CustomerId::parse, "customer")?;
     let kind = match body.kind.as_str() {
         "charge" => EntryKind::Charge,
@@ -266,24 +264,6 @@ pub(crate) async fn add_entry(
         notes: body.notes,
         effective_date: body.effective_date.map(|d| d.0),
     };
-    let (line, outcome) = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.add_entry(&caller.tenant_id, &id, new)
-    })
-    .await?;
-    let out = entry_out(&line, &outcome).map_err(|_| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-    })?;
-    Ok((StatusCode::CREATED, Json(out)))
-}
-
-/// The answer to an entry: its history line and what it made.
-pub(crate) fn entry_out(
-    line: &settle_core::customer::HistoryLine,
-    outcome: &EntryOutcome,
-) -> Result<EntryOut, serde_json::Error> {
-    let document = match outcome {
-        EntryOutcome::Document(d) => serde_json::to_value(DocumentOut::from(d))?,
-        EntryOutcome::Payment(p) => serde_json::to_value(PaymentOut::from(p))?,
-    };
-    Ok(EntryOut { entry: HistoryOut::from(line), document })
+    blocking_write(&state, StatusCode::CREATED, move |e| e.add_entry(&caller.tenant_id, &id, new))
+        .await
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use settle_core::document::{DocumentKind, DocumentStatus};
 use settle_core::ids::{CustomerId, DocumentId, ItemId};
@@ -11,13 +12,14 @@ use settle_store::{BalanceFilter, DocumentQuery};
 use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
+use crate::call::{blocking, blocking_write};
 use crate::dto::{
     AdjustmentIn, AdjustmentOut, AmountOnlyIn, DocumentIn, DocumentOut, ListOut, TransferOut,
     VoidIn, WriteOffIn,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking, blocking_write};
+use crate::state::AppState;
 
 fn what(kind: DocumentKind) -> &'static str {
     match kind {
@@ -38,7 +40,7 @@ async fn create(
     state: AppState,
     caller: settle_engine::Principal,
     body: DocumentIn,
-) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let customer_id = parse_id(&body.customer_id, CustomerId::parse, "customer")?;
     let adjusts_invoice_id =
         body.adjusts_invoice_id.map(|id| document_id(&id, DocumentKind::Invoice)).transpose()?;
@@ -88,11 +90,8 @@ async fn create(
         reason: None,
         post: body.post,
     };
-    let document = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.create_document(&caller.tenant_id, new)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(DocumentOut::from(&document))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.create_document(&caller.tenant_id, new))
+        .await
 }
 
 async fn show(
@@ -111,12 +110,9 @@ async fn post_document(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-) -> Result<Json<DocumentOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
-    let document =
-        blocking_write(&state, StatusCode::OK, move |e| e.post_document(&caller.tenant_id, &id))
-            .await?;
-    Ok(Json(DocumentOut::from(&document)))
+    blocking_write(&state, StatusCode::OK, move |e| e.post_document(&caller.tenant_id, &id)).await
 }
 
 /// Query of the document lists.
@@ -126,13 +122,13 @@ pub(crate) struct ListQuery {
     /// Only this customer's documents (an id that cannot exist gives an empty list).
     customer_id: Option<String>,
     /// Only documents with this status.
-    #[param(schema_with = crate::openapi::document_status)]
+    #[param(schema_with = crate::schema::document_status)]
     status: Option<String>,
     /// `negative`, `positive`, or `open` (non-zero balance or any non-zero item balance).
-    #[param(schema_with = crate::openapi::balance_filter)]
+    #[param(schema_with = crate::schema::balance_filter)]
     balance: Option<String>,
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -207,7 +203,7 @@ macro_rules! handlers {
             State(state): State<AppState>,
             Caller(caller): Caller,
             JsonBody(body): JsonBody<DocumentIn>,
-        ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+        ) -> Result<Response, ApiError> {
             create($kind, state, caller, body).await
         }
 
@@ -263,7 +259,7 @@ macro_rules! handlers {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-        ) -> Result<Json<DocumentOut>, ApiError> {
+        ) -> Result<Response, ApiError> {
             post_document($kind, state, caller, id).await
         }
 
@@ -331,14 +327,13 @@ async fn void(
     caller: settle_engine::Principal,
     id: String,
     body: VoidIn,
-) -> Result<Json<DocumentOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let reverse = body.reverse_applications;
-    let document = blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, StatusCode::OK, move |e| {
         e.void_document(&caller.tenant_id, &id, reverse)
     })
-    .await?;
-    Ok(Json(DocumentOut::from(&document)))
+    .await
 }
 
 async fn net_items(
@@ -346,12 +341,9 @@ async fn net_items(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
-) -> Result<Json<DocumentOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
-    let document =
-        blocking_write(&state, StatusCode::OK, move |e| e.net_items(&caller.tenant_id, &id))
-            .await?;
-    Ok(Json(DocumentOut::from(&document)))
+    blocking_write(&state, StatusCode::OK, move |e| e.net_items(&caller.tenant_id, &id)).await
 }
 
 async fn transfer(
@@ -360,17 +352,13 @@ async fn transfer(
     caller: settle_engine::Principal,
     id: String,
     body: AmountOnlyIn,
-) -> Result<Json<TransferOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    let (document, customer) = blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, StatusCode::OK, move |e| {
         e.transfer_to_credit(&caller.tenant_id, &id, amount)
     })
-    .await?;
-    Ok(Json(TransferOut {
-        invoice: DocumentOut::from(&document),
-        customer: crate::dto::CustomerOut::from(&customer),
-    }))
+    .await
 }
 
 async fn adjust(
@@ -379,7 +367,7 @@ async fn adjust(
     caller: settle_engine::Principal,
     id: String,
     body: AdjustmentIn,
-) -> Result<(StatusCode, Json<AdjustmentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let item_id = ItemId::parse(&body.item_id)
         .ok_or_else(|| ApiError::invalid("item_id", "not an item id"))?;
@@ -391,11 +379,8 @@ async fn adjust(
         amount: body.amount.0,
         reason: body.reason,
     };
-    let adjustment = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.adjust_item(&caller.tenant_id, &id, new)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(AdjustmentOut::from(&adjustment))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.adjust_item(&caller.tenant_id, &id, new))
+        .await
 }
 
 async fn write_off(
@@ -404,14 +389,13 @@ async fn write_off(
     caller: settle_engine::Principal,
     id: String,
     body: WriteOffIn,
-) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    let memo = blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, StatusCode::CREATED, move |e| {
         e.write_off(&caller.tenant_id, &id, amount, body.reason)
     })
-    .await?;
-    Ok((StatusCode::CREATED, Json(DocumentOut::from(&memo))))
+    .await
 }
 
 macro_rules! operations {
@@ -444,7 +428,7 @@ macro_rules! operations {
             Caller(caller): Caller,
             Path(id): Path<String>,
             JsonBody(body): JsonBody<VoidIn>,
-        ) -> Result<Json<DocumentOut>, ApiError> {
+        ) -> Result<Response, ApiError> {
             void($kind, state, caller, id, body).await
         }
 
@@ -466,7 +450,7 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
-        ) -> Result<Json<DocumentOut>, ApiError> {
+        ) -> Result<Response, ApiError> {
             net_items($kind, state, caller, id).await
         }
 
@@ -495,7 +479,7 @@ macro_rules! operations {
             Caller(caller): Caller,
             Path(id): Path<String>,
             JsonBody(body): JsonBody<AmountOnlyIn>,
-        ) -> Result<Json<TransferOut>, ApiError> {
+        ) -> Result<Response, ApiError> {
             transfer($kind, state, caller, id, body).await
         }
 
@@ -521,7 +505,7 @@ macro_rules! operations {
             Caller(caller): Caller,
             Path(id): Path<String>,
             JsonBody(body): JsonBody<AdjustmentIn>,
-        ) -> Result<(StatusCode, Json<AdjustmentOut>), ApiError> {
+        ) -> Result<Response, ApiError> {
             adjust($kind, state, caller, id, body).await
         }
 
@@ -545,7 +529,7 @@ macro_rules! operations {
             Caller(caller): Caller,
             Path(id): Path<String>,
             JsonBody(body): JsonBody<WriteOffIn>,
-        ) -> Result<(StatusCode, Json<DocumentOut>), ApiError> {
+        ) -> Result<Response, ApiError> {
             write_off($kind, state, caller, id, body).await
         }
     };

@@ -8,9 +8,10 @@ use settle_engine::ExportFormat;
 use utoipa::IntoParams;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
+use crate::call::blocking;
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
-use crate::{AppState, blocking};
+use crate::state::AppState;
 
 /// Query of `GET /v1/export/journal`.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,55 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use settle_engine::CreatedKey;
+use axum::response::Response;
 use settle_store::Role;
-use utoipa::ToSchema;
 
+use crate::call::{blocking, blocking_write};
+use crate::dto::{ApiKeyIn, ApiKeyOut, RevokedOut};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody};
-use crate::{AppState, blocking, blocking_write};
-
-/// A request for a new key.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ApiKeyIn {
-    /// `admin`, `clerk` or `viewer`.
-    pub(crate) role: String,
-    /// A label.
-    pub(crate) name: Option<String>,
-}
-
-/// A key just made; `key` is shown only here.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ApiKeyOut {
-    pub(crate) id: String,
-    pub(crate) object: &'static str,
-    /// The key text (prefix `sk_settle_`), shown only once.
-    pub(crate) key: String,
-    pub(crate) role: &'static str,
-    pub(crate) name: Option<String>,
-}
-
-impl From<&CreatedKey> for ApiKeyOut {
-    fn from(k: &CreatedKey) -> ApiKeyOut {
-        ApiKeyOut {
-            id: k.id.clone(),
-            object: "api_key",
-            key: k.key.clone(),
-            role: k.role.name(),
-            name: k.name.clone(),
-        }
-    }
-}
-
-/// The answer to a revocation.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RevokedOut {
-    pub(crate) id: String,
-    pub(crate) object: &'static str,
-    pub(crate) revoked: bool,
-}
+use crate::state::AppState;
 
 fn admin_only(caller: &settle_engine::Principal) -> Result<(), ApiError> {
     if caller.role == Role::Admin { Ok(()) } else { Err(ApiError::forbidden()) }
@@ -76,16 +35,15 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     JsonBody(body): JsonBody<ApiKeyIn>,
-) -> Result<(StatusCode, Json<ApiKeyOut>), ApiError> {
+) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::invalid("role", "admin, clerk or viewer"))?;
     let name = body.name;
-    let created = blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, StatusCode::CREATED, move |e| {
         e.create_api_key(&caller.tenant_id, role, name)
     })
-    .await?;
-    Ok((StatusCode::CREATED, Json(ApiKeyOut::from(&created))))
+    .await
 }
 
 #[utoipa::path(

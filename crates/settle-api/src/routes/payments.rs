@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use settle_core::application::Rule;
 use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId};
@@ -12,10 +13,11 @@ use settle_store::PaymentQuery;
 use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
+use crate::call::{blocking, blocking_write};
 use crate::dto::{ItemAmountIn, ListOut, PaymentIn, PaymentOut, TargetIn};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
-use crate::{AppState, blocking, blocking_write};
+use crate::state::AppState;
 
 /// Parses an application rule name.
 pub(crate) fn rule(field: &str, text: Option<String>) -> Result<Option<Rule>, ApiError> {
@@ -96,7 +98,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
     JsonBody(body): JsonBody<PaymentIn>,
-) -> Result<(StatusCode, Json<PaymentOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let customer_id = parse_id(&body.customer_id, CustomerId::parse, "customer")?;
     let method = PaymentMethod::parse(&body.method)
         .ok_or_else(|| ApiError::invalid("method", "one of cash, check, card, ach, other"))?;
@@ -118,11 +120,8 @@ pub(crate) async fn create(
         applications,
         description: None,
     };
-    let payment = blocking_write(&state, StatusCode::CREATED, move |e| {
-        e.record_payment(&caller.tenant_id, new)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(PaymentOut::from(&payment))))
+    blocking_write(&state, StatusCode::CREATED, move |e| e.record_payment(&caller.tenant_id, new))
+        .await
 }
 
 /// `GET /v1/payments/{id}`.
@@ -156,7 +155,7 @@ pub(crate) struct ListQuery {
     /// `true`: only payments with an unapplied amount.
     unapplied: Option<bool>,
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

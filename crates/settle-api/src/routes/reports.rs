@@ -12,10 +12,11 @@ use settle_engine::{Aging, TrialBalance};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{list_out, page_request};
+use crate::call::blocking;
 use crate::dto::{DateIn, JournalOut, TxnOut};
 use crate::error::ApiError;
 use crate::extract::{Caller, QueryParams};
-use crate::{AppState, blocking};
+use crate::state::AppState;
 
 /// Reads `?currency=`.
 fn currency_param(code: Option<String>) -> Result<Option<Currency>, ApiError> {
@@ -29,7 +30,7 @@ fn currency_param(code: Option<String>) -> Result<Option<Currency>, ApiError> {
 pub(crate) struct TrialBalanceQuery {
     /// `YYYY-MM-DD`: only transactions effective on or before this day (the balances at its
     /// end); default the whole journal.
-    #[param(schema_with = crate::openapi::date)]
+    #[param(schema_with = crate::schema::date)]
     as_of: Option<DateIn>,
     /// ISO 4217 code: only this currency; default every currency the tenant uses.
     currency: Option<String>,
@@ -39,9 +40,9 @@ pub(crate) struct TrialBalanceQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AccountRow {
     account: &'static str,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     debit: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     credit: String,
 }
 
@@ -51,9 +52,9 @@ pub(crate) struct TrialBalanceCurrencyOut {
     currency: &'static str,
     /// Accounts with postings in this currency, by name.
     accounts: Vec<AccountRow>,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     total_debit: String,
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     total_credit: String,
 }
 
@@ -118,7 +119,7 @@ pub(crate) struct JournalQuery {
     /// Only this customer's transactions (a plain list); without it, the tenant's feed.
     customer_id: Option<String>,
     /// Page size, 1–500; default 50.
-    #[param(schema_with = crate::openapi::limit)]
+    #[param(schema_with = crate::schema::limit)]
     limit: Option<u32>,
     /// The `next_cursor` of the previous page (or of the last page read, to poll the feed).
     cursor: Option<String>,
@@ -179,7 +180,7 @@ pub(crate) async fn journal(
 pub(crate) struct AgingQuery {
     /// `YYYY-MM-DD`: age the balances as they stood at the end of this day; default today in
     /// the tenant's time zone.
-    #[param(schema_with = crate::openapi::date)]
+    #[param(schema_with = crate::schema::date)]
     as_of: Option<DateIn>,
     /// ISO 4217 code: only this currency; default every currency of the tenant's customers.
     currency: Option<String>,
@@ -189,28 +190,28 @@ pub(crate) struct AgingQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AgingTotalsOut {
     /// Not yet past due (days past due ≤ 0).
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     current: String,
     /// 1 to 30 days past due.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     days_1_30: String,
     /// 31 to 60 days past due.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     days_31_60: String,
     /// 61 to 90 days past due.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     days_61_90: String,
     /// More than 90 days past due.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     days_over_90: String,
     /// The sum of the buckets.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     total: String,
     /// Unapplied payments + credit memo balances + credit balance at the date.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     available_credit: String,
     /// `total − available_credit`: minus the balance at the date.
-    #[schema(schema_with = crate::openapi::amount)]
+    #[schema(schema_with = crate::schema::amount)]
     net: String,
 }
 
@@ -270,7 +271,7 @@ impl From<&AgingReport> for AgingCurrencyOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AgingOut {
     /// The day whose end the balances are aged at.
-    #[schema(schema_with = crate::openapi::date)]
+    #[schema(schema_with = crate::schema::date)]
     as_of: String,
     /// One report per currency, by code.
     currencies: Vec<AgingCurrencyOut>,

@@ -11,7 +11,7 @@ use super::{
 use crate::application::{Rule, Spread, reverse};
 use crate::customer::{Balances, Customer};
 use crate::document::{DocumentKind, post_document};
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::fold;
 use crate::ids::{CustomerId, PaymentId};
 use crate::ledger::{
@@ -246,7 +246,7 @@ fn a_negative_payment_pays_money_back() {
 fn a_payment_of_zero_is_refused() {
     assert_eq!(
         record_payment(payment_request(usd("0.00"))).map(|(p, _)| p),
-        Err(Rejection::invalid("amount", "must not be zero"))
+        Err(Rejection::refused(Input::Amount, Flaw::Zero))
     );
 }
 
@@ -255,7 +255,7 @@ fn a_payment_of_the_most_negative_amount_is_out_of_range() {
     let most_negative = Money::new(i64::MIN, Currency::USD);
     assert_eq!(
         record_payment(payment_request(most_negative)).map(|(p, _)| p),
-        Err(Rejection::out_of_range("amount"))
+        Err(Rejection::refused(Input::Amount, Flaw::OutOfRange))
     );
 }
 
@@ -386,6 +386,8 @@ fn every_rejection_has_a_stable_code() {
             "over_reversal",
         ),
         (Rejection::out_of_range("amount"), "amount_out_of_range"),
+        (Rejection::refused(Input::Amount, Flaw::Zero), "validation_error"),
+        (Rejection::refused(Input::Amount, Flaw::OutOfRange), "amount_out_of_range"),
         (Rejection::total_out_of_range("the customer's balance"), "amount_out_of_range"),
         (
             Rejection::NegativePaymentUnapplied {

@@ -18,7 +18,7 @@ use crate::document::{
     Document, DocumentKind, DocumentStatus, ItemSpec, Pricing, TaxSpec, WRITE_OFF, draft_document,
     post_document,
 };
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Operation, Rejection};
 use crate::fold;
 use crate::ledger::{Account, JournalTxn, TxnKind};
 use crate::money::{Currency, Money};
@@ -145,7 +145,7 @@ fn over(id: &str, balance: &str, attempted: &str) -> Rejection {
 }
 
 fn must_be_above_zero() -> Rejection {
-    Rejection::invalid("amount", "must be above zero")
+    Rejection::refused(Input::Amount, Flaw::NotPositive)
 }
 
 // ---- adjust_item ------------------------------------------------------------------------
@@ -329,14 +329,17 @@ fn an_adjustment_needs_an_amount_above_zero_an_own_item_and_a_receivable_documen
         effective_date: day(3),
     });
     assert!(
-        matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "item_id"),
+        matches!(
+            &refused,
+            Err(Rejection::Refused { input: Input::Item, flaw: Flaw::NotAnItemOf { .. } })
+        ),
         "{refused:?}"
     );
     let memo = two_item_memo();
     let refused = adjust_fresh(&memo, 0, AdjustmentType::Credit, "1.00");
-    assert!(
-        matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "id"),
-        "{refused:?}"
+    assert_eq!(
+        refused,
+        Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Adjust)))
     );
 }
 
@@ -405,10 +408,7 @@ fn netting_a_fresh_seed_003_lowers_positive_items_in_document_order() {
 fn a_document_with_nothing_to_net_is_refused() {
     let refuse = |document: &Document| {
         let refused = net_items(document, ids().txn(), day(3));
-        assert!(
-            matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "id"),
-            "{refused:?}"
-        );
+        assert_eq!(refused, Err(Rejection::refused(Input::Document, Flaw::NothingToNet)));
     };
     refuse(&invoice(vec![charge("A", "100.00", &["6.26"])]));
     refuse(&invoice(vec![charge("B", "-50.00", &["6.26"])]));
@@ -424,7 +424,10 @@ fn netting_needs_a_posted_receivable_document() {
         Err(Rejection::DocumentNotPosted { id: document.id.to_string() })
     );
     let refused = net_items(&two_item_memo(), ids().txn(), day(3));
-    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "{refused:?}");
+    assert_eq!(
+        refused,
+        Err(Rejection::refused(Input::Document, Flaw::NotReceivable(Operation::Net)))
+    );
 }
 
 // ---- transfer_to_credit -----------------------------------------------------------------
@@ -616,7 +619,7 @@ fn a_refund_source_must_be_a_posted_credit_memo() {
         Err(Rejection::DocumentNotPosted { id: draft_memo.id.to_string() })
     );
     let refused = refund_from(RefundSource::CreditMemo(&seed_003_invoice()), usd("1.00"));
-    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "{refused:?}");
+    assert_eq!(refused, Err(Rejection::refused(Input::Document, Flaw::NotACreditMemo)));
 }
 
 #[test]
@@ -718,7 +721,7 @@ fn voiding_needs_a_posted_receivable_document() {
     assert_eq!(draft.status, DocumentStatus::Draft);
     let mut memo = two_item_memo();
     let refused = void_document(&mut memo, ids().txn(), day(5));
-    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "{refused:?}");
+    assert_eq!(refused, Err(Rejection::refused(Input::Document, Flaw::CanceledNotVoided)));
     assert_eq!(memo.status, DocumentStatus::Posted);
 }
 
@@ -788,7 +791,7 @@ fn canceling_a_partly_applied_credit_memo_is_has_applications() {
 fn only_a_credit_memo_can_be_canceled() {
     let mut document = seed_003_invoice();
     let refused = cancel_credit_memo(&mut document, ids().txn(), day(5));
-    assert!(matches!(refused, Err(Rejection::Invalid { .. })), "{refused:?}");
+    assert_eq!(refused, Err(Rejection::refused(Input::Document, Flaw::NotACreditMemo)));
     assert_eq!(document.status, DocumentStatus::Posted);
 }
 
@@ -1000,7 +1003,7 @@ proptest! {
         };
         let result = net_items(&document, ids().txn(), day(3));
         if !(has(true) && has(false)) {
-            prop_assert!(matches!(result, Err(Rejection::Invalid { .. })), "{:?}", result);
+            prop_assert_eq!(result, Err(Rejection::refused(Input::Document, Flaw::NothingToNet)));
             return Ok(());
         }
         let txn = result.expect("something to net");

@@ -12,6 +12,7 @@ use settle_core::payment::{Payment, PaymentStatus};
 use settle_core::refund;
 use settle_store::ApplicationQuery;
 
+use super::Amount;
 use super::applications::{ApplicationTarget, LoadedSource, SourceInput};
 use super::check_text;
 use super::credits::{NewCreditItem, NewCreditMemo};
@@ -28,7 +29,7 @@ pub struct NewAdjustment {
     /// Credit or charge.
     pub kind: AdjustmentType,
     /// Positive decimal text.
-    pub amount: String,
+    pub amount: Amount,
     /// Why (required).
     pub reason: String,
 }
@@ -212,7 +213,7 @@ impl Engine {
         &self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
-        amount: Option<String>,
+        amount: Option<Amount>,
     ) -> EngineResult<(Document, Customer)> {
         self.write_for_document(tenant_id, document_id, |unit| {
             let mut document = unit.document(document_id)?;
@@ -231,7 +232,7 @@ impl Engine {
         &self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
-        amount: Option<String>,
+        amount: Option<Amount>,
         reason: Option<String>,
     ) -> EngineResult<Document> {
         if let Some(reason) = &reason {
@@ -268,7 +269,7 @@ impl Engine {
                 customer_id: document.customer_id.clone(),
                 items: vec![NewCreditItem {
                     description: Some(description),
-                    amount: amount.to_string(),
+                    amount: Amount::from(amount),
                     invoice_item_id: None,
                 }],
                 reason: Some(WRITE_OFF.to_owned()),
@@ -279,7 +280,7 @@ impl Engine {
             let mut source = LoadedSource::CreditMemo(memo);
             let target = ApplicationTarget {
                 target_id: document.id.clone(),
-                amount: Some(amount.to_string()),
+                amount: Some(Amount::from(amount)),
                 items: None,
                 rule: Some(Rule::NetFirst),
             };

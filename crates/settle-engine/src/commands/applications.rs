@@ -11,6 +11,7 @@ use settle_core::money::Money;
 use settle_core::payment::Payment;
 use settle_store::{ApplicationQuery, Page, PageRequest};
 
+use super::Amount;
 use super::parse_amount;
 use crate::unit::{Touched, Unit};
 use crate::{Engine, EngineResult};
@@ -32,7 +33,7 @@ pub struct ItemAmountInput {
     /// The target item.
     pub item_id: ItemId,
     /// Signed decimal text.
-    pub amount: String,
+    pub amount: Amount,
     /// For a credit memo source, the credit memo item.
     pub credit_memo_item_id: Option<ItemId>,
 }
@@ -44,7 +45,7 @@ pub struct ApplicationTarget {
     pub target_id: DocumentId,
     /// A document-level amount, spread by the rule; with neither this nor `items`, the
     /// largest amount the source can apply to the document.
-    pub amount: Option<String>,
+    pub amount: Option<Amount>,
     /// Or amounts per item.
     pub items: Option<Vec<ItemAmountInput>>,
     /// The rule (default: the tenant's).
@@ -193,7 +194,7 @@ impl Engine {
         &self,
         tenant_id: &TenantId,
         application_id: &ApplicationId,
-        amount: Option<String>,
+        amount: Option<Amount>,
     ) -> EngineResult<Application> {
         let found = self.application(tenant_id, application_id)?;
         self.write(tenant_id, &found.customer_id, |unit| {

@@ -9,6 +9,7 @@ use settle_core::money::Money;
 use settle_core::payment::PaymentMethod;
 use settle_core::refund::{self, Refund, RefundRequest, RefundSource};
 
+use super::Amount;
 use super::documents::{NewDocument, NewItem};
 use super::{check_text, parse_amount};
 use crate::unit::{Touched, Unit};
@@ -20,7 +21,7 @@ pub struct NewCreditItem {
     /// What it is for.
     pub description: Option<String>,
     /// Signed decimal text (the sign of the invoice item it names).
-    pub amount: String,
+    pub amount: Amount,
     /// The invoice item it credits.
     pub invoice_item_id: Option<ItemId>,
 }
@@ -57,7 +58,7 @@ pub enum RefundFrom {
 #[derive(Debug, Clone)]
 pub struct NewRefund {
     /// Positive decimal text.
-    pub amount: String,
+    pub amount: Amount,
     /// How it is paid back (default `other`).
     pub method: Option<PaymentMethod>,
     /// Reference of the money movement.
@@ -145,10 +146,10 @@ impl Unit<'_> {
                 if creditable > 0 {
                     items.push(NewItem {
                         description: item.description.clone(),
-                        amount: Some(
-                            Money::new(creditable * item.amount.minor().signum(), currency)
-                                .to_string(),
-                        ),
+                        amount: Some(Amount::from(Money::new(
+                            creditable * item.amount.minor().signum(),
+                            currency,
+                        ))),
                         invoice_item_id: Some(item.id.clone()),
                         ..NewItem::default()
                     });

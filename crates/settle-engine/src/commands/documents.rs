@@ -10,6 +10,7 @@ use settle_core::ids::{CustomerId, DocumentId, ItemId, TenantId};
 use settle_core::money::Currency;
 use settle_store::{DocumentQuery, Page, PageRequest};
 
+use super::Amount;
 use super::{check_text, parse_amount};
 use crate::unit::{Touched, Unit};
 use crate::{Engine, EngineResult};
@@ -41,7 +42,7 @@ pub struct NewItem {
     /// What it is for.
     pub description: String,
     /// Signed amount as decimal text.
-    pub amount: Option<String>,
+    pub amount: Option<Amount>,
     /// Quantity.
     pub quantity: Option<Decimal>,
     /// Unit price.
@@ -60,7 +61,7 @@ pub struct NewTax {
     /// Percent.
     pub rate: Option<Decimal>,
     /// Fixed amount as decimal text.
-    pub amount: Option<String>,
+    pub amount: Option<Amount>,
 }
 
 /// Most fraction digits of a unit price or a quantity.
@@ -75,7 +76,7 @@ fn item_specs(items: Vec<NewItem>, currency: Currency) -> Result<Vec<ItemSpec>, 
             check_text(&field("description"), &item.description, true)?;
             let pricing = match (item.amount, item.quantity, item.unit_price) {
                 (Some(amount), None, None) => {
-                    Pricing::Amount(parse_amount(&field("amount"), amount.as_str(), currency)?)
+                    Pricing::Amount(parse_amount(&field("amount"), &amount, currency)?)
                 }
                 (None, Some(quantity), Some(unit_price)) => {
                     if quantity.scale() > MAX_SCALE || unit_price.scale() > MAX_SCALE {
@@ -112,7 +113,7 @@ fn item_specs(items: Vec<NewItem>, currency: Currency) -> Result<Vec<ItemSpec>, 
                         }
                         (None, Some(amount)) => Ok(TaxSpec::Amount {
                             name: tax.name,
-                            amount: parse_amount(&tax_field("amount"), amount.as_str(), currency)?,
+                            amount: parse_amount(&tax_field("amount"), &amount, currency)?,
                         }),
                         _ => {
                             Err(Rejection::invalid(tax_field("rate"), "give either rate or amount"))

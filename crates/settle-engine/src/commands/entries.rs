@@ -8,6 +8,7 @@ use settle_core::error::Rejection;
 use settle_core::ids::{CustomerId, TenantId};
 use settle_core::payment::{Payment, PaymentMethod};
 
+use super::Amount;
 use super::check_text;
 use super::documents::{NewDocument, NewItem};
 use super::payments::NewPayment;
@@ -29,7 +30,7 @@ pub struct NewEntry {
     /// Charge or credit.
     pub kind: EntryKind,
     /// Positive decimal text.
-    pub amount: String,
+    pub amount: Amount,
     /// What it is for.
     pub description: String,
     /// For a credit: how it was paid (makes it a payment).

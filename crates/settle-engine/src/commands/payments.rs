@@ -6,6 +6,7 @@ use settle_core::ids::{CustomerId, PaymentId, TenantId};
 use settle_core::payment::{Payment, PaymentMethod, PaymentRequest, record_payment};
 use settle_store::{Page, PageRequest, PaymentQuery};
 
+use super::Amount;
 use super::applications::{ApplicationTarget, LoadedSource};
 use super::{check_text, parse_amount};
 use crate::unit::{Touched, Unit};
@@ -17,7 +18,7 @@ pub struct NewPayment {
     /// The customer.
     pub customer_id: CustomerId,
     /// Signed decimal text.
-    pub amount: String,
+    pub amount: Amount,
     /// How it was paid.
     pub method: PaymentMethod,
     /// Check number, transaction reference, ...

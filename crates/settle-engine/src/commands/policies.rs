@@ -94,9 +94,7 @@ impl Unit<'_> {
                 }
                 let target = ApplicationTarget {
                     target_id: document.id.clone(),
-                    amount: Some(
-                        settle_core::money::Money::new(amount, document.currency).to_string(),
-                    ),
+                    amount: Some(settle_core::money::Money::new(amount, document.currency).into()),
                     items: None,
                     rule: None,
                 };

@@ -146,7 +146,10 @@ impl Engine {
     ) -> EngineResult<Aging> {
         self.read(|tx| {
             let settings = tx.settings(tenant_id)?;
-            let as_of = as_of.unwrap_or_else(|| today_in(&settings.time_zone, self.now()));
+            let as_of = match as_of {
+                Some(date) => date,
+                None => today_in(&settings, self.now())?,
+            };
             let mut reports = Vec::new();
             for currency in currencies_of(tx, tenant_id, currency, [])? {
                 let documents = tx.open_documents_until(tenant_id, currency, as_of)?;

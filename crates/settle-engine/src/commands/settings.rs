@@ -1,20 +1,54 @@
 //! Reading and changing tenant settings.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::application::Rule;
-use settle_core::error::Rejection;
 use settle_core::ids::TenantId;
 use settle_core::money::Currency;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
+use settle_store::StoreError;
 
 use crate::{Engine, EngineResult};
+
+/// An IANA time zone, as the tenant wrote it: parsed once, when the settings are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZone {
+    name: String,
+    zone: chrono_tz::Tz,
+}
+
+impl TimeZone {
+    /// The zone named `name` (an IANA name such as `Europe/Paris`), if there is one.
+    pub fn parse(name: &str) -> Option<TimeZone> {
+        let zone = name.parse::<chrono_tz::Tz>().ok()?;
+        Some(TimeZone { name: name.to_owned(), zone })
+    }
+
+    /// The zone's name exactly as written.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The date it is in this zone at `now`.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.zone).date_naive()
+    }
+
+    /// The zone of stored settings. Only a zone that parsed was ever written, so one that does
+    /// not is corrupt data, never a silent UTC.
+    pub(crate) fn of(settings: &Settings) -> Result<TimeZone, StoreError> {
+        TimeZone::parse(&settings.time_zone).ok_or_else(|| {
+            StoreError::Corrupt(format!("unknown stored time zone {:?}", settings.time_zone))
+        })
+    }
+}
 
 /// Changes to the settings; absent fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsPatch {
-    /// ISO 4217 code for new customers.
-    pub default_currency: Option<String>,
-    /// IANA time zone that decides "today".
-    pub time_zone: Option<String>,
+    /// Currency of new customers.
+    pub default_currency: Option<Currency>,
+    /// The time zone that decides "today".
+    pub time_zone: Option<TimeZone>,
     /// Default application rule.
     pub application_rule: Option<Rule>,
     /// What happens to negative documents when posted.
@@ -32,19 +66,11 @@ impl Engine {
     ) -> EngineResult<Settings> {
         let mut tx = self.store.begin_write()?;
         let mut settings = tx.settings(tenant_id)?;
-        if let Some(code) = patch.default_currency {
-            settings.default_currency =
-                Currency::parse(&code).map_err(|e| Rejection::money("default_currency", e))?;
+        if let Some(currency) = patch.default_currency {
+            settings.default_currency = currency;
         }
         if let Some(zone) = patch.time_zone {
-            if zone.parse::<chrono_tz::Tz>().is_err() {
-                return Err(Rejection::invalid(
-                    "time_zone",
-                    "an IANA time zone such as Europe/Paris",
-                )
-                .into());
-            }
-            settings.time_zone = zone;
+            settings.time_zone = zone.name;
         }
         if let Some(rule) = patch.application_rule {
             settings.application_rule = rule;

@@ -1,0 +1,59 @@
+//! Engine calls on Tokio's blocking pool (the stores are synchronous): reads answer their value;
+//! writes answer their rendered response, saved under the request's `Idempotency-Key` when it
+//! has one, or the response saved before.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use settle_engine::{Engine, EngineResult, Idempotency, Outcome, Saved};
+
+use crate::error::ApiError;
+use crate::idempotency::{self, Responder};
+use crate::state::AppState;
+
+fn internal_error() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+}
+
+/// Runs an engine call on the blocking pool (the store is synchronous).
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || call(&engine))
+        .await
+        .map_err(|_| internal_error())?
+        .map_err(ApiError::from)
+}
+
+/// Runs a write command on the blocking pool and answers its result with `status`, rendered by
+/// [`Responder`] (the result's type says how). When the request carries an `Idempotency-Key`,
+/// the engine saves that same response in the command's transaction, or answers the response
+/// saved before, marked `Idempotent-Replayed`.
+pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
+    state: &AppState,
+    status: StatusCode,
+    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let responder = Arc::new(Responder::new(status));
+    let outcome = match idempotency::current() {
+        None => Outcome::Done(blocking(state, call).await?),
+        Some(keyed) => {
+            let idempotency = Idempotency {
+                key: keyed.key,
+                request_hash: keyed.request_hash,
+                save: Arc::clone(&responder) as _,
+            };
+            blocking(state, move |engine| engine.idempotent(idempotency, call)).await?
+        }
+    };
+    match outcome {
+        Outcome::Done(out) => {
+            let saved = out.save_with(responder.as_ref()).map_err(|_| internal_error())?;
+            Ok(idempotency::answer(saved, false))
+        }
+        Outcome::Replayed(saved) => Ok(idempotency::answer(saved, true)),
+    }
+}

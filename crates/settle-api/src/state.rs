@@ -1,0 +1,9 @@
+//! What every handler shares.
+
+use settle_engine::Engine;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) engine: Engine,
+}
