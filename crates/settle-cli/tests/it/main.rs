@@ -364,7 +364,10 @@ impl TestStore {
             };
         }
         let admin = std::env::var("SETTLE_TEST_POSTGRES_URL").expect("SETTLE_TEST_POSTGRES_URL");
-        let name = format!("settle_cli_{}", std::process::id());
+        // Tests of one process run in parallel: each gets its own database.
+        static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = DATABASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("settle_cli_{}_{n}", std::process::id());
         let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
         client.batch_execute(&format!("drop database if exists {name}")).expect("drop");
         client.batch_execute(&format!("create database {name}")).expect("create");
