@@ -22,6 +22,17 @@ async fn negative_invoice(api: &TestApi) -> (String, Value, Value) {
     (customer, original, adjustment)
 }
 
+/// A payment of −40.00 applied in full to the −40.00 adjustment invoice.
+async fn pay_in_full(api: &TestApi, customer: &str, adjustment: &Value) -> Value {
+    api.post(
+        "/v1/payments",
+        json!({"customer_id": customer, "amount": "-40.00", "method": "other",
+               "applications": [{"target_id": id(adjustment), "amount": "-40.00"}]}),
+    )
+    .await
+    .expect(201)
+}
+
 #[tokio::test]
 async fn a_negative_payment_without_applications_is_refused_and_nothing_is_written() {
     let api = TestApi::new();
@@ -93,14 +104,7 @@ async fn a_negative_payment_applied_in_full_leaves_nothing_unapplied() {
 async fn reversing_a_negative_payments_application_is_refused_and_voiding_it_reverses_all() {
     let api = TestApi::new();
     let (customer, _, adjustment) = negative_invoice(&api).await;
-    let paid = api
-        .post(
-            "/v1/payments",
-            json!({"customer_id": customer, "amount": "-40.00", "method": "other",
-                   "applications": [{"target_id": id(&adjustment), "amount": "-40.00"}]}),
-        )
-        .await
-        .expect(201);
+    let paid = pay_in_full(&api, &customer, &adjustment).await;
     let applications =
         api.get(&format!("/v1/applications?source_id={}", id(&paid))).await.expect(200);
     let application = id(&applications["data"][0]);
@@ -127,14 +131,7 @@ async fn reversing_a_negative_payments_application_is_refused_and_voiding_it_rev
 async fn voiding_the_negative_invoice_with_reverse_applications_voids_its_negative_payment() {
     let api = TestApi::new();
     let (customer, _, adjustment) = negative_invoice(&api).await;
-    let paid = api
-        .post(
-            "/v1/payments",
-            json!({"customer_id": customer, "amount": "-40.00", "method": "other",
-                   "applications": [{"target_id": id(&adjustment), "amount": "-40.00"}]}),
-        )
-        .await
-        .expect(201);
+    let paid = pay_in_full(&api, &customer, &adjustment).await;
     api.post(
         &format!("/v1/invoices/{}/void", id(&adjustment)),
         json!({"reverse_applications": true}),
