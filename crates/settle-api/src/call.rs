@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use settle_core::ids::TenantId;
 use settle_engine::{Engine, EngineResult, Idempotency, Outcome, Saved};
 
 use crate::error::ApiError;
@@ -29,11 +30,12 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 /// Runs a write command on the blocking pool and answers its result with `status`, rendered by
-/// [`Responder`] (the result's type says how). When the request carries an `Idempotency-Key`,
-/// the engine saves that same response in the command's transaction, or answers the response
-/// saved before, marked `Idempotent-Replayed`.
+/// [`Responder`] (the result's type says how). When the request carries an `Idempotency-Key`
+/// (scoped to `tenant_id`), the engine saves that same response in the command's transaction,
+/// or answers the response saved before, marked `Idempotent-Replayed`.
 pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
     state: &AppState,
+    tenant_id: TenantId,
     status: StatusCode,
     call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
 ) -> Result<Response, ApiError> {
@@ -42,6 +44,7 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
         None => Outcome::Done(blocking(state, call).await?),
         Some(keyed) => {
             let idempotency = Idempotency {
+                tenant_id,
                 key: keyed.key,
                 request_hash: keyed.request_hash,
                 save: Arc::clone(&responder) as _,

@@ -169,12 +169,6 @@ impl From<EngineError> for ApiError {
                     "the request conflicts with stored data; retry it",
                 )
             }
-            EngineError::Replayed => {
-                // `Engine::idempotent` turns this into `Outcome::Replayed`; a call outside it
-                // has no key and cannot stop to replay.
-                tracing::error!("a write stopped to replay outside an idempotent call");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-            }
             EngineError::SaveFailed => {
                 tracing::error!("a write's response could not be rendered");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")

@@ -4,12 +4,13 @@
 //!
 //! The engine never renders a response: the caller passes a [`SaveResponse`] that turns each
 //! kind of command result into an opaque [`SavedResponse`], and a replay is an
-//! [`Outcome::Replayed`], not an error.
+//! [`Outcome::Replayed`], not an error: [`Engine::idempotent`] looks the key up before the
+//! command begins, and again after a write that lost the key to a concurrent twin.
 //!
 //! A saved response is kept for the retention period (by the engine's clock): after it the key
 //! is as if never used, and `prune_idempotency` deletes such records in small batches.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use settle_core::adjustment::Adjustment;
@@ -19,7 +20,7 @@ use settle_core::document::Document;
 use settle_core::ids::TenantId;
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
-use settle_store::{IdempotencyRecord, StoreTx};
+use settle_store::{IdempotencyRecord, StoreError, StoreTx};
 
 use crate::{CreatedKey, Engine, EngineError, EngineResult, EntryOutcome};
 
@@ -147,6 +148,8 @@ pub enum Outcome<T> {
 
 /// The idempotency scope of one request.
 pub struct Idempotency {
+    /// The tenant the request acts for; keys are scoped to it.
+    pub tenant_id: TenantId,
     /// The client's key.
     pub key: IdempotencyKey,
     /// Hex SHA-256 of what identifies the request (for the API: method, route and body).
@@ -155,43 +158,52 @@ pub struct Idempotency {
     pub save: Arc<dyn SaveResponse>,
 }
 
-/// A keyed engine's scope: the request's key, and the saved response a write found.
-pub(crate) struct Scope {
-    idempotency: Idempotency,
-    /// Set when a write finds this request's saved response and stops before any effect.
-    replayed: Mutex<Option<SavedResponse>>,
-}
-
-impl Scope {
-    fn stop_with(&self, record: IdempotencyRecord) -> EngineError {
-        let saved = SavedResponse { status: record.status, body: record.body };
-        *self.replayed.lock().unwrap_or_else(PoisonError::into_inner) = Some(saved);
-        EngineError::Replayed
-    }
-
-    fn take_replayed(&self) -> Option<SavedResponse> {
-        self.replayed.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
+/// The constraint a keyed write reports when a concurrent request with the same key committed
+/// between [`Engine::idempotent`]'s look-up and the write's own check.
+const KEY_TAKEN: &str = "idempotency key taken by a concurrent request";
 
 impl Engine {
-    /// Runs `call` as one request made with an idempotency key: every write transaction of it
-    /// first looks the key up (a saved response for the same request is
-    /// [`Outcome::Replayed`]; for another request, [`EngineError::IdempotencyKeyReused`]),
-    /// and saves the response `idempotency.save` renders before it commits.
+    /// Runs `call` as one request made with an idempotency key. Before `call` begins, the key
+    /// is looked up: a saved response for the same request is [`Outcome::Replayed`] and `call`
+    /// does not run; for another request, [`EngineError::IdempotencyKeyReused`]. Otherwise
+    /// every write transaction of `call` saves the response `idempotency.save` renders before it
+    /// commits. A write that finds the key taken by a concurrent twin (or fails on the key's
+    /// uniqueness) rolls back as a conflict, and the key is looked up again to answer the twin's
+    /// response.
     pub fn idempotent<T>(
         &self,
         idempotency: Idempotency,
         call: impl FnOnce(&Engine) -> EngineResult<T>,
     ) -> EngineResult<Outcome<T>> {
-        let scope = Arc::new(Scope { idempotency, replayed: Mutex::new(None) });
+        if let Some(saved) = self.saved_response(&idempotency)? {
+            return Ok(Outcome::Replayed(saved));
+        }
+        let scope = Arc::new(idempotency);
         let engine = Engine { idempotency: Some(Arc::clone(&scope)), ..self.clone() };
         match call(&engine) {
             Ok(out) => Ok(Outcome::Done(out)),
-            Err(err) => match scope.take_replayed() {
-                Some(saved) => Ok(Outcome::Replayed(saved)),
-                None => Err(err),
-            },
+            Err(err @ EngineError::Store(StoreError::Conflict { .. })) => {
+                match self.saved_response(&scope) {
+                    Ok(Some(saved)) => Ok(Outcome::Replayed(saved)),
+                    Err(EngineError::IdempotencyKeyReused) => {
+                        Err(EngineError::IdempotencyKeyReused)
+                    }
+                    Ok(None) | Err(_) => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The response saved for this request under its key, if any and not expired; a key saved
+    /// for another request is [`EngineError::IdempotencyKeyReused`].
+    fn saved_response(&self, idempotency: &Idempotency) -> EngineResult<Option<SavedResponse>> {
+        match self.idempotency_record(&idempotency.tenant_id, idempotency.key.as_str())? {
+            None => Ok(None),
+            Some(record) if record.request_hash == idempotency.request_hash => {
+                Ok(Some(SavedResponse { status: record.status, body: record.body }))
+            }
+            Some(_) => Err(EngineError::IdempotencyKeyReused),
         }
     }
 
@@ -234,17 +246,18 @@ impl Engine {
         Ok(pruned)
     }
 
-    /// Inside a write transaction, before any effect: a saved response for the same request
-    /// stops the write (answered as [`Outcome::Replayed`]); for another request, a reused key.
-    /// An expired one is deleted in this transaction, so the request is new and its response
-    /// can be saved under the key.
+    /// Inside a write transaction, before any effect: [`Engine::idempotent`] found no record
+    /// for the key, so one here was saved by a concurrent request since. For the same request
+    /// the write stops as a conflict, which `idempotent` answers with the saved response; for
+    /// another request, a reused key. An expired one is deleted in this transaction, so the
+    /// request is new and its response can be saved under the key.
     pub(crate) fn check_idempotency(
         &self,
         tx: &mut dyn StoreTx,
         tenant_id: &TenantId,
     ) -> EngineResult<()> {
         let Some(scope) = &self.idempotency else { return Ok(()) };
-        let key = scope.idempotency.key.as_str();
+        let key = scope.key.as_str();
         let expired_at = self.idempotency_expired_at();
         match tx.idempotency(tenant_id, key)? {
             None => Ok(()),
@@ -254,27 +267,10 @@ impl Engine {
                 tx.remove_expired_idempotency(tenant_id, key, expired_at)?;
                 Ok(())
             }
-            Some(record) if record.request_hash == scope.idempotency.request_hash => {
-                Err(scope.stop_with(record))
+            Some(record) if record.request_hash == scope.request_hash => {
+                Err(EngineError::Store(StoreError::Conflict { constraint: KEY_TAKEN.to_owned() }))
             }
             Some(_) => Err(EngineError::IdempotencyKeyReused),
-        }
-    }
-
-    /// After a failed write: a conflict may mean another request with the same key committed
-    /// first; if so, answer its response (or a reused key) instead of the conflict.
-    pub(crate) fn resolve_conflict(&self, tenant_id: &TenantId, err: EngineError) -> EngineError {
-        let (Some(scope), EngineError::Store(settle_store::StoreError::Conflict { .. })) =
-            (&self.idempotency, &err)
-        else {
-            return err;
-        };
-        match self.idempotency_record(tenant_id, scope.idempotency.key.as_str()) {
-            Ok(Some(record)) if record.request_hash == scope.idempotency.request_hash => {
-                scope.stop_with(record)
-            }
-            Ok(Some(_)) => EngineError::IdempotencyKeyReused,
-            Ok(None) | Err(_) => err,
         }
     }
 
@@ -286,12 +282,11 @@ impl Engine {
         out: &T,
     ) -> EngineResult<()> {
         let Some(scope) = &self.idempotency else { return Ok(()) };
-        let saved =
-            out.save_with(scope.idempotency.save.as_ref()).map_err(|_| EngineError::SaveFailed)?;
+        let saved = out.save_with(scope.save.as_ref()).map_err(|_| EngineError::SaveFailed)?;
         tx.insert_idempotency(&IdempotencyRecord {
             tenant_id: tenant_id.clone(),
-            key: scope.idempotency.key.as_str().to_owned(),
-            request_hash: scope.idempotency.request_hash.clone(),
+            key: scope.key.as_str().to_owned(),
+            request_hash: scope.request_hash.clone(),
             status: saved.status,
             body: saved.body,
             created_at: self.now(),

@@ -49,10 +49,6 @@ pub enum EngineError {
     /// The store failed; nothing was written.
     #[error("store failure")]
     Store(StoreError),
-    /// A keyed write found the response saved for its request and stopped before any effect.
-    /// [`Engine::idempotent`] answers it as [`Outcome::Replayed`], so no caller sees it.
-    #[error("stopped to replay a saved response")]
-    Replayed,
     /// The caller's [`SaveResponse`] could not render the result; nothing was written.
     #[error("the response could not be saved")]
     SaveFailed,
@@ -85,7 +81,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
-    idempotency: Option<Arc<idempotency::Scope>>,
+    idempotency: Option<Arc<Idempotency>>,
     idempotency_retention: chrono::TimeDelta,
 }
 

@@ -124,17 +124,6 @@ impl Engine {
 
     fn write_in<T: Saved>(
         &self,
-        tx: Box<dyn settle_store::StoreTx + '_>,
-        tenant_id: &TenantId,
-        customer_id: &CustomerId,
-        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
-    ) -> EngineResult<T> {
-        self.write_locked(tx, tenant_id, customer_id, work)
-            .map_err(|e| self.resolve_conflict(tenant_id, e))
-    }
-
-    fn write_locked<T: Saved>(
-        &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
         customer_id: &CustomerId,

@@ -76,7 +76,10 @@ pub(crate) async fn create(
         },
         effective_date: body.effective_date.map(|d| d.0),
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.apply(&caller.tenant_id, new)).await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.apply(&caller.tenant_id, new)
+    })
+    .await
 }
 
 /// `POST /v1/applications/{id}/reverse`.
@@ -103,7 +106,7 @@ pub(crate) async fn reverse(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, ApplicationId::parse, "application")?;
     let amount = body.amount.map(|a| a.0);
-    blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
         e.reverse_application(&caller.tenant_id, &id, amount)
     })
     .await

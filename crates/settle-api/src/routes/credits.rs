@@ -92,7 +92,7 @@ pub(crate) async fn create_memo(
         post: body.post,
         invoice_date: body.invoice_date.map(|d| d.0),
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
         e.create_credit_memo(&caller.tenant_id, new)
     })
     .await
@@ -117,8 +117,10 @@ pub(crate) async fn cancel_memo(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = memo_id(&id)?;
-    blocking_write(&state, StatusCode::OK, move |e| e.cancel_credit_memo(&caller.tenant_id, &id))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+        e.cancel_credit_memo(&caller.tenant_id, &id)
+    })
+    .await
 }
 
 fn new_refund(body: RefundIn) -> Result<NewRefund, ApiError> {
@@ -144,8 +146,10 @@ async fn refund(
     body: RefundIn,
 ) -> Result<Response, ApiError> {
     let new = new_refund(body)?;
-    blocking_write(&state, StatusCode::CREATED, move |e| e.refund(&caller.tenant_id, from, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.refund(&caller.tenant_id, from, new)
+    })
+    .await
 }
 
 /// `POST /v1/credit-memos/{id}/refunds`.
@@ -244,7 +248,10 @@ pub(crate) async fn void_payment(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, PaymentId::parse, "payment")?;
-    blocking_write(&state, StatusCode::OK, move |e| e.void_payment(&caller.tenant_id, &id)).await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+        e.void_payment(&caller.tenant_id, &id)
+    })
+    .await
 }
 
 /// `GET /v1/customers/{id}/credit-balance`.

@@ -45,8 +45,10 @@ pub(crate) async fn create(
         payment_terms_days: body.payment_terms_days,
         metadata: body.metadata.map(|m| m.0),
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.create_customer(&caller.tenant_id, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.create_customer(&caller.tenant_id, new)
+    })
+    .await
 }
 
 /// Query of `GET /v1/customers`.
@@ -264,6 +266,8 @@ pub(crate) async fn add_entry(
         notes: body.notes,
         effective_date: body.effective_date.map(|d| d.0),
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.add_entry(&caller.tenant_id, &id, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.add_entry(&caller.tenant_id, &id, new)
+    })
+    .await
 }

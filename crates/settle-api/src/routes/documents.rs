@@ -90,8 +90,10 @@ async fn create(
         reason: None,
         post: body.post,
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.create_document(&caller.tenant_id, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.create_document(&caller.tenant_id, new)
+    })
+    .await
 }
 
 async fn show(
@@ -112,7 +114,10 @@ async fn post_document(
     id: String,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
-    blocking_write(&state, StatusCode::OK, move |e| e.post_document(&caller.tenant_id, &id)).await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+        e.post_document(&caller.tenant_id, &id)
+    })
+    .await
 }
 
 /// Query of the document lists.
@@ -330,7 +335,7 @@ async fn void(
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let reverse = body.reverse_applications;
-    blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
         e.void_document(&caller.tenant_id, &id, reverse)
     })
     .await
@@ -343,7 +348,10 @@ async fn net_items(
     id: String,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
-    blocking_write(&state, StatusCode::OK, move |e| e.net_items(&caller.tenant_id, &id)).await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+        e.net_items(&caller.tenant_id, &id)
+    })
+    .await
 }
 
 async fn transfer(
@@ -355,7 +363,7 @@ async fn transfer(
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    blocking_write(&state, StatusCode::OK, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
         e.transfer_to_credit(&caller.tenant_id, &id, amount)
     })
     .await
@@ -379,8 +387,10 @@ async fn adjust(
         amount: body.amount.0,
         reason: body.reason,
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.adjust_item(&caller.tenant_id, &id, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.adjust_item(&caller.tenant_id, &id, new)
+    })
+    .await
 }
 
 async fn write_off(
@@ -392,7 +402,7 @@ async fn write_off(
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
         e.write_off(&caller.tenant_id, &id, amount, body.reason)
     })
     .await

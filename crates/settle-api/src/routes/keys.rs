@@ -40,7 +40,7 @@ pub(crate) async fn create(
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::invalid("role", "admin, clerk or viewer"))?;
     let name = body.name;
-    blocking_write(&state, StatusCode::CREATED, move |e| {
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
         e.create_api_key(&caller.tenant_id, role, name)
     })
     .await

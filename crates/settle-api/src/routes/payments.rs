@@ -120,8 +120,10 @@ pub(crate) async fn create(
         applications,
         description: None,
     };
-    blocking_write(&state, StatusCode::CREATED, move |e| e.record_payment(&caller.tenant_id, new))
-        .await
+    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+        e.record_payment(&caller.tenant_id, new)
+    })
+    .await
 }
 
 /// `GET /v1/payments/{id}`.

@@ -70,30 +70,27 @@ impl Engine {
         }
         let terms = new.payment_terms_days.unwrap_or(DEFAULT_PAYMENT_TERMS_DAYS);
         check_terms(terms)?;
-        let insert = || -> EngineResult<Customer> {
-            let mut tx = self.store.begin_write()?;
-            self.check_idempotency(tx.as_mut(), tenant_id)?;
-            let settings = tx.settings(tenant_id)?;
-            let currency = match &new.currency {
-                Some(code) => Currency::parse(code).map_err(|e| Rejection::money("currency", e))?,
-                None => settings.default_currency,
-            };
-            let customer = Customer {
-                id: self.new_ids().customer(),
-                name: new.name.trim().to_owned(),
-                email: new.email,
-                currency,
-                payment_terms_days: terms,
-                metadata: new.metadata.unwrap_or_else(|| "{}".to_owned()),
-                created_at: self.now(),
-                balances: Balances::default(),
-            };
-            tx.insert_customer(tenant_id, &customer)?;
-            self.save_idempotency(tx.as_mut(), tenant_id, &customer)?;
-            tx.commit()?;
-            Ok(customer)
+        let mut tx = self.store.begin_write()?;
+        self.check_idempotency(tx.as_mut(), tenant_id)?;
+        let settings = tx.settings(tenant_id)?;
+        let currency = match &new.currency {
+            Some(code) => Currency::parse(code).map_err(|e| Rejection::money("currency", e))?,
+            None => settings.default_currency,
         };
-        insert().map_err(|e| self.resolve_conflict(tenant_id, e))
+        let customer = Customer {
+            id: self.new_ids().customer(),
+            name: new.name.trim().to_owned(),
+            email: new.email,
+            currency,
+            payment_terms_days: terms,
+            metadata: new.metadata.unwrap_or_else(|| "{}".to_owned()),
+            created_at: self.now(),
+            balances: Balances::default(),
+        };
+        tx.insert_customer(tenant_id, &customer)?;
+        self.save_idempotency(tx.as_mut(), tenant_id, &customer)?;
+        tx.commit()?;
+        Ok(customer)
     }
 
     /// Changes a customer's profile.
