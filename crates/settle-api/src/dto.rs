@@ -15,19 +15,24 @@ use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
-/// An amount as given: a decimal string or a JSON number, kept as its exact text in an
-/// [`Amount`], which the engine reads in the customer's currency.
+/// An amount as given: a decimal string or a JSON number, read once into an exact [`Amount`]
+/// (text that is not a decimal is refused here, beside its field); the engine turns it into
+/// `Money` in the customer's currency.
 #[derive(Debug, Clone)]
 pub(crate) struct AmountIn(pub Amount);
 
 impl<'de> Deserialize<'de> for AmountIn {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match Value::deserialize(deserializer)? {
-            Value::String(text) if text.len() <= 64 => Ok(AmountIn(Amount::from(text))),
-            Value::Number(number) => Ok(AmountIn(Amount::from(number.to_string()))),
+            Value::String(text) if text.len() <= 64 => amount(&text),
+            Value::Number(number) => amount(&number.to_string()),
             _ => Err(serde::de::Error::custom("expected a decimal amount such as \"150.00\"")),
         }
     }
+}
+
+fn amount<E: serde::de::Error>(text: &str) -> Result<AmountIn, E> {
+    Amount::parse(text).map(AmountIn).map_err(E::custom)
 }
 
 /// A decimal (quantity, unit price, rate) as a string or a JSON number.

@@ -74,7 +74,10 @@ fn round(
         .iter()
         .map(|description| NewItem {
             description: (*description).into(),
-            amount: Some("33.33".into()),
+            amount: Some(settle_engine::Amount::from(settle_core::money::Money::new(
+                3333,
+                settle_core::money::Currency::USD,
+            ))),
             taxes: vec![NewTax {
                 name: "Sales tax".into(),
                 rate: Some(rust_decimal::Decimal::new(825, 2)),

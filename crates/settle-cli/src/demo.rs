@@ -9,8 +9,8 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::TenantId;
 use settle_core::payment::PaymentMethod;
 use settle_engine::{
-    ApplicationTarget, Engine, EntryKind, NewCustomer, NewDocument, NewEntry, NewItem, NewPayment,
-    NewTax,
+    Amount, ApplicationTarget, Engine, EntryKind, NewCustomer, NewDocument, NewEntry, NewItem,
+    NewPayment, NewTax,
 };
 use settle_store::{CustomerQuery, PageRequest};
 
@@ -26,17 +26,17 @@ struct Demo<'a> {
     lines: Vec<String>,
 }
 
-fn item(description: &str, amount: &str, tax_rate: Option<&str>) -> NewItem {
-    NewItem {
+fn item(description: &str, amount: &str, tax_rate: Option<&str>) -> anyhow::Result<NewItem> {
+    Ok(NewItem {
         description: description.to_owned(),
-        amount: Some(amount.into()),
+        amount: Some(Amount::parse(amount)?),
         taxes: tax_rate
             .map(|rate| {
                 vec![NewTax { name: "Sales tax".into(), rate: rate.parse().ok(), amount: None }]
             })
             .unwrap_or_default(),
         ..NewItem::default()
-    }
+    })
 }
 
 impl Demo<'_> {
@@ -79,21 +79,20 @@ impl Demo<'_> {
         amount: &str,
         apply: Option<(&Document, &str, Rule)>,
     ) -> anyhow::Result<()> {
-        let applications = apply
-            .map(|(document, amount, rule)| {
-                vec![ApplicationTarget {
-                    target_id: document.id.clone(),
-                    amount: Some(amount.into()),
-                    items: None,
-                    rule: Some(rule),
-                }]
-            })
-            .unwrap_or_default();
+        let applications = match apply {
+            Some((document, amount, rule)) => vec![ApplicationTarget {
+                target_id: document.id.clone(),
+                amount: Some(Amount::parse(amount)?),
+                items: None,
+                rule: Some(rule),
+            }],
+            None => Vec::new(),
+        };
         self.engine.record_payment(
             &self.tenant,
             NewPayment {
                 customer_id: customer.id.clone(),
-                amount: amount.into(),
+                amount: Amount::parse(amount)?,
                 method: PaymentMethod::Check,
                 reference: Some(format!("check {}", 1000 + days_ago)),
                 effective_date: Some(self.days_ago(days_ago)),
@@ -117,7 +116,7 @@ impl Demo<'_> {
             &customer.id,
             NewEntry {
                 kind,
-                amount: amount.into(),
+                amount: Amount::parse(amount)?,
                 description: description.into(),
                 payment_method: method,
                 notes: None,
@@ -173,13 +172,13 @@ fn seed_002(demo: &mut Demo<'_>) -> anyhow::Result<()> {
         &bob,
         75,
         vec![
-            item("Pipe replacement", "1200.00", Some("8.25")),
-            item("Call-out fee", "85.00", None),
+            item("Pipe replacement", "1200.00", Some("8.25"))?,
+            item("Call-out fee", "85.00", None)?,
         ],
         None,
     )?;
     demo.pay(&bob, 40, "500.00", Some((&big, "500.00", Rule::NetFirst)))?;
-    demo.invoice(&bob, 10, vec![item("Annual inspection", "240.00", Some("8.25"))], None)?;
+    demo.invoice(&bob, 10, vec![item("Annual inspection", "240.00", Some("8.25"))?], None)?;
     let carol = demo.customer("Carol White Design", "carol@whitedesign.example")?;
     demo.entry(&carol, EntryKind::Credit, "60.00", "Prepayment", Some(PaymentMethod::Ach))?;
     demo.note(
@@ -194,7 +193,7 @@ fn seed_000(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 000, option 1: a payment larger than the invoice. Settle never lets it make the
     // invoice negative: the invoice is paid and the rest stays as customer credit.
     let dan = demo.customer("Dan Green HVAC", "dan@greenhvac.example")?;
-    let repair = demo.invoice(&dan, 20, vec![item("Furnace repair", "400.00", None)], None)?;
+    let repair = demo.invoice(&dan, 20, vec![item("Furnace repair", "400.00", None)?], None)?;
     demo.pay(&dan, 15, "500.00", Some((&repair, "400.00", Rule::NetFirst)))?;
     demo.note(format!(
         "seed 000 option 1: {} paid 500.00 on {} (400.00); 100.00 waits as unapplied credit",
@@ -206,7 +205,10 @@ fn seed_000(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     let negative = demo.invoice(
         &erin,
         12,
-        vec![item("Panel upgrade", "100.00", None), item("Returned breaker kit", "-150.00", None)],
+        vec![
+            item("Panel upgrade", "100.00", None)?,
+            item("Returned breaker kit", "-150.00", None)?,
+        ],
         None,
     )?;
     demo.note(format!(
@@ -218,9 +220,9 @@ fn seed_000(demo: &mut Demo<'_>) -> anyhow::Result<()> {
 
     // Seed 000, option 3: an adjustment invoice with a negative task.
     let frank = demo.customer("Frank Black Roofing", "frank@blackroofing.example")?;
-    let original = demo.invoice(&frank, 30, vec![item("Roof repair", "200.00", None)], None)?;
+    let original = demo.invoice(&frank, 30, vec![item("Roof repair", "200.00", None)?], None)?;
     let adjustment =
-        demo.invoice(&frank, 5, vec![item("Warranty discount", "-40.00", None)], Some(&original))?;
+        demo.invoice(&frank, 5, vec![item("Warranty discount", "-40.00", None)?], Some(&original))?;
     demo.note(format!(
         "seed 000 option 3: {} adjusts {} with -40.00; the original still owes 200.00",
         adjustment.number, original.number
@@ -232,11 +234,11 @@ fn seed_000(demo: &mut Demo<'_>) -> anyhow::Result<()> {
 fn seed_001(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     // Seed 001: a downgrade mid-period leaves a negative proration invoice.
     let gina = demo.customer("Gina Gray Software", "billing@graysoftware.example")?;
-    demo.invoice(&gina, 45, vec![item("Pro plan, monthly", "300.00", Some("8.25"))], None)?;
+    demo.invoice(&gina, 45, vec![item("Pro plan, monthly", "300.00", Some("8.25"))?], None)?;
     let downgrade = demo.invoice(
         &gina,
         3,
-        vec![item("Downgrade to Basic, unused Pro (18 of 30 days)", "-180.00", Some("8.25"))],
+        vec![item("Downgrade to Basic, unused Pro (18 of 30 days)", "-180.00", Some("8.25"))?],
         None,
     )?;
     demo.note(format!(
@@ -256,8 +258,8 @@ fn seed_003(demo: &mut Demo<'_>) -> anyhow::Result<()> {
         &zed,
         8,
         vec![
-            item("Analytics suite", "100.00", Some("6.26")),
-            item("Seat reduction credit", "-50.00", Some("6.26")),
+            item("Analytics suite", "100.00", Some("6.26"))?,
+            item("Seat reduction credit", "-50.00", Some("6.26"))?,
         ],
         None,
     )?;

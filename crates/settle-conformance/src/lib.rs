@@ -20,7 +20,7 @@ use settle_core::ledger::Account;
 use settle_core::money::Currency;
 use settle_core::payment::PaymentMethod;
 use settle_engine::{
-    ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
+    Amount, ApplicationTarget, Clock, Engine, NewCustomer, NewDocument, NewItem, NewPayment,
 };
 use settle_store::{DocumentQuery, IdempotencyRecord, PageRequest, Store};
 
@@ -88,7 +88,7 @@ pub fn workload(engine: &Engine) -> (TenantId, CustomerId) {
                 customer_id: customer.id.clone(),
                 items: vec![NewItem {
                     description: "Work".into(),
-                    amount: Some("120.00".into()),
+                    amount: Some(amount("120.00")),
                     ..NewItem::default()
                 }],
                 invoice_date: None,
@@ -104,13 +104,13 @@ pub fn workload(engine: &Engine) -> (TenantId, CustomerId) {
             &tenant,
             NewPayment {
                 customer_id: customer.id.clone(),
-                amount: "100.00".into(),
+                amount: amount("100.00"),
                 method: PaymentMethod::Ach,
                 reference: Some("wire 7".into()),
                 effective_date: None,
                 applications: vec![ApplicationTarget {
                     target_id: invoice.id,
-                    amount: Some("100.00".into()),
+                    amount: Some(amount("100.00")),
                     items: None,
                     rule: None,
                 }],
@@ -323,7 +323,7 @@ pub fn the_journal_feed_pages_with_a_cursor_that_is_never_null(store: Arc<dyn St
             &tenant,
             NewPayment {
                 customer_id: customer,
-                amount: "5.00".into(),
+                amount: amount("5.00"),
                 method: PaymentMethod::Check,
                 reference: None,
                 effective_date: None,
@@ -418,4 +418,9 @@ pub fn sums_over_many_maximal_amounts_are_exact(store: Arc<dyn Store>, rows: &Ma
         usd.accounts.iter().map(|t| (t.account, t.debit, t.credit)).collect();
     assert_eq!(by_account, [(Account::Receivable, many, 0), (Account::Revenue, 0, many)]);
     assert_eq!(engine.audit_trial_balances().expect("startup audit"), Vec::<String>::new());
+}
+
+/// An amount written as decimal text.
+fn amount(text: &str) -> Amount {
+    Amount::parse(text).expect("a decimal amount")
 }

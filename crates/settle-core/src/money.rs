@@ -205,6 +205,112 @@ impl fmt::Display for Currency {
     }
 }
 
+/// The text is not a decimal amount: the one way [`DecimalAmount::parse`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a decimal amount")]
+pub struct NotDecimal;
+
+impl From<NotDecimal> for MoneyError {
+    fn from(NotDecimal: NotDecimal) -> MoneyError {
+        MoneyError::NotDecimal
+    }
+}
+
+/// An exact decimal amount read from text before its currency is known: an optional sign,
+/// digits, and an optional `.` with digits (no exponent, no `_`, no blanks inside; blanks around
+/// are ignored). It keeps every digit that matters, so [`DecimalAmount::in_currency`] refuses
+/// what does not fit the currency instead of rounding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecimalAmount {
+    /// Below zero (never set for zero).
+    negative: bool,
+    /// The integer digits without leading zeros (empty for zero).
+    int: String,
+    /// The fraction digits without trailing zeros.
+    frac: String,
+}
+
+impl DecimalAmount {
+    /// Reads `text` by the strict rule of amounts.
+    pub fn parse(text: &str) -> Result<DecimalAmount, NotDecimal> {
+        let text = text.trim();
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (int_part, frac_part) = match digits.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (digits, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(int_part)
+            || !all_digits(frac_part)
+            || (digits.contains('.') && frac_part.is_empty())
+            || int_part.is_empty()
+        {
+            return Err(NotDecimal);
+        }
+        let int = int_part.trim_start_matches('0').to_owned();
+        let frac = frac_part.trim_end_matches('0').to_owned();
+        let negative = negative && !(int.is_empty() && frac.is_empty());
+        Ok(DecimalAmount { negative, int, frac })
+    }
+
+    /// The amount in `currency`: more fraction digits than the currency has are
+    /// [`MoneyError::TooPrecise`] (checked first), past [`MAX_MINOR`] minor units
+    /// [`MoneyError::Overflow`].
+    pub fn in_currency(&self, currency: Currency) -> Result<Money, MoneyError> {
+        let exponent = usize::from(currency.exponent);
+        if self.frac.len() > exponent {
+            return Err(MoneyError::TooPrecise { currency, exponent: currency.exponent });
+        }
+        if self.int.len() > 19 {
+            return Err(MoneyError::Overflow);
+        }
+        let mut minor: i128 = if self.int.is_empty() {
+            0
+        } else {
+            self.int.parse().map_err(|_| MoneyError::Overflow)?
+        };
+        for i in 0..exponent {
+            let digit = self.frac.as_bytes().get(i).map_or(0, |b| i128::from(b - b'0'));
+            minor = minor * 10 + digit;
+        }
+        if self.negative {
+            minor = -minor;
+        }
+        let minor = i64::try_from(minor).map_err(|_| MoneyError::Overflow)?;
+        Money::try_new(minor, currency)
+    }
+}
+
+impl From<Money> for DecimalAmount {
+    /// The exact amount of `money`, which reads back as the same `Money` in its currency.
+    fn from(money: Money) -> DecimalAmount {
+        let exponent = usize::from(money.currency.exponent);
+        let digits = format!("{:0>width$}", money.minor.unsigned_abs(), width = exponent + 1);
+        let (int, frac) = digits.split_at(digits.len() - exponent);
+        DecimalAmount {
+            negative: money.minor < 0,
+            int: int.trim_start_matches('0').to_owned(),
+            frac: frac.trim_end_matches('0').to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for DecimalAmount {
+    /// The canonical text: no leading or trailing zeros beyond one integer digit (`"-3.1"`, `"0"`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.negative { "-" } else { "" };
+        let int = if self.int.is_empty() { "0" } else { &self.int };
+        if self.frac.is_empty() {
+            write!(f, "{sign}{int}")
+        } else {
+            write!(f, "{sign}{int}.{}", self.frac)
+        }
+    }
+}
+
 /// Why an amount could not be read or computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -290,47 +396,7 @@ impl Money {
     /// the currency has are refused, never rounded (`"1.005"` USD is an error; `"1.50"` and
     /// `"1.5"` are both 150 cents).
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let text = text.trim();
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
-        };
-        let (int_part, frac_part) = match digits.split_once('.') {
-            Some((i, f)) => (i, f),
-            None => (digits, ""),
-        };
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int_part.is_empty() && frac_part.is_empty()
-            || !all_digits(int_part)
-            || !all_digits(frac_part)
-            || (digits.contains('.') && frac_part.is_empty())
-            || int_part.is_empty()
-        {
-            return Err(MoneyError::NotDecimal);
-        }
-        let exponent = usize::from(currency.exponent);
-        let significant = frac_part.trim_end_matches('0');
-        if significant.len() > exponent {
-            return Err(MoneyError::TooPrecise { currency, exponent: currency.exponent });
-        }
-        let int_part = int_part.trim_start_matches('0');
-        if int_part.len() > 19 {
-            return Err(MoneyError::Overflow);
-        }
-        let mut minor: i128 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse::<i128>().map_err(|_| MoneyError::Overflow)?
-        };
-        for i in 0..exponent {
-            let digit = significant.as_bytes().get(i).map_or(0, |b| i128::from(b - b'0'));
-            minor = minor * 10 + digit;
-        }
-        if negative {
-            minor = -minor;
-        }
-        let minor = i64::try_from(minor).map_err(|_| MoneyError::Overflow)?;
-        Money::try_new(minor, currency)
+        DecimalAmount::parse(text)?.in_currency(currency)
     }
 
     /// Reads an exact decimal (for JSON numbers); refuses what the currency cannot hold exactly.

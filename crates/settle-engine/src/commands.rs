@@ -14,42 +14,38 @@ pub(crate) mod settings;
 pub(crate) mod tenants;
 
 use settle_core::error::Rejection;
-use settle_core::money::{Currency, Money};
+use settle_core::money::{Currency, DecimalAmount, Money, NotDecimal};
 
-/// An amount as the client wrote it: its exact decimal text (a JSON number keeps its digits), so
-/// nothing is rounded on the way in. Which currency reads it is known only inside the command
-/// (the customer's or the document's), where [`parse_amount`] turns it into `Money` once.
+/// An amount as the client wrote it, already read as an exact decimal (the API reads its text
+/// once, at the boundary), so nothing is rounded on the way in. Which currency it is in is known
+/// only inside the command (the customer's or the document's), where [`parse_amount`] turns it
+/// into `Money`: more digits than that currency has are refused there, never rounded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Amount(String);
+pub struct Amount(DecimalAmount);
 
 impl Amount {
-    /// The amount written as `text`.
-    pub fn new(text: impl Into<String>) -> Amount {
-        Amount(text.into())
+    /// Reads `text` by the strict rule of amounts (`"150.00"`, `"-3.13"`, `"150"`; no exponent,
+    /// no `_`); anything else is [`NotDecimal`], which a caller reports beside its field.
+    pub fn parse(text: &str) -> Result<Amount, NotDecimal> {
+        DecimalAmount::parse(text).map(Amount)
     }
 
-    /// The text as written.
-    pub fn as_str(&self) -> &str {
+    /// The exact decimal.
+    pub fn decimal(&self) -> &DecimalAmount {
         &self.0
     }
 }
 
-impl From<&str> for Amount {
-    fn from(text: &str) -> Amount {
-        Amount::new(text)
-    }
-}
-
-impl From<String> for Amount {
-    fn from(text: String) -> Amount {
-        Amount(text)
+impl From<DecimalAmount> for Amount {
+    fn from(decimal: DecimalAmount) -> Amount {
+        Amount(decimal)
     }
 }
 
 impl From<Money> for Amount {
-    /// The exact text of an amount the engine computed, read back in the same currency.
+    /// An amount the engine computed, read back exactly in the same currency.
     fn from(money: Money) -> Amount {
-        Amount(money.to_string())
+        Amount(DecimalAmount::from(money))
     }
 }
 
@@ -59,7 +55,7 @@ pub(crate) fn parse_amount(
     amount: &Amount,
     currency: Currency,
 ) -> Result<Money, Rejection> {
-    Money::parse(amount.as_str(), currency).map_err(|e| Rejection::money(field, e))
+    amount.0.in_currency(currency).map_err(|e| Rejection::money(field, e))
 }
 
 /// Refuses text over 1,024 characters (and, when `required`, empty text).

@@ -104,8 +104,7 @@ fn refund_of(cents: i64) -> NewRefund {
 }
 
 fn text(cents: i64) -> crate::Amount {
-    let sign = if cents < 0 { "-" } else { "" };
-    crate::Amount::new(format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100))
+    crate::Amount::from(settle_core::money::Money::new(cents, settle_core::money::Currency::USD))
 }
 
 struct World {

@@ -254,3 +254,42 @@ proptest! {
         });
     }
 }
+
+/// Text that is not a decimal amount is refused beside its field, wherever the amount sits,
+/// with the same words for every kind of malformed text; nothing is written.
+#[tokio::test]
+async fn an_amount_that_is_not_decimal_text_is_refused_naming_its_field() {
+    let api = TestApi::new();
+    let customer = api.customer("Malformed Amounts").await;
+    let invoice = api.invoice(&customer, json!([{"description": "Work", "amount": "10.00"}])).await;
+    let before = api.snapshot().await;
+    for text in ["1e3", "1_000", "12.", ".5", "--1", "ten", "", "1.2.3", " 1 2"] {
+        let cases = [
+            (
+                "/v1/invoices",
+                json!({"customer_id": customer,
+                       "items": [{"description": "A", "amount": "1.00"},
+                                 {"description": "B", "amount": text}]}),
+                "items[1].amount",
+            ),
+            (
+                "/v1/payments",
+                json!({"customer_id": customer, "amount": text, "method": "card"}),
+                "amount",
+            ),
+            (
+                "/v1/payments",
+                json!({"customer_id": customer, "amount": "5.00", "method": "card",
+                       "applications": [{"target_id": id(&invoice), "amount": text}]}),
+                "applications[0].amount",
+            ),
+        ];
+        for (path, body, field) in cases {
+            let problem = api.post(path, body).await.expect_problem(422, "validation_error");
+            assert_eq!(problem["errors"][0]["field"], field, "{text:?} at {path}");
+            assert_eq!(problem["errors"][0]["message"], "not a decimal amount", "{text:?}");
+            assert_eq!(problem["detail"], format!("{field}: not a decimal amount"), "{text:?}");
+        }
+    }
+    assert_eq!(api.snapshot().await, before);
+}

@@ -37,7 +37,19 @@ async fn malformed_bodies_get_4xx_problems_and_write_nothing() {
     raw("/v1/payments", "{\"customer_id\": 1, \"amount\": \"1\", \"method\": \"cash\"}")
         .await
         .expect_problem(422, "validation_error");
-    raw("/v1/payments", "{\"customer_id\": \"cus_x\", \"amount\": 1e400, \"method\": \"cash\"}")
+    // An amount's text is read at the boundary, before any lookup: malformed text is refused
+    // beside its field even for a customer that does not exist.
+    let problem = raw(
+        "/v1/payments",
+        "{\"customer_id\": \"cus_x\", \"amount\": 1e400, \"method\": \"cash\"}",
+    )
+    .await
+    .expect_problem(422, "validation_error");
+    assert_eq!(problem["errors"][0]["field"], "amount");
+    raw("/v1/payments", "{\"customer_id\": \"cus_x\", \"amount\": 1e2, \"method\": \"cash\"}")
+        .await
+        .expect_problem(422, "validation_error");
+    raw("/v1/payments", "{\"customer_id\": \"cus_x\", \"amount\": 100, \"method\": \"cash\"}")
         .await
         .expect_problem(404, "not_found");
     let huge = "x".repeat(300 * 1024);

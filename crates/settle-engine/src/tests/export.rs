@@ -24,7 +24,7 @@ fn small_journal() -> World {
             &world.customer,
             NewEntry {
                 kind: EntryKind::Charge,
-                amount: "10.00".into(),
+                amount: amount("10.00"),
                 description: r#"Rush fee "A\B", late"#.into(),
                 payment_method: None,
                 notes: None,
@@ -40,7 +40,7 @@ fn small_journal() -> World {
                 customer_id: world.customer.clone(),
                 items: vec![NewItem {
                     description: "Consulting".into(),
-                    amount: Some("100.00".into()),
+                    amount: Some(amount("100.00")),
                     taxes: vec![NewTax {
                         name: "Sales tax".into(),
                         rate: Some("8.25".parse().expect("rate")),
@@ -61,13 +61,13 @@ fn small_journal() -> World {
             &world.tenant,
             NewPayment {
                 customer_id: world.customer.clone(),
-                amount: "50.00".into(),
+                amount: amount("50.00"),
                 method: PaymentMethod::Check,
                 reference: None,
                 effective_date: NaiveDate::from_ymd_opt(2026, 2, 28),
                 applications: vec![ApplicationTarget {
                     target_id: invoice.id.clone(),
-                    amount: Some("50.00".into()),
+                    amount: Some(amount("50.00")),
                     items: None,
                     rule: None,
                 }],
@@ -251,4 +251,8 @@ fn export_formats_read_back_their_names_and_nothing_else() {
     }
     assert_eq!(ExportFormat::parse("ledger"), None);
     assert_eq!(ExportFormat::parse("CSV"), None);
+}
+
+fn amount(text: &str) -> crate::Amount {
+    crate::Amount::parse(text).expect("a decimal amount")
 }
