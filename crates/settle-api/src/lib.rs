@@ -56,7 +56,7 @@ pub fn router(engine: Engine) -> Router {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
                 .into_response()
         }))
-        .with_state(AppState { engine })
+        .with_state(AppState { engine, openapi: router::document_json() })
 }
 
 /// Answers 408 `request_timeout` (as problem+json) when a request takes longer than

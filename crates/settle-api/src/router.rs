@@ -1,13 +1,16 @@
-//! The route table: one list that builds the router and the documented route table, which the
-//! OpenAPI document is checked against. The top of the API: it depends on the handlers and the
+//! The route table: one list that builds the router, the documented route table and the
+//! OpenAPI document's paths. The top of the API: it depends on the handlers and the
 //! document, and nothing below depends on it.
+
+use std::sync::OnceLock;
 
 use axum::Router;
 use axum::routing::MethodRouter;
+use utoipa::OpenApi;
 
 use crate::openapi;
 use crate::routes::{
-    applications, credits, customers, documents, export, health, keys, payments, reports,
+    self, applications, credits, customers, documents, export, keys, payments, reports,
 };
 use crate::state::AppState;
 
@@ -30,24 +33,41 @@ macro_rules! method_name {
     };
 }
 
-/// The one list of routes: it builds both the router ([`routes`]) and [`route_table`], which
-/// the `openapi` integration test compares with the OpenAPI document, so a route added here
-/// without a `#[utoipa::path]` listed in `crate::openapi` fails that test. Add routes only here.
+/// The one list of routes: it builds the router ([`routes`]), [`route_table`], and the
+/// OpenAPI document's paths ([`document`], from each handler's `#[utoipa::path]`), so a route
+/// is added here and nowhere else. The `openapi` integration test checks that every route has
+/// its path item. Handlers are named by their path from here (`keys::create`).
 macro_rules! route_table {
-    ($($path:literal => $($method:ident($handler:path)),+;)+) => {
+    ($($path:literal => $($method:ident($($handler:ident)::+)),+;)+) => {
         /// Every route of the API as `(METHOD, path)`, in the order the router is built from.
         pub fn route_table() -> &'static [(&'static str, &'static str)] {
             &[$($((method_name!($method), $path),)+)+]
         }
 
         pub(crate) fn routes() -> Router<AppState> {
-            Router::new()$(.route($path, MethodRouter::new()$(.$method($handler))+))+
+            Router::new()$(.route($path, MethodRouter::new()$(.$method($($handler)::+))+))+
         }
+
+        /// The path items of every route, in the order of the table.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($($handler)::+),+),+))]
+        struct RoutePaths;
     };
 }
 
+/// The OpenAPI document: the route table's path items inside `crate::openapi`'s frame.
+pub(crate) fn document() -> utoipa::openapi::OpenApi {
+    openapi::document(RoutePaths::openapi())
+}
+
+/// The OpenAPI document as JSON, rendered once (`None` if it cannot be rendered).
+pub(crate) fn document_json() -> Option<&'static str> {
+    static JSON: OnceLock<Option<String>> = OnceLock::new();
+    JSON.get_or_init(|| document().to_json().ok()).as_deref()
+}
+
 route_table! {
-    "/healthz" => get(health);
+    "/healthz" => get(routes::health);
     "/openapi.json" => get(openapi::serve);
     "/v1/api-keys" => post(keys::create);
     "/v1/api-keys/{id}" => delete(keys::revoke);

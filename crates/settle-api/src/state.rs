@@ -6,4 +6,6 @@ use settle_engine::Engine;
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) engine: Engine,
+    /// The OpenAPI document as JSON, which `GET /openapi.json` answers.
+    pub(crate) openapi: Option<&'static str>,
 }

@@ -59,8 +59,9 @@ async fn is_openapi_3_1_without_auth() {
     }
 }
 
-/// The router is built from `settle_api::route_table()`; adding a route there without a
-/// `#[utoipa::path]` listed in the document's `paths` fails here.
+/// The router and the document's `paths` are both built from the route table (a handler
+/// without `#[utoipa::path]` does not compile there); a handler whose annotation names another
+/// method or path than its route fails here.
 #[tokio::test]
 async fn documents_every_route_and_no_other() {
     let api = TestApi::new();
