@@ -90,11 +90,19 @@ fn title(status: StatusCode) -> &'static str {
 }
 
 /// The JSON field path of an input the core refused.
-fn field_path(input: Input) -> &'static str {
+fn field_path(input: Input) -> String {
     match input {
-        Input::Amount => "amount",
-        Input::Document => "id",
-        Input::Item => "item_id",
+        Input::Amount => "amount".to_owned(),
+        Input::Document => "id".to_owned(),
+        Input::Item => "item_id".to_owned(),
+        Input::Items => "items".to_owned(),
+        Input::DueDate => "due_date".to_owned(),
+        Input::Target => "target_id".to_owned(),
+        Input::Source => "source.id".to_owned(),
+        Input::ItemId(idx) => format!("items[{idx}].item_id"),
+        Input::CreditMemoItemId(idx) => format!("items[{idx}].credit_memo_item_id"),
+        Input::UnitPrice(idx) => format!("items[{idx}].unit_price"),
+        Input::TaxRate { item, tax } => format!("items[{item}].taxes[{tax}].rate"),
     }
 }
 
@@ -115,22 +123,51 @@ fn flaw_message(flaw: Flaw) -> String {
             return format!("{item_id} is not an item of {document_id}");
         }
         Flaw::NothingToNet => "no negative item balance to offset against a positive one",
+        Flaw::RateOutOfRange => "out of range",
+        Flaw::NoItems => "at least one item is required",
+        Flaw::TooManyItems { limit } => return format!("at most {limit} items and tax items"),
+        Flaw::BeforeInvoiceDate => "must not be before the invoice date",
+        Flaw::NotAnInvoiceOrDebitMemo => "must be an invoice or a debit memo",
+        Flaw::ListedTwice => "listed twice",
+        Flaw::NothingToApply => "every amount is zero: nothing to apply",
+        Flaw::MixedSignsReversedWhole => {
+            "an application with items of both signs can only be reversed whole"
+        }
     };
     text.to_owned()
+}
+
+/// A refusal inside `applications[index]` of a request, named by its full path: every field it
+/// names, and the detail, which starts with the field.
+fn in_application(index: usize, mut error: ApiError) -> ApiError {
+    let prefix = format!("applications[{index}].");
+    if !error.errors.is_empty() {
+        error.detail.insert_str(0, &prefix);
+    }
+    for field_error in &mut error.errors {
+        field_error.field.insert_str(0, &prefix);
+    }
+    error
 }
 
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let code = rejection.code();
-        if let Rejection::Refused { input, flaw } = rejection {
-            let (field, message) = (field_path(input), flaw_message(flaw));
-            return ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                detail: format!("{field}: {message}"),
-                errors: vec![FieldError { field: field.to_owned(), message }],
-            };
-        }
+        let rejection = match rejection {
+            Rejection::Refused { input, flaw } => {
+                let (field, message) = (field_path(input), flaw_message(flaw));
+                return ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    detail: format!("{field}: {message}"),
+                    errors: vec![FieldError { field, message }],
+                };
+            }
+            Rejection::InApplication { index, rejection } => {
+                return in_application(index, ApiError::from(*rejection));
+            }
+            other => other,
+        };
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
             Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,

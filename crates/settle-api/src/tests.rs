@@ -91,3 +91,79 @@ fn typed_refusals_of_the_core_answer_the_same_problem_as_field_paths_did() {
         ))
     );
 }
+
+#[test]
+fn typed_refusals_of_documents_and_applications_answer_the_field_paths_they_had() {
+    use settle_core::error::{Flaw, Input, Rejection};
+
+    use crate::error::ApiError;
+
+    let answer = |rejection: Rejection| format!("{:?}", ApiError::from(rejection));
+    let cases = [
+        (Input::Items, Flaw::NoItems, "items", "at least one item is required"),
+        (
+            Input::Items,
+            Flaw::TooManyItems { limit: 1000 },
+            "items",
+            "at most 1000 items and tax items",
+        ),
+        (
+            Input::DueDate,
+            Flaw::BeforeInvoiceDate,
+            "due_date",
+            "must not be before the invoice date",
+        ),
+        (
+            Input::TaxRate { item: 2, tax: 1 },
+            Flaw::RateOutOfRange,
+            "items[2].taxes[1].rate",
+            "out of range",
+        ),
+        (
+            Input::Target,
+            Flaw::NotAnInvoiceOrDebitMemo,
+            "target_id",
+            "must be an invoice or a debit memo",
+        ),
+        (Input::Source, Flaw::NotACreditMemo, "source.id", "must be a credit memo"),
+        (Input::ItemId(1), Flaw::ListedTwice, "items[1].item_id", "listed twice"),
+        (Input::Items, Flaw::NothingToApply, "items", "every amount is zero: nothing to apply"),
+        (
+            Input::Amount,
+            Flaw::MixedSignsReversedWhole,
+            "amount",
+            "an application with items of both signs can only be reversed whole",
+        ),
+        (
+            Input::CreditMemoItemId(0),
+            Flaw::NotAnItemOf { item_id: "item_9".to_owned(), document_id: "cm_1".to_owned() },
+            "items[0].credit_memo_item_id",
+            "item_9 is not an item of cm_1",
+        ),
+    ];
+    for (input, flaw, field, message) in cases {
+        let refused = Rejection::refused(input, flaw);
+        assert_eq!(answer(refused.clone()), answer(Rejection::invalid(field, message)));
+        assert_eq!(
+            answer(refused.in_application(3)),
+            answer(Rejection::invalid(format!("applications[3].{field}"), message))
+        );
+    }
+    for (input, field) in [
+        (Input::Items, "items"),
+        (Input::UnitPrice(4), "items[4].unit_price"),
+        (Input::TaxRate { item: 0, tax: 2 }, "items[0].taxes[2].rate"),
+        (Input::Amount, "amount"),
+    ] {
+        let refused = Rejection::refused(input, Flaw::OutOfRange);
+        assert_eq!(answer(refused.clone()), answer(Rejection::out_of_range(field)));
+        assert_eq!(
+            answer(refused.in_application(0)),
+            answer(Rejection::out_of_range(format!("applications[0].{field}")))
+        );
+    }
+    assert_eq!(
+        answer(Rejection::invalid("reference", "too long").in_application(1)),
+        answer(Rejection::invalid("applications[1].reference", "too long"))
+    );
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 use crate::document::{Document, DocumentKind};
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::ids::{ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TxnId};
 use crate::ledger::{Account, JournalTxn, Posting, TxnKind, push_signed};
 use crate::money::{Currency, Money, allocate};
@@ -233,7 +233,7 @@ pub struct ApplyRequest<'a> {
 pub fn apply(request: ApplyRequest<'_>) -> Result<(Application, JournalTxn), Rejection> {
     let ApplyRequest { id, txn_id, source, target, spread, effective_date } = request;
     if !target.kind.is_receivable() {
-        return Err(Rejection::invalid("target_id", "must be an invoice or a debit memo"));
+        return Err(Rejection::refused(Input::Target, Flaw::NotAnInvoiceOrDebitMemo));
     }
     target.ensure_posted()?;
     match source {
@@ -242,7 +242,7 @@ pub fn apply(request: ApplyRequest<'_>) -> Result<(Application, JournalTxn), Rej
         }
         Source::CreditMemo(memo) => {
             if memo.kind != DocumentKind::CreditMemo {
-                return Err(Rejection::invalid("source.id", "must be a credit memo"));
+                return Err(Rejection::refused(Input::Source, Flaw::NotACreditMemo));
             }
             memo.ensure_posted()?;
         }
@@ -319,7 +319,7 @@ fn spread_amount(
         });
     }
     if amount.is_zero() {
-        return Err(Rejection::invalid("amount", "must not be zero"));
+        return Err(Rejection::refused(Input::Amount, Flaw::Zero));
     }
     let balance = target.balance();
     let sign = balance.minor().signum();
@@ -333,7 +333,8 @@ fn spread_amount(
     }
     // Work on balances oriented so that the document's balance is positive.
     let oriented: Vec<i64> = target.items.iter().map(|i| i.balance.minor() * sign).collect();
-    let wanted = amount.minor().checked_abs().ok_or(Rejection::out_of_range("amount"))?;
+    let wanted =
+        amount.minor().checked_abs().ok_or(Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     let parts = match rule {
         Rule::Proration => {
             let weights: Vec<i64> = oriented.iter().map(|b| (*b).max(0)).collect();
@@ -386,19 +387,22 @@ fn fill_sequentially(balances: &[i64], amount: i64) -> Vec<i64> {
 /// currency and moving its balance toward zero without passing it. Zero amounts are dropped.
 fn check_items(target: &Document, items: Vec<ItemAmount>) -> Result<Vec<ItemAmount>, Rejection> {
     if items.is_empty() {
-        return Err(Rejection::invalid("items", "at least one item is required"));
+        return Err(Rejection::refused(Input::Items, Flaw::NoItems));
     }
     let mut seen = BTreeSet::new();
     let mut checked = Vec::with_capacity(items.len());
     for (idx, requested) in items.into_iter().enumerate() {
         let Some(item) = target.item(&requested.item_id) else {
-            return Err(Rejection::invalid(
-                format!("items[{idx}].item_id"),
-                format!("{} is not an item of {}", requested.item_id, target.id),
+            return Err(Rejection::refused(
+                Input::ItemId(idx),
+                Flaw::NotAnItemOf {
+                    item_id: requested.item_id.to_string(),
+                    document_id: target.id.to_string(),
+                },
             ));
         };
         if !seen.insert(requested.item_id.clone()) {
-            return Err(Rejection::invalid(format!("items[{idx}].item_id"), "listed twice"));
+            return Err(Rejection::refused(Input::ItemId(idx), Flaw::ListedTwice));
         }
         if requested.amount.currency() != target.currency {
             return Err(Rejection::CurrencyMismatch {
@@ -420,7 +424,7 @@ fn check_items(target: &Document, items: Vec<ItemAmount>) -> Result<Vec<ItemAmou
         checked.push(requested);
     }
     if checked.is_empty() {
-        return Err(Rejection::invalid("items", "every amount is zero: nothing to apply"));
+        return Err(Rejection::refused(Input::Items, Flaw::NothingToApply));
     }
     Ok(checked)
 }
@@ -507,9 +511,12 @@ fn take_from_source(
         let want = wanted.amount.minor();
         let slot = match &wanted.credit_memo_item_id {
             Some(named) => memo.items.iter().position(|i| &i.id == named).ok_or_else(|| {
-                Rejection::invalid(
-                    format!("items[{idx}].credit_memo_item_id"),
-                    format!("{named} is not an item of {}", memo.id),
+                Rejection::refused(
+                    Input::CreditMemoItemId(idx),
+                    Flaw::NotAnItemOf {
+                        item_id: named.to_string(),
+                        document_id: memo.id.to_string(),
+                    },
                 )
             })?,
             None => room
@@ -597,7 +604,7 @@ fn application_txn(
         Some(application.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))
 }
 
 /// Reverses an application wholly (`amount` `None`: everything still applied) or partly. A
@@ -635,10 +642,7 @@ pub fn reverse(
             if nets.iter().any(|n| n.signum() == -sign && *n != 0)
                 || sign == 0 && nets.iter().any(|n| *n != 0)
             {
-                return Err(Rejection::invalid(
-                    "amount",
-                    "an application with items of both signs can only be reversed whole",
-                ));
+                return Err(Rejection::refused(Input::Amount, Flaw::MixedSignsReversedWhole));
             }
             if amount.is_zero()
                 || amount.minor().signum() != sign
@@ -647,8 +651,10 @@ pub fn reverse(
                 return Err(over(amount));
             }
             let weights: Vec<i64> = nets.iter().map(|n| n.abs()).collect();
-            let magnitude =
-                amount.minor().checked_abs().ok_or(Rejection::out_of_range("amount"))?;
+            let magnitude = amount
+                .minor()
+                .checked_abs()
+                .ok_or(Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
             allocate(magnitude, &weights)
                 .map_err(|_| over(amount))?
                 .into_iter()

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::ids::{CustomerId, DocumentId, ItemId, NewIds, TxnId};
 use crate::ledger::{Account, JournalTxn, TxnKind, push_signed};
 use crate::money::{Currency, MAX_MINOR, Money};
@@ -344,23 +344,19 @@ pub fn draft_document(
     ids: &NewIds<'_>,
 ) -> Result<Document, Rejection> {
     if spec.items.is_empty() {
-        return Err(Rejection::invalid("items", "at least one item is required"));
+        return Err(Rejection::refused(Input::Items, Flaw::NoItems));
     }
     let n_items: usize = spec.items.iter().map(|i| 1 + i.taxes.len()).sum();
     if n_items > MAX_ITEMS {
-        return Err(Rejection::invalid(
-            "items",
-            format!("at most {MAX_ITEMS} items and tax items"),
-        ));
+        return Err(Rejection::refused(Input::Items, Flaw::TooManyItems { limit: MAX_ITEMS }));
     }
     if spec.due_date < spec.invoice_date {
-        return Err(Rejection::invalid("due_date", "must not be before the invoice date"));
+        return Err(Rejection::refused(Input::DueDate, Flaw::BeforeInvoiceDate));
     }
     let currency = spec.currency;
     let mut items = Vec::with_capacity(n_items);
     let mut sides = Sides::default();
     for (idx, item_spec) in spec.items.into_iter().enumerate() {
-        let field = |name: &str| format!("items[{idx}].{name}");
         let (amount, quantity, unit_price) = match item_spec.pricing {
             Pricing::Amount(amount) => {
                 if amount.currency() != currency {
@@ -372,7 +368,7 @@ pub fn draft_document(
                 (amount, None, None)
             }
             Pricing::PerUnit { quantity, unit_price } => {
-                let out_of_range = || Rejection::out_of_range(field("unit_price"));
+                let out_of_range = || Rejection::refused(Input::UnitPrice(idx), Flaw::OutOfRange);
                 let exact = quantity.checked_mul(unit_price).ok_or_else(out_of_range)?;
                 let amount = Money::new(1, currency)
                     .mul_decimal_round_half_away(
@@ -402,15 +398,13 @@ pub fn draft_document(
         for (tax_idx, tax) in item_spec.taxes.into_iter().enumerate() {
             let (name, tax_amount, rate) = match tax {
                 TaxSpec::Rate { name, rate } => {
-                    let factor = rate.checked_div(Decimal::ONE_HUNDRED).ok_or_else(|| {
-                        Rejection::invalid(
-                            format!("items[{idx}].taxes[{tax_idx}].rate"),
-                            "out of range",
-                        )
-                    })?;
-                    let tax_amount = amount.mul_decimal_round_half_away(factor).map_err(|_| {
-                        Rejection::out_of_range(format!("items[{idx}].taxes[{tax_idx}].rate"))
-                    })?;
+                    let input = Input::TaxRate { item: idx, tax: tax_idx };
+                    let factor = rate
+                        .checked_div(Decimal::ONE_HUNDRED)
+                        .ok_or_else(|| Rejection::refused(input, Flaw::RateOutOfRange))?;
+                    let tax_amount = amount
+                        .mul_decimal_round_half_away(factor)
+                        .map_err(|_| Rejection::refused(input, Flaw::OutOfRange))?;
                     (name, tax_amount, Some(rate))
                 }
                 TaxSpec::Amount { name, amount: tax_amount } => {
@@ -472,7 +466,7 @@ impl Sides {
         *side = side
             .checked_add(amount.minor())
             .filter(|sum| sum.unsigned_abs() <= MAX_MINOR.unsigned_abs())
-            .ok_or_else(|| Rejection::out_of_range("items"))?;
+            .ok_or_else(|| Rejection::refused(Input::Items, Flaw::OutOfRange))?;
         Ok(())
     }
 }
@@ -503,10 +497,13 @@ pub fn post_document(
         let detail_debit = if detail_account == Account::Receivable {
             item.amount
         } else {
-            item.amount.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?
+            item.amount
+                .checked_neg()
+                .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?
         };
-        let contra_debit =
-            detail_debit.checked_neg().map_err(|_| Rejection::out_of_range("amount"))?;
+        let contra_debit = detail_debit
+            .checked_neg()
+            .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
         push_signed(&mut postings, detail_account, detail_debit, |p| {
             p.document_id = Some(document.id.clone());
             p.item_id = Some(item.id.clone());
@@ -534,7 +531,7 @@ pub fn post_document(
         Some(document.id.to_string()),
         postings,
     )
-    .map_err(|_| Rejection::out_of_range("amount"))?;
+    .map_err(|_| Rejection::refused(Input::Amount, Flaw::OutOfRange))?;
     document.status = DocumentStatus::Posted;
     Ok(txn)
 }

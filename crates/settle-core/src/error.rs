@@ -140,6 +140,15 @@ pub enum Rejection {
         /// What is wrong with it.
         flaw: Flaw,
     },
+    /// A refusal of an input inside the `index`th application of a request that makes several
+    /// (a payment's `applications`): the API names the input by its full path.
+    #[error("application {index}: {rejection}")]
+    InApplication {
+        /// Which application of the request, from 0.
+        index: usize,
+        /// The refusal of an input of that application.
+        rejection: Box<Rejection>,
+    },
     /// The command would take a stored balance or total past [`crate::money::MAX_MINOR`] minor units in size.
     #[error("{total} would pass 99999999999999 minor units in size")]
     TotalOutOfRange {
@@ -157,6 +166,27 @@ pub enum Input {
     Document,
     /// The item the command names.
     Item,
+    /// The list of items of a document or an application.
+    Items,
+    /// A document's due date.
+    DueDate,
+    /// The document an application applies to.
+    Target,
+    /// The credit memo an application applies from.
+    Source,
+    /// The item named by the entry at this index of a list of items.
+    ItemId(usize),
+    /// The credit memo item named by the entry at this index of a list of items.
+    CreditMemoItemId(usize),
+    /// The unit price of the item at this index.
+    UnitPrice(usize),
+    /// The rate of a tax of an item.
+    TaxRate {
+        /// The item's index.
+        item: usize,
+        /// The tax's index among the item's taxes.
+        tax: usize,
+    },
 }
 
 /// A command on one document, named where its refusal depends on it.
@@ -194,6 +224,25 @@ pub enum Flaw {
     NothingToNet,
     /// It is past [`crate::money::MAX_MINOR`] minor units in size (or makes an amount that is).
     OutOfRange,
+    /// It is a rate that cannot be turned into a factor.
+    RateOutOfRange,
+    /// The list is empty, and needs at least one item.
+    NoItems,
+    /// The list has more items (taxes counted) than a document may have.
+    TooManyItems {
+        /// The most a document may have.
+        limit: usize,
+    },
+    /// The due date is before the invoice date.
+    BeforeInvoiceDate,
+    /// It is not an invoice or a debit memo, and must be one.
+    NotAnInvoiceOrDebitMemo,
+    /// The item is named twice in the list.
+    ListedTwice,
+    /// Every amount of the list is zero.
+    NothingToApply,
+    /// A partial reversal of an application whose items have both signs.
+    MixedSignsReversedWhole,
 }
 
 /// The message of an amount past [`crate::money::MAX_MINOR`].
@@ -222,6 +271,7 @@ impl Rejection {
             | Rejection::TotalOutOfRange { .. }
             | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
             Rejection::Refused { .. } => "validation_error",
+            Rejection::InApplication { rejection, .. } => rejection.code(),
         }
     }
 
@@ -233,6 +283,11 @@ impl Rejection {
     /// `input` is refused for `flaw`.
     pub fn refused(input: Input, flaw: Flaw) -> Rejection {
         Rejection::Refused { input, flaw }
+    }
+
+    /// This refusal, of an input of the `index`th application of a request.
+    pub fn in_application(self, index: usize) -> Rejection {
+        Rejection::InApplication { index, rejection: Box::new(self) }
     }
 
     /// `field` is past [`crate::money::MAX_MINOR`] in size.
@@ -255,11 +310,5 @@ impl Rejection {
             },
             other => Rejection::invalid(field, other.to_string()),
         }
-    }
-}
-
-impl From<MoneyError> for Rejection {
-    fn from(err: MoneyError) -> Rejection {
-        Rejection::money("amount", err)
     }
 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::application::{Application, ItemAmount, Rule, Source, SourceRef, Spread, reverse};
 use crate::document::{Document, DocumentKind, DocumentStatus, ItemSpec, Pricing, TaxSpec};
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::fold;
 use crate::ledger::{JournalTxn, TxnKind};
 use crate::money::{Currency, Money};
@@ -302,7 +302,7 @@ fn a_zero_amount_is_refused() {
     let target = seed_003_invoice();
     assert_eq!(
         apply_payment(&payment("1.00"), &target, by_rule("0.00", Rule::NetFirst)),
-        Err(Rejection::invalid("amount", "must not be zero"))
+        Err(Rejection::refused(Input::Amount, Flaw::Zero))
     );
 }
 
@@ -419,7 +419,7 @@ fn a_credit_memo_cannot_be_a_target() {
     let memo = post(draft(DocumentKind::CreditMemo, vec![charge("A", "10.00", &[])]).unwrap());
     assert_eq!(
         apply_payment(&payment("10.00"), &memo, by_rule("10.00", Rule::NetFirst)),
-        Err(Rejection::invalid("target_id", "must be an invoice or a debit memo"))
+        Err(Rejection::refused(Input::Target, Flaw::NotAnInvoiceOrDebitMemo))
     );
 }
 
@@ -460,7 +460,7 @@ fn a_credit_memo_source_must_be_a_posted_credit_memo() {
     let not_a_memo = two_charge_invoice();
     assert_eq!(
         apply_source(Source::CreditMemo(&not_a_memo), &target, spread()),
-        Err(Rejection::invalid("source.id", "must be a credit memo"))
+        Err(Rejection::refused(Input::Source, Flaw::NotACreditMemo))
     );
 }
 
@@ -527,9 +527,12 @@ fn an_item_of_another_document_is_invalid() {
     let refused = apply_payment(&payment("1.00"), &target, Spread::Items(vec![item]));
     assert_eq!(
         refused,
-        Err(Rejection::invalid(
-            "items[0].item_id",
-            format!("{} is not an item of {}", other.items[0].id, target.id),
+        Err(Rejection::refused(
+            Input::ItemId(0),
+            Flaw::NotAnItemOf {
+                item_id: other.items[0].id.to_string(),
+                document_id: target.id.to_string(),
+            },
         ))
     );
     assert_eq!(refused.unwrap_err().code(), "validation_error");
@@ -540,7 +543,7 @@ fn an_item_listed_twice_is_invalid() {
     let target = seed_003_invoice();
     assert_eq!(
         apply_payment(&payment("2.00"), &target, per_item(&target, &[(0, "1.00"), (0, "1.00")])),
-        Err(Rejection::invalid("items[1].item_id", "listed twice"))
+        Err(Rejection::refused(Input::ItemId(1), Flaw::ListedTwice))
     );
 }
 
@@ -550,11 +553,11 @@ fn an_item_level_application_needs_an_amount_that_is_not_zero() {
     let pay = payment("1.00");
     assert_eq!(
         apply_payment(&pay, &target, Spread::Items(vec![])),
-        Err(Rejection::invalid("items", "at least one item is required"))
+        Err(Rejection::refused(Input::Items, Flaw::NoItems))
     );
     assert_eq!(
         apply_payment(&pay, &target, per_item(&target, &[(0, "0.00"), (2, "0.00")])),
-        Err(Rejection::invalid("items", "every amount is zero: nothing to apply"))
+        Err(Rejection::refused(Input::Items, Flaw::NothingToApply))
     );
     let (application, _) =
         apply_payment(&pay, &target, per_item(&target, &[(0, "0.00"), (1, "1.00")])).unwrap();
@@ -678,9 +681,9 @@ fn a_named_credit_memo_item_must_belong_to_the_memo_and_hold_enough() {
     let stranger = target.items[1].id.clone();
     assert_eq!(
         apply_source(Source::CreditMemo(&memo), &target, from(&stranger)),
-        Err(Rejection::invalid(
-            "items[0].credit_memo_item_id",
-            format!("{stranger} is not an item of {}", memo.id),
+        Err(Rejection::refused(
+            Input::CreditMemoItemId(0),
+            Flaw::NotAnItemOf { item_id: stranger.to_string(), document_id: memo.id.to_string() },
         ))
     );
     assert_eq!(
@@ -885,10 +888,7 @@ fn a_mixed_sign_application_is_reversed_whole_or_not_at_all() {
     let mut application = apply_and_settle(&mut pay, &mut target, by_rule("53.13", Rule::NetFirst));
     assert_eq!(
         reverse(&application, Some(usd("10.00")), ids().txn(), day(5)),
-        Err(Rejection::invalid(
-            "amount",
-            "an application with items of both signs can only be reversed whole",
-        ))
+        Err(Rejection::refused(Input::Amount, Flaw::MixedSignsReversedWhole))
     );
     reverse_and_settle(&mut application, None, &mut target, &mut pay);
     assert_eq!(balances(&target), ["100.00", "6.26", "-50.00", "-3.13"]);
@@ -902,7 +902,7 @@ fn a_zero_sum_application_can_only_be_reversed_whole() {
     let mut zeroing = apply_and_settle(&mut pay, &mut target, spread);
     assert!(matches!(
         reverse(&zeroing, Some(usd("0.01")), ids().txn(), day(5)),
-        Err(Rejection::Invalid { .. })
+        Err(Rejection::Refused { input: Input::Amount, flaw: Flaw::MixedSignsReversedWhole })
     ));
     reverse_and_settle(&mut zeroing, None, &mut target, &mut pay);
     assert_eq!(balances(&target), ["50.00", "3.13", "-50.00", "-3.13"]);
@@ -1057,7 +1057,7 @@ fn expect(step: &Step, target: &Document) -> (Spread, Result<i64, Rejection>) {
                     attempted: wanted.amount,
                 })
             } else if items.iter().all(|i| i.amount.is_zero()) {
-                Err(Rejection::invalid("items", "every amount is zero: nothing to apply"))
+                Err(Rejection::refused(Input::Items, Flaw::NothingToApply))
             } else if !match b.signum() {
                 1 => (0..=b).contains(&after),
                 -1 => (b..=0).contains(&after),
@@ -1160,7 +1160,10 @@ fn check_partial_reversal(
     let amount = share(remaining, per_mille, 1000);
     let result = reverse(application, Some(Money::new(amount, Currency::USD)), ids().txn(), day(9));
     if mixed {
-        prop_assert!(matches!(result, Err(Rejection::Invalid { .. })), "{:?}", result);
+        prop_assert_eq!(
+            result,
+            Err(Rejection::refused(Input::Amount, Flaw::MixedSignsReversedWhole))
+        );
         return Ok(());
     }
     if amount == 0 {

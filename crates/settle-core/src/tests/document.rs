@@ -12,7 +12,7 @@ use super::{
 use crate::document::{
     DocumentKind, DocumentStatus, ItemKind, ItemSpec, MAX_ITEMS, Pricing, TaxSpec, post_document,
 };
-use crate::error::Rejection;
+use crate::error::{Flaw, Input, Rejection};
 use crate::fold;
 use crate::ledger::{Effects, TxnKind};
 use crate::money::{Currency, MAX_MINOR, Money};
@@ -131,13 +131,13 @@ fn a_draft_owes_nothing_until_posted() {
 fn a_document_needs_at_least_one_item() {
     assert_eq!(
         draft(DocumentKind::Invoice, vec![]),
-        Err(Rejection::invalid("items", "at least one item is required"))
+        Err(Rejection::refused(Input::Items, Flaw::NoItems))
     );
 }
 
 #[test]
 fn more_than_a_thousand_items_are_refused() {
-    let refused = Err(Rejection::invalid("items", "at most 1000 items and tax items"));
+    let refused = Err(Rejection::refused(Input::Items, Flaw::TooManyItems { limit: 1000 }));
     let ones = |n: usize| (0..n).map(|i| charge(&format!("line {i}"), "1.00", &[])).collect();
     assert_eq!(draft(DocumentKind::Invoice, ones(MAX_ITEMS)).unwrap().items.len(), 1000);
     assert_eq!(draft(DocumentKind::Invoice, ones(MAX_ITEMS + 1)), refused);
@@ -153,10 +153,7 @@ fn a_due_date_before_the_invoice_date_is_refused() {
     early.due_date = day(1);
     assert!(draft_spec(early.clone()).is_ok(), "due the same day is fine");
     early.invoice_date = day(2);
-    assert_eq!(
-        draft_spec(early),
-        Err(Rejection::invalid("due_date", "must not be before the invoice date"))
-    );
+    assert_eq!(draft_spec(early), Err(Rejection::refused(Input::DueDate, Flaw::BeforeInvoiceDate)));
 }
 
 #[test]
@@ -180,14 +177,17 @@ fn a_document_side_beyond_the_bound_is_refused() {
         |amount: Money| ItemSpec { pricing: Pricing::Amount(amount), ..charge("A", "1.00", &[]) };
     assert_eq!(
         draft(DocumentKind::Invoice, vec![item(largest), item(usd("0.01"))]),
-        Err(Rejection::out_of_range("items"))
+        Err(Rejection::refused(Input::Items, Flaw::OutOfRange))
     );
     let taxed = ItemSpec { pricing: Pricing::Amount(largest), ..charge("A", "1.00", &["1"]) };
-    assert_eq!(draft(DocumentKind::Invoice, vec![taxed]), Err(Rejection::out_of_range("items")));
+    assert_eq!(
+        draft(DocumentKind::Invoice, vec![taxed]),
+        Err(Rejection::refused(Input::Items, Flaw::OutOfRange))
+    );
     let overtaxed = ItemSpec { pricing: Pricing::Amount(largest), ..charge("A", "1.00", &["300"]) };
     assert_eq!(
         draft(DocumentKind::Invoice, vec![overtaxed]),
-        Err(Rejection::out_of_range("items[0].taxes[0].rate"))
+        Err(Rejection::refused(Input::TaxRate { item: 0, tax: 0 }, Flaw::OutOfRange))
     );
     // Each side is bounded on its own, so a zero total of two largest amounts is fine, and its
     // balance stays within the bound however it is applied.
@@ -196,7 +196,7 @@ fn a_document_side_beyond_the_bound_is_refused() {
     assert_eq!(both.total(), usd("0.00"));
     assert_eq!(
         draft(DocumentKind::Invoice, vec![item(negative), item(usd("-0.01"))]),
-        Err(Rejection::out_of_range("items"))
+        Err(Rejection::refused(Input::Items, Flaw::OutOfRange))
     );
 }
 
@@ -208,12 +208,12 @@ fn a_quantity_times_unit_price_beyond_range_is_refused() {
     };
     assert_eq!(
         draft(DocumentKind::Invoice, vec![beyond_decimal]),
-        Err(Rejection::out_of_range("items[0].unit_price"))
+        Err(Rejection::refused(Input::UnitPrice(0), Flaw::OutOfRange))
     );
     let beyond_bound = per_unit("A", "1000000000000", "1000", &[]);
     assert_eq!(
         draft(DocumentKind::Invoice, vec![beyond_bound]),
-        Err(Rejection::out_of_range("items[0].unit_price"))
+        Err(Rejection::refused(Input::UnitPrice(0), Flaw::OutOfRange))
     );
     let at_bound = per_unit("A", "99999999999999", "0.01", &[]);
     assert_eq!(
@@ -344,7 +344,10 @@ fn an_item_of_the_most_negative_amount_is_refused() {
         pricing: Pricing::Amount(Money::new(i64::MIN, Currency::USD)),
         ..charge("A", "1.00", &[])
     };
-    assert_eq!(draft(DocumentKind::Invoice, vec![item]), Err(Rejection::out_of_range("items")));
+    assert_eq!(
+        draft(DocumentKind::Invoice, vec![item]),
+        Err(Rejection::refused(Input::Items, Flaw::OutOfRange))
+    );
 }
 
 #[test]

@@ -414,12 +414,12 @@ fn every_rejection_has_a_stable_code() {
 
 #[test]
 fn money_errors_become_rejections_of_their_kind() {
-    assert_eq!(Rejection::from(MoneyError::Overflow), Rejection::out_of_range("amount"));
+    assert_eq!(Rejection::money("amount", MoneyError::Overflow), Rejection::out_of_range("amount"));
     assert_eq!(
-        Rejection::from(MoneyError::CurrencyMismatch {
-            left: Currency::USD,
-            right: currency("EUR")
-        }),
+        Rejection::money(
+            "amount",
+            MoneyError::CurrencyMismatch { left: Currency::USD, right: currency("EUR") }
+        ),
         Rejection::CurrencyMismatch { expected: "USD".to_owned(), got: "EUR".to_owned() }
     );
     assert_eq!(
@@ -427,7 +427,7 @@ fn money_errors_become_rejections_of_their_kind() {
         Rejection::invalid("items[0].amount", "not a decimal amount")
     );
     assert_eq!(
-        Rejection::from(MoneyError::TooPrecise { currency: Currency::USD, exponent: 2 }),
+        Rejection::money("amount", MoneyError::TooPrecise { currency: Currency::USD, exponent: 2 }),
         Rejection::invalid("amount", "USD amounts have at most 2 decimal places")
     );
 }

@@ -83,16 +83,15 @@ pub(crate) fn negative_unapplied(payment: &Payment) -> Rejection {
     }
 }
 
-/// Names the fields of a refused `applications[idx]` by their full path.
+/// Marks a refused input of `applications[idx]` as that application's, so the API names it by
+/// its full path.
 fn in_application(idx: usize, err: EngineError) -> EngineError {
-    let prefix = |field: String| format!("applications[{idx}].{field}");
     match err {
-        EngineError::Rejected(Rejection::Invalid { field, message }) => {
-            Rejection::Invalid { field: prefix(field), message }.into()
-        }
-        EngineError::Rejected(Rejection::AmountOutOfRange { field }) => {
-            Rejection::AmountOutOfRange { field: prefix(field) }.into()
-        }
+        EngineError::Rejected(
+            rejection @ (Rejection::Invalid { .. }
+            | Rejection::AmountOutOfRange { .. }
+            | Rejection::Refused { .. }),
+        ) => rejection.in_application(idx).into(),
         other => other,
     }
 }
