@@ -5,10 +5,12 @@
 //!
 //! This crate has no runtime role: nothing depends on it.
 
+mod api;
 mod source;
 
 use std::fmt;
 
+pub use api::{api_module, check_api_layers, crate_imports};
 pub use source::{Lexed, lex};
 
 /// Most lines a non-test function may span without an allow-comment.
@@ -37,6 +39,8 @@ pub enum Rule {
     LongFunction,
     /// A non-test source file has at most [`MAX_FILE_CODE_LINES`] lines of code.
     LongFile,
+    /// `settle-api`'s modules import top-down, with no circle (see [`check_api_layers`]).
+    ApiLayers,
 }
 
 /// One broken rule, where.

@@ -257,6 +257,7 @@ fn the_workspace_keeps_every_architecture_rule() {
         }
     }
     assert!(files.len() > 20, "{files:?}");
+    let mut api_files = Vec::new();
     for file in files {
         let path = file.strip_prefix(&root).expect("under the root").to_string_lossy();
         let path = path.replace('\\', "/");
@@ -265,7 +266,85 @@ fn the_workspace_keeps_every_architecture_rule() {
         }
         let source = fs::read_to_string(&file).expect("a UTF-8 source file");
         found.extend(check_source(&path, &source));
+        if api_module(&path).is_some() {
+            api_files.push((path, lex(&source)));
+        }
     }
+    assert!(api_files.len() > 10, "settle-api's sources are read");
+    found.extend(check_api_layers(&api_files));
     let report: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert!(report.is_empty(), "architecture rules broken:\n{}", report.join("\n"));
+}
+
+// ---- settle-api's layers ------------------------------------------------------------------
+
+fn api(files: &[(&str, &str)]) -> Vec<(String, Lexed)> {
+    files.iter().map(|(path, source)| ((*path).to_owned(), lex(source))).collect()
+}
+
+#[test]
+fn crate_paths_are_read_in_every_form_and_not_in_comments_or_strings() {
+    let source = r#"
+use crate::dto::{AmountIn, DocumentIn};
+use crate::{call, error::ApiError, routes::{keys, payments}};
+// use crate::router;
+let text = "crate::openapi";
+fn f() -> crate::state::AppState { my_crate::router() }
+"#;
+    let found = crate_imports(&lex(source));
+    assert_eq!(
+        found.into_iter().collect::<Vec<_>>(),
+        [
+            ("call".to_owned(), 3),
+            ("dto".to_owned(), 2),
+            ("error".to_owned(), 3),
+            ("routes".to_owned(), 3),
+            ("state".to_owned(), 6),
+        ]
+    );
+    assert_eq!(api_module("crates/settle-api/src/routes/keys.rs"), Some("routes"));
+    assert_eq!(api_module("crates/settle-api/src/dto.rs"), Some("dto"));
+    assert_eq!(api_module("crates/settle-engine/src/lib.rs"), None);
+}
+
+#[test]
+fn an_api_module_importing_upwards_or_in_a_circle_fails() {
+    let top_down = [
+        ("crates/settle-api/src/lib.rs", "use crate::router;"),
+        ("crates/settle-api/src/router.rs", "use crate::{openapi, routes::keys};"),
+        ("crates/settle-api/src/routes/keys.rs", "use crate::dto::KeyIn; use crate::error::E;"),
+        ("crates/settle-api/src/openapi.rs", "use crate::error::ApiError;"),
+        ("crates/settle-api/src/dto.rs", "use crate::schema::amount;"),
+    ];
+    assert_eq!(check_api_layers(&api(&top_down)), vec![]);
+    for (path, source, broken) in [
+        ("crates/settle-api/src/routes/keys.rs", "use crate::router::x;", "routes imports router"),
+        (
+            "crates/settle-api/src/routes/keys.rs",
+            "use crate::openapi::y;",
+            "routes imports openapi",
+        ),
+        (
+            "crates/settle-api/src/dto.rs",
+            "fn f(_: crate::routes::keys::X) {}",
+            "dto imports routes",
+        ),
+        ("crates/settle-api/src/error.rs", "use crate::routes;", "error imports routes"),
+    ] {
+        let mut files = api(&top_down);
+        files.push((path.to_owned(), lex(source)));
+        let found = check_api_layers(&files);
+        assert!(found.iter().any(|v| v.message == broken), "{broken}: {found:?}");
+        assert!(found.iter().all(|v| v.rule == Rule::ApiLayers));
+    }
+    let mut circle = api(&top_down);
+    circle.push(("crates/settle-api/src/schema.rs".to_owned(), lex("use crate::dto::AmountIn;")));
+    let found = check_api_layers(&circle);
+    assert_eq!(
+        found.iter().map(|v| v.message.as_str()).collect::<Vec<_>>(),
+        [
+            "dto imports schema, which imports dto back",
+            "schema imports dto, which imports schema back",
+        ]
+    );
 }
