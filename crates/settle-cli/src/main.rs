@@ -296,7 +296,8 @@ async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
     tokio::spawn(prune_idempotency_keys(engine.clone()));
-    axum::serve(listener, settle_api::router(engine))
+    let public_url = format!("http://{addr}");
+    axum::serve(listener, settle_api::router(engine, &public_url))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
