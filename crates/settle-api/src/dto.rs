@@ -15,6 +15,12 @@ use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
+mod links;
+
+pub(crate) use links::{
+    PaymentLinkCreatedOut, PaymentLinkIn, PaymentLinkOut, PaymentLinksOut, instant,
+};
+
 /// An amount as given: a decimal string or a JSON number, read once into an exact [`Amount`]
 /// (text that is not a decimal is refused here, beside its field); the engine turns it into
 /// `Money` in the customer's currency.

@@ -170,7 +170,7 @@ impl From<Rejection> for ApiError {
         };
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
-            Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,
+            Rejection::DocumentNotDraft { .. } | Rejection::EmailInUse => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let errors = match &rejection {
@@ -179,6 +179,9 @@ impl From<Rejection> for ApiError {
             }
             Rejection::AmountOutOfRange { field } => {
                 vec![FieldError { field: field.clone(), message: OUT_OF_RANGE.to_owned() }]
+            }
+            Rejection::EmailInUse => {
+                vec![FieldError { field: "email".to_owned(), message: rejection.to_string() }]
             }
             _ => Vec::new(),
         };

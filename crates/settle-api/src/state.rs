@@ -8,4 +8,7 @@ pub struct AppState {
     pub(crate) engine: Engine,
     /// The OpenAPI document as JSON, which `GET /openapi.json` answers.
     pub(crate) openapi: Option<&'static str>,
+    /// Where the server is reached from outside, without a trailing `/`: payment link URLs
+    /// start with it.
+    pub(crate) public_url: std::sync::Arc<str>,
 }

@@ -149,6 +149,9 @@ pub enum Rejection {
         /// The refusal of an input of that application.
         rejection: Box<Rejection>,
     },
+    /// The email belongs to another staff user (of any tenant).
+    #[error("email already in use")]
+    EmailInUse,
     /// The command would take a stored balance or total past [`crate::money::MAX_MINOR`] minor units in size.
     #[error("{total} would pass 99999999999999 minor units in size")]
     TotalOutOfRange {
@@ -267,6 +270,7 @@ impl Rejection {
             Rejection::NotNegative { .. } => "not_negative",
             Rejection::OverCredit { .. } => "over_credit",
             Rejection::NegativePaymentUnapplied { .. } => "negative_payment_unapplied",
+            Rejection::EmailInUse => "email_in_use",
             Rejection::AmountOutOfRange { .. }
             | Rejection::TotalOutOfRange { .. }
             | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
