@@ -1,1 +1,5 @@
-fn main() {}
+//! The back office through HTTP: the router over a real SQLite file, driven by requests.
+
+mod harness;
+
+mod anonymous;
