@@ -296,9 +296,11 @@ async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Settle is listening on http://{addr}/ (back office; API under http://{addr}/v1)");
     tokio::spawn(prune_idempotency_keys(engine.clone()));
+    let public_url = format!("http://{addr}");
     // The back office answers its own routes; everything else is the API's.
-    let app = settle_web::router(engine.clone(), settle_web::WebConfig::default())
-        .fallback_service(settle_api::router(engine));
+    let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
+    let app = settle_web::router(engine.clone(), web)
+        .fallback_service(settle_api::router(engine, &public_url));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -14,7 +14,6 @@ mod headers;
 mod pages;
 mod router;
 mod session;
-mod shim;
 mod templates;
 mod view;
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::Fields;
-use crate::shim::{Role, StaffEngine, StaffSession};
+use settle_engine::{Role, StaffSession};
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "settle_session";

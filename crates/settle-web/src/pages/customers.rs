@@ -20,9 +20,9 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::{PaymentLink, StaffEngine, StaffSession};
 use crate::templates::render;
 use crate::view::{Amount, label, object_href};
+use settle_engine::{PaymentLink, StaffSession};
 
 /// Customers per page of the list.
 const PAGE_SIZE: u32 = 25;

@@ -16,9 +16,9 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::Fields;
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
 use crate::view::{Amount, label, object_href};
+use settle_engine::StaffSession;
 
 /// One item or tax item.
 pub(crate) struct ItemRow {

@@ -17,8 +17,8 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// The Add Entry form.
 #[derive(Template)]

@@ -20,8 +20,8 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// Blank lines the form offers.
 pub(crate) const LINES: usize = 5;

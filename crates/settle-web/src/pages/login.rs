@@ -12,8 +12,8 @@ use crate::AppState;
 use crate::call::blocking;
 use crate::form::Fields;
 use crate::session::{self, Nav};
-use crate::shim::{SignIn, StaffEngine};
 use crate::templates::render;
+use settle_engine::SignIn;
 
 /// The sign-in form.
 #[derive(Template)]
