@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 mod bounds;
+mod web;
 
 const KEY: &str = "sk_smoke_0123456789abcdef";
 
