@@ -28,15 +28,22 @@ fn the_back_office_is_served_beside_the_api_and_link_tokens_never_reach_the_log(
         .expect("spawn settle serve");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut printed = String::new();
-    let addr = loop {
+    let mut addr = None;
+    loop {
         let mut line = String::new();
         assert!(stdout.read_line(&mut line).expect("read") > 0, "server exited: {printed}");
         printed.push_str(&line);
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split('/').next().expect("address").to_owned();
+        if addr.is_none()
+            && let Some(rest) = line.split("http://").nth(1)
+        {
+            addr = rest.split('/').next().map(str::to_owned);
         }
-    };
-    assert!(printed.contains("back office"), "{printed}");
+        if line.starts_with("Back office: ") {
+            break;
+        }
+    }
+    let addr = addr.expect("the listening address");
+    assert!(printed.contains(&format!("Back office: http://{addr}/")), "{printed}");
 
     let (status, head, _) = send(&addr, "GET", "/", "", None, "").expect("GET /");
     assert_eq!(status, 303);
