@@ -5,7 +5,8 @@
 //! The modules read top-down: `router` (the route table and the layers) uses `pages/` (the
 //! handlers, one module per area), which use `session` (who is signed in, CSRF, roles), `call`
 //! (engine calls on the blocking pool and what their errors become), `form` (posted fields),
-//! `view` (amounts and dates as the pages show them) and `templates` (one struct per page).
+//! `view` (amounts and links as the pages show them) and `templates` (rendering; each page's
+//! template struct lives beside its handler). `headers` and `assets` stand apart.
 
 mod assets;
 mod call;
