@@ -40,7 +40,13 @@ pub(crate) struct AppState {
 
 /// The back office and the payment page as a router, to be merged beside the API.
 pub fn router(engine: Engine, config: WebConfig) -> Router {
-    router::routes(AppState { engine, config: Arc::new(config) })
+    router::routes(AppState { engine, config: Arc::new(config) }).layer(
+        tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            use axum::response::IntoResponse;
+            tracing::error!("a back-office handler panicked");
+            call::WebError::Internal.into_response()
+        }),
+    )
 }
 
 /// Every route of the back office as `(METHOD, path)`.

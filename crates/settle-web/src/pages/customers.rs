@@ -171,7 +171,10 @@ pub(crate) struct NewPage {
 }
 
 /// `GET /customers/new`.
-pub(crate) async fn new_form() -> Response {
+pub(crate) async fn new_form(Extension(session): Extension<StaffSession>) -> Response {
+    if let Err(err) = crate::session::require_writer(&session) {
+        return err.into_response();
+    }
     let page = NewPage {
         nav: current_nav(),
         section: "customers",

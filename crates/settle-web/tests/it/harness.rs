@@ -63,6 +63,11 @@ pub(crate) struct TestWeb {
 
 impl TestWeb {
     pub(crate) fn new() -> TestWeb {
+        TestWeb::with_config(settle_web::WebConfig::default())
+    }
+
+    /// The back office served as `config` says.
+    pub(crate) fn with_config(config: settle_web::WebConfig) -> TestWeb {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("settle.db");
         let store = SqliteStore::open(&path, Durability::Full).expect("open store");
@@ -71,7 +76,7 @@ impl TestWeb {
         let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(CountingIds::default()));
         engine.bootstrap(None).expect("bootstrap");
         let tenant_id = engine.tenants().expect("tenants").into_iter().next().expect("a tenant");
-        let router = settle_web::router(engine.clone(), settle_web::WebConfig::default());
+        let router = settle_web::router(engine.clone(), config);
         TestWeb { engine, router, clock, tenant_id, _dir: dir }
     }
 

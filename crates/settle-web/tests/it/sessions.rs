@@ -86,6 +86,14 @@ async fn a_viewer_sees_pages_without_action_buttons_and_every_post_is_refused() 
     assert_eq!(customer_count(&web), 1);
     let page = web.get_as(&viewer, &format!("/customers/{customer}")).await;
     assert!(page.body.contains("No billing entries yet."));
+    for form in [
+        "/customers/new".to_owned(),
+        format!("/customers/{customer}/entries/new"),
+        format!("/invoices/new?customer_id={customer}"),
+    ] {
+        assert_eq!(web.get_as(&viewer, &form).await.status, StatusCode::FORBIDDEN, "{form}");
+        assert_eq!(web.get_as(&clerk, &form).await.status, StatusCode::OK, "{form}");
+    }
     assert_eq!(web.get_as(&viewer, "/settings").await.status, StatusCode::FORBIDDEN);
     assert_eq!(web.get_as(&clerk, "/settings").await.status, StatusCode::FORBIDDEN);
     // A viewer may still sign out.
@@ -192,4 +200,41 @@ async fn another_tenants_ids_are_not_found() {
     assert!(!list.body.contains("Ann Smith"));
     let mine = web.get_as(&clerk, &format!("/customers/{customer}")).await;
     assert_eq!(crate::harness::field_value(&mine.body, "", "balance"), Some("-150.00"));
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_behind_an_https_public_url_and_other_sites_cannot_sign_in() {
+    let web = TestWeb::with_config(settle_web::WebConfig {
+        public_url: Some("https://billing.example.com".to_owned()),
+    });
+    let engine = web.engine.clone();
+    let tenant = web.tenant_id.clone();
+    tokio::task::spawn_blocking(move || {
+        engine.create_user(&tenant, "clerk@example.com", Role::Clerk, Some(PASSWORD)).expect("user")
+    })
+    .await
+    .expect("join");
+    let form = [("email", "clerk@example.com"), ("password", PASSWORD)];
+    let page = web.post("/login", None, &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let cookie = page.header("set-cookie").expect("cookie");
+    assert!(cookie.ends_with("; HttpOnly; SameSite=Strict; Path=/; Secure"), "{cookie}");
+
+    let mut request = axum::http::Request::post("/login")
+        .header("host", "billing.example.com")
+        .header("origin", "https://elsewhere.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(serde_urlencoded::to_string(form).expect("form")))
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(web.router.clone(), request).await.expect("reply");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.headers().get("set-cookie").is_none());
+    request = axum::http::Request::post("/login")
+        .header("host", "billing.example.com")
+        .header("origin", "https://billing.example.com")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(serde_urlencoded::to_string(form).expect("form")))
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(web.router.clone(), request).await.expect("reply");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
