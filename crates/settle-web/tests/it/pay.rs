@@ -9,9 +9,10 @@ use crate::harness::{Session, TestWeb, field_value};
 async fn generate(web: &TestWeb, clerk: &Session, customer: &str) -> String {
     let page = web.post_as(clerk, &format!("/customers/{customer}/payment-links"), &[]).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let marker = r#"id="payment-link-url" type="text" readonly value=""#;
-    let at = page.body.find(marker).expect("#payment-link-url") + marker.len();
-    page.body[at..at + page.body[at..].find('"').expect("end")].to_owned()
+    let marker = r#"<output id="payment-link-url""#;
+    let at = page.body.find(marker).expect("#payment-link-url");
+    let at = at + page.body[at..].find('>').expect(">") + 1;
+    page.body[at..at + page.body[at..].find('<').expect("end")].to_owned()
 }
 
 #[tokio::test]
