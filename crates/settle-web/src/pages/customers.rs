@@ -259,6 +259,9 @@ pub(crate) struct DocumentRow {
     pub(crate) due_date: String,
     pub(crate) total: Amount,
     pub(crate) balance: Amount,
+    pub(crate) customer_id: String,
+    /// The customer's name, on pages that list several customers' documents.
+    pub(crate) customer_name: String,
 }
 
 impl DocumentRow {
@@ -274,6 +277,8 @@ impl DocumentRow {
             due_date: document.due_date.to_string(),
             total: Amount::plain(document.total()),
             balance: Amount::plain(document.balance()),
+            customer_id: document.customer_id.to_string(),
+            customer_name: String::new(),
         }
     }
 }
