@@ -310,6 +310,7 @@ pub(crate) struct ShowPage {
     history: Vec<HistoryRow>,
     older_href: Option<String>,
     open_documents: Vec<DocumentRow>,
+    negative_documents: Vec<DocumentRow>,
     drafts: Vec<DocumentRow>,
     links: Vec<LinkRow>,
     new_link_url: Option<String>,
@@ -408,6 +409,12 @@ pub(crate) fn show_page(data: CustomerData, new_link_url: Option<String>, done: 
         history: data.history.rows.iter().map(HistoryRow::of).collect(),
         older_href,
         open_documents: data.open_documents.iter().map(DocumentRow::of).collect(),
+        negative_documents: data
+            .open_documents
+            .iter()
+            .filter(|d| d.kind.is_receivable() && d.balance().is_negative())
+            .map(DocumentRow::of)
+            .collect(),
         drafts: data.drafts.iter().map(DocumentRow::of).collect(),
         links,
         new_link_url,

@@ -165,4 +165,10 @@ async fn a_negative_invoice_is_listed_on_attention_with_its_customer() {
     assert!(page.body.contains(&format!(r#"<tr data-document-id="{id}">"#)), "{}", page.body);
     assert!(page.body.contains(&format!(r#"<a href="/customers/{erin}">Erin Brown Electric</a>"#)));
     assert!(page.body.contains(r#"data-value="-50.00""#));
+    let customer = web.get_as(&clerk, &format!("/customers/{erin}")).await;
+    let note = &customer.body[customer.body.find(r#"id="needs-attention""#).expect("note")..];
+    assert!(note.contains(&format!(r#"data-document-id="{id}""#)), "{note}");
+    let quiet = web.new_customer(&clerk, "Quiet Customer").await;
+    let quiet = web.get_as(&clerk, &format!("/customers/{quiet}")).await;
+    assert!(!quiet.body.contains("needs-attention"));
 }
