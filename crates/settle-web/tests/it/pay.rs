@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 
-use crate::harness::{Session, TestWeb, field_value};
+use crate::harness::{Session, TestWeb, assert_amounts_have_values, field_value};
 
 /// Generates a link on the customer page and returns its URL.
 async fn generate(web: &TestWeb, clerk: &Session, customer: &str) -> String {
@@ -55,6 +55,7 @@ async fn a_generated_link_opens_the_customers_page_and_revoking_it_gives_the_bar
     assert!(pay.body.contains("Ann Smith") && pay.body.contains("Website maintenance"));
     assert!(!pay.body.contains("Bob") && !pay.body.contains("<script"));
     assert_eq!(field_value(&pay.body, "", "balance"), Some("-150.00"));
+    assert_amounts_have_values(&pay.body);
     assert!(pay.body.contains("You owe") && pay.body.contains("$150.00"));
     let json = web.get(&format!("/pay/{token}/summary.json"), None).await;
     assert_eq!(json.status, StatusCode::OK);
