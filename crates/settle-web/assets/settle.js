@@ -1,6 +1,7 @@
 // Settle's progressive enhancement: a Copy button for the payment link and a confirmation
 // before forms marked data-confirm. Every page works without it.
 "use strict";
+document.documentElement.classList.add("js");
 document.addEventListener("click", function (event) {
   var button = event.target.closest("button[data-copy]");
   if (!button) return;
