@@ -150,6 +150,13 @@ fn in_application(index: usize, mut error: ApiError) -> ApiError {
     error
 }
 
+/// The field a rejection names and what to say beside it, in the API's words (`errors[0]` of
+/// its problem); `None` for a refusal of the request as a whole. The back office shows the
+/// same words beside its form fields, so the wording lives here once.
+pub fn field_error(rejection: &Rejection) -> Option<FieldError> {
+    ApiError::from(rejection.clone()).errors.into_iter().next()
+}
+
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let code = rejection.code();

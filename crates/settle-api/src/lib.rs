@@ -26,7 +26,7 @@ use axum::http::StatusCode;
 use settle_engine::Engine;
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use error::{ApiError, FieldError};
+pub use error::{ApiError, FieldError, field_error};
 pub use extract::MAX_BODY_BYTES;
 pub use router::route_table;
 pub use state::AppState;

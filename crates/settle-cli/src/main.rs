@@ -376,7 +376,11 @@ async fn serve(
         let _ = out.flush();
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
-    axum::serve(listener, settle_api::router(engine, &public_url))
+    // The back office answers its own routes; everything else is the API's.
+    let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
+    let app = settle_web::router(engine.clone(), web)
+        .fallback_service(settle_api::router(engine, &public_url));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 mod bounds;
 mod users;
+mod web;
 
 const KEY: &str = "sk_smoke_0123456789abcdef";
 

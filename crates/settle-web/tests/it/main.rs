@@ -1,0 +1,10 @@
+//! The back office through HTTP: the router over a real SQLite file, driven by requests.
+
+mod harness;
+
+mod anonymous;
+mod customers;
+mod invoices;
+mod pay;
+mod reports;
+mod sessions;
