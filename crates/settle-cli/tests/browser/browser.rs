@@ -43,6 +43,8 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));
         capabilities.insert("goog:chromeOptions".into(), json!({ "args": CHROMIUM_ARGS }));
+        // A confirmation before a POST (`data-confirm`) is answered yes, as the clerk would.
+        capabilities.insert("unhandledPromptBehavior".into(), json!("accept"));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
