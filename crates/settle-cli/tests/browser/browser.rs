@@ -226,7 +226,7 @@ impl Browser {
     pub(crate) async fn phone_shot(&mut self, page: &str) {
         self.cdp(
             "Emulation.setDeviceMetricsOverride",
-            json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+            json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
         )
         .await;
         let png = self.full_page_png().await;
