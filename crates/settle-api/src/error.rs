@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Operation, Rejection};
+use settle_core::error::Rejection;
 use settle_engine::EngineError;
 use settle_store::StoreError;
 
@@ -89,46 +89,18 @@ fn title(status: StatusCode) -> &'static str {
     status.canonical_reason().unwrap_or("Error")
 }
 
-/// The JSON field path of an input the core refused.
-fn field_path(input: Input) -> &'static str {
-    match input {
-        Input::Amount => "amount",
-        Input::Document => "id",
-        Input::Item => "item_id",
-    }
-}
-
-/// What the API says about a flaw the core found.
-fn flaw_message(flaw: Flaw) -> String {
-    let text = match flaw {
-        Flaw::Zero => "must not be zero",
-        Flaw::NotPositive => "must be above zero",
-        Flaw::OutOfRange => OUT_OF_RANGE,
-        Flaw::NotACreditMemo => "must be a credit memo",
-        Flaw::CanceledNotVoided => "credit memos are canceled, not voided",
-        Flaw::NotReceivable(Operation::Adjust) => "only invoices and debit memos take adjustments",
-        Flaw::NotReceivable(Operation::Net) => "only invoices and debit memos are netted",
-        Flaw::NotReceivable(Operation::Transfer) => {
-            "only invoices and debit memos have balances to transfer"
-        }
-        Flaw::NotAnItemOf { item_id, document_id } => {
-            return format!("{item_id} is not an item of {document_id}");
-        }
-        Flaw::NothingToNet => "no negative item balance to offset against a positive one",
-    };
-    text.to_owned()
-}
-
 impl From<Rejection> for ApiError {
     fn from(rejection: Rejection) -> ApiError {
         let code = rejection.code();
-        if let Rejection::Refused { input, flaw } = rejection {
-            let (field, message) = (field_path(input), flaw_message(flaw));
+        if let Rejection::Refused { .. } = rejection
+            && let Some(error) = rejection.field_error()
+        {
+            let detail = format!("{}: {}", error.field, error.message);
             return ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 code,
-                detail: format!("{field}: {message}"),
-                errors: vec![FieldError { field: field.to_owned(), message }],
+                detail,
+                errors: vec![FieldError { field: error.field, message: error.message }],
             };
         }
         let status = match &rejection {
@@ -136,15 +108,10 @@ impl From<Rejection> for ApiError {
             Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        let errors = match &rejection {
-            Rejection::Invalid { field, message } => {
-                vec![FieldError { field: field.clone(), message: message.clone() }]
-            }
-            Rejection::AmountOutOfRange { field } => {
-                vec![FieldError { field: field.clone(), message: OUT_OF_RANGE.to_owned() }]
-            }
-            _ => Vec::new(),
-        };
+        let errors = rejection
+            .field_error()
+            .map(|e| vec![FieldError { field: e.field, message: e.message }])
+            .unwrap_or_default();
         ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }
     }
 }

@@ -294,9 +294,12 @@ async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+    println!("Settle is listening on http://{addr}/ (back office; API under http://{addr}/v1)");
     tokio::spawn(prune_idempotency_keys(engine.clone()));
-    axum::serve(listener, settle_api::router(engine))
+    // The back office answers its own routes; everything else is the API's.
+    let app = settle_web::router(engine.clone(), settle_web::WebConfig::default())
+        .fallback_service(settle_api::router(engine));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

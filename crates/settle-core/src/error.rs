@@ -258,6 +258,62 @@ impl Rejection {
     }
 }
 
+/// The input a rejection names and what to say about it, as the API and the back office show
+/// it beside that field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name in a request (`amount`, `item_id`, `items[0].amount`, ...).
+    pub field: String,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+/// The field name of an input the core refused.
+fn input_field(input: Input) -> &'static str {
+    match input {
+        Input::Amount => "amount",
+        Input::Document => "id",
+        Input::Item => "item_id",
+    }
+}
+
+/// What to say about a flaw the core found.
+fn flaw_message(flaw: &Flaw) -> String {
+    let text = match flaw {
+        Flaw::Zero => "must not be zero",
+        Flaw::NotPositive => "must be above zero",
+        Flaw::OutOfRange => OUT_OF_RANGE,
+        Flaw::NotACreditMemo => "must be a credit memo",
+        Flaw::CanceledNotVoided => "credit memos are canceled, not voided",
+        Flaw::NotReceivable(Operation::Adjust) => "only invoices and debit memos take adjustments",
+        Flaw::NotReceivable(Operation::Net) => "only invoices and debit memos are netted",
+        Flaw::NotReceivable(Operation::Transfer) => {
+            "only invoices and debit memos have balances to transfer"
+        }
+        Flaw::NotAnItemOf { item_id, document_id } => {
+            return format!("{item_id} is not an item of {document_id}");
+        }
+        Flaw::NothingToNet => "no negative item balance to offset against a positive one",
+    };
+    text.to_owned()
+}
+
+impl Rejection {
+    /// The field this rejection names and the message to show beside it; `None` when it is
+    /// about the request as a whole (an over-application, a voided document, ...).
+    pub fn field_error(&self) -> Option<FieldError> {
+        let (field, message) = match self {
+            Rejection::Refused { input, flaw } => {
+                (input_field(*input).to_owned(), flaw_message(flaw))
+            }
+            Rejection::Invalid { field, message } => (field.clone(), message.clone()),
+            Rejection::AmountOutOfRange { field } => (field.clone(), OUT_OF_RANGE.to_owned()),
+            _ => return None,
+        };
+        Some(FieldError { field, message })
+    }
+}
+
 impl From<MoneyError> for Rejection {
     fn from(err: MoneyError) -> Rejection {
         Rejection::money("amount", err)

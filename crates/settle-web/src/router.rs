@@ -1,0 +1,88 @@
+//! The route table: one list that builds the router and [`route_table`]; the session check
+//! guards every route except `/login`, `/pay/…` and `/assets/…`, which are listed apart.
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{MethodRouter, get};
+
+use crate::AppState;
+use crate::assets;
+use crate::pages::{
+    attention, customers, documents, entries, invoices, links, login, pay, reports, settings,
+};
+
+/// The upper-case name of a routing method.
+macro_rules! method_name {
+    (get) => {
+        "GET"
+    };
+    (post) => {
+        "POST"
+    };
+}
+
+/// The signed-in routes: one list builds both the router and the documented table.
+macro_rules! staff_routes {
+    ($($path:literal => $($method:ident($handler:path)),+;)+) => {
+        const STAFF_ROUTES: &[(&str, &str)] = &[$($((method_name!($method), $path),)+)+];
+
+        fn staff_router() -> Router<AppState> {
+            Router::new()$(.route($path, MethodRouter::new()$(.$method($handler))+))+
+        }
+    };
+}
+
+staff_routes! {
+    "/logout" => post(login::logout);
+    "/customers" => get(customers::list);
+    "/customers/new" => get(customers::new_form), post(customers::create);
+    "/customers/{id}" => get(customers::show);
+    "/customers/{id}/entries/new" => get(entries::form), post(entries::create);
+    "/customers/{id}/payment-links" => post(links::create);
+    "/payment-links/{id}/revoke" => post(links::revoke);
+    "/invoices/new" => get(invoices::form), post(invoices::create);
+    "/invoices/{id}" => get(documents::show_invoice);
+    "/invoices/{id}/post" => post(documents::post_invoice);
+    "/debit-memos/{id}" => get(documents::show_debit_memo);
+    "/debit-memos/{id}/post" => post(documents::post_debit_memo);
+    "/credit-memos/{id}" => get(documents::show_credit_memo);
+    "/payments/{id}" => get(documents::show_payment);
+    "/attention" => get(attention::show);
+    "/reports/aging" => get(reports::aging);
+    "/reports/trial-balance" => get(reports::trial_balance);
+    "/settings" => get(settings::show);
+}
+
+/// The routes open without a session.
+const OPEN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/assets/{file}"),
+    ("GET", "/pay/{token}"),
+    ("GET", "/pay/{token}/summary.json"),
+];
+
+/// Every route of the back office as `(METHOD, path)`: the open ones, then the signed-in ones.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    OPEN_ROUTES.iter().chain(STAFF_ROUTES).copied().collect()
+}
+
+/// The whole back office.
+pub(crate) fn routes(state: AppState) -> Router {
+    let staff = staff_router()
+        .route("/reports", get(|| async { axum::response::Redirect::to("/reports/aging") }))
+        .layer(from_fn_with_state(state.clone(), crate::session::require));
+    let open = Router::new()
+        .route("/", get(login::home))
+        .route("/login", get(login::show).post(login::submit));
+    let pay = Router::new()
+        .route("/pay/{token}", get(pay::show))
+        .route("/pay/{token}/summary.json", get(pay::summary_json))
+        .layer(from_fn(crate::headers::pay));
+    let back_office = staff
+        .merge(open)
+        .route("/assets/{file}", get(assets::serve))
+        .layer(from_fn(crate::headers::back_office));
+    back_office.merge(pay).with_state(state)
+}

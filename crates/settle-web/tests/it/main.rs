@@ -1,0 +1,5 @@
+//! The back office through HTTP: the router over a real SQLite file, driven by requests.
+
+mod harness;
+
+mod anonymous;
