@@ -239,7 +239,9 @@ impl Browser {
         let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
         let size = &metrics["cssContentSize"];
         let width = size["width"].as_f64().unwrap_or(1280.0);
-        let height = size["height"].as_f64().unwrap_or(900.0);
+        // The whole document, and never less than the window.
+        let window = metrics["cssLayoutViewport"]["clientHeight"].as_f64().unwrap_or(0.0);
+        let height = size["height"].as_f64().unwrap_or(900.0).max(window);
         let shot = self
             .cdp(
                 "Page.captureScreenshot",
