@@ -37,7 +37,7 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
     status: StatusCode,
     call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let responder = Arc::new(Responder::new(status));
+    let responder = Arc::new(Responder::new(status, Arc::clone(&state.public_url)));
     let outcome = match idempotency::current() {
         None => Outcome::Done(blocking(state, call).await?),
         Some(keyed) => {

@@ -15,6 +15,12 @@ use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
+mod links;
+
+pub(crate) use links::{
+    PaymentLinkCreatedOut, PaymentLinkIn, PaymentLinkOut, PaymentLinksOut, instant,
+};
+
 /// An amount as given: a decimal string or a JSON number, kept as its exact text in an
 /// [`Amount`], which the engine reads in the customer's currency.
 #[derive(Debug, Clone)]

@@ -105,7 +105,7 @@ impl From<Rejection> for ApiError {
         }
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
-            Rejection::DocumentNotDraft { .. } => StatusCode::CONFLICT,
+            Rejection::DocumentNotDraft { .. } | Rejection::EmailInUse => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let errors = rejection

@@ -16,13 +16,14 @@ use settle_core::document::Document;
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
 use settle_engine::{
-    CreatedKey, EntryOutcome, IdempotencyKey, SaveFailed, SaveResponse, SavedResponse,
+    CreatedKey, CreatedPaymentLink, EntryOutcome, IdempotencyKey, SaveFailed, SaveResponse,
+    SavedResponse,
 };
 use sha2::{Digest, Sha256};
 
 use crate::dto::{
-    AdjustmentOut, ApiKeyOut, ApplicationOut, CustomerOut, DocumentOut, PaymentOut, RefundOut,
-    TransferOut, entry_out,
+    AdjustmentOut, ApiKeyOut, ApplicationOut, CustomerOut, DocumentOut, PaymentLinkCreatedOut,
+    PaymentOut, RefundOut, TransferOut, entry_out,
 };
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
@@ -88,11 +89,13 @@ fn json<T: Serialize>(status: u16, value: &T) -> Result<SavedResponse, SaveFaile
 /// status: both the answer and the copy saved under the key come from here.
 pub(crate) struct Responder {
     status: u16,
+    /// The server's public base URL, which payment link URLs start with.
+    public_url: std::sync::Arc<str>,
 }
 
 impl Responder {
-    pub(crate) fn new(status: StatusCode) -> Responder {
-        Responder { status: status.as_u16() }
+    pub(crate) fn new(status: StatusCode, public_url: std::sync::Arc<str>) -> Responder {
+        Responder { status: status.as_u16(), public_url }
     }
 }
 
@@ -131,6 +134,10 @@ impl SaveResponse for Responder {
 
     fn api_key(&self, key: &CreatedKey) -> Result<SavedResponse, SaveFailed> {
         json(self.status, &ApiKeyOut::from(key))
+    }
+
+    fn payment_link(&self, link: &CreatedPaymentLink) -> Result<SavedResponse, SaveFailed> {
+        json(self.status, &PaymentLinkCreatedOut::new(link, &self.public_url))
     }
 
     fn transfer(

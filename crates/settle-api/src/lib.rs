@@ -37,8 +37,9 @@ mod tests;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole API as a router.
-pub fn router(engine: Engine) -> Router {
+/// The whole API as a router. `public_url` is where clients reach the server (such as
+/// `https://billing.example.com` or `http://127.0.0.1:8080`): payment link URLs start with it.
+pub fn router(engine: Engine, public_url: &str) -> Router {
     router::routes()
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
@@ -56,7 +57,7 @@ pub fn router(engine: Engine) -> Router {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
                 .into_response()
         }))
-        .with_state(AppState { engine })
+        .with_state(AppState { engine, public_url: public_url.trim_end_matches('/').into() })
 }
 
 /// Answers 408 `request_timeout` (as problem+json) when a request takes longer than

@@ -40,7 +40,7 @@ in the currency (`\"1.005\"` for USD) is 422 `validation_error`, and amounts too
 are 422 `amount_out_of_range`. Currency codes are ISO 4217.
 
 **Ids** are opaque strings with a type prefix (`cus_`, `inv_`, `dm_`, `cm_`, `item_`, `pay_`, \
-`app_`, `adj_`, `ref_`, `txn_`); documents also get a human number per tenant \
+`app_`, `adj_`, `ref_`, `txn_`, `plink_`); documents also get a human number per tenant \
 (`INV-000001`, `DM-000001`, `CM-000001`).
 
 **Dates.** `effective_date` and document dates are `YYYY-MM-DD` (default: today in the tenant's \
@@ -132,6 +132,9 @@ by document number, and uses payments oldest first, then credit memos, then the 
         crate::routes::export::export_journal,
         crate::routes::keys::create,
         crate::routes::keys::revoke,
+        crate::routes::links::create,
+        crate::routes::links::list,
+        crate::routes::links::revoke,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&Conventions),
@@ -146,6 +149,7 @@ by document number, and uses payments oldest first, then credit memos, then the 
         (name = "applications", description = "Applying payments and credits to documents."),
         (name = "settings", description = "The tenant's settings."),
         (name = "api-keys", description = "The tenant's API keys (admin only)."),
+        (name = "payment-links", description = "Links to a customer's read-only payment page."),
         (name = "reports", description = "Trial balance, aging and journal."),
     )
 )]

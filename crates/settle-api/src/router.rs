@@ -7,7 +7,7 @@ use axum::routing::MethodRouter;
 
 use crate::openapi;
 use crate::routes::{
-    applications, credits, customers, documents, export, health, keys, payments, reports,
+    applications, credits, customers, documents, export, health, keys, links, payments, reports,
 };
 use crate::state::AppState;
 
@@ -55,6 +55,8 @@ route_table! {
     "/v1/customers/{id}" => get(customers::show), patch(customers::update);
     "/v1/customers/{id}/history" => get(customers::history);
     "/v1/customers/{id}/entries" => post(customers::add_entry);
+    "/v1/customers/{id}/payment-links" => post(links::create), get(links::list);
+    "/v1/payment-links/{id}" => delete(links::revoke);
     "/v1/invoices" => post(documents::create_invoice), get(documents::list_invoices);
     "/v1/invoices/{id}" => get(documents::show_invoice);
     "/v1/invoices/{id}/post" => post(documents::post_invoice);

@@ -7,6 +7,7 @@ pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod export;
 pub(crate) mod keys;
+pub(crate) mod links;
 pub(crate) mod payments;
 pub(crate) mod reports;
 

@@ -33,6 +33,46 @@ pub(crate) fn parse_retention(text: &str) -> Result<chrono::TimeDelta, String> {
     Ok(retention)
 }
 
+/// Reads a back-office session idle timeout: a whole number of minutes (`30m`), hours (`8h`)
+/// or days (`1d`), from one minute to 30 days.
+pub(crate) fn parse_session_idle(text: &str) -> Result<chrono::TimeDelta, String> {
+    const SHAPE: &str = "a number of minutes, hours or days, as 30m, 8h or 1d";
+    let unit = text.chars().last();
+    let number = &text[..text.len() - unit.map_or(0, char::len_utf8)];
+    let minutes_per_unit = match unit {
+        Some('m') => 1,
+        Some('h') => 60,
+        Some('d') => 24 * 60,
+        _ => return Err(SHAPE.to_owned()),
+    };
+    let minutes = number
+        .parse::<i64>()
+        .ok()
+        .filter(|_| number.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.checked_mul(minutes_per_unit))
+        .ok_or_else(|| SHAPE.to_owned())?;
+    if !(1..=30 * 24 * 60).contains(&minutes) {
+        return Err("from 1 minute to 30 days".to_owned());
+    }
+    Ok(chrono::TimeDelta::minutes(minutes))
+}
+
+/// Reads the public base URL: `http://` or `https://` and a host, without the trailing `/`.
+pub(crate) fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err("an http:// or https:// URL, as https://billing.example.com".to_owned()),
+    }
+}
+
 /// Where the data lives.
 pub(crate) enum StoreUrl {
     /// An SQLite file.
@@ -113,7 +153,36 @@ pub(crate) fn without_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_retention, without_password};
+    use super::{parse_public_url, parse_retention, parse_session_idle, without_password};
+
+    #[test]
+    fn a_session_idle_timeout_is_minutes_hours_or_days_up_to_30_days() {
+        assert_eq!(parse_session_idle("8h"), Ok(chrono::TimeDelta::hours(8)));
+        assert_eq!(parse_session_idle("30m"), Ok(chrono::TimeDelta::minutes(30)));
+        assert_eq!(parse_session_idle("30d"), Ok(chrono::TimeDelta::days(30)));
+        for out_of_range in ["0m", "31d", "721h"] {
+            assert_eq!(parse_session_idle(out_of_range), Err("from 1 minute to 30 days".into()));
+        }
+        for bad in ["", "8", "8s", "-1h", "1.5h", "8 h", "é", "99999999999999999999d"] {
+            assert!(parse_session_idle(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_is_http_or_https_with_a_host_and_loses_its_trailing_slash() {
+        assert_eq!(
+            parse_public_url("https://billing.example.com/"),
+            Ok("https://billing.example.com".into())
+        );
+        assert_eq!(parse_public_url("http://10.0.0.5:8080"), Ok("http://10.0.0.5:8080".into()));
+        assert_eq!(
+            parse_public_url("https://example.com/settle"),
+            Ok("https://example.com/settle".into())
+        );
+        for bad in ["", "billing.example.com", "ftp://x", "https://", "https:///x", "http://a b"] {
+            assert!(parse_public_url(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_printed_url_never_carries_the_password() {

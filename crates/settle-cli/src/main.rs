@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod system;
+mod users;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -12,7 +13,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use settle_core::ids::TenantId;
 use settle_engine::{Engine, ExportFormat};
 
 use settle_store_sqlite::Durability;
@@ -54,6 +54,14 @@ enum Command {
             value_name = "DURATION"
         )]
         idempotency_retention: String,
+        /// Where people and customers reach this server; payment link URLs start with it.
+        /// Default: http:// and the address it listens on.
+        #[arg(long, env = "SETTLE_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
+        /// How long a back-office session lasts without a request: minutes, hours or days, as
+        /// `30m`, `8h` or `1d`.
+        #[arg(long, env = "SETTLE_SESSION_IDLE", default_value = "8h", value_name = "DURATION")]
+        session_idle: String,
     },
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
@@ -99,6 +107,33 @@ enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Manage the back office's staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff user and print it, with a generated password unless one is read from
+    /// stdin.
+    Create {
+        /// The user's email, used to sign in.
+        email: String,
+        /// What the user may do: the same powers as an API key of the role.
+        #[arg(long, value_enum)]
+        role: users::RoleArg,
+        /// The tenant (default: the first one created).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Read the password (at least 12 characters) from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Store URL: sqlite:PATH or postgres://...
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
     },
 }
 
@@ -150,9 +185,23 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { database, listen, api_key, demo, idempotency_retention } => {
-            run_serve(&database, &listen, api_key, demo, &idempotency_retention)
-        }
+        Command::Serve {
+            database,
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+        } => run_serve(&ServeArgs {
+            database,
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+        }),
         Command::Demo { database } => {
             let engine = engine(&database, false)?;
             load_demo(&engine, false)?;
@@ -183,40 +232,65 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("admin key (shown only once): {}", new.key);
             Ok(ExitCode::SUCCESS)
         }
+        Command::User {
+            command: UserCommand::Create { email, role, tenant, password_stdin, database },
+        } => {
+            let engine = engine(&database, false)?;
+            users::create(&engine, &email, role, tenant.as_deref(), password_stdin)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-/// `settle serve`: checks the store, makes the first tenant if there is none, and serves.
-#[allow(clippy::print_stdout, reason = "the command line prints its results")]
-fn run_serve(
-    database: &str,
-    listen: &str,
+/// The options of `settle serve`.
+struct ServeArgs {
+    database: String,
+    listen: String,
     api_key: Option<String>,
     demo: bool,
-    idempotency_retention: &str,
-) -> anyhow::Result<ExitCode> {
-    if let Some(key) = &api_key
+    idempotency_retention: String,
+    public_url: Option<String>,
+    session_idle: String,
+}
+
+/// `settle serve`: checks its options and the store, makes the first tenant, API key and
+/// admin if there are none, and serves.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(key) = &args.api_key
         && key.chars().count() < 16
     {
         anyhow::bail!("SETTLE_API_KEY must be at least 16 characters");
     }
-    let retention = config::parse_retention(idempotency_retention).map_err(|why| {
-        anyhow::anyhow!("--idempotency-retention {idempotency_retention:?}: {why}")
+    let retention = config::parse_retention(&args.idempotency_retention).map_err(|why| {
+        anyhow::anyhow!("--idempotency-retention {:?}: {why}", args.idempotency_retention)
     })?;
-    let engine = engine(database, true)?.with_idempotency_retention(retention);
+    let idle = config::parse_session_idle(&args.session_idle)
+        .map_err(|why| anyhow::anyhow!("--session-idle {:?}: {why}", args.session_idle))?;
+    let public_url = args
+        .public_url
+        .as_deref()
+        .map(config::parse_public_url)
+        .transpose()
+        .map_err(|why| anyhow::anyhow!("--public-url: {why}"))?;
+    let admin_env = users::admin_from_env()?;
+    let engine =
+        engine(&args.database, true)?.with_idempotency_retention(retention).with_session_idle(idle);
     let uneven = engine.audit_trial_balances().context("auditing the journal")?;
     if !uneven.is_empty() {
         anyhow::bail!("the journal does not balance, run `settle verify`: {}", uneven.join("; "));
     }
-    if let Some(new) = engine.bootstrap(api_key.as_deref()).context("creating the first tenant")? {
+    let api_key = args.api_key.as_deref();
+    if let Some(new) = engine.bootstrap(api_key).context("creating the first tenant")? {
         println!("Created tenant {} with admin API key (shown only once):", new.tenant_id);
         println!("  {}", new.key);
     }
-    if demo {
+    let admin = users::bootstrap_admin(&engine, &admin_env)?;
+    if args.demo {
         load_demo(&engine, true)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, listen))?;
+    runtime.block_on(serve(engine, &args.listen, public_url, admin))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -252,13 +326,7 @@ fn run_bench(
 
 /// Writes the journal of `tenant` (default: the first tenant) to stdout.
 fn export(engine: &Engine, format: ExportFormat, tenant: Option<&str>) -> anyhow::Result<()> {
-    let tenants = engine.tenants().context("reading the tenants")?;
-    let tenant_id = match tenant {
-        Some(text) => TenantId::parse(text)
-            .filter(|id| tenants.contains(id))
-            .with_context(|| format!("no tenant {text} in this store"))?,
-        None => tenants.into_iter().next().context("the store has no tenant")?,
-    };
+    let tenant_id = users::tenant_or_first(engine, tenant)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     engine.export_journal(&tenant_id, format, &mut out).context("exporting the journal")?;
@@ -288,17 +356,30 @@ fn load_demo(engine: &Engine, only_if_empty: bool) -> anyhow::Result<()> {
     }
 }
 
-#[allow(clippy::print_stdout, reason = "the command line prints where it listens")]
-async fn serve(engine: Engine, listen: &str) -> anyhow::Result<()> {
+async fn serve(
+    engine: Engine,
+    listen: &str,
+    public_url: Option<String>,
+    admin: Option<users::FirstAdmin>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("Settle is listening on http://{addr}/ (back office; API under http://{addr}/v1)");
+    let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+    {
+        // Written at once, and a stdout nobody reads any more (a supervisor that kept only the
+        // first lines) must not stop the server, so write errors are ignored.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+        let _ = writeln!(out, "{}", users::back_office_line(&public_url, admin.as_ref()));
+        let _ = out.flush();
+    }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
     // The back office answers its own routes; everything else is the API's.
-    let app = settle_web::router(engine.clone(), settle_web::WebConfig::default())
-        .fallback_service(settle_api::router(engine));
+    let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
+    let app = settle_web::router(engine.clone(), web)
+        .fallback_service(settle_api::router(engine, &public_url));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

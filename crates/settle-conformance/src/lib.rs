@@ -29,6 +29,7 @@ mod ledger;
 mod lists;
 mod locks;
 mod records;
+mod staff;
 #[cfg(test)]
 mod tests;
 mod writes;
@@ -45,6 +46,12 @@ pub use lists::{
 pub use locks::a_second_writer_on_a_customer_waits_until_the_first_commits;
 pub use records::{
     api_keys_are_found_by_hash_and_revoked_once, tenants_keep_their_settings_in_creation_order,
+};
+pub use staff::{
+    payment_links_are_found_by_hash_listed_newest_first_and_revoked_once,
+    sign_in_failures_are_listed_per_email_cleared_and_pruned,
+    staff_sessions_are_found_by_hash_touched_and_ended_once,
+    staff_users_are_found_by_live_email_and_removed_once,
 };
 pub use writes::{
     records_read_back_as_written_and_updated, the_database_refuses_what_breaks_the_ledger,

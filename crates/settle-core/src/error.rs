@@ -140,6 +140,9 @@ pub enum Rejection {
         /// What is wrong with it.
         flaw: Flaw,
     },
+    /// The email belongs to another staff user (of any tenant).
+    #[error("email already in use")]
+    EmailInUse,
     /// The command would take a stored balance or total past [`crate::money::MAX_MINOR`] minor units in size.
     #[error("{total} would pass 99999999999999 minor units in size")]
     TotalOutOfRange {
@@ -218,6 +221,7 @@ impl Rejection {
             Rejection::NotNegative { .. } => "not_negative",
             Rejection::OverCredit { .. } => "over_credit",
             Rejection::NegativePaymentUnapplied { .. } => "negative_payment_unapplied",
+            Rejection::EmailInUse => "email_in_use",
             Rejection::AmountOutOfRange { .. }
             | Rejection::TotalOutOfRange { .. }
             | Rejection::Refused { flaw: Flaw::OutOfRange, .. } => "amount_out_of_range",
@@ -308,6 +312,7 @@ impl Rejection {
             }
             Rejection::Invalid { field, message } => (field.clone(), message.clone()),
             Rejection::AmountOutOfRange { field } => (field.clone(), OUT_OF_RANGE.to_owned()),
+            Rejection::EmailInUse => ("email".to_owned(), self.to_string()),
             _ => return None,
         };
         Some(FieldError { field, message })

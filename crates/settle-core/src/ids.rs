@@ -65,6 +65,12 @@ id_type!(
 id_type!(
     /// A refund.
     RefundId, ["ref_"]);
+id_type!(
+    /// A staff user of the back office.
+    UserId, ["usr_"]);
+id_type!(
+    /// A customer's payment link.
+    PaymentLinkId, ["plink_"]);
 
 /// Makes ids. The engine owns the real one; tests use a counter so that outputs are stable.
 pub trait IdGen: Send + Sync {
@@ -119,5 +125,13 @@ impl NewIds<'_> {
     /// A new refund id.
     pub fn refund(&self) -> RefundId {
         RefundId(self.make("ref_"))
+    }
+    /// A new staff user id.
+    pub fn user(&self) -> UserId {
+        UserId(self.make("usr_"))
+    }
+    /// A new payment link id.
+    pub fn payment_link(&self) -> PaymentLinkId {
+        PaymentLinkId(self.make("plink_"))
     }
 }

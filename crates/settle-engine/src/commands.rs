@@ -7,10 +7,12 @@ pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod export;
+pub(crate) mod links;
 pub(crate) mod payments;
 pub(crate) mod policies;
 pub(crate) mod reports;
 pub(crate) mod settings;
+pub(crate) mod staff;
 pub(crate) mod tenants;
 
 use settle_core::error::Rejection;

@@ -21,7 +21,7 @@ use settle_core::payment::Payment;
 use settle_core::refund::Refund;
 use settle_store::{IdempotencyRecord, StoreTx};
 
-use crate::{CreatedKey, Engine, EngineError, EngineResult, EntryOutcome};
+use crate::{CreatedKey, CreatedPaymentLink, Engine, EngineError, EngineResult, EntryOutcome};
 
 /// How long a saved response is kept by default: 48 hours.
 pub const DEFAULT_IDEMPOTENCY_RETENTION: TimeDelta = TimeDelta::hours(48);
@@ -89,6 +89,8 @@ pub trait SaveResponse: Send + Sync {
     ) -> Result<SavedResponse, SaveFailed>;
     /// An API key, just made.
     fn api_key(&self, key: &CreatedKey) -> Result<SavedResponse, SaveFailed>;
+    /// A payment link, just made (its token is shown only in this answer).
+    fn payment_link(&self, link: &CreatedPaymentLink) -> Result<SavedResponse, SaveFailed>;
     /// A document transferred to credit, with its customer after the transfer.
     fn transfer(
         &self,
@@ -122,6 +124,7 @@ saved! {
     Refund => refund;
     Adjustment => adjustment;
     CreatedKey => api_key;
+    CreatedPaymentLink => payment_link;
 }
 
 impl Saved for (HistoryLine, EntryOutcome) {

@@ -24,14 +24,20 @@ pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCust
 pub use commands::documents::{NewDocument, NewItem, NewTax};
 pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::export::{CSV_HEADER, ExportFormat};
+pub use commands::links::{CreatedPaymentLink, PAY_VIEW_HISTORY, PayView, PaymentLink};
 pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};
 pub use commands::settings::{SettingsPatch, TimeZone};
+pub use commands::staff::{
+    BOOTSTRAP_ADMIN_EMAIL, CreatedUser, DEFAULT_SESSION_IDLE, LOCKOUT_FAILURES, LOCKOUT_WINDOW,
+    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SignIn, StaffSession, StaffUser, csrf_token,
+};
 pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
     MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved, SavedResponse,
 };
+pub use settle_store::Role;
 pub use verify::VerifyReport;
 
 /// Tells the time. The real one reads the system clock; tests pin it.
@@ -87,6 +93,7 @@ pub struct Engine {
     ids: Arc<dyn IdGen>,
     idempotency: Option<Arc<idempotency::Scope>>,
     idempotency_retention: chrono::TimeDelta,
+    session_idle: chrono::TimeDelta,
 }
 
 impl Engine {
@@ -98,6 +105,7 @@ impl Engine {
             ids,
             idempotency: None,
             idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
+            session_idle: DEFAULT_SESSION_IDLE,
         }
     }
 

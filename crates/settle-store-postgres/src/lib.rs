@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_aging.sql")),
     (3, include_str!("../migrations/0003_bounds.sql")),
     (4, include_str!("../migrations/0004_feed_and_expiry.sql")),
+    (5, include_str!("../migrations/0005_staff.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

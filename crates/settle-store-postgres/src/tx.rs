@@ -234,6 +234,7 @@ fn bind(statement: Statement) -> (String, Vec<Arg>) {
                 Value::Int32(int) => Box::new(int),
                 Value::Date(date) => Box::new(date),
                 Value::Instant(at) => Box::new(micros(at)),
+                Value::OptInstant(at) => Box::new(at.map(micros)),
                 Value::Decimal(decimal) => Box::new(decimal_text(decimal)),
             }
         })
@@ -303,6 +304,7 @@ fn account_sum_row(row: &PgRow<'_>, at: usize) -> StoreResult<AccountTotal> {
 impl StoreTx for PgTx {
     settle_store_sql::shared_writes!();
     settle_store_sql::shared_reads!();
+    settle_store_sql::shared_staff!();
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         if self.failed {

@@ -12,6 +12,7 @@ mod page;
 pub mod queries;
 mod records;
 mod row;
+pub mod staff;
 pub mod statements;
 mod writes;
 

@@ -32,6 +32,8 @@ pub enum Value {
     Date(NaiveDate),
     /// An instant.
     Instant(DateTime<Utc>),
+    /// A nullable instant.
+    OptInstant(Option<DateTime<Utc>>),
     /// A nullable exact decimal (`numeric` in PostgreSQL, text in SQLite).
     Decimal(Option<Decimal>),
 }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_aging.sql"),
     include_str!("../migrations/0005_bounds.sql"),
     include_str!("../migrations/0006_idempotency_expiry.sql"),
+    include_str!("../migrations/0007_staff.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

@@ -243,6 +243,7 @@ fn bind(args: Vec<Value>) -> Vec<Box<dyn rusqlite::ToSql>> {
                 Value::Int32(int) => Box::new(i64::from(int)),
                 Value::Date(date) => Box::new(date_text(date)),
                 Value::Instant(at) => Box::new(timestamp_text(at)),
+                Value::OptInstant(at) => Box::new(at.map(timestamp_text)),
                 Value::Decimal(decimal) => Box::new(decimal.map(|d| d.to_string())),
             }
         })
@@ -290,6 +291,7 @@ fn account_sum_row(row: &SqlRow<'_, '_>, at: usize) -> StoreResult<AccountTotal>
 impl StoreTx for SqliteTx<'_> {
     settle_store_sql::shared_writes!();
     settle_store_sql::shared_reads!();
+    settle_store_sql::shared_staff!();
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         self.conn().execute_batch("commit").map_err(unavailable)?;

@@ -13,7 +13,8 @@ use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::{Document, DocumentKind, DocumentStatus};
 use settle_core::ids::{
-    ApiKeyId, ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, TenantId,
+    ApiKeyId, ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, PaymentLinkId, TenantId,
+    UserId,
 };
 use settle_core::ledger::{Account, JournalTxn};
 use settle_core::money::Currency;
@@ -149,6 +150,61 @@ pub struct ApiKeyRecord {
     pub name: Option<String>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A stored staff user of the back office (only the Argon2id hash of the password is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffUserRecord {
+    /// The user's id.
+    pub id: UserId,
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// Trimmed and lower-cased; unique among users not removed, across all tenants.
+    pub email: String,
+    /// The password's Argon2id hash in PHC string form.
+    pub password_hash: String,
+    /// What the user may do.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was removed, if it was.
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+/// A stored sign-in session (only the SHA-256 of its cookie token is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSessionRecord {
+    /// Hex SHA-256 of the session token.
+    pub token_hash: String,
+    /// The signed-in user.
+    pub user_id: UserId,
+    /// The user's tenant.
+    pub tenant_id: TenantId,
+    /// When the user signed in.
+    pub created_at: DateTime<Utc>,
+    /// The last request seen with it.
+    pub last_seen_at: DateTime<Utc>,
+    /// When it was ended (signed out), if it was.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A stored payment link of a customer (only the SHA-256 of its token is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLinkRecord {
+    /// The link's id.
+    pub id: PaymentLinkId,
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The customer it shows.
+    pub customer_id: CustomerId,
+    /// Hex SHA-256 of the link's token; unique.
+    pub token_hash: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -328,6 +384,8 @@ pub trait StoreTx {
     ) -> StoreResult<()>;
     /// All tenants, oldest first.
     fn tenants(&mut self) -> StoreResult<Vec<TenantId>>;
+    /// The tenant's name; `None` for an unknown tenant.
+    fn tenant_name(&mut self, tenant_id: &TenantId) -> StoreResult<Option<String>>;
     /// The tenant's settings.
     fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings>;
     /// Writes the tenant's settings.
@@ -362,6 +420,67 @@ pub trait StoreTx {
     ) -> StoreResult<bool>;
     /// Finds a key by the SHA-256 of its text.
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+
+    /// Stores a staff user; a second live user with the same email (in any tenant) is a
+    /// `Conflict`.
+    fn insert_staff_user(&mut self, user: &StaffUserRecord) -> StoreResult<()>;
+    /// The live (not removed) user with this email, in any tenant.
+    fn staff_user_by_email(&mut self, email: &str) -> StoreResult<Option<StaffUserRecord>>;
+    /// A user of the tenant by id, removed or not.
+    fn staff_user(
+        &mut self,
+        tenant_id: &TenantId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<StaffUserRecord>>;
+    /// The tenant's users, removed ones included, by email then id.
+    fn staff_users(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<StaffUserRecord>>;
+    /// Whether any staff user exists in any tenant, removed ones included.
+    fn any_staff_user(&mut self) -> StoreResult<bool>;
+    /// Marks a live user of the tenant removed at `now`; `false` when there is none.
+    fn remove_staff_user(
+        &mut self,
+        tenant_id: &TenantId,
+        user_id: &UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Stores a new session; a second one with the same token hash is a `Conflict`.
+    fn insert_staff_session(&mut self, session: &StaffSessionRecord) -> StoreResult<()>;
+    /// A session by the SHA-256 of its token, ended or not.
+    fn staff_session(&mut self, token_hash: &str) -> StoreResult<Option<StaffSessionRecord>>;
+    /// Sets a live session's last-seen time; `false` when there is no live session.
+    fn touch_staff_session(&mut self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Ends a live session at `now`; `false` when there is no live session.
+    fn end_staff_session(&mut self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records a failed sign-in for a (lower-cased) email.
+    fn insert_sign_in_failure(&mut self, email: &str, failed_at: DateTime<Utc>) -> StoreResult<()>;
+    /// The times of the email's failed sign-ins after `since`, newest first.
+    fn sign_in_failures(
+        &mut self,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<DateTime<Utc>>>;
+    /// Forgets every failed sign-in of the email; returns how many.
+    fn clear_sign_in_failures(&mut self, email: &str) -> StoreResult<usize>;
+    /// Forgets the failed sign-ins of every email at or before `before`; returns how many.
+    fn prune_sign_in_failures(&mut self, before: DateTime<Utc>) -> StoreResult<usize>;
+    /// Stores a payment link; a second one with the same token hash is a `Conflict`.
+    fn insert_payment_link(&mut self, link: &PaymentLinkRecord) -> StoreResult<()>;
+    /// A customer's links, revoked and expired ones included, newest first.
+    fn payment_links(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+    ) -> StoreResult<Vec<PaymentLinkRecord>>;
+    /// A link by the SHA-256 of its token, in any tenant.
+    fn payment_link_by_hash(&mut self, token_hash: &str) -> StoreResult<Option<PaymentLinkRecord>>;
+    /// Revokes a live link of the tenant at `now`; `false` when there is none.
+    fn revoke_payment_link(
+        &mut self,
+        tenant_id: &TenantId,
+        link_id: &PaymentLinkId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
     /// Takes the next number of `kind` in the tenant (1, 2, ...); a new counter row is made at
     /// `now`.
     fn next_number(

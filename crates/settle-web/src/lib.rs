@@ -5,7 +5,8 @@
 //! The modules read top-down: `router` (the route table and the layers) uses `pages/` (the
 //! handlers, one module per area), which use `session` (who is signed in, CSRF, roles), `call`
 //! (engine calls on the blocking pool and what their errors become), `form` (posted fields),
-//! `view` (amounts and dates as the pages show them) and `templates` (one struct per page).
+//! `view` (amounts and links as the pages show them) and `templates` (rendering; each page's
+//! template struct lives beside its handler). `headers` and `assets` stand apart.
 
 mod assets;
 mod call;
@@ -14,7 +15,6 @@ mod headers;
 mod pages;
 mod router;
 mod session;
-mod shim;
 mod templates;
 mod view;
 
@@ -40,7 +40,13 @@ pub(crate) struct AppState {
 
 /// The back office and the payment page as a router, to be merged beside the API.
 pub fn router(engine: Engine, config: WebConfig) -> Router {
-    router::routes(AppState { engine, config: Arc::new(config) })
+    router::routes(AppState { engine, config: Arc::new(config) }).layer(
+        tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            use axum::response::IntoResponse;
+            tracing::error!("a back-office handler panicked");
+            call::WebError::Internal.into_response()
+        }),
+    )
 }
 
 /// Every route of the back office as `(METHOD, path)`.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::Fields;
-use crate::shim::{Role, StaffEngine, StaffSession};
+use settle_engine::{Role, StaffSession};
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "settle_session";
@@ -149,4 +149,23 @@ pub(crate) fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
 /// 403 unless the session's role is admin.
 pub(crate) fn require_admin(session: &StaffSession) -> Result<(), WebError> {
     if session.role == Role::Admin { Ok(()) } else { Err(WebError::Forbidden) }
+}
+
+/// 403 for a viewer: the forms that change things are not theirs to open.
+pub(crate) fn require_writer(session: &StaffSession) -> Result<(), WebError> {
+    if session.role == Role::Viewer { Err(WebError::Forbidden) } else { Ok(()) }
+}
+
+/// Whether a POST without a session (the sign-in form) comes from a page of this server: a
+/// browser sends `Origin` with every POST, and another site's origin is refused, so no page
+/// elsewhere can sign a visitor in to an account of its choosing. Clients that send no
+/// `Origin` (scripts, old browsers) are let through; they can only sign themselves in.
+pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let public = state.config.public_url.as_deref().map(|u| u.trim_end_matches('/'));
+    let own = origin.split_once("://").is_some_and(|(_, rest)| rest == host);
+    own || public == Some(origin)
 }

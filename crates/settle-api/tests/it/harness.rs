@@ -17,6 +17,9 @@ use settle_store_postgres::PostgresStore;
 use settle_store_sqlite::{Durability, SqliteStore};
 use tower::ServiceExt;
 
+/// The public base URL the test API answers payment links under.
+pub(crate) const PUBLIC_URL: &str = "https://billing.example.com";
+
 pub(crate) const KEY: &str = "sk_test_0123456789abcdef";
 
 /// A clock that stands still until a test moves it.
@@ -154,7 +157,7 @@ impl TestApi {
         let clock = Arc::new(PinnedClock(Mutex::new(at)));
         let engine = Engine::new(store, clock.clone(), Arc::new(CountingIds::default()));
         engine.bootstrap(Some(KEY)).expect("bootstrap");
-        let router = settle_api::router(engine.clone());
+        let router = settle_api::router(engine.clone(), PUBLIC_URL);
         TestApi { served: Some((engine, router)), clock, _database: database, _dir: dir }
     }
 

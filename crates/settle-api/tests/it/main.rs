@@ -12,6 +12,7 @@ mod idempotency;
 mod invoices;
 mod negative_payments;
 mod openapi;
+mod payment_links;
 mod policies;
 mod refunds_and_voids;
 mod reliability;

@@ -20,6 +20,7 @@ struct Fixture {
     payment: String,
     application: String,
     key_id: String,
+    link: String,
 }
 
 async fn fixture(api: &TestApi) -> Fixture {
@@ -40,6 +41,8 @@ async fn fixture(api: &TestApi) -> Fixture {
         .await
         .expect(201);
     let (_, key_id) = api.key_with_role(Role::Clerk);
+    let link = api.post(&format!("/v1/customers/{customer}/payment-links"), json!({})).await;
+    let link = id(&link.expect(201));
     Fixture {
         customer,
         invoice_item: item(&invoice, 0),
@@ -50,6 +53,7 @@ async fn fixture(api: &TestApi) -> Fixture {
         payment: id(&payment),
         application: id(&application),
         key_id,
+        link,
     }
 }
 
@@ -98,6 +102,10 @@ fn request(method: &str, path: &str, f: &Fixture) -> (String, Value, bool) {
             json!({"kind": "charge", "amount": "1.00", "description": "x"}),
             true,
         ),
+        ("GET" | "POST", "/v1/customers/{id}/payment-links") => {
+            (fill(&f.customer), json!({}), true)
+        }
+        ("DELETE", "/v1/payment-links/{id}") => (fill(&f.link), json!({}), true),
         ("POST", "/v1/customers/{id}/credit-balance/refunds") => {
             (fill(&f.customer), json!({"amount": "1.00"}), true)
         }

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 mod bounds;
+mod users;
+mod web;
 
 const KEY: &str = "sk_smoke_0123456789abcdef";
 
@@ -16,6 +18,10 @@ fn settle() -> Command {
         .env_remove("SETTLE_DATABASE")
         .env_remove("SETTLE_LISTEN")
         .env_remove("SETTLE_API_KEY")
+        .env_remove("SETTLE_ADMIN_EMAIL")
+        .env_remove("SETTLE_ADMIN_PASSWORD")
+        .env_remove("SETTLE_PUBLIC_URL")
+        .env_remove("SETTLE_SESSION_IDLE")
         .env("RUST_LOG", "warn");
     command
 }
@@ -682,6 +688,10 @@ fn every_command_but_serve(url: &str) -> Vec<(&'static str, std::process::Output
         ("export", run(&["export", "--format", "csv", "--database", url])),
         ("demo", run(&["demo", "--database", url])),
         ("tenant create", run(&["tenant", "create", "Nobody", "--database", url])),
+        (
+            "user create",
+            run(&["user", "create", "ana@example.com", "--role", "clerk", "--database", url]),
+        ),
     ]
 }
 

@@ -283,7 +283,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
         Err(StoreError::Unavailable(_))
@@ -529,4 +529,36 @@ fn the_feed_holds_every_commit_after_await_feed() {
         return;
     };
     conformance::the_feed_holds_every_commit_after_await_feed(&db.open());
+}
+
+#[test]
+fn staff_users_are_found_by_live_email_and_removed_once() {
+    let Some(db) = TestDb::new("staff_users_are_found_by_live_email_and_") else {
+        return;
+    };
+    conformance::staff_users_are_found_by_live_email_and_removed_once(&db.open());
+}
+
+#[test]
+fn staff_sessions_are_found_by_hash_touched_and_ended_once() {
+    let Some(db) = TestDb::new("staff_sessions_are_found_by_hash_touched") else {
+        return;
+    };
+    conformance::staff_sessions_are_found_by_hash_touched_and_ended_once(&db.open());
+}
+
+#[test]
+fn sign_in_failures_are_listed_per_email_cleared_and_pruned() {
+    let Some(db) = TestDb::new("sign_in_failures_are_listed_per_email_cl") else {
+        return;
+    };
+    conformance::sign_in_failures_are_listed_per_email_cleared_and_pruned(&db.open());
+}
+
+#[test]
+fn payment_links_are_found_by_hash_listed_newest_first_and_revoked_once() {
+    let Some(db) = TestDb::new("payment_links_are_found_by_hash_listed_n") else {
+        return;
+    };
+    conformance::payment_links_are_found_by_hash_listed_newest_first_and_revoked_once(&db.open());
 }

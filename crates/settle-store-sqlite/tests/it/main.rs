@@ -255,3 +255,27 @@ fn a_second_writer_on_a_customer_waits_until_the_first_commits() {
         &a_moment,
     );
 }
+
+#[test]
+fn staff_users_are_found_by_live_email_and_removed_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::staff_users_are_found_by_live_email_and_removed_once(&fresh(&dir));
+}
+
+#[test]
+fn staff_sessions_are_found_by_hash_touched_and_ended_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::staff_sessions_are_found_by_hash_touched_and_ended_once(&fresh(&dir));
+}
+
+#[test]
+fn sign_in_failures_are_listed_per_email_cleared_and_pruned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::sign_in_failures_are_listed_per_email_cleared_and_pruned(&fresh(&dir));
+}
+
+#[test]
+fn payment_links_are_found_by_hash_listed_newest_first_and_revoked_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::payment_links_are_found_by_hash_listed_newest_first_and_revoked_once(&fresh(&dir));
+}

@@ -12,8 +12,8 @@ use super::customers::DocumentRow;
 use crate::AppState;
 use crate::call::blocking;
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// The attention page.
 #[derive(Template)]

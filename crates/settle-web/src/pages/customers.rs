@@ -20,9 +20,9 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::{PaymentLink, StaffEngine, StaffSession};
 use crate::templates::render;
 use crate::view::{Amount, label, object_href};
+use settle_engine::{PaymentLink, StaffSession};
 
 /// Customers per page of the list.
 const PAGE_SIZE: u32 = 25;
@@ -171,7 +171,10 @@ pub(crate) struct NewPage {
 }
 
 /// `GET /customers/new`.
-pub(crate) async fn new_form() -> Response {
+pub(crate) async fn new_form(Extension(session): Extension<StaffSession>) -> Response {
+    if let Err(err) = crate::session::require_writer(&session) {
+        return err.into_response();
+    }
     let page = NewPage {
         nav: current_nav(),
         section: "customers",

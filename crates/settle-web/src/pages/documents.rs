@@ -16,9 +16,9 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::Fields;
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
 use crate::view::{Amount, label, object_href};
+use settle_engine::StaffSession;
 
 /// One item or tax item.
 pub(crate) struct ItemRow {
@@ -52,6 +52,7 @@ pub(crate) struct DocumentPage {
     number: String,
     status: &'static str,
     customer_id: String,
+    customer_name: String,
     invoice_date: String,
     due_date: String,
     adjusts: Option<(String, String)>,
@@ -134,6 +135,7 @@ fn document_page(
         number: document.number.clone(),
         status: document.status.name(),
         customer_id: document.customer_id.to_string(),
+        customer_name: String::new(),
         invoice_date: document.invoice_date.to_string(),
         due_date: document.due_date.to_string(),
         adjusts: document
@@ -162,8 +164,9 @@ async fn show_document(
 ) -> Result<Response, WebError> {
     let id = document_id(id, kind)?;
     let tenant_id = session.tenant_id.clone();
-    let (document, applications) = blocking(state, move |e| {
+    let (document, customer_name, applications) = blocking(state, move |e| {
         let document = e.document(&tenant_id, &id)?;
+        let customer_name = e.customer(&tenant_id, &document.customer_id)?.name;
         let query = if kind.is_receivable() {
             ApplicationQuery { target_id: Some(id.clone()), ..ApplicationQuery::default() }
         } else {
@@ -171,10 +174,11 @@ async fn show_document(
         };
         let applications =
             e.applications(&tenant_id, &query, &PageRequest { limit: 200, cursor: None })?;
-        Ok((document, applications.rows))
+        Ok((document, customer_name, applications.rows))
     })
     .await?;
     let mut page = document_page(&document, &applications, current_nav());
+    page.customer_name = customer_name;
     page.done = (done == "posted").then_some("Posted.");
     Ok(render(&page).into_response())
 }
@@ -238,6 +242,7 @@ pub(crate) struct PaymentPage {
     section: &'static str,
     id: String,
     customer_id: String,
+    customer_name: String,
     status: &'static str,
     method: &'static str,
     reference: String,
@@ -261,14 +266,15 @@ pub(crate) async fn show_payment(
     let tenant_id = session.tenant_id.clone();
     let read = blocking(&state, move |e| {
         let payment = e.payment(&tenant_id, &id)?;
+        let customer_name = e.customer(&tenant_id, &payment.customer_id)?.name;
         let query =
             ApplicationQuery { source_id: Some(id.to_string()), ..ApplicationQuery::default() };
         let applications =
             e.applications(&tenant_id, &query, &PageRequest { limit: 200, cursor: None })?;
-        Ok((payment, applications.rows))
+        Ok((payment, customer_name, applications.rows))
     })
     .await;
-    let (payment, applications) = match read {
+    let (payment, customer_name, applications) = match read {
         Ok(read) => read,
         Err(err) => return err.into_response(),
     };
@@ -277,6 +283,7 @@ pub(crate) async fn show_payment(
         section: "customers",
         id: payment.id.to_string(),
         customer_id: payment.customer_id.to_string(),
+        customer_name,
         status: payment.status.name(),
         method: payment.method.name(),
         reference: payment.reference.clone().unwrap_or_default(),

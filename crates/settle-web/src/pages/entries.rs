@@ -17,8 +17,8 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// The Add Entry form.
 #[derive(Template)]
@@ -66,6 +66,9 @@ pub(crate) async fn form(
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
 ) -> Response {
+    if let Err(err) = crate::session::require_writer(&session) {
+        return err.into_response();
+    }
     let result = match customer_id(&id) {
         Ok(id) => page(&state, &session, id, Fields::default(), Errors::default()).await,
         Err(err) => Err(err),

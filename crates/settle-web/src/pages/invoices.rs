@@ -20,8 +20,8 @@ use crate::AppState;
 use crate::call::{WebError, blocking};
 use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// Blank lines the form offers.
 pub(crate) const LINES: usize = 5;
@@ -83,6 +83,9 @@ pub(crate) async fn form(
     Extension(session): Extension<StaffSession>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(err) = crate::session::require_writer(&session) {
+        return err.into_response();
+    }
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let customer_id = CustomerId::parse(query.get("customer_id"));
     match page(&state, &session, customer_id, Fields::default(), Errors::default()).await {

@@ -13,8 +13,8 @@ use crate::AppState;
 use crate::call::blocking;
 use crate::form::Fields;
 use crate::session::is_https;
-use crate::shim::{StaffEngine, StaffSession};
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// The base of links: the configured public URL, else this request's host.
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {

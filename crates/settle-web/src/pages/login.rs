@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::see_other;
 use crate::AppState;
-use crate::call::blocking;
+use crate::call::{WebError, blocking};
 use crate::form::Fields;
 use crate::session::{self, Nav};
-use crate::shim::{SignIn, StaffEngine};
 use crate::templates::render;
+use settle_engine::SignIn;
 
 /// The sign-in form.
 #[derive(Template)]
@@ -52,6 +52,9 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !session::same_origin(&state, &headers) {
+        return WebError::Forbidden.into_response();
+    }
     let fields = Fields::parse(&body);
     let email = fields.get("email").trim().to_owned();
     let password = fields.get("password").to_owned();

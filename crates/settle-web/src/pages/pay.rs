@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::call::blocking;
-use crate::shim::{PayView, StaffEngine};
 use crate::templates::render;
 use crate::view::{Amount, label};
+use settle_engine::PayView;
 
 /// The page.
 #[derive(Template)]

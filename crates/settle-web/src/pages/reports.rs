@@ -12,9 +12,9 @@ use crate::AppState;
 use crate::call::blocking;
 use crate::form::Fields;
 use crate::session::{Nav, current_nav};
-use crate::shim::StaffSession;
 use crate::templates::render;
 use crate::view::{Amount, Tone};
+use settle_engine::StaffSession;
 
 /// The five buckets and their total.
 pub(crate) struct BucketCells {

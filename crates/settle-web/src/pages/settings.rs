@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::call::blocking;
 use crate::session::{Nav, current_nav, require_admin};
-use crate::shim::StaffSession;
 use crate::templates::render;
+use settle_engine::StaffSession;
 
 /// The settings page.
 #[derive(Template)]

@@ -63,6 +63,11 @@ pub(crate) struct TestWeb {
 
 impl TestWeb {
     pub(crate) fn new() -> TestWeb {
+        TestWeb::with_config(settle_web::WebConfig::default())
+    }
+
+    /// The back office served as `config` says.
+    pub(crate) fn with_config(config: settle_web::WebConfig) -> TestWeb {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("settle.db");
         let store = SqliteStore::open(&path, Durability::Full).expect("open store");
@@ -71,7 +76,7 @@ impl TestWeb {
         let engine = Engine::new(Arc::new(store), clock.clone(), Arc::new(CountingIds::default()));
         engine.bootstrap(None).expect("bootstrap");
         let tenant_id = engine.tenants().expect("tenants").into_iter().next().expect("a tenant");
-        let router = settle_web::router(engine.clone(), settle_web::WebConfig::default());
+        let router = settle_web::router(engine.clone(), config);
         TestWeb { engine, router, clock, tenant_id, _dir: dir }
     }
 
@@ -122,4 +127,91 @@ impl TestWeb {
     ) -> Page {
         self.send(Method::POST, path, cookie, Some(form)).await
     }
+}
+
+/// A signed-in user: the cookie's token and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub(crate) token: String,
+    pub(crate) csrf: String,
+}
+
+/// The password every test user gets.
+pub(crate) const PASSWORD: &str = "correct horse battery";
+
+impl TestWeb {
+    /// Creates a user of `tenant_id` with `role` and signs in through `POST /login`.
+    pub(crate) async fn sign_in_to(
+        &self,
+        tenant_id: &TenantId,
+        email: &str,
+        role: settle_engine::Role,
+    ) -> Session {
+        let engine = self.engine.clone();
+        let (tenant, mail) = (tenant_id.clone(), email.to_owned());
+        tokio::task::spawn_blocking(move || {
+            engine.create_user(&tenant, &mail, role, Some(PASSWORD)).expect("user")
+        })
+        .await
+        .expect("join");
+        let page = self.post("/login", None, &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location(), Some("/customers"));
+        let cookie = page.header("set-cookie").expect("a session cookie").to_owned();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(cookie.contains("Path=/") && !cookie.contains("Secure"), "{cookie}");
+        let token = cookie
+            .strip_prefix("settle_session=")
+            .and_then(|rest| rest.split(';').next())
+            .expect("token")
+            .to_owned();
+        Session { csrf: settle_engine::csrf_token(&token), token }
+    }
+
+    /// A clerk of the first tenant.
+    pub(crate) async fn clerk(&self) -> Session {
+        let tenant = self.tenant_id.clone();
+        self.sign_in_to(&tenant, "clerk@example.com", settle_engine::Role::Clerk).await
+    }
+
+    /// GET as `session`.
+    pub(crate) async fn get_as(&self, session: &Session, path: &str) -> Page {
+        self.get(path, Some(&session.token)).await
+    }
+
+    /// POST a form as `session`, with its CSRF token added.
+    pub(crate) async fn post_as(
+        &self,
+        session: &Session,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Page {
+        let mut fields = vec![("csrf", session.csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.post(path, Some(&session.token), &fields).await
+    }
+
+    /// Creates a customer through the form and returns its id.
+    pub(crate) async fn new_customer(&self, session: &Session, name: &str) -> String {
+        let page =
+            self.post_as(session, "/customers/new", &[("name", name), ("currency", "USD")]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let location = page.location().expect("location");
+        location
+            .strip_prefix("/customers/")
+            .and_then(|rest| rest.split('?').next())
+            .expect("customer id")
+            .to_owned()
+    }
+}
+
+/// The `data-value` of the first element with `data-field="FIELD"` after `from` in `html`.
+pub(crate) fn field_value<'a>(html: &'a str, from: &str, field: &str) -> Option<&'a str> {
+    let start = html.find(from)?;
+    let rest = &html[start..];
+    let at = rest.find(&format!(r#"data-field="{field}""#))?;
+    let rest = &rest[at..];
+    let value = rest.find("data-value=\"")? + "data-value=\"".len();
+    let rest = &rest[value..];
+    Some(&rest[..rest.find('"')?])
 }

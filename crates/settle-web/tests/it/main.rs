@@ -3,3 +3,7 @@
 mod harness;
 
 mod anonymous;
+mod customers;
+mod invoices;
+mod pay;
+mod sessions;
