@@ -320,9 +320,14 @@ impl Engine {
     /// Checks email + password (Argon2id; for an unknown email a dummy verify so the time does
     /// not tell), counts failures per lower-cased email, and locks an email after ten failures
     /// within 15 minutes, for 15 minutes after the last (attempts while locked are not
-    /// checked or counted). A success forgets the email's failures.
+    /// checked or counted). A success forgets the email's failures. An email over 254 or a
+    /// password over 1024 characters is refused at once, without being recorded.
     pub fn sign_in(&self, email: &str, password: &str) -> EngineResult<SignIn> {
         let email = email.trim().to_lowercase();
+        if email.len() > 254 || password.chars().count() > MAX_PASSWORD_CHARS {
+            // No user has such an email or password; nothing so large is recorded either.
+            return Ok(SignIn::Refused);
+        }
         let now = self.now();
         // Failures older than two windows can no longer take part in a lock.
         let horizon = now - LOCKOUT_WINDOW * 2;

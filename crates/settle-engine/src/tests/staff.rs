@@ -108,6 +108,12 @@ fn a_user_signs_in_with_the_right_password_only_and_gets_a_session_bound_csrf_to
     ));
     assert!(matches!(office.engine.sign_in("bob@example.com", PASSWORD), Ok(SignIn::Refused)));
     assert_eq!(office.engine.session("not-a-token").expect("session"), None);
+    // Passwords no user can have are refused without counting towards a lock.
+    let huge = "x".repeat(1025);
+    for _ in 0..10 {
+        assert!(matches!(office.engine.sign_in("ana@example.com", &huge), Ok(SignIn::Refused)));
+    }
+    office.sign_in("ana@example.com", PASSWORD);
     // A second sign-in is a second session with its own token and CSRF token.
     let (second, other) = office.sign_in("ANA@example.com", PASSWORD);
     assert_ne!((second, other.csrf), (token, session.csrf));
