@@ -66,13 +66,15 @@ impl Browser {
         self.shot(page).await;
     }
 
-    /// The path and query of the page shown now.
+    /// The path of the page shown now, without its query.
     pub(crate) async fn path(&self) -> String {
+        self.client.current_url().await.expect("current URL").path().to_owned()
+    }
+
+    /// The query of the page shown now (empty without one).
+    pub(crate) async fn query(&self) -> String {
         let url = self.client.current_url().await.expect("current URL");
-        match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        }
+        url.query().unwrap_or_default().to_owned()
     }
 
     /// The HTTP status of the document shown now (Navigation Timing's `responseStatus`).

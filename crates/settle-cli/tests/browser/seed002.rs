@@ -108,7 +108,7 @@ async fn check_sorting_and_search(browser: &mut Browser, [harbor, ivy, juniper]:
     assert!(all.len() >= 3, "the list shows {} customers", all.len());
     browser.fill("search", "ivy lane").await;
     browser.submit("[name=search]", "customers-search-by-name").await;
-    assert!(browser.path().await.contains("search=ivy"), "{}", browser.path().await);
+    assert!(browser.query().await.contains("search=ivy"), "{}", browser.query().await);
     assert_eq!(rows(browser).await, vec![(ivy.clone(), "-425.50".to_owned())]);
 
     browser.visit("/customers", "customers-all-again").await;
