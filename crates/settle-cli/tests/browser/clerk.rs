@@ -67,7 +67,8 @@ pub(crate) async fn add_entry(browser: &mut Browser, customer_id: &str, entry: &
 /// Opens the customer's page and clicks Add Entry.
 pub(crate) async fn open_entry_form(browser: &mut Browser, customer_id: &str) {
     browser.visit(&format!("/customers/{customer_id}"), "customer").await;
-    let link = format!("a[href$='/customers/{customer_id}/entries/new']");
+    // "Click Add Entry in the Billing section."
+    let link = format!("#billing a[href$='/customers/{customer_id}/entries/new']");
     browser.click(&link, "add-entry").await;
     assert_eq!(browser.path().await, format!("/customers/{customer_id}/entries/new"));
 }
