@@ -4,15 +4,19 @@
 document.addEventListener("click", function (event) {
   var button = event.target.closest("button[data-copy]");
   if (!button) return;
-  var input = document.getElementById(button.getAttribute("data-copy"));
-  if (!input) return;
-  input.select();
+  var source = document.getElementById(button.getAttribute("data-copy"));
+  if (!source) return;
+  var range = document.createRange();
+  range.selectNodeContents(source);
+  var selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
   var done = function () { button.textContent = "Copied"; };
+  var fallback = function () { document.execCommand("copy"); done(); };
   if (navigator.clipboard && navigator.clipboard.writeText) {
-    navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+    navigator.clipboard.writeText(source.textContent.trim()).then(done, fallback);
   } else {
-    document.execCommand("copy");
-    done();
+    fallback();
   }
 });
 document.addEventListener("submit", function (event) {

@@ -1,6 +1,12 @@
 //! Response headers of every page: a Content-Security-Policy that allows nothing from
-//! elsewhere (and no inline script or style), no referrer, no caching of pages with ledger
-//! data, and for the payment page also no indexing and no form posts at all.
+//! elsewhere (and no inline script or style), no referrer to other sites, no caching of pages
+//! with ledger data, and for the payment page also no referrer at all, no indexing and no form
+//! posts.
+//!
+//! The back office says `Referrer-Policy: same-origin`, not `no-referrer`: under `no-referrer` a
+//! browser sends `Origin: null` with the sign-in form's POST, the same as a page elsewhere can,
+//! so the sign-in's origin check could not tell them apart. `same-origin` still sends nothing
+//! to other sites.
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -24,7 +30,7 @@ fn set(response: &mut Response, name: HeaderName, value: &'static str) {
 pub(crate) async fn back_office(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     set(&mut response, header::CONTENT_SECURITY_POLICY, BACK_OFFICE_CSP);
-    set(&mut response, header::REFERRER_POLICY, "no-referrer");
+    set(&mut response, header::REFERRER_POLICY, "same-origin");
     set(&mut response, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(&mut response, header::X_FRAME_OPTIONS, "DENY");
     if !response.headers().contains_key(header::CACHE_CONTROL) {

@@ -18,6 +18,9 @@ mod session;
 mod templates;
 mod view;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -157,9 +157,10 @@ pub(crate) fn require_writer(session: &StaffSession) -> Result<(), WebError> {
 }
 
 /// Whether a POST without a session (the sign-in form) comes from a page of this server: a
-/// browser sends `Origin` with every POST, and another site's origin is refused, so no page
-/// elsewhere can sign a visitor in to an account of its choosing. Clients that send no
-/// `Origin` (scripts, old browsers) are let through; they can only sign themselves in.
+/// browser sends `Origin` with every POST, and another site's origin (or `null`, which any page
+/// can make its browser send) is refused, so no page elsewhere can sign a visitor in to an
+/// account of its choosing. Clients that send no `Origin` (scripts) are let through; they can
+/// only sign themselves in.
 pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;

@@ -1,6 +1,8 @@
 //! Attention: what needs a person. For now the negative invoices and debit memos (seed 000);
 //! the other cases of UI.md and their fixes come with the resolving workflows.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Extension;
 use axum::extract::State;
@@ -41,14 +43,27 @@ pub(crate) async fn show(
         balance: Some(BalanceFilter::Negative),
     };
     let page = PageRequest { limit: LIMIT, cursor: None };
-    match blocking(&state, move |e| e.documents(&tenant_id, &query, &page)).await {
-        Ok(got) => render(&AttentionPage {
-            nav: current_nav(),
-            section: "attention",
-            rows: got.rows.iter().map(DocumentRow::of).collect(),
-            more: got.next_cursor.is_some(),
-        })
-        .into_response(),
+    let read = blocking(&state, move |e| {
+        let got = e.documents(&tenant_id, &query, &page)?;
+        let mut names = BTreeMap::new();
+        let mut rows = Vec::with_capacity(got.rows.len());
+        for document in &got.rows {
+            let id = &document.customer_id;
+            if !names.contains_key(id) {
+                names.insert(id.clone(), e.customer(&tenant_id, id)?.name);
+            }
+            let mut row = DocumentRow::of(document);
+            row.customer_name = names.get(id).cloned().unwrap_or_default();
+            rows.push(row);
+        }
+        Ok((rows, got.next_cursor.is_some()))
+    })
+    .await;
+    match read {
+        Ok((rows, more)) => {
+            render(&AttentionPage { nav: current_nav(), section: "attention", rows, more })
+                .into_response()
+        }
         Err(err) => err.into_response(),
     }
 }

@@ -259,6 +259,9 @@ pub(crate) struct DocumentRow {
     pub(crate) due_date: String,
     pub(crate) total: Amount,
     pub(crate) balance: Amount,
+    pub(crate) customer_id: String,
+    /// The customer's name, on pages that list several customers' documents.
+    pub(crate) customer_name: String,
 }
 
 impl DocumentRow {
@@ -274,6 +277,8 @@ impl DocumentRow {
             due_date: document.due_date.to_string(),
             total: Amount::plain(document.total()),
             balance: Amount::plain(document.balance()),
+            customer_id: document.customer_id.to_string(),
+            customer_name: String::new(),
         }
     }
 }
@@ -305,6 +310,7 @@ pub(crate) struct ShowPage {
     history: Vec<HistoryRow>,
     older_href: Option<String>,
     open_documents: Vec<DocumentRow>,
+    negative_documents: Vec<DocumentRow>,
     drafts: Vec<DocumentRow>,
     links: Vec<LinkRow>,
     new_link_url: Option<String>,
@@ -403,6 +409,12 @@ pub(crate) fn show_page(data: CustomerData, new_link_url: Option<String>, done: 
         history: data.history.rows.iter().map(HistoryRow::of).collect(),
         older_href,
         open_documents: data.open_documents.iter().map(DocumentRow::of).collect(),
+        negative_documents: data
+            .open_documents
+            .iter()
+            .filter(|d| d.kind.is_receivable() && d.balance().is_negative())
+            .map(DocumentRow::of)
+            .collect(),
         drafts: data.drafts.iter().map(DocumentRow::of).collect(),
         links,
         new_link_url,

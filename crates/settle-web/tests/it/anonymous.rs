@@ -69,7 +69,7 @@ async fn the_sign_in_form_and_the_assets_need_no_session() {
     assert!(login.body.contains(r#"<label for="email">"#));
     let csp = login.header("content-security-policy").expect("csp");
     assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
-    assert_eq!(login.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(login.header("referrer-policy"), Some("same-origin"));
     let css = web.get("/assets/settle.css", None).await;
     assert_eq!(css.status, StatusCode::OK);
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 
-use crate::harness::{Session, TestWeb, field_value};
+use crate::harness::{Session, TestWeb, assert_amounts_have_values, field_value};
 
 async fn add_entry(web: &TestWeb, clerk: &Session, customer: &str, form: &[(&str, &str)]) {
     let page = web.post_as(clerk, &format!("/customers/{customer}/entries/new"), form).await;
@@ -76,6 +76,7 @@ async fn charges_and_credits_move_the_balance_exactly_as_seed_002_says() {
     assert_eq!(field_value(&page.body, "", "balance"), Some("-25.00"));
     assert_eq!(field_value(&page.body, "", "receivable"), Some("150.00"));
     assert_eq!(field_value(&page.body, "", "available_credit"), Some("125.00"));
+    assert_amounts_have_values(&page.body);
     let billing = &page.body[page.body.find(r#"id="billing""#).expect("#billing")..];
     assert_eq!(history(billing, "amount"), ["25.00", "100.00", "-150.00"]);
     assert_eq!(history(billing, "balance_after"), ["-25.00", "-50.00", "-150.00"]);
@@ -94,6 +95,8 @@ async fn charges_and_credits_move_the_balance_exactly_as_seed_002_says() {
     let pay = web.get_as(&clerk, &format!("/payments/{payment_id}")).await;
     assert_eq!(field_value(&pay.body, "", "unapplied"), Some("100.00"));
     assert!(pay.body.contains("visa ending 4242"));
+    assert_amounts_have_values(&pay.body);
+    assert_amounts_have_values(&doc.body);
 
     // The list shows the same balance.
     let list = web.get_as(&clerk, "/customers").await;

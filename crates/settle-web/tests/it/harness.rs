@@ -215,3 +215,16 @@ pub(crate) fn field_value<'a>(html: &'a str, from: &str, field: &str) -> Option<
     let rest = &rest[value..];
     Some(&rest[..rest.find('"')?])
 }
+
+/// Asserts that every element of class `amount` carries a `data-value` (UI.md).
+#[track_caller]
+pub(crate) fn assert_amounts_have_values(html: &str) {
+    let mut seen = 0;
+    for (at, _) in html.match_indices(r#"class="amount"#) {
+        let tag = &html[html[..at].rfind('<').expect("tag start")..];
+        let tag = &tag[..tag.find('>').expect("tag end")];
+        assert!(tag.contains("data-value=\""), "an amount without data-value: {tag}");
+        seen += 1;
+    }
+    assert!(seen > 0, "no amounts on the page");
+}

@@ -140,3 +140,35 @@ async fn a_refused_invoice_line_shows_the_message_beside_that_line() {
     assert_eq!(field_value(&customer.body, "", "balance"), Some("0.00"));
     assert!(!customer.body.contains(r#"id="drafts""#));
 }
+
+#[tokio::test]
+async fn a_negative_invoice_is_listed_on_attention_with_its_customer() {
+    let web = TestWeb::new();
+    let clerk = web.clerk().await;
+    let erin = web.new_customer(&clerk, "Erin Brown Electric").await;
+    let empty = web.get_as(&clerk, "/attention").await;
+    assert!(empty.body.contains("Nothing needs attention."));
+    let created = web
+        .post_as(
+            &clerk,
+            &format!("/invoices/new?customer_id={erin}"),
+            &[
+                ("items[0].description", "Refund of overcharge"),
+                ("items[0].amount", "-50.00"),
+                ("post", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let id = created.location().expect("location").trim_start_matches("/invoices/").to_owned();
+    let page = web.get_as(&clerk, "/attention").await;
+    assert!(page.body.contains(&format!(r#"<tr data-document-id="{id}">"#)), "{}", page.body);
+    assert!(page.body.contains(&format!(r#"<a href="/customers/{erin}">Erin Brown Electric</a>"#)));
+    assert!(page.body.contains(r#"data-value="-50.00""#));
+    let customer = web.get_as(&clerk, &format!("/customers/{erin}")).await;
+    let note = &customer.body[customer.body.find(r#"id="needs-attention""#).expect("note")..];
+    assert!(note.contains(&format!(r#"data-document-id="{id}""#)), "{note}");
+    let quiet = web.new_customer(&clerk, "Quiet Customer").await;
+    let quiet = web.get_as(&clerk, &format!("/customers/{quiet}")).await;
+    assert!(!quiet.body.contains("needs-attention"));
+}

@@ -6,4 +6,5 @@ mod anonymous;
 mod customers;
 mod invoices;
 mod pay;
+mod reports;
 mod sessions;

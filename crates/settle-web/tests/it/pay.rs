@@ -3,15 +3,16 @@
 
 use axum::http::StatusCode;
 
-use crate::harness::{Session, TestWeb, field_value};
+use crate::harness::{Session, TestWeb, assert_amounts_have_values, field_value};
 
 /// Generates a link on the customer page and returns its URL.
 async fn generate(web: &TestWeb, clerk: &Session, customer: &str) -> String {
     let page = web.post_as(clerk, &format!("/customers/{customer}/payment-links"), &[]).await;
     assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
-    let marker = r#"id="payment-link-url" type="text" readonly value=""#;
-    let at = page.body.find(marker).expect("#payment-link-url") + marker.len();
-    page.body[at..at + page.body[at..].find('"').expect("end")].to_owned()
+    let marker = r#"<output id="payment-link-url""#;
+    let at = page.body.find(marker).expect("#payment-link-url");
+    let at = at + page.body[at..].find('>').expect(">") + 1;
+    page.body[at..at + page.body[at..].find('<').expect("end")].to_owned()
 }
 
 #[tokio::test]
@@ -54,6 +55,7 @@ async fn a_generated_link_opens_the_customers_page_and_revoking_it_gives_the_bar
     assert!(pay.body.contains("Ann Smith") && pay.body.contains("Website maintenance"));
     assert!(!pay.body.contains("Bob") && !pay.body.contains("<script"));
     assert_eq!(field_value(&pay.body, "", "balance"), Some("-150.00"));
+    assert_amounts_have_values(&pay.body);
     assert!(pay.body.contains("You owe") && pay.body.contains("$150.00"));
     let json = web.get(&format!("/pay/{token}/summary.json"), None).await;
     assert_eq!(json.status, StatusCode::OK);

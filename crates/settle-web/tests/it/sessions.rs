@@ -231,6 +231,14 @@ async fn the_cookie_is_secure_behind_an_https_public_url_and_other_sites_cannot_
     assert!(response.headers().get("set-cookie").is_none());
     request = axum::http::Request::post("/login")
         .header("host", "billing.example.com")
+        .header("origin", "null")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(serde_urlencoded::to_string(form).expect("form")))
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(web.router.clone(), request).await.expect("reply");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    request = axum::http::Request::post("/login")
+        .header("host", "billing.example.com")
         .header("origin", "https://billing.example.com")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(axum::body::Body::from(serde_urlencoded::to_string(form).expect("form")))
