@@ -106,6 +106,14 @@ async fn check_sorting_and_search(browser: &mut Browser, [harbor, ivy, juniper]:
     browser.visit("/customers", "customers-all").await;
     let all = rows(browser).await;
     assert!(all.len() >= 3, "the list shows {} customers", all.len());
+    // The same through the list's own form: search and sort, as a clerk picks them.
+    browser.fill("search", "seed002").await;
+    browser.fill("sort", "balance").await;
+    browser.submit("[name=search]", "customers-searched-sorted-by-balance").await;
+    let ids: Vec<String> = rows(browser).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, [ivy.as_str(), harbor, juniper]);
+
+    browser.visit("/customers", "customers-all-before-search").await;
     browser.fill("search", "ivy lane").await;
     browser.submit("[name=search]", "customers-search-by-name").await;
     assert!(browser.query().await.contains("search=ivy"), "{}", browser.query().await);
