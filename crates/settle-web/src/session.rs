@@ -165,11 +165,6 @@ pub(crate) fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` with a form's POST,
-    // even to its own origin; its `Sec-Fetch-Site`, which no page can set, still tells.
-    if origin == "null" {
-        return headers.get("sec-fetch-site").is_some_and(|site| site == "same-origin");
-    }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let public = state.config.public_url.as_deref().map(|u| u.trim_end_matches('/'));
     let own = origin.split_once("://").is_some_and(|(_, rest)| rest == host);
