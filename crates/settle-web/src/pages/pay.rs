@@ -1,6 +1,6 @@
 //! The customer's payment page (seed 002, "Share balance with customer"): public, read only,
 //! one customer's balance, open documents and recent history behind a link's token.
-//! Unknown, revoked and expired tokens answer the same bare 404. The token is never logged:
+//! Unknown, revoked and expired tokens answer the same 404 page, word for word. The token is never logged:
 //! nothing here traces it, and the router has no layer that traces paths.
 
 use askama::Template;
@@ -24,6 +24,9 @@ pub(crate) struct PayPage {
     balance: Amount,
     headline: String,
     owes: bool,
+    /// Open documents and credit on account, shown when credit makes the balance differ from
+    /// what the open documents add up to.
+    breakdown: Option<(Amount, Amount)>,
     documents: Vec<PayDocument>,
     history: Vec<PayLine>,
 }
@@ -43,9 +46,14 @@ pub(crate) struct PayLine {
     amount: Amount,
 }
 
-/// The one answer for every token that opens nothing.
+/// The page every token that opens nothing gets: one text, whatever the reason.
+#[derive(Template)]
+#[template(path = "pay_not_found.html")]
+pub(crate) struct PayNotFound;
+
+/// The one answer for every token that opens nothing (unknown, revoked, expired, malformed).
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "Not found").into_response()
+    (StatusCode::NOT_FOUND, render(&PayNotFound)).into_response()
 }
 
 /// Looks the token up; `None` for anything that is not a live link. Text that cannot be a
@@ -67,6 +75,14 @@ fn page(view: &PayView) -> PayPage {
         headline: Amount::balance(balance).text.trim_start_matches('-').to_owned(),
         balance: Amount::balance(balance),
         owes: balance.is_negative(),
+        breakdown: (view.customer.balances.available_credit() != 0).then(|| {
+            let c = &view.customer;
+            let money = |minor| settle_core::money::Money::new(minor, c.currency);
+            (
+                Amount::plain(money(c.balances.receivable)),
+                Amount::plain(money(c.balances.available_credit())),
+            )
+        }),
         documents: view
             .open_documents
             .iter()

@@ -57,6 +57,8 @@ async fn a_generated_link_opens_the_customers_page_and_revoking_it_gives_the_bar
     assert_eq!(field_value(&pay.body, "", "balance"), Some("-150.00"));
     assert_amounts_have_values(&pay.body);
     assert!(pay.body.contains("You owe") && pay.body.contains("$150.00"));
+    // Without credit on account the balance is what the open documents add up to: no breakdown.
+    assert_eq!(field_value(&pay.body, "", "available_credit"), None);
     let json = web.get(&format!("/pay/{token}/summary.json"), None).await;
     assert_eq!(json.status, StatusCode::OK);
     assert_eq!(json.header("x-robots-tag"), Some("noindex"));
@@ -100,6 +102,36 @@ async fn a_generated_link_opens_the_customers_page_and_revoking_it_gives_the_bar
         )
         .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_page_says_why_what_is_owed_differs_from_the_open_documents() {
+    let web = TestWeb::new();
+    let clerk = web.clerk().await;
+    let kim = web.new_customer(&clerk, "Kim Lee").await;
+    for (kind, amount, method) in [("charge", "240.00", ""), ("credit", "40.00", "card")] {
+        let page = web
+            .post_as(
+                &clerk,
+                &format!("/customers/{kim}/entries/new"),
+                &[
+                    ("kind", kind),
+                    ("amount", amount),
+                    ("description", "x"),
+                    ("payment_method", method),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    let url = generate(&web, &clerk, &kim).await;
+    let path = url.strip_prefix("http://settle.test").expect("url on this host");
+    let pay = web.get(path, None).await;
+    assert_eq!(pay.status, StatusCode::OK);
+    assert_eq!(field_value(&pay.body, "", "balance"), Some("-200.00"));
+    assert_eq!(field_value(&pay.body, "", "receivable"), Some("240.00"));
+    assert_eq!(field_value(&pay.body, "", "available_credit"), Some("40.00"));
+    assert!(pay.body.contains("less credit on your account"));
 }
 
 #[tokio::test]
