@@ -47,7 +47,7 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
                 tenant_id,
                 key: keyed.key,
                 request_hash: keyed.request_hash,
-                save: Arc::clone(&responder) as _,
+                save: Arc::new(Responder::kept(status, Arc::clone(&state.public_url))),
             };
             blocking(state, move |engine| engine.idempotent(idempotency, call)).await?
         }

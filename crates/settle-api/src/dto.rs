@@ -859,8 +859,9 @@ pub(crate) struct ApiKeyIn {
 pub(crate) struct ApiKeyOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
-    /// The key text (prefix `sk_settle_`), shown only once.
-    pub(crate) key: String,
+    /// The key text (prefix `sk_settle_`), shown only once: `null` when the answer is an
+    /// idempotent replay, because only the key's SHA-256 is kept.
+    pub(crate) key: Option<String>,
     pub(crate) role: &'static str,
     pub(crate) name: Option<String>,
 }
@@ -870,7 +871,7 @@ impl From<&settle_engine::CreatedKey> for ApiKeyOut {
         ApiKeyOut {
             id: k.id.clone(),
             object: "api_key",
-            key: k.key.clone(),
+            key: Some(k.key.clone()),
             role: k.role.name(),
             name: k.name.clone(),
         }

@@ -91,11 +91,21 @@ pub(crate) struct Responder {
     status: u16,
     /// The server's public base URL, which payment link URLs start with.
     public_url: std::sync::Arc<str>,
+    /// Whether this response is the one kept for replays: then the secrets a response shows
+    /// once (an API key's text, a payment link's token and URL) are left out, so the
+    /// idempotency record never holds them (RELIABILITY.md: only their SHA-256 is stored).
+    kept: bool,
 }
 
 impl Responder {
+    /// Renders the live answer to the request.
     pub(crate) fn new(status: StatusCode, public_url: std::sync::Arc<str>) -> Responder {
-        Responder { status: status.as_u16(), public_url }
+        Responder { status: status.as_u16(), public_url, kept: false }
+    }
+
+    /// Renders the answer kept for replays: the same, without secrets.
+    pub(crate) fn kept(status: StatusCode, public_url: std::sync::Arc<str>) -> Responder {
+        Responder { status: status.as_u16(), public_url, kept: true }
     }
 }
 
@@ -133,11 +143,19 @@ impl SaveResponse for Responder {
     }
 
     fn api_key(&self, key: &CreatedKey) -> Result<SavedResponse, SaveFailed> {
-        json(self.status, &ApiKeyOut::from(key))
+        let mut out = ApiKeyOut::from(key);
+        if self.kept {
+            out.key = None;
+        }
+        json(self.status, &out)
     }
 
     fn payment_link(&self, link: &CreatedPaymentLink) -> Result<SavedResponse, SaveFailed> {
-        json(self.status, &PaymentLinkCreatedOut::new(link, &self.public_url))
+        let mut out = PaymentLinkCreatedOut::new(link, &self.public_url);
+        if self.kept {
+            (out.url, out.token) = (None, None);
+        }
+        json(self.status, &out)
     }
 
     fn transfer(

@@ -23,10 +23,12 @@ pub(crate) struct PaymentLinkCreatedOut {
     pub(crate) id: String,
     pub(crate) object: &'static str,
     pub(crate) customer_id: String,
-    /// The customer's page: the public base URL, `/pay/`, and the token.
-    pub(crate) url: String,
-    /// The secret part of the URL (over 256 random bits); only its SHA-256 is stored.
-    pub(crate) token: String,
+    /// The customer's page: the public base URL, `/pay/`, and the token; `null` when the
+    /// answer is an idempotent replay.
+    pub(crate) url: Option<String>,
+    /// The secret part of the URL (over 256 random bits); only its SHA-256 is stored, so an
+    /// idempotent replay answers `null` here: revoke that link and make another if it was lost.
+    pub(crate) token: Option<String>,
     pub(crate) expires_at: Option<String>,
     pub(crate) created_at: String,
 }
@@ -39,8 +41,8 @@ impl PaymentLinkCreatedOut {
             id: link.id.to_string(),
             object: "payment_link",
             customer_id: link.customer_id.to_string(),
-            url: format!("{}/pay/{}", public_url.trim_end_matches('/'), created.token),
-            token: created.token.clone(),
+            url: Some(format!("{}/pay/{}", public_url.trim_end_matches('/'), created.token)),
+            token: Some(created.token.clone()),
             expires_at: link.expires_at.map(timestamp),
             created_at: timestamp(link.created_at),
         }

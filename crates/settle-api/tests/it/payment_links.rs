@@ -144,16 +144,39 @@ async fn bad_input_is_refused_and_viewers_only_list() {
 }
 
 #[tokio::test]
-async fn a_keyed_create_answers_the_same_link_again_and_makes_one() {
+async fn a_keyed_create_answers_the_same_link_again_without_its_token_and_makes_one() {
     let api = TestApi::new();
     let customer = api.customer("Globex").await;
     let path = links_path(&customer);
     let made = api.post_keyed(&path, "link-1", json!({})).await;
     assert!(!made.replayed);
     let made = made.expect(201);
+    assert!(made["token"].as_str().is_some_and(|t| t.len() >= 43), "{made}");
     let again = api.post_keyed(&path, "link-1", json!({})).await;
     assert!(again.replayed);
-    assert_eq!(again.expect(201), made);
+    // The replay is the kept answer, and only the token's SHA-256 is kept: the same link,
+    // without the token or its URL.
+    let mut expected = made.clone();
+    expected["token"] = Value::Null;
+    expected["url"] = Value::Null;
+    let again = again.expect(201);
+    assert_eq!(again, expected);
+    let token = made["token"].as_str().expect("token");
+    assert!(!again.to_string().contains(token));
     let listed = api.get(&path).await.expect(200);
     assert_eq!(listed["data"].as_array().expect("data").len(), 1);
+}
+
+#[tokio::test]
+async fn a_keyed_api_key_create_replays_the_key_without_its_text() {
+    let api = TestApi::new();
+    let made = api.post_keyed("/v1/api-keys", "key-1", json!({"role": "viewer"})).await.expect(201);
+    let text = made["key"].as_str().expect("the key text, once").to_owned();
+    let again = api.post_keyed("/v1/api-keys", "key-1", json!({"role": "viewer"})).await;
+    assert!(again.replayed);
+    let mut expected = made.clone();
+    expected["key"] = Value::Null;
+    let again = again.expect(201);
+    assert_eq!(again, expected);
+    assert!(!again.to_string().contains(&text));
 }
