@@ -45,12 +45,14 @@ pub use lists::{
 };
 pub use locks::a_second_writer_on_a_customer_waits_until_the_first_commits;
 pub use records::{
-    api_keys_are_found_by_hash_and_revoked_once, tenants_keep_their_settings_in_creation_order,
+    api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
+    tenants_keep_their_settings_in_creation_order,
 };
 pub use staff::{
     payment_links_are_found_by_hash_listed_newest_first_and_revoked_once,
     sign_in_failures_are_listed_per_email_cleared_and_pruned,
     staff_sessions_are_found_by_hash_touched_and_ended_once,
+    staff_user_roles_change_for_live_users_of_the_tenant,
     staff_users_are_found_by_live_email_and_removed_once,
 };
 pub use writes::{

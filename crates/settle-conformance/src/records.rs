@@ -81,3 +81,35 @@ pub fn api_keys_are_found_by_hash_and_revoked_once(store: &dyn Store) {
     let found = tx.api_key_by_hash(&key.key_hash).expect("read").expect("the key");
     assert_eq!(found.revoked_at, Some(revoked_at));
 }
+
+/// A tenant's keys are listed oldest first (ties by id), revoked ones with their instant, and
+/// never another tenant's.
+pub fn api_keys_are_listed_per_tenant_oldest_first(store: &dyn Store) {
+    let (tenant, other) =
+        (crate::fixture::tenant(store, "ten_keyed"), crate::fixture::tenant(store, "ten_other"));
+    let key = |key_id: &str, tenant_id: &TenantId, minutes: i64, name: Option<&str>| ApiKeyRecord {
+        id: id(ApiKeyId::parse, key_id),
+        tenant_id: tenant_id.clone(),
+        key_hash: format!("{key_id:0>64}"),
+        role: Role::Viewer,
+        name: name.map(str::to_owned),
+        created_at: t0() + TimeDelta::minutes(minutes),
+        revoked_at: None,
+    };
+    let late = key("key_3", &tenant, 10, Some("reports"));
+    let early = key("key_9", &tenant, 0, None);
+    let twin = key("key_4", &tenant, 10, Some("billing"));
+    let foreign = key("key_5", &other, 5, None);
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.api_keys(&tenant).expect("list"), []);
+    for record in [&late, &early, &twin, &foreign] {
+        tx.insert_api_key(record).expect("key");
+    }
+    let revoked_at = t0() + TimeDelta::hours(1);
+    assert!(tx.revoke_api_key(&tenant, &late.id, revoked_at).expect("revoke"));
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    let revoked = ApiKeyRecord { revoked_at: Some(revoked_at), ..late };
+    assert_eq!(tx.api_keys(&tenant).expect("list"), [early, revoked, twin]);
+    assert_eq!(tx.api_keys(&other).expect("list"), [foreign]);
+}

@@ -188,3 +188,25 @@ pub fn payment_links_are_found_by_hash_listed_newest_first_and_revoked_once(stor
     assert_eq!(tx.payment_link_by_hash(&old.token_hash).expect("read"), Some(revoked));
     assert_eq!(tx.payment_links(&acme, &initech.id).expect("list"), [theirs]);
 }
+
+/// A live user's role changes in its own tenant only; a removed user's role stays.
+pub fn staff_user_roles_change_for_live_users_of_the_tenant(store: &dyn Store) {
+    let (acme, other) = (tenant(store, "ten_acme"), tenant(store, "ten_other"));
+    let ana = user("usr_1", &acme, "ana@example.com", Role::Viewer);
+    let gone = user("usr_2", &acme, "gone@example.com", Role::Clerk);
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_staff_user(&ana).expect("user");
+    tx.insert_staff_user(&gone).expect("user");
+    let removed_at = t0() + TimeDelta::minutes(1);
+    assert!(tx.remove_staff_user(&acme, &gone.id, removed_at).expect("remove"));
+    assert!(!tx.set_staff_user_role(&other, &ana.id, Role::Admin).expect("role"));
+    assert!(!tx.set_staff_user_role(&acme, &gone.id, Role::Admin).expect("role"));
+    assert!(!tx.set_staff_user_role(&acme, &id(UserId::parse, "usr_9"), Role::Admin).expect("x"));
+    assert!(tx.set_staff_user_role(&acme, &ana.id, Role::Admin).expect("role"));
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    let promoted = StaffUserRecord { role: Role::Admin, ..ana };
+    let gone = StaffUserRecord { removed_at: Some(removed_at), ..gone };
+    assert_eq!(tx.staff_users(&acme).expect("list"), [promoted.clone(), gone]);
+    assert_eq!(tx.staff_user_by_email("ana@example.com").expect("read"), Some(promoted));
+}

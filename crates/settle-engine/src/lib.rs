@@ -29,10 +29,11 @@ pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};
 pub use commands::settings::{SettingsPatch, TimeZone};
 pub use commands::staff::{
-    BOOTSTRAP_ADMIN_EMAIL, CreatedUser, DEFAULT_SESSION_IDLE, LOCKOUT_FAILURES, LOCKOUT_WINDOW,
-    MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SignIn, StaffSession, StaffUser, csrf_token,
+    BOOTSTRAP_ADMIN_EMAIL, CreatedUser, DEFAULT_SESSION_IDLE, LAST_ADMIN, LOCKOUT_FAILURES,
+    LOCKOUT_WINDOW, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SignIn, StaffSession, StaffUser,
+    csrf_token,
 };
-pub use commands::tenants::{CreatedKey, KEY_PREFIX, NewKey, Principal};
+pub use commands::tenants::{ApiKey, CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{
     DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
     MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved, SavedResponse,

@@ -121,6 +121,24 @@ pub fn any_staff_user() -> Statement {
     statement("select user_id from staff_user limit 1", vec![])
 }
 
+/// Gives a live user a role.
+pub fn set_staff_user_role(tenant_id: &str, user_id: &str, role: Role) -> Statement {
+    statement(
+        "update staff_user set role = ?3 \
+         where tenant_id = ?1 and user_id = ?2 and removed_at is null",
+        vec![text(tenant_id), text(user_id), text(role.name())],
+    )
+}
+
+/// The tenant's API keys (their order is made in Rust).
+pub fn api_keys(tenant_id: &str) -> Statement {
+    statement(
+        "select api_key_id, tenant_id, key_hash, role, name, created_at, revoked_at \
+         from api_key where tenant_id = ?1",
+        vec![text(tenant_id)],
+    )
+}
+
 /// Marks a live user removed.
 pub fn remove_staff_user(tenant_id: &str, user_id: &str, now: DateTime<Utc>) -> Statement {
     statement(
@@ -319,6 +337,27 @@ macro_rules! shared_staff {
             let statement =
                 $crate::staff::remove_staff_user(tenant_id.as_str(), user_id.as_str(), now);
             Ok($crate::staff::changed(self.run(statement)?) == 1)
+        }
+
+        fn set_staff_user_role(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            user_id: &::settle_core::ids::UserId,
+            role: ::settle_store::Role,
+        ) -> ::settle_store::StoreResult<bool> {
+            let statement =
+                $crate::staff::set_staff_user_role(tenant_id.as_str(), user_id.as_str(), role);
+            Ok($crate::staff::changed(self.run(statement)?) == 1)
+        }
+
+        fn api_keys(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+        ) -> ::settle_store::StoreResult<Vec<::settle_store::ApiKeyRecord>> {
+            let mut rows = self
+                .fetch($crate::staff::api_keys(tenant_id.as_str()), |row| $crate::api_key(row))?;
+            rows.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            Ok(rows)
         }
 
         fn insert_staff_session(

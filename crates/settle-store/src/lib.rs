@@ -136,7 +136,7 @@ impl Role {
 }
 
 /// A stored API key (only its SHA-256 is kept).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRecord {
     /// The key's id.
     pub id: ApiKeyId,
@@ -420,6 +420,8 @@ pub trait StoreTx {
     ) -> StoreResult<bool>;
     /// Finds a key by the SHA-256 of its text.
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// The tenant's keys, revoked ones included, oldest first (then by id).
+    fn api_keys(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
 
     /// Stores a staff user; a second live user with the same email (in any tenant) is a
     /// `Conflict`.
@@ -436,6 +438,13 @@ pub trait StoreTx {
     fn staff_users(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<StaffUserRecord>>;
     /// Whether any staff user exists in any tenant, removed ones included.
     fn any_staff_user(&mut self) -> StoreResult<bool>;
+    /// Gives a live user of the tenant `role`; `false` when there is no such live user.
+    fn set_staff_user_role(
+        &mut self,
+        tenant_id: &TenantId,
+        user_id: &UserId,
+        role: Role,
+    ) -> StoreResult<bool>;
     /// Marks a live user of the tenant removed at `now`; `false` when there is none.
     fn remove_staff_user(
         &mut self,

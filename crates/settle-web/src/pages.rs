@@ -1,5 +1,6 @@
 //! The handlers, one module per area of the back office, and the public payment page.
 
+pub(crate) mod api_keys;
 pub(crate) mod attention;
 pub(crate) mod customers;
 pub(crate) mod documents;
@@ -10,6 +11,7 @@ pub(crate) mod login;
 pub(crate) mod pay;
 pub(crate) mod reports;
 pub(crate) mod settings;
+pub(crate) mod users;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -8,7 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    attention, customers, documents, entries, invoices, links, login, pay, reports, settings,
+    api_keys, attention, customers, documents, entries, invoices, links, login, pay, reports,
+    settings, users,
 };
 
 /// The upper-case name of a routing method.
@@ -49,8 +50,15 @@ staff_routes! {
     "/payments/{id}" => get(documents::show_payment);
     "/attention" => get(attention::show);
     "/reports/aging" => get(reports::aging);
+    "/reports/aging.csv" => get(reports::aging_csv);
     "/reports/trial-balance" => get(reports::trial_balance);
-    "/settings" => get(settings::show);
+    "/reports/trial-balance.csv" => get(reports::trial_balance_csv);
+    "/settings" => get(settings::show), post(settings::update);
+    "/users" => get(users::list), post(users::invite);
+    "/users/{id}/role" => post(users::change_role);
+    "/users/{id}/remove" => post(users::remove);
+    "/api-keys" => get(api_keys::list), post(api_keys::create);
+    "/api-keys/{id}/revoke" => post(api_keys::revoke);
 }
 
 /// The routes open without a session.

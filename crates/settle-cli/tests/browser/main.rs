@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 
+mod admin;
 mod browser;
 mod clerk;
 mod invoices;

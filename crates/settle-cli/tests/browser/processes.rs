@@ -147,17 +147,30 @@ impl Settle {
 
     /// The HTTP status of a plain GET of `path`, without cookies.
     pub(crate) fn status_of(&self, path: &str) -> u16 {
+        self.get(path, "").0
+    }
+
+    /// A GET of `path` with `Authorization: Bearer KEY`, as an API client sends it: the
+    /// status and the whole answer (headers and body).
+    pub(crate) fn get_with_key(&self, path: &str, key: &str) -> (u16, String) {
+        self.get(path, &format!("Authorization: Bearer {key}\r\n"))
+    }
+
+    /// A plain GET of `path` with extra header lines; the status and the whole answer.
+    fn get(&self, path: &str, headers: &str) -> (u16, String) {
         let addr = self.url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).expect("connect to settle");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).expect("send request");
         let mut answer = String::new();
         std::io::Read::read_to_string(&mut stream, &mut answer).expect("read answer");
-        answer
+        let status = answer
             .split_whitespace()
             .nth(1)
             .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("no status line in {answer:?}"))
+            .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+        (status, answer)
     }
 }
 

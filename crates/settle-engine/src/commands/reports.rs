@@ -113,6 +113,12 @@ impl Engine {
     pub fn settings(&self, tenant_id: &TenantId) -> EngineResult<settle_core::settings::Settings> {
         self.read(|tx| Ok(tx.settings(tenant_id)?))
     }
+
+    /// The date it is now in the tenant's time zone.
+    pub fn today(&self, tenant_id: &TenantId) -> EngineResult<NaiveDate> {
+        let settings = self.settings(tenant_id)?;
+        today_in(&settings, self.now())
+    }
 }
 
 impl Engine {

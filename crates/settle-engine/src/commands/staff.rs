@@ -178,6 +178,27 @@ fn locked_until(failures: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<DateTi
     (newest - tenth < LOCKOUT_WINDOW && now < until).then_some(until)
 }
 
+/// Why the last admin keeps the role: without one, nobody could manage users, keys or settings.
+pub const LAST_ADMIN: &str = "the last admin stays an admin; make another user admin first";
+
+/// A live user of the tenant by id text, else not found.
+fn live_user(
+    tx: &mut dyn settle_store::StoreTx,
+    tenant_id: &TenantId,
+    user_id: &str,
+) -> EngineResult<StaffUserRecord> {
+    let not_found = || Rejection::NotFound { what: "user", id: user_id.to_owned() };
+    let id = UserId::parse(user_id).ok_or_else(not_found)?;
+    let user = tx.staff_user(tenant_id, &id)?.filter(|u| u.removed_at.is_none());
+    Ok(user.ok_or_else(not_found)?)
+}
+
+/// How many live admins the tenant has.
+fn live_admins(tx: &mut dyn settle_store::StoreTx, tenant_id: &TenantId) -> EngineResult<usize> {
+    let users = tx.staff_users(tenant_id)?;
+    Ok(users.iter().filter(|u| u.removed_at.is_none() && u.role == Role::Admin).count())
+}
+
 fn shown(record: StaffUserRecord) -> StaffUser {
     StaffUser {
         id: record.id,
@@ -303,16 +324,43 @@ impl Engine {
     }
 
     /// Removes a user (sets `removed_at`); their sessions end on the next request. An unknown,
-    /// another tenant's or an already removed user is not found.
+    /// another tenant's or an already removed user is not found; the tenant's last admin is
+    /// not removed ([`LAST_ADMIN`], on field `user`).
     pub fn remove_user(&self, tenant_id: &TenantId, user_id: &str) -> EngineResult<()> {
-        let not_found = || Rejection::NotFound { what: "user", id: user_id.to_owned() };
-        let id = UserId::parse(user_id).ok_or_else(not_found)?;
         let mut tx = self.store.begin_write()?;
-        if !tx.remove_staff_user(tenant_id, &id, self.now())? {
-            return Err(not_found().into());
+        let user = live_user(tx.as_mut(), tenant_id, user_id)?;
+        if user.role == Role::Admin && live_admins(tx.as_mut(), tenant_id)? <= 1 {
+            return Err(Rejection::invalid("user", LAST_ADMIN).into());
+        }
+        if !tx.remove_staff_user(tenant_id, &user.id, self.now())? {
+            return Err(Rejection::NotFound { what: "user", id: user_id.to_owned() }.into());
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Gives one of the tenant's live users `role`, effective on their next request. An
+    /// unknown, another tenant's or a removed user is not found; taking the admin role from
+    /// the tenant's last admin is refused ([`LAST_ADMIN`], on field `role`).
+    pub fn change_user_role(
+        &self,
+        tenant_id: &TenantId,
+        user_id: &str,
+        role: Role,
+    ) -> EngineResult<StaffUser> {
+        let mut tx = self.store.begin_write()?;
+        let user = live_user(tx.as_mut(), tenant_id, user_id)?;
+        if user.role == Role::Admin
+            && role != Role::Admin
+            && live_admins(tx.as_mut(), tenant_id)? <= 1
+        {
+            return Err(Rejection::invalid("role", LAST_ADMIN).into());
+        }
+        if !tx.set_staff_user_role(tenant_id, &user.id, role)? {
+            return Err(Rejection::NotFound { what: "user", id: user_id.to_owned() }.into());
+        }
+        tx.commit()?;
+        Ok(shown(StaffUserRecord { role, ..user }))
     }
 }
 

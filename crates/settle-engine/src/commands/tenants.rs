@@ -161,6 +161,38 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The tenant's keys, revoked ones included, oldest first; never their text or hash.
+    pub fn api_keys(&self, tenant_id: &TenantId) -> EngineResult<Vec<ApiKey>> {
+        let records = self.read(|tx| Ok(tx.api_keys(tenant_id)?))?;
+        Ok(records
+            .into_iter()
+            .map(|r| ApiKey {
+                id: r.id.to_string(),
+                role: r.role,
+                name: r.name,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+            })
+            .collect())
+    }
+}
+
+/// A key as listed: what it is, never its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// The key's id.
+    pub id: String,
+    /// Its role.
+    pub role: Role,
+    /// Its label.
+    pub name: Option<String>,
+    /// When it was made.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A key as answered when it is made (the only time its text is shown).
 #[derive(Debug, Clone)]
 pub struct CreatedKey {

@@ -374,3 +374,62 @@ fn the_payment_page_shows_only_its_customer_with_open_documents_oldest_due_first
         view.recent_history.iter().map(|l| (l.description.as_str(), l.amount.minor())).collect();
     assert_eq!(history, [("Support", -2550), ("Setup", -1000)]);
 }
+
+#[test]
+fn a_role_change_takes_effect_on_the_next_request_and_the_last_admin_stays() {
+    let office = Office::new();
+    let admin = office
+        .engine
+        .create_user(&office.tenant, "boss@example.com", Role::Admin, Some(PASSWORD))
+        .expect("admin")
+        .user;
+    office.clerk("ana@example.com");
+    let (token, session) = office.sign_in("ana@example.com", PASSWORD);
+    let ana = session.user_id.to_string();
+    let changed = office.engine.change_user_role(&office.tenant, &ana, Role::Viewer).expect("role");
+    assert_eq!((changed.email.as_str(), changed.role), ("ana@example.com", Role::Viewer));
+    let now = office.engine.session(&token).expect("session").expect("live");
+    assert_eq!(now.role, Role::Viewer);
+
+    let boss = admin.id.to_string();
+    let last = crate::LAST_ADMIN.to_owned();
+    let demote = rejection(office.engine.change_user_role(&office.tenant, &boss, Role::Clerk));
+    assert_eq!(demote, Rejection::Invalid { field: "role".into(), message: last.clone() });
+    let remove = rejection(office.engine.remove_user(&office.tenant, &boss));
+    assert_eq!(remove, Rejection::Invalid { field: "user".into(), message: last });
+    office.engine.change_user_role(&office.tenant, &boss, Role::Admin).expect("stays admin");
+    office.engine.change_user_role(&office.tenant, &ana, Role::Admin).expect("a second admin");
+    office.engine.change_user_role(&office.tenant, &boss, Role::Clerk).expect("now it may go");
+    office.engine.remove_user(&office.tenant, &boss).expect("removed");
+    let gone = rejection(office.engine.change_user_role(&office.tenant, &boss, Role::Admin));
+    assert_eq!(gone, Rejection::NotFound { what: "user", id: boss });
+    let other = office.engine.create_tenant("Other").expect("tenant").tenant_id;
+    let foreign = rejection(office.engine.change_user_role(&other, &ana, Role::Clerk));
+    assert_eq!(foreign, Rejection::NotFound { what: "user", id: ana.clone() });
+    let junk = rejection(office.engine.change_user_role(&office.tenant, "not an id", Role::Clerk));
+    assert_eq!(junk, Rejection::NotFound { what: "user", id: "not an id".into() });
+}
+
+#[test]
+fn api_keys_are_listed_without_their_text_and_show_when_they_were_revoked() {
+    let office = Office::new();
+    let made = office
+        .engine
+        .create_api_key(&office.tenant, Role::Viewer, Some("reports".into()))
+        .expect("key");
+    office.advance(TimeDelta::minutes(5));
+    office.engine.revoke_api_key(&office.tenant, &made.id).expect("revoke");
+    let keys = office.engine.api_keys(&office.tenant).expect("keys");
+    // The tenant's own admin key ("initial") first, then the one made here.
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        (keys[0].name.as_deref(), keys[0].role, keys[0].revoked_at),
+        (Some("initial"), Role::Admin, None)
+    );
+    let listed = &keys[1];
+    assert_eq!((listed.id.as_str(), listed.role), (made.id.as_str(), Role::Viewer));
+    assert_eq!((listed.created_at, listed.revoked_at), (t0(), Some(t0() + TimeDelta::minutes(5))));
+    assert!(!format!("{keys:?}").contains(&made.key), "a listed key shows its text");
+    let other = office.engine.create_tenant("Other").expect("tenant").tenant_id;
+    assert_eq!(office.engine.api_keys(&other).expect("keys").len(), 1);
+}

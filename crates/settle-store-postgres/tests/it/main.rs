@@ -562,3 +562,19 @@ fn payment_links_are_found_by_hash_listed_newest_first_and_revoked_once() {
     };
     conformance::payment_links_are_found_by_hash_listed_newest_first_and_revoked_once(&db.open());
 }
+
+#[test]
+fn api_keys_are_listed_per_tenant_oldest_first() {
+    let Some(db) = TestDb::new("api_keys_are_listed_per_tenant_oldest_fi") else {
+        return;
+    };
+    conformance::api_keys_are_listed_per_tenant_oldest_first(&db.open());
+}
+
+#[test]
+fn staff_user_roles_change_for_live_users_of_the_tenant() {
+    let Some(db) = TestDb::new("staff_user_roles_change_for_live_users_o") else {
+        return;
+    };
+    conformance::staff_user_roles_change_for_live_users_of_the_tenant(&db.open());
+}

@@ -279,3 +279,15 @@ fn payment_links_are_found_by_hash_listed_newest_first_and_revoked_once() {
     let dir = tempfile::tempdir().expect("temp dir");
     conformance::payment_links_are_found_by_hash_listed_newest_first_and_revoked_once(&fresh(&dir));
 }
+
+#[test]
+fn api_keys_are_listed_per_tenant_oldest_first() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::api_keys_are_listed_per_tenant_oldest_first(&fresh(&dir));
+}
+
+#[test]
+fn staff_user_roles_change_for_live_users_of_the_tenant() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::staff_user_roles_change_for_live_users_of_the_tenant(&fresh(&dir));
+}

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod admin;
 mod anonymous;
 mod customers;
 mod invoices;
