@@ -22,7 +22,7 @@ use settle_core::payment::{Payment, PaymentStatus};
 use settle_core::version;
 use settle_store::StoreTx;
 
-use crate::unit::Unit;
+use crate::unit::{Touched, Unit};
 use crate::{Engine, EngineResult};
 
 /// What a command would change, computed by running it and rolling it back.
@@ -30,8 +30,8 @@ use crate::{Engine, EngineResult};
 pub struct Preview {
     /// Each item whose balance would change, in the order its document was first touched.
     pub items: Vec<ItemChange>,
-    /// Each document whose balance, status or any item balance would change (a document the
-    /// command creates is listed with its state before its first journal transaction).
+    /// Each document whose balance, status or any item balance would change, in the order the
+    /// command first touched them, then each document the command creates.
     pub documents: Vec<DocumentChange>,
     /// Each payment whose unapplied amount or status would change.
     pub payments: Vec<PaymentChange>,
@@ -73,6 +73,10 @@ pub struct DocumentChange {
     pub status_before: DocumentStatus,
     /// Status after the command.
     pub status_after: DocumentStatus,
+    /// The command creates it (a write-off's credit memo): `before` is zero and `status_before`
+    /// the status it is created with. Its id is not the one the committed command gives it
+    /// (ids are drawn afresh); its number is.
+    pub created: bool,
 }
 
 /// One payment's unapplied amount (and status) before and after.
@@ -106,7 +110,8 @@ pub(crate) type DryRun = Arc<Mutex<Vec<Preview>>>;
 /// payment as it was when a journal transaction first touched it, and the customer.
 pub(crate) struct Watch {
     customer: Customer,
-    documents: Vec<Document>,
+    /// Each document as first touched, and whether this unit created it.
+    documents: Vec<(Document, bool)>,
     payments: Vec<Payment>,
 }
 
@@ -115,11 +120,8 @@ impl Watch {
         Watch { customer: customer.clone(), documents: Vec::new(), payments: Vec::new() }
     }
 
-    /// Keeps `document` as it is now unless it was kept already.
-    pub(crate) fn document(&mut self, document: &Document) {
-        if !self.documents.iter().any(|d| d.id == document.id) {
-            self.documents.push(document.clone());
-        }
+    fn has_document(&self, id: &DocumentId) -> bool {
+        self.documents.iter().any(|(d, _)| d.id == *id)
     }
 
     /// Keeps `payment` as it is now unless it was kept already.
@@ -131,6 +133,24 @@ impl Watch {
 }
 
 impl Unit<'_> {
+    /// Keeps each object a journal transaction is about to touch as it is now, the first time
+    /// it is touched; a document not in the store yet is one this unit creates.
+    pub(crate) fn watch_touched(&mut self, touched: &Touched<'_>) -> EngineResult<()> {
+        let tenant_id = self.tenant_id().clone();
+        for document in &touched.documents {
+            if self.watch.as_ref().is_some_and(|w| !w.has_document(&document.id)) {
+                let created = self.tx.document(&tenant_id, &document.id)?.is_none();
+                if let Some(watch) = &mut self.watch {
+                    watch.documents.push(((*document).clone(), created));
+                }
+            }
+        }
+        if let Some(watch) = &mut self.watch {
+            touched.payments.iter().for_each(|p| watch.payment(p));
+        }
+        Ok(())
+    }
+
     /// What this unit changed: each watched object as it started against what the transaction
     /// now holds (read back from it), and the customer as it will be written.
     pub(crate) fn preview(&mut self, watch: Watch) -> EngineResult<Preview> {
@@ -148,9 +168,12 @@ impl Unit<'_> {
                 after: Money::new(self.customer.balances.credit_balance, self.customer.currency),
             },
         };
-        for before in watch.documents {
+        // The documents that exist first, in the order first touched; then those it creates.
+        let (created, existing): (Vec<_>, Vec<_>) =
+            watch.documents.into_iter().partition(|(_, created)| *created);
+        for (before, created) in existing.into_iter().chain(created) {
             let after = read_back(self.tx, &tenant_id, &before.id)?;
-            document_changes(&before, &after, &mut preview);
+            document_changes(&before, &after, created, &mut preview);
         }
         for before in watch.payments {
             let after = self.tx.payment(&tenant_id, &before.id)?.ok_or_else(|| {
@@ -207,10 +230,14 @@ fn read_back(
 }
 
 /// Adds what changed between `before` and `after` of one document to `preview`.
-fn document_changes(before: &Document, after: &Document, preview: &mut Preview) {
+fn document_changes(before: &Document, after: &Document, created: bool, preview: &mut Preview) {
     let mut any_item = false;
+    let zero = Money::zero(after.currency);
     for item in &after.items {
-        let was = before.item(&item.id).map_or(Money::zero(item.balance.currency()), |i| i.balance);
+        let was = match before.item(&item.id) {
+            Some(i) if !created => i.balance,
+            _ => zero,
+        };
         if was != item.balance {
             any_item = true;
             preview.items.push(ItemChange {
@@ -222,15 +249,17 @@ fn document_changes(before: &Document, after: &Document, preview: &mut Preview) 
             });
         }
     }
-    if any_item || before.balance() != after.balance() || before.status != after.status {
+    let was = if created { zero } else { before.balance() };
+    if created || any_item || was != after.balance() || before.status != after.status {
         preview.documents.push(DocumentChange {
             document_id: after.id.clone(),
             number: after.number.clone(),
             kind: after.kind,
-            before: before.balance(),
+            before: was,
             after: after.balance(),
             status_before: before.status,
             status_after: after.status,
+            created,
         });
     }
 }

@@ -56,9 +56,8 @@ impl Unit<'_> {
         touched: Touched<'_>,
     ) -> EngineResult<Option<HistoryLine>> {
         let effects = txn.effects();
-        if let Some(watch) = &mut self.watch {
-            touched.documents.iter().for_each(|d| watch.document(d));
-            touched.payments.iter().for_each(|p| watch.payment(p));
+        if self.watch.is_some() {
+            self.watch_touched(&touched)?;
         }
         // Every running total is checked before the journal is written; a refusal returns
         // before anything is stored, and the caller's transaction rolls back.

@@ -275,3 +275,25 @@ fn customer_and_payment_versions_follow_their_balances() {
         .expect_err("not an id");
     assert!(matches!(&err, EngineError::Rejected(r) if r.code() == "validation_error"), "{err:?}");
 }
+
+#[test]
+fn a_write_off_preview_lists_the_credit_memo_it_creates() {
+    let world = World::new();
+    let invoice = world.invoice(&[8_000]);
+    let preview = world
+        .engine
+        .preview(|e| e.write_off(&world.tenant, &invoice.id, None, None))
+        .expect("write-off can be previewed");
+    let documents: Vec<(String, i64, i64, bool)> = preview
+        .documents
+        .iter()
+        .map(|d| (d.number.clone(), d.before.minor(), d.after.minor(), d.created))
+        .collect();
+    assert_eq!(
+        documents,
+        vec![("INV-000001".into(), 8_000, 0, false), ("CM-000001".into(), 0, 0, true)]
+    );
+    assert_eq!(preview.customer, BalanceChange { before: usd(-8_000), after: usd(0) });
+    let memo = world.engine.write_off(&world.tenant, &invoice.id, None, None).expect("write-off");
+    assert_eq!(memo.number, "CM-000001", "the number previewed is the number given");
+}
