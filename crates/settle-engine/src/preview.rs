@@ -123,30 +123,34 @@ impl Watch {
     fn has_document(&self, id: &DocumentId) -> bool {
         self.documents.iter().any(|(d, _)| d.id == *id)
     }
-
-    /// Keeps `payment` as it is now unless it was kept already.
-    pub(crate) fn payment(&mut self, payment: &Payment) {
-        if !self.payments.iter().any(|p| p.id == payment.id) {
-            self.payments.push(payment.clone());
-        }
-    }
 }
 
 impl Unit<'_> {
-    /// Keeps each object a journal transaction is about to touch as it is now, the first time
-    /// it is touched; a document not in the store yet is one this unit creates.
+    /// Keeps each object a journal transaction is about to touch as stored, the first time it
+    /// is touched (the unit writes an object only after recording what changes it); a document
+    /// not in the store yet is one this unit creates.
     pub(crate) fn watch_touched(&mut self, touched: &Touched<'_>) -> EngineResult<()> {
         let tenant_id = self.tenant_id().clone();
         for document in &touched.documents {
             if self.watch.as_ref().is_some_and(|w| !w.has_document(&document.id)) {
-                let created = self.tx.document(&tenant_id, &document.id)?.is_none();
+                // As stored, not as in memory: a command may change a document before its
+                // first journal transaction (a void sets the status first).
+                let stored = self.tx.document(&tenant_id, &document.id)?;
+                let created = stored.is_none();
+                let before = stored.unwrap_or_else(|| (*document).clone());
                 if let Some(watch) = &mut self.watch {
-                    watch.documents.push(((*document).clone(), created));
+                    watch.documents.push((before, created));
                 }
             }
         }
-        if let Some(watch) = &mut self.watch {
-            touched.payments.iter().for_each(|p| watch.payment(p));
+        for payment in &touched.payments {
+            if self.watch.as_ref().is_some_and(|w| !w.payments.iter().any(|p| p.id == payment.id)) {
+                let stored = self.tx.payment(&tenant_id, &payment.id)?;
+                let before = stored.unwrap_or_else(|| (*payment).clone());
+                if let Some(watch) = &mut self.watch {
+                    watch.payments.push(before);
+                }
+            }
         }
         Ok(())
     }
