@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use settle_core::ids::TenantId;
 use settle_engine::{Engine, EngineResult, Idempotency, Outcome, Saved};
 
+use crate::dto::PreviewOut;
 use crate::error::ApiError;
 use crate::idempotency::{self, Responder};
 use crate::state::AppState;
@@ -59,4 +62,32 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
         }
         Outcome::Replayed(saved) => Ok(idempotency::answer(saved, true)),
     }
+}
+
+/// `?dry_run=true` on a POST that moves balances.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DryRun {
+    /// `true`: answer 200 with a `Preview` of what the request would change (each item's,
+    /// document's and payment's balance before and after, and the customer's), computed by the
+    /// same command inside its transaction and rolled back: nothing is written and no
+    /// `Idempotency-Key` is used up. Refusals are the same as without it.
+    #[serde(default)]
+    pub(crate) dry_run: bool,
+}
+
+/// [`blocking_write`], or with `?dry_run=true` the command's preview (200): the same `call`,
+/// run by [`Engine::preview`], which rolls it back.
+pub(crate) async fn write_or_preview<T: Saved + Send + 'static>(
+    state: &AppState,
+    tenant_id: TenantId,
+    status: StatusCode,
+    dry_run: DryRun,
+    call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
+) -> Result<Response, ApiError> {
+    if dry_run.dry_run {
+        let preview = blocking(state, move |engine| engine.preview(call)).await?;
+        return Ok((StatusCode::OK, Json(PreviewOut::from(&preview))).into_response());
+    }
+    blocking_write(state, tenant_id, status, call).await
 }

@@ -16,10 +16,12 @@ use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
 mod links;
+mod preview;
 
 pub(crate) use links::{
     PaymentLinkCreatedOut, PaymentLinkIn, PaymentLinkOut, PaymentLinksOut, instant,
 };
+pub(crate) use preview::{DocumentOrPreview, PreviewOut, TransferOrPreview};
 
 /// An amount as given: a decimal string or a JSON number, read once into an exact [`Amount`]
 /// (text that is not a decimal is refused here, beside its field); the engine turns it into

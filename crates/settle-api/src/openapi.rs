@@ -146,7 +146,7 @@ fn status_of(code: &str) -> u16 {
         "not_found" => 404,
         "method_not_allowed" => 405,
         "request_timeout" => 408,
-        "conflict" | "document_not_draft" => 409,
+        "conflict" | "document_not_draft" | "stale" => 409,
         "payload_too_large" => 413,
         _ => 422,
     }

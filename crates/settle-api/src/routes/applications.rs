@@ -12,8 +12,8 @@ use utoipa::IntoParams;
 
 use super::payments::{item_amounts, rule};
 use super::{list_out, page_request, parse_id};
-use crate::call::{blocking, blocking_write};
-use crate::dto::{ApplicationIn, ApplicationOut, ListOut, ReverseIn};
+use crate::call::{DryRun, blocking, blocking_write, write_or_preview};
+use crate::dto::{ApplicationIn, ApplicationOut, ListOut, PreviewOut, ReverseIn};
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
 use crate::state::AppState;
@@ -35,9 +35,11 @@ use crate::state::AppState;
         a negative document), spread by the rule. For a credit memo source, each item may name \
         `credit_memo_item_id`. The credit balance takes no `id`. An item would pass zero: \
         `over_application`; the source has not enough: `insufficient_unapplied`.",
+    params(DryRun),
     request_body = ApplicationIn,
     responses(
         (status = 201, description = "The application.", body = ApplicationOut),
+        (status = 200, description = "With `dry_run=true`: the `Preview`.", body = PreviewOut),
         (status = 404, description = "not_found"),
         (status = 422, description = "currency_mismatch, customer_mismatch, \
             document_not_posted, document_voided, over_application, insufficient_unapplied, \
@@ -47,6 +49,7 @@ use crate::state::AppState;
 pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    QueryParams(dry_run): QueryParams<DryRun>,
     JsonBody(body): JsonBody<ApplicationIn>,
 ) -> Result<Response, ApiError> {
     let source = match (body.source.kind.as_str(), body.source.id) {
@@ -76,7 +79,7 @@ pub(crate) async fn create(
         },
         effective_date: body.effective_date.map(|d| d.0),
     };
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::CREATED, dry_run, move |e| {
         e.apply(&caller.tenant_id, new)
     })
     .await

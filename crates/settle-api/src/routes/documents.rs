@@ -12,10 +12,10 @@ use settle_store::{BalanceFilter, DocumentQuery};
 use utoipa::IntoParams;
 
 use super::{list_out, page_request, parse_id};
-use crate::call::{blocking, blocking_write};
+use crate::call::{DryRun, blocking, blocking_write, write_or_preview};
 use crate::dto::{
-    AdjustmentIn, AdjustmentOut, AmountOnlyIn, DocumentIn, DocumentOut, ListOut, TransferOut,
-    VoidIn, WriteOffIn,
+    AdjustmentIn, AdjustmentOut, AmountOnlyIn, DocumentIn, DocumentOrPreview, DocumentOut, ListOut,
+    PreviewOut, TransferOrPreview, VoidIn, WriteOffIn,
 };
 use crate::error::ApiError;
 use crate::extract::{Caller, JsonBody, QueryParams};
@@ -331,11 +331,12 @@ async fn void(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
+    dry_run: DryRun,
     body: VoidIn,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let reverse = body.reverse_applications;
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::OK, dry_run, move |e| {
         e.void_document(&caller.tenant_id, &id, reverse)
     })
     .await
@@ -346,9 +347,10 @@ async fn net_items(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
+    dry_run: DryRun,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::OK, dry_run, move |e| {
         e.net_items(&caller.tenant_id, &id)
     })
     .await
@@ -359,11 +361,12 @@ async fn transfer(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
+    dry_run: DryRun,
     body: AmountOnlyIn,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::OK, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::OK, dry_run, move |e| {
         e.transfer_to_credit(&caller.tenant_id, &id, amount)
     })
     .await
@@ -374,6 +377,7 @@ async fn adjust(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
+    dry_run: DryRun,
     body: AdjustmentIn,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
@@ -387,7 +391,7 @@ async fn adjust(
         amount: body.amount.0,
         reason: body.reason,
     };
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::CREATED, dry_run, move |e| {
         e.adjust_item(&caller.tenant_id, &id, new)
     })
     .await
@@ -398,11 +402,12 @@ async fn write_off(
     state: AppState,
     caller: settle_engine::Principal,
     id: String,
+    dry_run: DryRun,
     body: WriteOffIn,
 ) -> Result<Response, ApiError> {
     let id = document_id(&id, kind)?;
     let amount = body.amount.map(|a| a.0);
-    blocking_write(&state, caller.tenant_id.clone(), StatusCode::CREATED, move |e| {
+    write_or_preview(&state, caller.tenant_id.clone(), StatusCode::CREATED, dry_run, move |e| {
         e.write_off(&caller.tenant_id, &id, amount, body.reason)
     })
     .await
@@ -422,12 +427,15 @@ macro_rules! operations {
                 is refused (`has_applications`) unless `reverse_applications` is true; then every \
                 application is reversed first and its value returns to its source. Voiding a \
                 draft just voids it.",
-            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id.")), DryRun),
             request_body(content = VoidIn, description = "Optional: an empty body is `{}`."),
             responses(
                 (
-                    status = 200, description = concat!("The voided ", $noun, "."),
-                    body = DocumentOut
+                    status = 200,
+                    description = concat!(
+                        "The voided ", $noun, "; with `dry_run=true`, the `Preview`."
+                    ),
+                    body = DocumentOrPreview
                 ),
                 (status = 422, description = "has_applications, document_voided, \
                     amount_out_of_range"),
@@ -437,9 +445,10 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
+            QueryParams(dry_run): QueryParams<DryRun>,
             JsonBody(body): JsonBody<VoidIn>,
         ) -> Result<Response, ApiError> {
-            void($kind, state, caller, id, body).await
+            void($kind, state, caller, id, dry_run, body).await
         }
 
         #[utoipa::path(
@@ -449,9 +458,13 @@ macro_rules! operations {
             summary = concat!("Net the items of ", $a),
             description = "Offsets negative against positive item balances; the total balance is \
                 unchanged.",
-            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id.")), DryRun),
             responses(
-                (status = 200, description = concat!("The ", $noun, "."), body = DocumentOut),
+                (
+                    status = 200,
+                    description = concat!("The ", $noun, "; with `dry_run=true`, the `Preview`."),
+                    body = DocumentOrPreview
+                ),
                 (status = 422, description = "document_not_posted, document_voided, \
                     amount_out_of_range"),
             )
@@ -460,8 +473,9 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
+            QueryParams(dry_run): QueryParams<DryRun>,
         ) -> Result<Response, ApiError> {
-            net_items($kind, state, caller, id).await
+            net_items($kind, state, caller, id, dry_run).await
         }
 
         #[utoipa::path(
@@ -473,12 +487,14 @@ macro_rules! operations {
                 "`{amount?}` → `{invoice, customer}`; the ", $noun, "'s balance must be negative \
                 (`not_negative` otherwise); the default amount is all of it."
             ),
-            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id.")), DryRun),
             request_body(content = AmountOnlyIn, description = "Optional: an empty body is `{}`."),
             responses(
                 (
-                    status = 200, description = "The document and the customer after it.",
-                    body = TransferOut
+                    status = 200,
+                    description = "The document and the customer after it; with \
+                        `dry_run=true`, the `Preview`.",
+                    body = TransferOrPreview
                 ),
                 (status = 422, description = "not_negative, over_application, \
                     document_not_posted, document_voided, amount_out_of_range"),
@@ -488,9 +504,10 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
+            QueryParams(dry_run): QueryParams<DryRun>,
             JsonBody(body): JsonBody<AmountOnlyIn>,
         ) -> Result<Response, ApiError> {
-            transfer($kind, state, caller, id, body).await
+            transfer($kind, state, caller, id, dry_run, body).await
         }
 
         #[utoipa::path(
@@ -502,10 +519,11 @@ macro_rules! operations {
                 `{id, invoice_id, item_id, type, amount, reason}`. A credit adjustment, with the \
                 credit memo items on the same item, never exceeds the item's amount in size \
                 (`over_credit`).",
-            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id.")), DryRun),
             request_body = AdjustmentIn,
             responses(
                 (status = 201, description = "The adjustment.", body = AdjustmentOut),
+                (status = 200, description = "With `dry_run=true`: the `Preview`.", body = PreviewOut),
                 (status = 422, description = "over_application, over_credit, \
                     document_not_posted, document_voided, amount_out_of_range"),
             )
@@ -514,9 +532,10 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
+            QueryParams(dry_run): QueryParams<DryRun>,
             JsonBody(body): JsonBody<AdjustmentIn>,
         ) -> Result<Response, ApiError> {
-            adjust($kind, state, caller, id, body).await
+            adjust($kind, state, caller, id, dry_run, body).await
         }
 
         #[utoipa::path(
@@ -526,10 +545,11 @@ macro_rules! operations {
             summary = concat!("Write off ", $a),
             description = "`{amount?, reason?}` → credit memo (reason `write_off`, already \
                 applied); the default amount is the whole open balance.",
-            params(("id" = String, Path, description = concat!("The ", $noun, " id."))),
+            params(("id" = String, Path, description = concat!("The ", $noun, " id.")), DryRun),
             request_body(content = WriteOffIn, description = "Optional: an empty body is `{}`."),
             responses(
                 (status = 201, description = "The write-off credit memo.", body = DocumentOut),
+                (status = 200, description = "With `dry_run=true`: the `Preview`.", body = PreviewOut),
                 (status = 422, description = "over_application, document_not_posted, \
                     document_voided, amount_out_of_range"),
             )
@@ -538,9 +558,10 @@ macro_rules! operations {
             State(state): State<AppState>,
             Caller(caller): Caller,
             Path(id): Path<String>,
+            QueryParams(dry_run): QueryParams<DryRun>,
             JsonBody(body): JsonBody<WriteOffIn>,
         ) -> Result<Response, ApiError> {
-            write_off($kind, state, caller, id, body).await
+            write_off($kind, state, caller, id, dry_run, body).await
         }
     };
 }

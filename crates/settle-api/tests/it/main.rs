@@ -14,6 +14,7 @@ mod negative_payments;
 mod openapi;
 mod payment_links;
 mod policies;
+mod previews;
 mod refunds_and_voids;
 mod reliability;
 mod reports;

@@ -247,7 +247,7 @@ impl Engine {
     ) -> EngineResult<CreatedUser> {
         let email = normalize_email(email)?;
         let (record, generated) = self.new_user(tenant_id, email, role, password)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         if tx.tenant_name(tenant_id)?.is_none() {
             return Err(Rejection::NotFound { what: "tenant", id: tenant_id.to_string() }.into());
         }
@@ -298,7 +298,7 @@ impl Engine {
             return Ok(None);
         }
         let email = normalize_email(email.unwrap_or(BOOTSTRAP_ADMIN_EMAIL))?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let tenant_id = match tx.tenants()?.into_iter().next() {
             Some(tenant_id) => tenant_id,
             None => {
@@ -327,7 +327,7 @@ impl Engine {
     /// another tenant's or an already removed user is not found; the tenant's last admin is
     /// not removed ([`LAST_ADMIN`], on field `user`).
     pub fn remove_user(&self, tenant_id: &TenantId, user_id: &str) -> EngineResult<()> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let user = live_user(tx.as_mut(), tenant_id, user_id)?;
         if user.role == Role::Admin && live_admins(tx.as_mut(), tenant_id)? <= 1 {
             return Err(Rejection::invalid("user", LAST_ADMIN).into());
@@ -348,7 +348,7 @@ impl Engine {
         user_id: &str,
         role: Role,
     ) -> EngineResult<StaffUser> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let user = live_user(tx.as_mut(), tenant_id, user_id)?;
         if user.role == Role::Admin
             && role != Role::Admin
@@ -379,7 +379,7 @@ impl Engine {
         let now = self.now();
         // Failures older than two windows can no longer take part in a lock.
         let horizon = now - LOCKOUT_WINDOW * 2;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.prune_sign_in_failures(horizon)?;
         let failures = tx.sign_in_failures(&email, horizon)?;
         let user = tx.staff_user_by_email(&email)?;
@@ -393,14 +393,14 @@ impl Engine {
                 if known.is_none() {
                     verify_password(password, dummy_hash())?;
                 }
-                let mut tx = self.store.begin_write()?;
+                let mut tx = self.begin_outside_unit()?;
                 tx.insert_sign_in_failure(&email, now)?;
                 tx.commit()?;
                 return Ok(SignIn::Refused);
             }
         };
         let token = self.secret(44);
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.clear_sign_in_failures(&email)?;
         tx.insert_staff_session(&StaffSessionRecord {
             token_hash: token_hash(&token),
@@ -436,7 +436,7 @@ impl Engine {
         })?;
         let Some((session, user)) = found else { return Ok(None) };
         if now - session.last_seen_at >= TOUCH_INTERVAL {
-            let mut tx = self.store.begin_write()?;
+            let mut tx = self.begin_outside_unit()?;
             if !tx.touch_staff_session(&hash, now)? {
                 return Ok(None);
             }
@@ -453,7 +453,7 @@ impl Engine {
 
     /// Ends the session of `token` (sign-out). Unknown tokens are fine (`Ok`).
     pub fn sign_out(&self, token: &str) -> EngineResult<()> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.end_staff_session(&token_hash(token), self.now())?;
         tx.commit()?;
         Ok(())
