@@ -307,6 +307,8 @@ pub(crate) struct ShowPage {
     unapplied_payments: Amount,
     credit_memo_balance: Amount,
     credit_balance: Amount,
+    /// Whether the credit balance can be refunded (it is above zero).
+    has_credit_balance: bool,
     history: Vec<HistoryRow>,
     older_href: Option<String>,
     open_documents: Vec<DocumentRow>,
@@ -365,6 +367,7 @@ fn confirmation(done: &str) -> Option<&'static str> {
         "charge" => Some("Charge added."),
         "credit" => Some("Credit added."),
         "revoked" => Some("Payment link revoked."),
+        "refunded" => Some("Refund recorded."),
         _ => None,
     }
 }
@@ -406,6 +409,7 @@ pub(crate) fn show_page(data: CustomerData, new_link_url: Option<String>, done: 
         unapplied_payments: Amount::plain(money(b.unapplied_payments)),
         credit_memo_balance: Amount::plain(money(b.credit_memo_balance)),
         credit_balance: Amount::plain(money(b.credit_balance)),
+        has_credit_balance: b.credit_balance > 0,
         history: data.history.rows.iter().map(HistoryRow::of).collect(),
         older_href,
         open_documents: data.open_documents.iter().map(DocumentRow::of).collect(),

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod actions;
 mod anonymous;
 mod customers;
 mod invoices;
