@@ -177,7 +177,9 @@ impl From<Rejection> for ApiError {
         };
         let status = match &rejection {
             Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
-            Rejection::DocumentNotDraft { .. } | Rejection::EmailInUse => StatusCode::CONFLICT,
+            Rejection::DocumentNotDraft { .. }
+            | Rejection::EmailInUse
+            | Rejection::Stale { .. } => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let errors = match &rejection {

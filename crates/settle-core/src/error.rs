@@ -95,6 +95,13 @@ pub enum Rejection {
         /// The document or payment.
         id: String,
     },
+    /// The page the request was made from was drawn from an older state of the object: its
+    /// version token no longer matches (see [`crate::version`]). Nothing was written.
+    #[error("{id} changed since this page was drawn; reload it")]
+    Stale {
+        /// The document, payment or customer.
+        id: String,
+    },
     /// The operation needs a negative document balance.
     #[error("{id} balance {balance} is not negative")]
     NotNegative {
@@ -267,6 +274,7 @@ impl Rejection {
             Rejection::InsufficientUnapplied { .. } => "insufficient_unapplied",
             Rejection::OverReversal { .. } => "over_reversal",
             Rejection::HasApplications { .. } => "has_applications",
+            Rejection::Stale { .. } => "stale",
             Rejection::NotNegative { .. } => "not_negative",
             Rejection::OverCredit { .. } => "over_credit",
             Rejection::NegativePaymentUnapplied { .. } => "negative_payment_unapplied",

@@ -243,7 +243,7 @@ impl Engine {
     /// transaction and returns how many it deleted; fewer than `batch` means none are left.
     pub fn prune_idempotency(&self, batch: u32) -> EngineResult<usize> {
         let expired_at = self.idempotency_expired_at();
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let pruned = tx.prune_idempotency(expired_at, batch)?;
         tx.commit()?;
         Ok(pruned)

@@ -6,6 +6,7 @@
 
 mod commands;
 mod idempotency;
+mod preview;
 mod unit;
 mod verify;
 
@@ -37,6 +38,7 @@ pub use idempotency::{
     DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
     MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved, SavedResponse,
 };
+pub use preview::{BalanceChange, DocumentChange, ItemChange, PaymentChange, Preview};
 pub use settle_store::Role;
 pub use verify::VerifyReport;
 
@@ -90,6 +92,11 @@ pub struct Engine {
     idempotency: Option<Arc<Idempotency>>,
     idempotency_retention: chrono::TimeDelta,
     session_idle: chrono::TimeDelta,
+    /// Set on the copy [`Engine::preview`] runs a command on: units roll back and leave their
+    /// preview here.
+    dry_run: Option<preview::DryRun>,
+    /// `(object id, version)` pairs a command checks under the lock ([`Engine::expecting`]).
+    expected_versions: Arc<Vec<(String, String)>>,
 }
 
 impl Engine {
@@ -102,6 +109,8 @@ impl Engine {
             idempotency: None,
             idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
             session_idle: DEFAULT_SESSION_IDLE,
+            dry_run: None,
+            expected_versions: Arc::default(),
         }
     }
 
@@ -111,6 +120,15 @@ impl Engine {
 
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Begins a write transaction for a command that runs no unit of work (nothing that moves
+    /// balances); a dry-run engine refuses it, so a preview can never commit anything.
+    fn begin_outside_unit(&self) -> EngineResult<Box<dyn StoreTx + '_>> {
+        if self.dry_run.is_some() {
+            return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
+        }
+        Ok(self.store.begin_write()?)
     }
 
     /// Runs `read` in a read-only transaction.

@@ -578,4 +578,5 @@ fn a_stored_time_zone_that_does_not_parse_is_corrupt_data_not_utc() {
 }
 
 mod export;
+mod preview;
 mod staff;

@@ -13,6 +13,7 @@ use settle_core::payment::Payment;
 use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
+use crate::preview::Watch;
 use crate::{Engine, EngineResult, Saved, TimeZone};
 
 /// One customer's write transaction.
@@ -30,6 +31,8 @@ pub(crate) struct Unit<'a> {
     /// payment not yet stored, or a negative payment passing through an unapplied state that
     /// the database refuses (its applications reversed before it is voided).
     pub(crate) deferred_payment: Option<settle_core::ids::PaymentId>,
+    /// In a dry run, the state each touched object started from.
+    pub(crate) watch: Option<Watch>,
 }
 
 /// The objects a journal transaction changes, so that their projections follow it.
@@ -53,6 +56,10 @@ impl Unit<'_> {
         touched: Touched<'_>,
     ) -> EngineResult<Option<HistoryLine>> {
         let effects = txn.effects();
+        if let Some(watch) = &mut self.watch {
+            touched.documents.iter().for_each(|d| watch.document(d));
+            touched.payments.iter().for_each(|p| watch.payment(p));
+        }
         // Every running total is checked before the journal is written; a refusal returns
         // before anything is stored, and the caller's transaction rolls back.
         for document in touched.documents {
@@ -122,6 +129,7 @@ impl Engine {
         self.write_in(tx, tenant_id, customer_id, work)
     }
 
+    // tidy: long-function: one unit's whole life, commit or dry-run rollback, reads best whole
     fn write_in<T: Saved>(
         &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
@@ -129,7 +137,9 @@ impl Engine {
         customer_id: &CustomerId,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        self.check_idempotency(tx.as_mut(), tenant_id)?;
+        if self.dry_run.is_none() {
+            self.check_idempotency(tx.as_mut(), tenant_id)?;
+        }
         // The unit's one instant: rows written under the lock are stamped with it.
         let now = self.now();
         let (lock, customer) = tx
@@ -137,7 +147,8 @@ impl Engine {
             .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
         let settings = tx.settings(tenant_id)?;
         let today = today_in(&settings, now)?;
-        let out = {
+        let (out, preview) = {
+            let watch = self.dry_run.as_ref().map(|_| Watch::new(&customer));
             let mut unit = Unit {
                 tx: tx.as_mut(),
                 lock,
@@ -148,11 +159,24 @@ impl Engine {
                 today,
                 last_history: None,
                 deferred_payment: None,
+                watch: None,
             };
+            unit.check_versions(&self.expected_versions)?;
+            unit.watch = watch;
             let out = work(&mut unit)?;
             unit.tx.update_customer(&unit.lock, &unit.customer)?;
-            out
+            let preview = match unit.watch.take() {
+                Some(watch) => Some(unit.preview(watch)?),
+                None => None,
+            };
+            (out, preview)
         };
+        if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
+            // Dropping the transaction rolls it back: nothing the command wrote is kept.
+            drop(tx);
+            dry_run.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(preview);
+            return Ok(out);
+        }
         self.save_idempotency(tx.as_mut(), tenant_id, &out)?;
         tx.commit()?;
         Ok(out)

@@ -70,7 +70,7 @@ impl Engine {
         }
         let terms = new.payment_terms_days.unwrap_or(DEFAULT_PAYMENT_TERMS_DAYS);
         check_terms(terms)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         self.check_idempotency(tx.as_mut(), tenant_id)?;
         let settings = tx.settings(tenant_id)?;
         let currency = match &new.currency {

@@ -117,7 +117,7 @@ impl Engine {
         if expires_at.is_some_and(|at| at <= now) {
             return Err(Rejection::invalid("expires_at", "must be in the future").into());
         }
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         self.check_idempotency(tx.as_mut(), tenant_id)?;
         let customer = known_customer(tx.as_mut(), tenant_id, customer_id)?;
         let token = self.secret(44);
@@ -154,7 +154,7 @@ impl Engine {
     pub fn revoke_payment_link(&self, tenant_id: &TenantId, link_id: &str) -> EngineResult<()> {
         let not_found = || Rejection::NotFound { what: "payment link", id: link_id.to_owned() };
         let id = PaymentLinkId::parse(link_id).ok_or_else(not_found)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         if !tx.revoke_payment_link(tenant_id, &id, self.now())? {
             return Err(not_found().into());
         }

@@ -64,7 +64,7 @@ impl Engine {
         tenant_id: &TenantId,
         patch: SettingsPatch,
     ) -> EngineResult<Settings> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let mut settings = tx.settings(tenant_id)?;
         if let Some(currency) = patch.default_currency {
             settings.default_currency = currency;

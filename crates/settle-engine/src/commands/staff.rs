@@ -226,7 +226,7 @@ impl Engine {
     ) -> EngineResult<CreatedUser> {
         let email = normalize_email(email)?;
         let (record, generated) = self.new_user(tenant_id, email, role, password)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         if tx.tenant_name(tenant_id)?.is_none() {
             return Err(Rejection::NotFound { what: "tenant", id: tenant_id.to_string() }.into());
         }
@@ -277,7 +277,7 @@ impl Engine {
             return Ok(None);
         }
         let email = normalize_email(email.unwrap_or(BOOTSTRAP_ADMIN_EMAIL))?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let tenant_id = match tx.tenants()?.into_iter().next() {
             Some(tenant_id) => tenant_id,
             None => {
@@ -307,7 +307,7 @@ impl Engine {
     pub fn remove_user(&self, tenant_id: &TenantId, user_id: &str) -> EngineResult<()> {
         let not_found = || Rejection::NotFound { what: "user", id: user_id.to_owned() };
         let id = UserId::parse(user_id).ok_or_else(not_found)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         if !tx.remove_staff_user(tenant_id, &id, self.now())? {
             return Err(not_found().into());
         }
@@ -331,7 +331,7 @@ impl Engine {
         let now = self.now();
         // Failures older than two windows can no longer take part in a lock.
         let horizon = now - LOCKOUT_WINDOW * 2;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.prune_sign_in_failures(horizon)?;
         let failures = tx.sign_in_failures(&email, horizon)?;
         let user = tx.staff_user_by_email(&email)?;
@@ -345,14 +345,14 @@ impl Engine {
                 if known.is_none() {
                     verify_password(password, dummy_hash())?;
                 }
-                let mut tx = self.store.begin_write()?;
+                let mut tx = self.begin_outside_unit()?;
                 tx.insert_sign_in_failure(&email, now)?;
                 tx.commit()?;
                 return Ok(SignIn::Refused);
             }
         };
         let token = self.secret(44);
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.clear_sign_in_failures(&email)?;
         tx.insert_staff_session(&StaffSessionRecord {
             token_hash: token_hash(&token),
@@ -388,7 +388,7 @@ impl Engine {
         })?;
         let Some((session, user)) = found else { return Ok(None) };
         if now - session.last_seen_at >= TOUCH_INTERVAL {
-            let mut tx = self.store.begin_write()?;
+            let mut tx = self.begin_outside_unit()?;
             if !tx.touch_staff_session(&hash, now)? {
                 return Ok(None);
             }
@@ -405,7 +405,7 @@ impl Engine {
 
     /// Ends the session of `token` (sign-out). Unknown tokens are fine (`Ok`).
     pub fn sign_out(&self, token: &str) -> EngineResult<()> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         tx.end_staff_session(&token_hash(token), self.now())?;
         tx.commit()?;
         Ok(())

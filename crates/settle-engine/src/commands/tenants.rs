@@ -39,7 +39,7 @@ impl Engine {
     /// 16 characters), else a random one that is returned to be printed once. Does nothing
     /// when a tenant exists (but still adds `admin_key` to the first tenant if it is new).
     pub fn bootstrap(&self, admin_key: Option<&str>) -> EngineResult<Option<NewKey>> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let tenants = tx.tenants()?;
         let (tenant_id, created) = match tenants.into_iter().next() {
             Some(tenant_id) => (tenant_id, false),
@@ -71,7 +71,7 @@ impl Engine {
     /// Creates a tenant named `name` and an admin key for it.
     pub fn create_tenant(&self, name: &str) -> EngineResult<NewKey> {
         super::check_text("name", name, true)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         let tenant_id = self.new_ids().tenant();
         tx.insert_tenant(&tenant_id, name, self.now())?;
         let key = self.random_key();
@@ -136,7 +136,7 @@ impl Engine {
         if let Some(name) = &name {
             super::check_text("name", name, true)?;
         }
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         self.check_idempotency(tx.as_mut(), tenant_id)?;
         let key = self.random_key();
         let key_id = self.insert_key(tx.as_mut(), tenant_id, &key, role, name.as_deref())?;
@@ -152,7 +152,7 @@ impl Engine {
         let not_found =
             || settle_core::error::Rejection::NotFound { what: "api key", id: key_id.to_owned() };
         let id = settle_core::ids::ApiKeyId::parse(key_id).ok_or_else(not_found)?;
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_outside_unit()?;
         if !tx.revoke_api_key(tenant_id, &id, self.now())? {
             return Err(not_found().into());
         }
