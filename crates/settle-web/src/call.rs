@@ -30,6 +30,7 @@ impl From<EngineError> for WebError {
     fn from(err: EngineError) -> WebError {
         match err {
             EngineError::Rejected(Rejection::NotFound { .. }) => WebError::NotFound,
+            EngineError::Rejected(Rejection::Stale { .. }) => WebError::Stale,
             EngineError::Rejected(rejection) => WebError::Refused(rejection),
             EngineError::Store(StoreError::BadCursor) => WebError::NotFound,
             EngineError::IdempotencyKeyReused => {

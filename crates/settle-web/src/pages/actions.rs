@@ -19,7 +19,7 @@ use settle_core::adjustment::AdjustmentType;
 use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{CustomerId, DocumentId, ItemId, PaymentId, TenantId};
 use settle_core::payment::PaymentMethod;
-use settle_engine::{Amount, Engine, EngineResult, NewAdjustment, NewRefund, RefundFrom};
+use settle_engine::{Amount, Engine, EngineResult, NewAdjustment, NewRefund, Preview, RefundFrom};
 
 use super::{refused, see_other};
 use crate::AppState;
@@ -143,19 +143,9 @@ fn parse_adjustment(fields: &Fields, errors: &mut Errors) -> Option<NewAdjustmen
     })
 }
 
-/// The token a document form carries so a command on a page drawn before the document last
-/// changed is refused: a digest of the document's status and every item's balance and
-/// credited amount, which every command on it changes.
+/// The token a document's forms carry (stale-page detection).
 pub(crate) fn version_of(document: &Document) -> String {
-    let mut text = format!("{}|{}", document.status.name(), document.number);
-    for item in &document.items {
-        text.push_str(&format!("|{}:{}:{}", item.id, item.balance.minor(), item.credited.minor()));
-    }
-    // FNV-1a, 64 bits: stable across builds and processes.
-    let digest = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{digest:016x}")
+    Engine::document_version(document)
 }
 
 /// One line of a preview: an item's, a document's or the customer's balance before and after.
@@ -255,46 +245,67 @@ pub(crate) fn item_choices(document: &Document) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The preview of `act` on the document, from the engine's dry run. Until the engine offers
-/// one, `None`: the page then asks for confirmation without figures.
+/// The preview of `act` on the document: the engine runs the command itself and rolls it
+/// back, so the figures are the ones the commit will write.
 fn preview_of(
-    _engine: &Engine,
-    _tenant_id: &TenantId,
-    _id: &DocumentId,
-    _act: &Act,
-) -> EngineResult<Option<Vec<PreviewRow>>> {
-    Ok(None)
-}
-
-/// What a document action's POST reads before deciding: the document, and the preview when
-/// one is asked for.
-struct Read {
-    document: Document,
-    preview: Option<Vec<PreviewRow>>,
-}
-
-/// Reads the document an action is on and, for `wanted` when the page is not stale, the
-/// preview of that action.
-async fn read(
-    state: &AppState,
-    session: &StaffSession,
+    engine: &Engine,
+    tenant_id: &TenantId,
     id: &DocumentId,
-    version: &str,
-    wanted: Option<Act>,
-) -> Result<Read, WebError> {
-    let (tenant_id, id, version) = (session.tenant_id.clone(), id.clone(), version.to_owned());
-    blocking(state, move |e| {
-        let document = e.document(&tenant_id, &id)?;
-        let preview = match &wanted {
-            Some(act) if version == version_of(&document) => preview_of(e, &tenant_id, &id, act)?,
-            _ => None,
-        };
-        Ok(Read { document, preview })
-    })
-    .await
+    act: &Act,
+) -> EngineResult<Vec<PreviewRow>> {
+    let act = act.clone();
+    let preview = engine.preview(|e| act.commit(e, tenant_id, id))?;
+    Ok(preview_rows(&preview))
 }
 
-/// `POST /invoices/{id}/ACTION` and `/debit-memos/{id}/ACTION`.
+/// The rows of a preview: each item, each document, each payment, the credit balance when it
+/// moves, and the customer's balance.
+pub(crate) fn preview_rows(preview: &Preview) -> Vec<PreviewRow> {
+    let mut rows = Vec::new();
+    for doc in &preview.documents {
+        rows.push(PreviewRow {
+            label: format!("{} {}", label(doc.kind.name()), doc.number),
+            id: doc.document_id.to_string(),
+            before: view::Amount::plain(doc.before),
+            after: view::Amount::plain(doc.after),
+        });
+        for item in preview.items.iter().filter(|i| i.document_id == doc.document_id) {
+            rows.push(PreviewRow {
+                label: format!("Item: {}", item.description),
+                id: item.item_id.to_string(),
+                before: view::Amount::plain(item.before),
+                after: view::Amount::plain(item.after),
+            });
+        }
+    }
+    for payment in &preview.payments {
+        rows.push(PreviewRow {
+            label: format!("Payment {} (unapplied)", payment.payment_id),
+            id: payment.payment_id.to_string(),
+            before: view::Amount::plain(payment.before),
+            after: view::Amount::plain(payment.after),
+        });
+    }
+    let credit = preview.credit_balance;
+    if credit.before != credit.after {
+        rows.push(PreviewRow {
+            label: "Credit balance".to_owned(),
+            id: "credit_balance".to_owned(),
+            before: view::Amount::plain(credit.before),
+            after: view::Amount::plain(credit.after),
+        });
+    }
+    rows.push(PreviewRow {
+        label: "Customer balance".to_owned(),
+        id: "customer".to_owned(),
+        before: view::Amount::balance(preview.customer.before),
+        after: view::Amount::balance(preview.customer.after),
+    });
+    rows
+}
+
+/// `POST /invoices/{id}/ACTION` and `/debit-memos/{id}/ACTION`: the form again when it is
+/// refused, the preview when it is previewed and not yet confirmed, else the commit.
 pub(crate) async fn document_action(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
@@ -307,52 +318,52 @@ pub(crate) async fn document_action(
         return WebError::NotFound.into_response();
     };
     let fields = Fields::parse(&body);
-    let parsed = parse_act(action, &fields);
-    let confirm = !fields.get("confirm").is_empty();
-    let wanted = parsed.clone().ok().filter(|act| act.previewed() && !confirm);
-    let read = match read(&state, &session, &id, fields.get("version"), wanted).await {
-        Ok(read) => read,
+    let (tenant_id, read_id) = (session.tenant_id.clone(), id.clone());
+    let document = match blocking(&state, move |e| e.document(&tenant_id, &read_id)).await {
+        Ok(document) => document,
         Err(err) => return err.into_response(),
     };
-    let back = format!("/{}/{id}", super::documents::kind_path(kind));
-    if fields.get("version") != version_of(&read.document) {
+    if fields.get("version") != version_of(&document) {
         return WebError::Stale.into_response();
     }
+    let back = format!("/{}/{id}", super::documents::kind_path(kind));
     let mut page = ActionPage {
         nav: current_nav(),
         section: "customers",
         back: back.clone(),
-        title: document_title(&read.document),
+        title: document_title(&document),
         action,
         verb: verb(action),
         fields: fields.clone(),
         errors: Errors::default(),
-        item_choices: item_choices(&read.document),
+        item_choices: item_choices(&document),
         preview: None,
     };
-    let act = match parsed {
+    let act = match parse_act(action, &fields) {
         Ok(act) => act,
         Err(errors) => {
             page.errors = errors;
             return refused(render(&page));
         }
     };
-    if act.previewed() && !confirm {
-        page.preview = Some(read.preview.unwrap_or_default());
-        return render(&page).into_response();
-    }
+    let preview = act.previewed() && fields.get("confirm").is_empty();
     let done = act.done();
     let (tenant_id, version) = (session.tenant_id.clone(), fields.get("version").to_owned());
-    let committed = blocking(&state, move |e| {
-        if version != version_of(&e.document(&tenant_id, &id)?) {
-            return Ok(false);
+    let ran = blocking(&state, move |e| {
+        let e = e.expecting(id.as_str(), &version);
+        if preview {
+            preview_of(&e, &tenant_id, &id, &act).map(Some)
+        } else {
+            act.commit(&e, &tenant_id, &id).map(|()| None)
         }
-        act.commit(e, &tenant_id, &id).map(|()| true)
     })
     .await;
-    match committed {
-        Ok(true) => see_other(&format!("{back}?done={done}")),
-        Ok(false) => WebError::Stale.into_response(),
+    match ran {
+        Ok(Some(rows)) => {
+            page.preview = Some(rows);
+            render(&page).into_response()
+        }
+        Ok(None) => see_other(&format!("{back}?done={done}")),
         Err(WebError::Refused(rejection)) => {
             page.errors = Errors::from_rejection(&rejection, known_fields(action));
             refused(render(&page))
@@ -459,8 +470,19 @@ pub(crate) async fn refund(
             return refused(render(&page));
         }
     };
-    let tenant_id = session.tenant_id.clone();
-    match blocking(&state, move |e| e.refund(&tenant_id, from, new)).await {
+    let (tenant_id, version) = (session.tenant_id.clone(), fields.get("version").to_owned());
+    let object_id = match &from {
+        RefundFrom::Payment(id) => id.to_string(),
+        RefundFrom::CreditMemo(id) => id.to_string(),
+        RefundFrom::CreditBalance(id) => id.to_string(),
+    };
+    let refunded = blocking(&state, move |e| {
+        // A form drawn from a page carries the version of what it refunds from.
+        let e = if version.is_empty() { e.clone() } else { e.expecting(&object_id, &version) };
+        e.refund(&tenant_id, from, new)
+    })
+    .await;
+    match refunded {
         Ok(_) => see_other(&format!("{back}?done=refunded")),
         Err(WebError::Refused(rejection)) => {
             page.errors = Errors::from_rejection(&rejection, known_fields("refunds"));
@@ -486,16 +508,11 @@ pub(crate) async fn cancel_credit_memo(
     let tenant_id = session.tenant_id.clone();
     let version = fields.get("version").to_owned();
     let result = blocking(&state, move |e| {
-        let memo = e.document(&tenant_id, &id)?;
-        if version != version_of(&memo) {
-            return Ok(None);
-        }
-        e.cancel_credit_memo(&tenant_id, &id).map(Some)
+        e.expecting(id.as_str(), &version).cancel_credit_memo(&tenant_id, &id)
     })
     .await;
     match result {
-        Ok(Some(memo)) => see_other(&format!("/credit-memos/{}?done=canceled", memo.id)),
-        Ok(None) => WebError::Stale.into_response(),
+        Ok(memo) => see_other(&format!("/credit-memos/{}?done=canceled", memo.id)),
         Err(err) => err.into_response(),
     }
 }

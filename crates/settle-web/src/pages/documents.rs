@@ -305,6 +305,8 @@ pub(crate) struct PaymentPage {
     applications: Vec<ApplicationRow>,
     /// Whether a writer is offered the refund form (something is unapplied).
     can_refund: bool,
+    /// The token the refund form carries (stale-page detection).
+    version: String,
     done: Option<&'static str>,
     fields: Fields,
     errors: Errors,
@@ -339,6 +341,7 @@ pub(crate) async fn show_payment(
     };
     let nav = current_nav();
     let can_refund = nav.as_ref().is_some_and(|n| n.can_write) && payment.unapplied.is_positive();
+    let version = settle_engine::Engine::payment_version(&payment);
     let page = PaymentPage {
         nav,
         section: "customers",
@@ -355,6 +358,7 @@ pub(crate) async fn show_payment(
         refunded: Amount::plain(payment.refunded),
         applications: application_rows(&applications, false),
         can_refund,
+        version,
         done: super::actions::done_text(done.get("done")),
         fields: Fields::default(),
         errors: Errors::default(),

@@ -54,24 +54,62 @@ async fn act(
     web.post_as(clerk, &format!("{path}/{action}"), &form).await
 }
 
-/// Previews `action`, checks nothing was written, then confirms it.
+/// Each `tr[data-preview]` as `(what, before, after)`: `what` is the row's hook value (a
+/// document or item id, `credit_balance` or `customer`).
+fn preview_rows(html: &str) -> Vec<(String, String, String)> {
+    html.split("<tr data-preview=\"")
+        .skip(1)
+        .map(|row| {
+            let what = row[..row.find('"').expect("end")].to_owned();
+            let before = field_value(row, "", "before").expect("before").to_owned();
+            let after = field_value(row, "", "after").expect("after").to_owned();
+            (what, before, after)
+        })
+        .collect()
+}
+
+/// The preview rows whose hook starts with `prefix`, as `(before, after)`.
+fn changes(rows: &[(String, String, String)], prefix: &str) -> Vec<(String, String)> {
+    rows.iter().filter(|r| r.0.starts_with(prefix)).map(|r| (r.1.clone(), r.2.clone())).collect()
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+/// Previews `action`, checks nothing was written and that the preview's figures are then
+/// exactly what the page shows after the confirmed commit, and returns the commit's answer
+/// with the preview's rows.
 async fn preview_then_confirm(
     web: &TestWeb,
     clerk: &Session,
     path: &str,
     action: &str,
     fields: &[(&str, &str)],
-) -> crate::harness::Page {
+) -> (crate::harness::Page, Vec<(String, String, String)>) {
     let before = web.get_as(clerk, path).await.body;
     let preview = act(web, clerk, path, action, fields).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains(r#"name="confirm""#), "{}", preview.body);
+    let rows = preview_rows(&preview.body);
+    assert!(rows.iter().any(|r| r.0 == "customer"), "{}", preview.body);
     assert!(preview.body.contains(&format!(r#"data-action="{action}""#)));
     let unchanged = web.get_as(clerk, path).await.body;
     assert_eq!(items(&unchanged, "balance"), items(&before, "balance"), "the preview wrote");
     let mut confirmed = fields.to_vec();
     confirmed.push(("confirm", "yes"));
-    act(web, clerk, path, action, &confirmed).await
+    let done = act(web, clerk, path, action, &confirmed).await;
+    let after = web.get_as(clerk, path).await.body;
+    let id = path.rsplit('/').next().expect("id");
+    for (what, _, to) in &rows {
+        if what == id {
+            assert_eq!(field_value(&after, "", "balance"), Some(to.as_str()), "{what}");
+        } else if what.starts_with("item_") {
+            let row = format!(r#"data-item-id="{what}""#);
+            assert_eq!(field_value(&after, &row, "balance"), Some(to.as_str()), "{what}");
+        }
+    }
+    (done, rows)
 }
 
 fn customer_balances(web: &TestWeb, customer: &str) -> settle_core::customer::Balances {
@@ -86,7 +124,10 @@ async fn net_items_is_previewed_then_offsets_the_items_of_a_zero_invoice() {
     let ann = web.new_customer(&clerk, "Ann Smith").await;
     let id = invoice(&web, &clerk, &ann, &["50.00", "-50.00"]).await;
     let path = format!("/invoices/{id}");
-    let done = preview_then_confirm(&web, &clerk, &path, "net-items", &[]).await;
+    let (done, rows) = preview_then_confirm(&web, &clerk, &path, "net-items", &[]).await;
+    assert_eq!(changes(&rows, "item_"), pairs(&[("50.00", "0.00"), ("-50.00", "0.00")]));
+    assert_eq!(changes(&rows, "inv_"), pairs(&[("0.00", "0.00")]));
+    assert_eq!(changes(&rows, "customer"), pairs(&[("0.00", "0.00")]));
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), Some(format!("{path}?done=netted").as_str()));
     let page = web.get_as(&clerk, done.location().expect("location")).await;
@@ -102,9 +143,12 @@ async fn a_negative_invoice_moves_to_the_credit_balance_which_is_refunded() {
     let ann = web.new_customer(&clerk, "Ann Smith").await;
     let id = invoice(&web, &clerk, &ann, &["100.00", "-150.00"]).await;
     let path = format!("/invoices/{id}");
-    let done =
+    let (done, rows) =
         preview_then_confirm(&web, &clerk, &path, "transfer-to-credit", &[("amount", "30.00")])
             .await;
+    assert_eq!(changes(&rows, "inv_"), pairs(&[("-50.00", "-20.00")]));
+    assert_eq!(changes(&rows, "credit_balance"), pairs(&[("0.00", "30.00")]));
+    assert_eq!(changes(&rows, "customer"), pairs(&[("50.00", "50.00")]));
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = web.get_as(&clerk, &path).await;
     assert_eq!(field_value(&page.body, "", "balance"), Some("-20.00"));
@@ -153,7 +197,10 @@ async fn a_charge_adjustment_brings_a_negative_invoice_to_zero() {
         ("amount", "50.00"),
         ("reason", "downgrade credit"),
     ];
-    let done = preview_then_confirm(&web, &clerk, &path, "adjustments", &fields).await;
+    let (done, rows) = preview_then_confirm(&web, &clerk, &path, "adjustments", &fields).await;
+    assert_eq!(changes(&rows, "item_"), pairs(&[("-150.00", "-100.00")]));
+    assert_eq!(changes(&rows, "inv_"), pairs(&[("-50.00", "0.00")]));
+    assert_eq!(changes(&rows, "customer"), pairs(&[("50.00", "0.00")]));
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = web.get_as(&clerk, &path).await;
     assert_eq!(items(&page.body, "balance"), ["100.00", "-100.00"]);
@@ -187,7 +234,9 @@ async fn a_write_off_leaves_the_rest_open_and_shows_its_credit_memo() {
     let id = invoice(&web, &clerk, &ann, &["100.00"]).await;
     let path = format!("/invoices/{id}");
     let fields = [("amount", "40.00"), ("reason", "goodwill")];
-    let done = preview_then_confirm(&web, &clerk, &path, "write-off", &fields).await;
+    let (done, rows) = preview_then_confirm(&web, &clerk, &path, "write-off", &fields).await;
+    assert_eq!(changes(&rows, "inv_"), pairs(&[("100.00", "60.00")]));
+    assert_eq!(changes(&rows, "customer"), pairs(&[("-100.00", "-60.00")]));
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = web.get_as(&clerk, &path).await;
     assert_eq!(field_value(&page.body, "", "balance"), Some("60.00"));
@@ -237,9 +286,12 @@ async fn void_is_refused_with_applications_unless_they_are_reversed_first() {
     let page = web.get_as(&clerk, &path).await;
     assert!(page.body.contains(r#"data-field="status">posted<"#));
 
-    let done =
+    let (done, rows) =
         preview_then_confirm(&web, &clerk, &path, "void", &[("reverse_applications", "true")])
             .await;
+    assert_eq!(changes(&rows, "inv_"), pairs(&[("30.00", "0.00")]));
+    assert_eq!(changes(&rows, "pay_"), pairs(&[("0.00", "70.00")]));
+    assert_eq!(changes(&rows, "customer"), pairs(&[("-30.00", "70.00")]));
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = web.get_as(&clerk, &path).await;
     assert!(page.body.contains(r#"data-field="status">voided<"#), "{}", page.body);
