@@ -580,3 +580,4 @@ fn a_stored_time_zone_that_does_not_parse_is_corrupt_data_not_utc() {
 mod export;
 mod preview;
 mod staff;
+mod transfer_apply;

@@ -109,6 +109,11 @@ impl Engine {
 }
 
 impl Engine {
+    /// Today's date in the tenant's time zone.
+    pub fn today(&self, tenant_id: &TenantId) -> EngineResult<chrono::NaiveDate> {
+        crate::unit::today_in(&self.settings(tenant_id)?, self.now())
+    }
+
     /// The tenant's settings.
     pub fn settings(&self, tenant_id: &TenantId) -> EngineResult<settle_core::settings::Settings> {
         self.read(|tx| Ok(tx.settings(tenant_id)?))

@@ -37,8 +37,9 @@ pub(crate) enum Act {
     Void { reverse: bool },
     /// `net-items`.
     NetItems,
-    /// `transfer-to-credit` (`amount`, blank = all).
-    Transfer { amount: Option<Amount> },
+    /// `transfer-to-credit` (`amount`, blank = all); with `apply=oldest` the credit then goes
+    /// on to the customer's open documents, oldest due first.
+    Transfer { amount: Option<Amount>, apply: bool },
     /// `adjustments` (`item_id`, `type`, `amount`, `reason`).
     Adjust(NewAdjustment),
     /// `write-off` (`amount`, blank = all; `reason`).
@@ -56,7 +57,8 @@ impl Act {
         match self {
             Act::Void { .. } => "voided",
             Act::NetItems => "netted",
-            Act::Transfer { .. } => "transferred",
+            Act::Transfer { apply: false, .. } => "transferred",
+            Act::Transfer { apply: true, .. } => "transferred-applied",
             Act::Adjust(_) => "adjusted",
             Act::WriteOff { .. } => "written-off",
         }
@@ -72,7 +74,12 @@ impl Act {
         match self {
             Act::Void { reverse } => engine.void_document(tenant_id, id, reverse).map(drop),
             Act::NetItems => engine.net_items(tenant_id, id).map(drop),
-            Act::Transfer { amount } => engine.transfer_to_credit(tenant_id, id, amount).map(drop),
+            Act::Transfer { amount, apply: false } => {
+                engine.transfer_to_credit(tenant_id, id, amount).map(drop)
+            }
+            Act::Transfer { amount, apply: true } => {
+                engine.transfer_and_apply(tenant_id, id, amount).map(drop)
+            }
             Act::Adjust(new) => engine.adjust_item(tenant_id, id, new).map(drop),
             Act::WriteOff { amount, reason } => {
                 engine.write_off(tenant_id, id, amount, reason).map(drop)
@@ -105,7 +112,10 @@ pub(crate) fn parse_act(action: &str, fields: &Fields) -> Result<Act, Errors> {
     let act = match action {
         "void" => Some(Act::Void { reverse: fields.get("reverse_applications") == "true" }),
         "net-items" => Some(Act::NetItems),
-        "transfer-to-credit" => Some(Act::Transfer { amount: opt_amount(fields, &mut errors) }),
+        "transfer-to-credit" => Some(Act::Transfer {
+            amount: opt_amount(fields, &mut errors),
+            apply: fields.get("apply") == "oldest",
+        }),
         "write-off" => Some(Act::WriteOff {
             amount: opt_amount(fields, &mut errors),
             reason: fields.opt("reason"),
@@ -524,6 +534,9 @@ pub(crate) fn done_text(done: &str) -> Option<&'static str> {
         "voided" => "Voided.",
         "netted" => "Items netted: negative item balances offset against positive ones.",
         "transferred" => "Moved to the customer's credit balance.",
+        "transferred-applied" => {
+            "Moved to the credit balance and applied to the oldest open documents."
+        }
         "adjusted" => "Adjustment recorded.",
         "written-off" => "Written off.",
         "refunded" => "Refund recorded.",

@@ -4,6 +4,7 @@ mod harness;
 
 mod actions;
 mod anonymous;
+mod attention;
 mod customers;
 mod invoices;
 mod pay;
