@@ -343,7 +343,11 @@ pub(crate) async fn document_action(
         back: back.clone(),
         title: document_title(&document),
         action,
-        verb: verb(action),
+        verb: if fields.get("apply") == "oldest" {
+            "Transfer and apply to the oldest open documents"
+        } else {
+            verb(action)
+        },
         fields: fields.clone(),
         errors: Errors::default(),
         item_choices: item_choices(&document),
