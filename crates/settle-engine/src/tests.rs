@@ -581,3 +581,4 @@ mod export;
 mod preview;
 mod preview_model;
 mod staff;
+mod transfer_apply;

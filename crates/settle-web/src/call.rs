@@ -18,6 +18,8 @@ pub(crate) enum WebError {
     NotFound,
     /// The signed-in user's role may not do this, or the form's CSRF token is wrong.
     Forbidden,
+    /// The form was drawn before its document last changed (409); nothing was written.
+    Stale,
     /// The engine refused the request; forms re-render with it.
     Refused(Rejection),
     /// Infrastructure failed; logged, never shown.
@@ -28,6 +30,7 @@ impl From<EngineError> for WebError {
     fn from(err: EngineError) -> WebError {
         match err {
             EngineError::Rejected(Rejection::NotFound { .. }) => WebError::NotFound,
+            EngineError::Rejected(Rejection::Stale { .. }) => WebError::Stale,
             EngineError::Rejected(rejection) => WebError::Refused(rejection),
             EngineError::Store(StoreError::BadCursor) => WebError::NotFound,
             EngineError::IdempotencyKeyReused => {
@@ -69,6 +72,13 @@ impl WebError {
                 StatusCode::FORBIDDEN,
                 "Not allowed",
                 "Your role may not do this, or the form was stale. Nothing was changed.".to_owned(),
+            ),
+            WebError::Stale => (
+                StatusCode::CONFLICT,
+                "Changed since this page was drawn",
+                "This document changed since this page was drawn; reload it and try again. \
+                 Nothing was changed."
+                    .to_owned(),
             ),
             WebError::Refused(rejection) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,6 @@
 //! The handlers, one module per area of the back office, and the public payment page.
 
+pub(crate) mod actions;
 pub(crate) mod api_keys;
 pub(crate) mod attention;
 pub(crate) mod customers;

@@ -8,8 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    api_keys, attention, customers, documents, entries, invoices, links, login, pay, reports,
-    settings, users,
+    actions, api_keys, attention, customers, documents, entries, invoices, links, login, pay,
+    reports, settings, users,
 };
 
 /// The upper-case name of a routing method.
@@ -44,10 +44,24 @@ staff_routes! {
     "/invoices/new" => get(invoices::form), post(invoices::create);
     "/invoices/{id}" => get(documents::show_invoice);
     "/invoices/{id}/post" => post(documents::post_invoice);
+    "/invoices/{id}/void" => post(actions::document_action);
+    "/invoices/{id}/net-items" => post(actions::document_action);
+    "/invoices/{id}/transfer-to-credit" => post(actions::document_action);
+    "/invoices/{id}/adjustments" => post(actions::document_action);
+    "/invoices/{id}/write-off" => post(actions::document_action);
     "/debit-memos/{id}" => get(documents::show_debit_memo);
     "/debit-memos/{id}/post" => post(documents::post_debit_memo);
+    "/debit-memos/{id}/void" => post(actions::document_action);
+    "/debit-memos/{id}/net-items" => post(actions::document_action);
+    "/debit-memos/{id}/transfer-to-credit" => post(actions::document_action);
+    "/debit-memos/{id}/adjustments" => post(actions::document_action);
+    "/debit-memos/{id}/write-off" => post(actions::document_action);
     "/credit-memos/{id}" => get(documents::show_credit_memo);
+    "/credit-memos/{id}/refunds" => post(actions::refund);
+    "/credit-memos/{id}/cancel" => post(actions::cancel_credit_memo);
     "/payments/{id}" => get(documents::show_payment);
+    "/payments/{id}/refunds" => post(actions::refund);
+    "/customers/{id}/credit-balance/refunds" => post(actions::refund);
     "/attention" => get(attention::show);
     "/reports/aging" => get(reports::aging);
     "/reports/aging.csv" => get(reports::aging_csv);

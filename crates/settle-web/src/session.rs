@@ -31,6 +31,8 @@ pub(crate) struct Nav {
     pub(crate) can_write: bool,
     /// Admins see Settings.
     pub(crate) is_admin: bool,
+    /// How many situations Attention lists (the sidebar's count).
+    pub(crate) attention: usize,
 }
 
 impl Nav {
@@ -41,6 +43,7 @@ impl Nav {
             csrf: session.csrf.clone(),
             can_write: session.role != Role::Viewer,
             is_admin: session.role == Role::Admin,
+            attention: 0,
         }
     }
 }
@@ -96,7 +99,13 @@ pub(crate) async fn require(
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(err) => return err.into_response(),
     };
-    let nav = Nav::of(&session);
+    let mut nav = Nav::of(&session);
+    if request.method() == Method::GET {
+        let tenant_id = session.tenant_id.clone();
+        let counted = blocking(&state, move |e| crate::pages::attention::count(e, &tenant_id));
+        // The count is a hint: a page still shows when it cannot be read.
+        nav.attention = counted.await.unwrap_or_default();
+    }
     let mut request = request;
     if request.method() == Method::POST {
         let (parts, body) = request.into_parts();

@@ -76,13 +76,18 @@ fn a_refused_entry_shows_the_message_beside_the_amount_and_writes_nothing() {
 }
 
 /// How a line's amount is given: an amount, or a quantity and a unit price.
-enum LineAmount<'a> {
+pub(crate) enum LineAmount<'a> {
     Amount(&'a str),
     Quantity(&'a str, &'a str),
 }
 
 /// Fills line `index` of the new-invoice form.
-async fn fill_line(browser: &Browser, index: usize, description: &str, amount: LineAmount<'_>) {
+pub(crate) async fn fill_line(
+    browser: &Browser,
+    index: usize,
+    description: &str,
+    amount: LineAmount<'_>,
+) {
     fill_named(browser, r"description", index, description).await;
     match amount {
         LineAmount::Amount(amount) => fill_named(browser, r"(^|\W)amount\W*$", index, amount).await,
@@ -111,7 +116,7 @@ async fn fill_named(browser: &Browser, pattern: &str, nth: usize, value: &str) {
 }
 
 /// Posts the new invoice: its "post now" button, or its `post` box ticked and then Save.
-async fn post_invoice(browser: &mut Browser) {
+pub(crate) async fn post_invoice(browser: &mut Browser) {
     let buttons = browser.find_all("button[name=post], button[value=post]").await;
     if let Some(button) = buttons.into_iter().next() {
         browser.press(button, "invoice-posted").await;

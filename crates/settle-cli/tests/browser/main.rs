@@ -18,6 +18,7 @@ mod clerk;
 mod invoices;
 mod payment_links;
 mod processes;
+mod resolving;
 mod seed002;
 
 use browser::{Browser, Shots};

@@ -15,6 +15,9 @@ use rustix::process::{Pid, Signal, kill_process_group};
 pub(crate) const ADMIN_EMAIL: &str = "admin@browser-tests.example";
 pub(crate) const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
+/// The admin API key `settle serve` creates on its empty store, to check pages against the API.
+pub(crate) const API_KEY: &str = "browser-tests-admin-key-0123456789";
+
 /// How long a process may take to start listening before the test gives up on it.
 const START_LIMIT: Duration = Duration::from_secs(60);
 
@@ -99,6 +102,7 @@ impl Settle {
             .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
             .env("SETTLE_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("SETTLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SETTLE_API_KEY", API_KEY)
             .stdout(out)
             .stderr(err);
         let mut group = Group::spawn(&mut command);
@@ -143,6 +147,34 @@ impl Settle {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// `GET path` of the JSON API with the admin key: the body parsed.
+    pub(crate) fn api(&self, path: &str) -> serde_json::Value {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).expect("connect to settle");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {API_KEY}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("send request");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("read answer");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a body");
+        assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {answer}");
+        serde_json::from_str(body).unwrap_or_else(|err| panic!("GET {path}: {err}: {body}"))
+    }
+
+    /// `settle verify` on the server's store: its output, after asserting it succeeded.
+    pub(crate) fn verify(&self) -> String {
+        let output = settle(self.dir.path()).arg("verify").output().expect("settle verify");
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "settle verify found differences: {printed}");
+        printed
     }
 
     /// The HTTP status of a plain GET of `path`, without cookies.

@@ -226,6 +226,27 @@ impl Engine {
         })
     }
 
+    /// Moves a negative balance (or `amount` of it) to the credit balance and applies that
+    /// credit to the customer's open documents, oldest due date first, in one unit of work (the
+    /// `transfer_and_apply` negative-invoice policy, on demand). What finds no open document
+    /// stays on the credit balance.
+    pub fn transfer_and_apply(
+        &self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+        amount: Option<Amount>,
+    ) -> EngineResult<(Document, Customer)> {
+        self.write_for_document(tenant_id, document_id, |unit| {
+            let mut document = unit.document(document_id)?;
+            let amount =
+                amount.map(|a| parse_amount("amount", &a, document.currency)).transpose()?;
+            unit.transfer_to_credit(&mut document, amount)?;
+            unit.apply_to_open_documents(&mut [LoadedSource::CreditBalance])?;
+            let document = unit.document(document_id)?;
+            Ok((document, unit.customer.clone()))
+        })
+    }
+
     /// Writes off a document's remaining balance (or `amount` of it): a `write_off` credit memo,
     /// posted against bad debt and applied to the document. Returns the credit memo.
     pub fn write_off(

@@ -66,7 +66,10 @@ impl Unit<'_> {
     }
 
     /// Applies `sources`, in order, to the customer's open documents, oldest due date first.
-    fn apply_to_open_documents(&mut self, sources: &mut [LoadedSource]) -> EngineResult<()> {
+    pub(crate) fn apply_to_open_documents(
+        &mut self,
+        sources: &mut [LoadedSource],
+    ) -> EngineResult<()> {
         let tenant_id = self.tenant_id().clone();
         let query = DocumentQuery {
             kinds: vec![DocumentKind::Invoice, DocumentKind::DebitMemo],

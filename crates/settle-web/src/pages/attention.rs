@@ -1,5 +1,15 @@
-//! Attention: what needs a person. For now the negative invoices and debit memos (seed 000);
-//! the other cases of UI.md and their fixes come with the resolving workflows.
+//! Attention: everything that needs a person, each row naming the situation in plain words and
+//! offering the fixes that apply as preview forms (UI.md):
+//!
+//! - a negative invoice or debit memo (seed 000/001): transfer to the credit balance; transfer
+//!   and apply to the oldest open documents; a charge adjustment of its most negative item;
+//! - a document at zero whose items are not (seed 003): net items;
+//! - a customer with unused credit while documents are open: the Collect screen;
+//! - a draft dated more than seven days ago: post it.
+//!
+//! Computed from the existing lists (documents by balance and status, customers), which is
+//! enough while a tenant has at most a few thousand open documents; the sidebar count uses the
+//! same function.
 
 use std::collections::BTreeMap;
 
@@ -7,15 +17,49 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use settle_core::document::{DocumentKind, DocumentStatus};
-use settle_store::{BalanceFilter, DocumentQuery, PageRequest};
+use settle_core::document::{Document, DocumentKind, DocumentStatus};
+use settle_core::ids::{CustomerId, TenantId};
+use settle_core::money::Money;
+use settle_engine::{Engine, EngineResult, StaffSession};
+use settle_store::{BalanceFilter, CustomerQuery, DocumentQuery, PageRequest};
 
-use super::customers::DocumentRow;
 use crate::AppState;
 use crate::call::blocking;
 use crate::session::{Nav, current_nav};
 use crate::templates::render;
-use settle_engine::StaffSession;
+use crate::view::{Amount, label, object_href};
+
+/// Drafts dated longer ago than this many days need attention.
+const DRAFT_DAYS: i64 = 7;
+
+/// Rows read per list page.
+const PAGE: u32 = 500;
+
+/// A fix offered in a row: a form posting `action` to `path` with `hidden` fields (and, for an
+/// adjustment, a visible reason), or a link when `action` is empty.
+pub(crate) struct Fix {
+    action: &'static str,
+    path: String,
+    label: &'static str,
+    hidden: Vec<(&'static str, String)>,
+    reason: bool,
+}
+
+/// One situation.
+pub(crate) struct Situation {
+    /// `Some` for a document row (`tr[data-document-id]`), else the customer's row.
+    document_id: Option<String>,
+    customer_id: String,
+    customer_name: String,
+    /// The document's number or the customer's name, linked.
+    title: String,
+    href: String,
+    /// The situation in plain words.
+    text: String,
+    /// The amount the situation is about.
+    amount: Amount,
+    fixes: Vec<Fix>,
+}
 
 /// The attention page.
 #[derive(Template)]
@@ -23,12 +67,167 @@ use settle_engine::StaffSession;
 pub(crate) struct AttentionPage {
     nav: Option<Nav>,
     section: &'static str,
-    rows: Vec<DocumentRow>,
-    more: bool,
+    rows: Vec<Situation>,
 }
 
-/// Documents listed before "and more".
-const LIMIT: u32 = 200;
+fn all_documents(
+    engine: &Engine,
+    tenant_id: &TenantId,
+    query: &DocumentQuery,
+) -> EngineResult<Vec<Document>> {
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = engine.documents(tenant_id, query, &PageRequest { limit: PAGE, cursor })?;
+        rows.extend(page.rows);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(rows),
+        }
+    }
+}
+
+fn receivable(status: DocumentStatus, balance: Option<BalanceFilter>) -> DocumentQuery {
+    DocumentQuery {
+        kinds: vec![DocumentKind::Invoice, DocumentKind::DebitMemo],
+        customer_id: None,
+        status: Some(status),
+        balance,
+    }
+}
+
+fn document_situation(document: &Document, text: String, fixes: Vec<Fix>) -> Situation {
+    let id = document.id.to_string();
+    Situation {
+        href: object_href(&id).unwrap_or_default(),
+        title: format!("{} {}", label(document.kind.name()), document.number),
+        document_id: Some(id),
+        customer_id: document.customer_id.to_string(),
+        customer_name: String::new(),
+        text,
+        amount: Amount::plain(document.balance()),
+        fixes,
+    }
+}
+
+fn form(document: &Document, action: &'static str, label: &'static str) -> Fix {
+    let path = format!("{}/{action}", object_href(document.id.as_str()).unwrap_or_default());
+    let version = settle_engine::Engine::document_version(document);
+    Fix { action, path, label, hidden: vec![("version", version)], reason: false }
+}
+
+/// The fixes of a negative document.
+fn negative_fixes(document: &Document, has_open: bool) -> Vec<Fix> {
+    let mut fixes = vec![form(document, "transfer-to-credit", "Transfer to credit balance")];
+    if has_open {
+        let mut apply = form(document, "transfer-to-credit", "Transfer and apply to oldest open");
+        apply.hidden.push(("apply", "oldest".to_owned()));
+        fixes.push(apply);
+    }
+    // A charge adjustment of the most negative item, as far as the document's balance goes.
+    let most_negative = document.items.iter().min_by_key(|i| i.balance.minor());
+    if let Some(item) = most_negative.filter(|i| i.balance.is_negative()) {
+        let amount = item.balance.minor().max(document.balance().minor()).saturating_neg();
+        let mut charge = form(document, "adjustments", "Charge adjustment to zero");
+        charge.hidden.push(("item_id", item.id.to_string()));
+        charge.hidden.push(("type", "charge".to_owned()));
+        let amount = Amount::plain(Money::new(amount, document.currency)).value;
+        charge.hidden.push(("amount", amount));
+        charge.reason = true;
+        fixes.push(charge);
+    }
+    fixes
+}
+
+/// Every situation of the tenant, documents first (negative, then stuck, then old drafts),
+/// then customers with unused credit.
+// tidy: long-function: one pass over the four lists UI.md names, each a few lines
+pub(crate) fn situations(engine: &Engine, tenant_id: &TenantId) -> EngineResult<Vec<Situation>> {
+    let mut rows = Vec::new();
+    let open = all_documents(
+        engine,
+        tenant_id,
+        &receivable(DocumentStatus::Posted, Some(BalanceFilter::Open)),
+    )?;
+    let owing: Vec<&CustomerId> =
+        open.iter().filter(|d| d.balance().is_positive()).map(|d| &d.customer_id).collect();
+    for document in open.iter().filter(|d| d.balance().is_negative()) {
+        let text = "Negative balance: the customer is owed this money. Move it to their credit \
+                    balance (to apply elsewhere or refund), or charge the negative item back to \
+                    zero."
+            .to_owned();
+        let fixes = negative_fixes(document, owing.contains(&&document.customer_id));
+        rows.push(document_situation(document, text, fixes));
+    }
+    for document in open.iter().filter(|d| d.balance().is_zero()) {
+        let text = "Balance is zero but its items are not: some items show money owed and others \
+                    money owed back. Netting offsets them so every item is at zero."
+            .to_owned();
+        let fixes = vec![form(document, "net-items", "Net items")];
+        rows.push(document_situation(document, text, fixes));
+    }
+    let today = engine.today(tenant_id)?;
+    let drafts = all_documents(engine, tenant_id, &receivable(DocumentStatus::Draft, None))?;
+    for document in drafts.iter().filter(|d| (today - d.invoice_date).num_days() > DRAFT_DAYS) {
+        let days = (today - document.invoice_date).num_days();
+        let text = format!(
+            "Draft dated {} ({days} days ago), not yet posted: the customer has not been billed.",
+            document.invoice_date
+        );
+        let mut post = form(document, "post", "Post");
+        post.hidden.clear();
+        rows.push(document_situation(document, text, vec![post]));
+    }
+    let query = CustomerQuery::default();
+    let mut cursor = None;
+    loop {
+        let page = engine.customers(tenant_id, &query, &PageRequest { limit: PAGE, cursor })?;
+        for customer in &page.rows {
+            let credit = customer.balances.available_credit();
+            if credit > 0 && owing.contains(&&customer.id) {
+                let id = customer.id.to_string();
+                rows.push(Situation {
+                    document_id: None,
+                    href: format!("/customers/{id}"),
+                    title: customer.name.clone(),
+                    customer_name: customer.name.clone(),
+                    text: "Has credit not applied while documents are open: apply it to them."
+                        .to_owned(),
+                    amount: Amount::plain(Money::new(credit, customer.currency)),
+                    fixes: vec![Fix {
+                        action: "",
+                        path: format!("/customers/{id}/collect"),
+                        label: "Apply credit",
+                        hidden: Vec::new(),
+                        reason: false,
+                    }],
+                    customer_id: id,
+                });
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut names = BTreeMap::new();
+    for row in rows.iter_mut().filter(|r| r.document_id.is_some()) {
+        if !names.contains_key(&row.customer_id) {
+            let name = CustomerId::parse(&row.customer_id)
+                .map(|id| engine.customer(tenant_id, &id).map(|c| c.name))
+                .transpose()?
+                .unwrap_or_default();
+            names.insert(row.customer_id.clone(), name);
+        }
+        row.customer_name = names.get(&row.customer_id).cloned().unwrap_or_default();
+    }
+    Ok(rows)
+}
+
+/// How many situations need attention (the sidebar's count).
+pub(crate) fn count(engine: &Engine, tenant_id: &TenantId) -> EngineResult<usize> {
+    situations(engine, tenant_id).map(|rows| rows.len())
+}
 
 /// `GET /attention`.
 pub(crate) async fn show(
@@ -36,34 +235,9 @@ pub(crate) async fn show(
     Extension(session): Extension<StaffSession>,
 ) -> Response {
     let tenant_id = session.tenant_id;
-    let query = DocumentQuery {
-        kinds: vec![DocumentKind::Invoice, DocumentKind::DebitMemo],
-        customer_id: None,
-        status: Some(DocumentStatus::Posted),
-        balance: Some(BalanceFilter::Negative),
-    };
-    let page = PageRequest { limit: LIMIT, cursor: None };
-    let read = blocking(&state, move |e| {
-        let got = e.documents(&tenant_id, &query, &page)?;
-        let mut names = BTreeMap::new();
-        let mut rows = Vec::with_capacity(got.rows.len());
-        for document in &got.rows {
-            let id = &document.customer_id;
-            if !names.contains_key(id) {
-                names.insert(id.clone(), e.customer(&tenant_id, id)?.name);
-            }
-            let mut row = DocumentRow::of(document);
-            row.customer_name = names.get(id).cloned().unwrap_or_default();
-            rows.push(row);
-        }
-        Ok((rows, got.next_cursor.is_some()))
-    })
-    .await;
-    match read {
-        Ok((rows, more)) => {
-            render(&AttentionPage { nav: current_nav(), section: "attention", rows, more })
-                .into_response()
-        }
+    match blocking(&state, move |e| situations(e, &tenant_id)).await {
+        Ok(rows) => render(&AttentionPage { nav: current_nav(), section: "attention", rows })
+            .into_response(),
         Err(err) => err.into_response(),
     }
 }

@@ -307,6 +307,10 @@ pub(crate) struct ShowPage {
     unapplied_payments: Amount,
     credit_memo_balance: Amount,
     credit_balance: Amount,
+    /// Whether the credit balance can be refunded (it is above zero).
+    has_credit_balance: bool,
+    /// The customer's version, which the credit-balance refund form carries.
+    version: String,
     history: Vec<HistoryRow>,
     older_href: Option<String>,
     open_documents: Vec<DocumentRow>,
@@ -365,6 +369,7 @@ fn confirmation(done: &str) -> Option<&'static str> {
         "charge" => Some("Charge added."),
         "credit" => Some("Credit added."),
         "revoked" => Some("Payment link revoked."),
+        "refunded" => Some("Refund recorded."),
         _ => None,
     }
 }
@@ -406,6 +411,8 @@ pub(crate) fn show_page(data: CustomerData, new_link_url: Option<String>, done: 
         unapplied_payments: Amount::plain(money(b.unapplied_payments)),
         credit_memo_balance: Amount::plain(money(b.credit_memo_balance)),
         credit_balance: Amount::plain(money(b.credit_balance)),
+        has_credit_balance: b.credit_balance > 0,
+        version: settle_engine::Engine::customer_version(customer),
         history: data.history.rows.iter().map(HistoryRow::of).collect(),
         older_href,
         open_documents: data.open_documents.iter().map(DocumentRow::of).collect(),

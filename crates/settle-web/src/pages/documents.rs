@@ -14,7 +14,7 @@ use settle_store::{ApplicationQuery, PageRequest};
 use super::see_other;
 use crate::AppState;
 use crate::call::{WebError, blocking};
-use crate::form::Fields;
+use crate::form::{Errors, Fields};
 use crate::session::{Nav, current_nav};
 use crate::templates::render;
 use crate::view::{Amount, label, object_href};
@@ -64,10 +64,56 @@ pub(crate) struct DocumentPage {
     applications: Vec<ApplicationRow>,
     can_post: bool,
     done: Option<&'static str>,
+    /// The token the action forms carry (stale-page detection).
+    version: String,
+    /// The actions this page offers (`void`, `net-items`, ...), none to a viewer.
+    offered: Vec<&'static str>,
+    /// The adjustment form's item choice.
+    item_choices: Vec<(String, String)>,
+    fields: Fields,
+    errors: Errors,
+}
+
+impl DocumentPage {
+    fn offers(&self, action: &str) -> bool {
+        self.offered.contains(&action)
+    }
+}
+
+/// The actions a signed-in writer is offered on `document`.
+fn offered_actions(document: &Document) -> Vec<&'static str> {
+    let posted = document.status == DocumentStatus::Posted;
+    if document.kind == DocumentKind::CreditMemo {
+        let mut offered = Vec::new();
+        if posted && document.balance().is_positive() {
+            offered.push("refunds");
+        }
+        if matches!(document.status, DocumentStatus::Draft | DocumentStatus::Posted) {
+            offered.push("cancel");
+        }
+        return offered;
+    }
+    if !posted {
+        return Vec::new();
+    }
+    let balance = document.balance();
+    let mut offered = vec!["void"];
+    let positive = document.items.iter().any(|i| i.balance.is_positive());
+    if positive && document.items.iter().any(|i| i.balance.is_negative()) {
+        offered.push("net-items");
+    }
+    if balance.is_negative() {
+        offered.push("transfer-to-credit");
+    }
+    offered.push("adjustments");
+    if balance.is_positive() {
+        offered.push("write-off");
+    }
+    offered
 }
 
 /// The path segment of a kind's pages.
-fn kind_path(kind: DocumentKind) -> &'static str {
+pub(crate) fn kind_path(kind: DocumentKind) -> &'static str {
     match kind {
         DocumentKind::Invoice => "invoices",
         DocumentKind::DebitMemo => "debit-memos",
@@ -124,8 +170,8 @@ fn document_page(
     nav: Option<Nav>,
 ) -> DocumentPage {
     let receivable = document.kind.is_receivable();
-    let can_post =
-        document.status == DocumentStatus::Draft && nav.as_ref().is_some_and(|n| n.can_write);
+    let nav_can_write = nav.as_ref().is_some_and(|n| n.can_write);
+    let can_post = document.status == DocumentStatus::Draft && nav_can_write;
     DocumentPage {
         nav,
         section: "customers",
@@ -151,6 +197,11 @@ fn document_page(
         applications: application_rows(applications, receivable),
         can_post,
         done: None,
+        version: super::actions::version_of(document),
+        offered: if nav_can_write { offered_actions(document) } else { Vec::new() },
+        item_choices: super::actions::item_choices(document),
+        fields: Fields::default(),
+        errors: Errors::default(),
     }
 }
 
@@ -179,7 +230,7 @@ async fn show_document(
     .await?;
     let mut page = document_page(&document, &applications, current_nav());
     page.customer_name = customer_name;
-    page.done = (done == "posted").then_some("Posted.");
+    page.done = super::actions::done_text(done);
     Ok(render(&page).into_response())
 }
 
@@ -252,6 +303,14 @@ pub(crate) struct PaymentPage {
     unapplied: Amount,
     refunded: Amount,
     applications: Vec<ApplicationRow>,
+    /// Whether a writer is offered the refund form (something is unapplied).
+    can_refund: bool,
+    /// The token the refund form carries (stale-page detection).
+    version: String,
+    done: Option<&'static str>,
+    fields: Fields,
+    errors: Errors,
+    item_choices: Vec<(String, String)>,
 }
 
 /// `GET /payments/{id}`.
@@ -259,7 +318,9 @@ pub(crate) async fn show_payment(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Response {
+    let done = Fields::parse(query.unwrap_or_default().as_bytes());
     let Some(id) = PaymentId::parse(&id) else {
         return WebError::NotFound.into_response();
     };
@@ -278,8 +339,11 @@ pub(crate) async fn show_payment(
         Ok(read) => read,
         Err(err) => return err.into_response(),
     };
+    let nav = current_nav();
+    let can_refund = nav.as_ref().is_some_and(|n| n.can_write) && payment.unapplied.is_positive();
+    let version = settle_engine::Engine::payment_version(&payment);
     let page = PaymentPage {
-        nav: current_nav(),
+        nav,
         section: "customers",
         id: payment.id.to_string(),
         customer_id: payment.customer_id.to_string(),
@@ -293,6 +357,12 @@ pub(crate) async fn show_payment(
         unapplied: Amount::plain(payment.unapplied),
         refunded: Amount::plain(payment.refunded),
         applications: application_rows(&applications, false),
+        can_refund,
+        version,
+        done: super::actions::done_text(done.get("done")),
+        fields: Fields::default(),
+        errors: Errors::default(),
+        item_choices: Vec::new(),
     };
     render(&page).into_response()
 }

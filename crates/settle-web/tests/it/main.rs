@@ -2,8 +2,10 @@
 
 mod harness;
 
+mod actions;
 mod admin;
 mod anonymous;
+mod attention;
 mod customers;
 mod invoices;
 mod pay;
