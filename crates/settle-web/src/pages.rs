@@ -1,6 +1,7 @@
 //! The handlers, one module per area of the back office, and the public payment page.
 
 pub(crate) mod attention;
+pub(crate) mod collect;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;

@@ -8,7 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    attention, customers, documents, entries, invoices, links, login, pay, reports, settings,
+    attention, collect, customers, documents, entries, invoices, links, login, pay, reports,
+    settings,
 };
 
 /// The upper-case name of a routing method.
@@ -38,6 +39,7 @@ staff_routes! {
     "/customers/new" => get(customers::new_form), post(customers::create);
     "/customers/{id}" => get(customers::show);
     "/customers/{id}/entries/new" => get(entries::form), post(entries::create);
+    "/customers/{id}/collect" => get(collect::form), post(collect::save);
     "/customers/{id}/payment-links" => post(links::create);
     "/payment-links/{id}/revoke" => post(links::revoke);
     "/invoices/new" => get(invoices::form), post(invoices::create);

@@ -29,7 +29,9 @@ pub struct Collect {
     /// all of itself there). Its refusals are named as [`Engine::record_payment`] names them.
     pub payment: Option<NewPayment>,
     /// Then each existing credit's application, in order. A refusal of the `i`th is wrapped
-    /// as `Rejection::InApplication { index: i, .. }`, so the caller can name its row.
+    /// as `Rejection::InApplication { index, .. }` with `index` counted after the payment's
+    /// own applications (`payment.applications.len() + i`), so one flat list of targets names
+    /// the row of any refusal.
     pub applications: Vec<CollectApplication>,
     /// Accounting date of the applications (default today).
     pub effective_date: Option<NaiveDate>,
@@ -44,6 +46,7 @@ impl Engine {
         let customer_id = collect.customer_id.clone();
         self.write(tenant_id, &customer_id, |unit| {
             let mut arrived = false;
+            let offset = collect.payment.as_ref().map_or(0, |p| p.applications.len());
             if let Some(mut payment) = collect.payment {
                 payment.customer_id = customer_id.clone();
                 unit.record_payment(payment)?;
@@ -52,7 +55,7 @@ impl Engine {
             for (index, application) in collect.applications.into_iter().enumerate() {
                 let in_row = |err: EngineError| match err {
                     EngineError::Rejected(rejection) => {
-                        EngineError::Rejected(rejection.in_application(index))
+                        EngineError::Rejected(rejection.in_application(offset + index))
                     }
                     other => other,
                 };

@@ -151,8 +151,9 @@ fn a_refused_application_writes_nothing_of_the_save_and_names_its_row() {
             },
         )
         .expect_err("the second application passes zero");
+    // Counted after the payment's one application.
     match err {
-        EngineError::Rejected(Rejection::InApplication { index: 1, rejection }) => {
+        EngineError::Rejected(Rejection::InApplication { index: 2, rejection }) => {
             assert_eq!(rejection.code(), "over_application");
         }
         other => panic!("unexpected {other:?}"),

@@ -365,6 +365,7 @@ fn confirmation(done: &str) -> Option<&'static str> {
         "charge" => Some("Charge added."),
         "credit" => Some("Credit added."),
         "revoked" => Some("Payment link revoked."),
+        "collected" => Some("Payment saved and applied."),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 mod harness;
 
 mod anonymous;
+mod collect;
 mod customers;
 mod invoices;
 mod pay;
