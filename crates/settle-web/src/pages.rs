@@ -1,5 +1,6 @@
 //! The handlers, one module per area of the back office, and the public payment page.
 
+pub(crate) mod applications;
 pub(crate) mod attention;
 pub(crate) mod collect;
 pub(crate) mod customers;

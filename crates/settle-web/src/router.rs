@@ -8,8 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    attention, collect, customers, documents, entries, invoices, links, login, pay, reports,
-    settings,
+    applications, attention, collect, customers, documents, entries, invoices, links, login, pay,
+    reports, settings,
 };
 
 /// The upper-case name of a routing method.
@@ -49,6 +49,7 @@ staff_routes! {
     "/debit-memos/{id}/post" => post(documents::post_debit_memo);
     "/credit-memos/{id}" => get(documents::show_credit_memo);
     "/payments/{id}" => get(documents::show_payment);
+    "/applications/{id}/reverse" => get(applications::form), post(applications::reverse);
     "/attention" => get(attention::show);
     "/reports/aging" => get(reports::aging);
     "/reports/trial-balance" => get(reports::trial_balance);

@@ -38,6 +38,8 @@ pub(crate) struct ApplicationRow {
     other_href: Option<String>,
     amount: Amount,
     net: Amount,
+    /// Something is still applied, so it can be unapplied.
+    live: bool,
 }
 
 /// A document's page.
@@ -64,6 +66,8 @@ pub(crate) struct DocumentPage {
     applications: Vec<ApplicationRow>,
     can_post: bool,
     done: Option<&'static str>,
+    /// This page's path, where forms on it come back to.
+    self_href: String,
 }
 
 /// The path segment of a kind's pages.
@@ -113,6 +117,7 @@ fn application_rows(applications: &[Application], source_side: bool) -> Vec<Appl
                 other,
                 amount: Amount::plain(a.amount()),
                 net: Amount::plain(a.net()),
+                live: a.items.iter().any(|i| !i.net.is_zero()),
             }
         })
         .collect()
@@ -151,6 +156,7 @@ fn document_page(
         applications: application_rows(applications, receivable),
         can_post,
         done: None,
+        self_href: format!("/{}/{}", kind_path(document.kind), document.id),
     }
 }
 
@@ -179,8 +185,17 @@ async fn show_document(
     .await?;
     let mut page = document_page(&document, &applications, current_nav());
     page.customer_name = customer_name;
-    page.done = (done == "posted").then_some("Posted.");
+    page.done = done_text(done);
     Ok(render(&page).into_response())
+}
+
+/// The one-line confirmation a redirect to a document or payment page asks for.
+fn done_text(done: &str) -> Option<&'static str> {
+    match done {
+        "posted" => Some("Posted."),
+        "unapplied" => Some("Unapplied: the amount is back with its source."),
+        _ => None,
+    }
 }
 
 macro_rules! document_handler {
@@ -252,6 +267,8 @@ pub(crate) struct PaymentPage {
     unapplied: Amount,
     refunded: Amount,
     applications: Vec<ApplicationRow>,
+    done: Option<&'static str>,
+    self_href: String,
 }
 
 /// `GET /payments/{id}`.
@@ -259,7 +276,9 @@ pub(crate) async fn show_payment(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> Response {
+    let done = done_text(Fields::parse(query.unwrap_or_default().as_bytes()).get("done"));
     let Some(id) = PaymentId::parse(&id) else {
         return WebError::NotFound.into_response();
     };
@@ -293,6 +312,8 @@ pub(crate) async fn show_payment(
         unapplied: Amount::plain(payment.unapplied),
         refunded: Amount::plain(payment.refunded),
         applications: application_rows(&applications, false),
+        done,
+        self_href: format!("/payments/{}", payment.id),
     };
     render(&page).into_response()
 }

@@ -9,3 +9,4 @@ mod invoices;
 mod pay;
 mod reports;
 mod sessions;
+mod unapply;
