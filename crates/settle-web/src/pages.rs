@@ -3,6 +3,7 @@
 pub(crate) mod applications;
 pub(crate) mod attention;
 pub(crate) mod collect;
+pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;

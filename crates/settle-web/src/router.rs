@@ -8,8 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    applications, attention, collect, customers, documents, entries, invoices, links, login, pay,
-    reports, settings,
+    applications, attention, collect, credits, customers, documents, entries, invoices, links,
+    login, pay, reports, settings,
 };
 
 /// The upper-case name of a routing method.
@@ -48,6 +48,8 @@ staff_routes! {
     "/debit-memos/{id}" => get(documents::show_debit_memo);
     "/debit-memos/{id}/post" => post(documents::post_debit_memo);
     "/credit-memos/{id}" => get(documents::show_credit_memo);
+    "/invoices/{id}/credit-memos/new" => get(credits::credit_form), post(credits::credit_create);
+    "/credit-memos/{id}/apply" => get(credits::apply_form), post(credits::apply);
     "/payments/{id}" => get(documents::show_payment);
     "/applications/{id}/reverse" => get(applications::form), post(applications::reverse);
     "/attention" => get(attention::show);

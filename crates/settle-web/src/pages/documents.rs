@@ -65,6 +65,8 @@ pub(crate) struct DocumentPage {
     items: Vec<ItemRow>,
     applications: Vec<ApplicationRow>,
     can_post: bool,
+    /// Posted and the user may write: the collect and credit actions are offered.
+    can_act: bool,
     done: Option<&'static str>,
     /// This page's path, where forms on it come back to.
     self_href: String,
@@ -80,7 +82,7 @@ fn kind_path(kind: DocumentKind) -> &'static str {
 }
 
 /// A document id of `kind` from a path; anything else is not found.
-fn document_id(text: &str, kind: DocumentKind) -> Result<DocumentId, WebError> {
+pub(crate) fn document_id(text: &str, kind: DocumentKind) -> Result<DocumentId, WebError> {
     DocumentId::parse(text).filter(|id| DocumentKind::of(id) == kind).ok_or(WebError::NotFound)
 }
 
@@ -129,6 +131,8 @@ fn document_page(
     nav: Option<Nav>,
 ) -> DocumentPage {
     let receivable = document.kind.is_receivable();
+    let can_act =
+        document.status == DocumentStatus::Posted && nav.as_ref().is_some_and(|n| n.can_write);
     let can_post =
         document.status == DocumentStatus::Draft && nav.as_ref().is_some_and(|n| n.can_write);
     DocumentPage {
@@ -155,6 +159,7 @@ fn document_page(
         items: document.items.iter().map(item_row).collect(),
         applications: application_rows(applications, receivable),
         can_post,
+        can_act,
         done: None,
         self_href: format!("/{}/{}", kind_path(document.kind), document.id),
     }
@@ -194,6 +199,8 @@ fn done_text(done: &str) -> Option<&'static str> {
     match done {
         "posted" => Some("Posted."),
         "unapplied" => Some("Unapplied: the amount is back with its source."),
+        "created" => Some("Credit memo created."),
+        "applied" => Some("Applied."),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@ mod harness;
 
 mod anonymous;
 mod collect;
+mod credits;
 mod customers;
 mod invoices;
 mod pay;
