@@ -17,6 +17,7 @@ mod clerk;
 mod invoices;
 mod payment_links;
 mod processes;
+mod seed000;
 mod seed002;
 
 use browser::{Browser, Shots};
