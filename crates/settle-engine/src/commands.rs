@@ -2,6 +2,7 @@
 
 pub(crate) mod adjustments;
 pub(crate) mod applications;
+pub(crate) mod collect;
 pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;

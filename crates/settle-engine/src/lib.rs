@@ -20,6 +20,7 @@ use settle_store::{Store, StoreError, StoreTx};
 pub use commands::Amount;
 pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
+pub use commands::collect::{Collect, CollectApplication};
 pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};
 pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCustomer};
 pub use commands::documents::{NewDocument, NewItem, NewTax};

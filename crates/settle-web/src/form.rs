@@ -5,17 +5,27 @@ use std::collections::BTreeMap;
 
 /// The fields of an `application/x-www-form-urlencoded` body or a query string.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Fields(BTreeMap<String, String>);
+pub(crate) struct Fields(BTreeMap<String, String>, Vec<(String, String)>);
 
 impl Fields {
     /// Reads a body; a repeated name keeps its first value.
     pub(crate) fn parse(bytes: &[u8]) -> Fields {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).unwrap_or_default();
         let mut map = BTreeMap::new();
-        for (name, value) in pairs {
-            map.entry(name).or_insert(value);
+        for (name, value) in &pairs {
+            map.entry(name.clone()).or_insert_with(|| value.clone());
         }
-        Fields(map)
+        Fields(map, pairs)
+    }
+
+    /// Every value sent under `name` (checkboxes), in the order sent.
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
+        self.1.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// Sets `name` to `value` (a prefilled field).
+    pub(crate) fn set(&mut self, name: &str, value: String) {
+        self.0.insert(name.to_owned(), value);
     }
 
     /// The field's text, empty when absent.

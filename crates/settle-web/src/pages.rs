@@ -2,7 +2,10 @@
 
 pub(crate) mod actions;
 pub(crate) mod api_keys;
+pub(crate) mod applications;
 pub(crate) mod attention;
+pub(crate) mod collect;
+pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;

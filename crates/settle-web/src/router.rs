@@ -8,8 +8,8 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    actions, api_keys, attention, customers, documents, entries, invoices, links, login, pay,
-    reports, settings, users,
+    actions, api_keys, applications, attention, collect, credits, customers, documents, entries,
+    invoices, links, login, pay, reports, settings, users,
 };
 
 /// The upper-case name of a routing method.
@@ -39,6 +39,7 @@ staff_routes! {
     "/customers/new" => get(customers::new_form), post(customers::create);
     "/customers/{id}" => get(customers::show);
     "/customers/{id}/entries/new" => get(entries::form), post(entries::create);
+    "/customers/{id}/collect" => get(collect::form), post(collect::save);
     "/customers/{id}/payment-links" => post(links::create);
     "/payment-links/{id}/revoke" => post(links::revoke);
     "/invoices/new" => get(invoices::form), post(invoices::create);
@@ -59,9 +60,12 @@ staff_routes! {
     "/credit-memos/{id}" => get(documents::show_credit_memo);
     "/credit-memos/{id}/refunds" => post(actions::refund);
     "/credit-memos/{id}/cancel" => post(actions::cancel_credit_memo);
+    "/invoices/{id}/credit-memos/new" => get(credits::credit_form), post(credits::credit_create);
+    "/credit-memos/{id}/apply" => get(credits::apply_form), post(credits::apply);
     "/payments/{id}" => get(documents::show_payment);
     "/payments/{id}/refunds" => post(actions::refund);
     "/customers/{id}/credit-balance/refunds" => post(actions::refund);
+    "/applications/{id}/reverse" => get(applications::form), post(applications::reverse);
     "/attention" => get(attention::show);
     "/reports/aging" => get(reports::aging);
     "/reports/aging.csv" => get(reports::aging_csv);

@@ -19,6 +19,7 @@ mod invoices;
 mod payment_links;
 mod processes;
 mod resolving;
+mod seed000;
 mod seed002;
 
 use browser::{Browser, Shots};

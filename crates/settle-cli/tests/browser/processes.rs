@@ -206,6 +206,54 @@ impl Settle {
     }
 }
 
+impl Settle {
+    /// A JSON request to the API with the admin key: the status and the body as JSON.
+    pub(crate) fn api_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).expect("connect to settle");
+        let body = body.unwrap_or("");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {API_KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send request");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("read answer");
+        let status = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let (_, rest) = answer.split_once("\r\n\r\n").unwrap_or_default();
+        // The answer may be chunked: the JSON is between the first '{' and the last '}'.
+        let json = match (rest.find('{'), rest.rfind('}')) {
+            (Some(start), Some(end)) => &rest[start..=end],
+            _ => "null",
+        };
+        (status, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}")))
+    }
+
+    /// `GET` of the API with the admin key; panics unless 200.
+    pub(crate) fn api_get(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.api_request("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// `settle verify` on the server's store: whether it is clean, and what it printed.
+    pub(crate) fn verify_report(&self) -> (bool, String) {
+        let output = settle(self.dir.path()).arg("verify").output().expect("settle verify");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+}
+
 /// The `settle` binary with a clean environment and the store in `dir`.
 fn settle(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_settle"));

@@ -370,6 +370,7 @@ fn confirmation(done: &str) -> Option<&'static str> {
         "credit" => Some("Credit added."),
         "revoked" => Some("Payment link revoked."),
         "refunded" => Some("Refund recorded."),
+        "collected" => Some("Payment saved and applied."),
         _ => None,
     }
 }

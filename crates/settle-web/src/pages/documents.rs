@@ -38,6 +38,8 @@ pub(crate) struct ApplicationRow {
     other_href: Option<String>,
     amount: Amount,
     net: Amount,
+    /// Something is still applied, so it can be unapplied.
+    live: bool,
 }
 
 /// A document's page.
@@ -63,7 +65,11 @@ pub(crate) struct DocumentPage {
     items: Vec<ItemRow>,
     applications: Vec<ApplicationRow>,
     can_post: bool,
+    /// Posted and the user may write: the collect and credit actions are offered.
+    can_act: bool,
     done: Option<&'static str>,
+    /// This page's path, where forms on it come back to.
+    self_href: String,
     /// The token the action forms carry (stale-page detection).
     version: String,
     /// The actions this page offers (`void`, `net-items`, ...), none to a viewer.
@@ -122,7 +128,7 @@ pub(crate) fn kind_path(kind: DocumentKind) -> &'static str {
 }
 
 /// A document id of `kind` from a path; anything else is not found.
-fn document_id(text: &str, kind: DocumentKind) -> Result<DocumentId, WebError> {
+pub(crate) fn document_id(text: &str, kind: DocumentKind) -> Result<DocumentId, WebError> {
     DocumentId::parse(text).filter(|id| DocumentKind::of(id) == kind).ok_or(WebError::NotFound)
 }
 
@@ -159,6 +165,7 @@ fn application_rows(applications: &[Application], source_side: bool) -> Vec<Appl
                 other,
                 amount: Amount::plain(a.amount()),
                 net: Amount::plain(a.net()),
+                live: a.items.iter().any(|i| !i.net.is_zero()),
             }
         })
         .collect()
@@ -172,6 +179,7 @@ fn document_page(
     let receivable = document.kind.is_receivable();
     let nav_can_write = nav.as_ref().is_some_and(|n| n.can_write);
     let can_post = document.status == DocumentStatus::Draft && nav_can_write;
+    let can_act = document.status == DocumentStatus::Posted && nav_can_write;
     DocumentPage {
         nav,
         section: "customers",
@@ -196,12 +204,14 @@ fn document_page(
         items: document.items.iter().map(item_row).collect(),
         applications: application_rows(applications, receivable),
         can_post,
+        can_act,
         done: None,
         version: super::actions::version_of(document),
         offered: if nav_can_write { offered_actions(document) } else { Vec::new() },
         item_choices: super::actions::item_choices(document),
         fields: Fields::default(),
         errors: Errors::default(),
+        self_href: format!("/{}/{}", kind_path(document.kind), document.id),
     }
 }
 
@@ -230,8 +240,19 @@ async fn show_document(
     .await?;
     let mut page = document_page(&document, &applications, current_nav());
     page.customer_name = customer_name;
-    page.done = super::actions::done_text(done);
+    page.done = done_text(done);
     Ok(render(&page).into_response())
+}
+
+/// The one-line confirmation a redirect to a document or payment page asks for.
+fn done_text(done: &str) -> Option<&'static str> {
+    match done {
+        "posted" => Some("Posted."),
+        "unapplied" => Some("Unapplied: the amount is back with its source."),
+        "created" => Some("Credit memo created."),
+        "applied" => Some("Applied."),
+        other => super::actions::done_text(other),
+    }
 }
 
 macro_rules! document_handler {
@@ -303,6 +324,7 @@ pub(crate) struct PaymentPage {
     unapplied: Amount,
     refunded: Amount,
     applications: Vec<ApplicationRow>,
+    self_href: String,
     /// Whether a writer is offered the refund form (something is unapplied).
     can_refund: bool,
     /// The token the refund form carries (stale-page detection).
@@ -359,10 +381,11 @@ pub(crate) async fn show_payment(
         applications: application_rows(&applications, false),
         can_refund,
         version,
-        done: super::actions::done_text(done.get("done")),
+        done: done_text(done.get("done")),
         fields: Fields::default(),
         errors: Errors::default(),
         item_choices: Vec::new(),
+        self_href: format!("/payments/{}", payment.id),
     };
     render(&page).into_response()
 }

@@ -88,7 +88,12 @@ pub(crate) async fn form(
     }
     let query = Fields::parse(query.unwrap_or_default().as_bytes());
     let customer_id = CustomerId::parse(query.get("customer_id"));
-    match page(&state, &session, customer_id, Fields::default(), Errors::default()).await {
+    // An adjustment invoice opened from its invoice's page (seed 000 option 2) comes prefilled.
+    let mut fields = Fields::default();
+    if let Some(adjusts) = query.opt("adjusts_invoice_id") {
+        fields.set("adjusts_invoice_id", adjusts);
+    }
+    match page(&state, &session, customer_id, fields, Errors::default()).await {
         Ok(page) => render(&page).into_response(),
         Err(err) => err.into_response(),
     }
