@@ -303,6 +303,10 @@ async fn void_is_refused_with_applications_unless_they_are_reversed_first() {
     let pay_path = format!("/payments/{}", payment.id);
     let page = web.get_as(&clerk, &pay_path).await;
     assert!(page.body.contains(r#"data-action="refunds""#));
+    // The refund form is offered once, in the page, not inside the page's <title>.
+    assert_eq!(page.body.matches(r#"data-action="refunds""#).count(), 1);
+    let title = &page.body[page.body.find("<title>").expect("title") + "<title>".len()..];
+    assert!(!title[..title.find("</title>").expect("end")].contains('<'), "{title}");
     let refund = web.post_as(&clerk, &format!("{pay_path}/refunds"), &[("amount", "25.00")]).await;
     assert_eq!(refund.status, StatusCode::SEE_OTHER, "{}", refund.body);
     let page = web.get_as(&clerk, refund.location().expect("location")).await;
