@@ -71,6 +71,25 @@ id_type!(
 id_type!(
     /// A customer's payment link.
     PaymentLinkId, ["plink_"]);
+id_type!(
+    /// A product of the catalog.
+    ProductId, ["prod_"]);
+id_type!(
+    /// A price of a product.
+    PriceId, ["price_"]);
+id_type!(
+    /// A subscription.
+    SubscriptionId, ["sub_"]);
+id_type!(
+    /// An item of a subscription (a price and a quantity); it keeps its id across quantity and
+    /// price changes.
+    SubscriptionItemId, ["si_"]);
+id_type!(
+    /// An amendment of a subscription.
+    AmendmentId, ["amd_"]);
+id_type!(
+    /// A bill run.
+    BillRunId, ["br_"]);
 
 /// Makes ids. The engine owns the real one; tests use a counter so that outputs are stable.
 pub trait IdGen: Send + Sync {
@@ -133,5 +152,29 @@ impl NewIds<'_> {
     /// A new payment link id.
     pub fn payment_link(&self) -> PaymentLinkId {
         PaymentLinkId(self.make("plink_"))
+    }
+    /// A new product id.
+    pub fn product(&self) -> ProductId {
+        ProductId(self.make("prod_"))
+    }
+    /// A new price id.
+    pub fn price(&self) -> PriceId {
+        PriceId(self.make("price_"))
+    }
+    /// A new subscription id.
+    pub fn subscription(&self) -> SubscriptionId {
+        SubscriptionId(self.make("sub_"))
+    }
+    /// A new subscription item id.
+    pub fn subscription_item(&self) -> SubscriptionItemId {
+        SubscriptionItemId(self.make("si_"))
+    }
+    /// A new amendment id.
+    pub fn amendment(&self) -> AmendmentId {
+        AmendmentId(self.make("amd_"))
+    }
+    /// A new bill run id.
+    pub fn bill_run(&self) -> BillRunId {
+        BillRunId(self.make("br_"))
     }
 }

@@ -20,6 +20,7 @@ pub mod money;
 pub mod payment;
 pub mod refund;
 pub mod settings;
+pub mod subscription;
 pub mod version;
 
 #[cfg(test)]

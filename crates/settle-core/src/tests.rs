@@ -6,6 +6,7 @@ mod document;
 mod fold;
 mod ledger;
 mod money;
+mod subscription;
 mod toolkit;
 
 use std::collections::BTreeMap;
