@@ -24,6 +24,7 @@ use settle_engine::{
 };
 use settle_store::{DocumentQuery, IdempotencyRecord, PageRequest, Store};
 
+mod billing;
 mod fixture;
 mod ledger;
 mod lists;
@@ -34,6 +35,11 @@ mod staff;
 mod tests;
 mod writes;
 
+pub use billing::{
+    a_period_is_invoiced_once_and_lines_and_amendments_read_back,
+    bill_runs_read_back_as_last_written, products_and_prices_read_back_list_by_id_and_archive_once,
+    subscriptions_read_back_list_and_are_found_when_due,
+};
 pub use ledger::{
     the_feed_holds_every_commit_after_await_feed, the_journal_is_append_only_and_sums_by_date,
 };

@@ -31,9 +31,16 @@ fn trait_methods(source: &str, trait_name: &str) -> Vec<String> {
 fn suite_functions() -> Vec<(String, String)> {
     let src = crate_dir("settle-conformance").join("src");
     let mut functions = Vec::new();
-    for file in
-        ["lib.rs", "records.rs", "lists.rs", "writes.rs", "ledger.rs", "locks.rs", "staff.rs"]
-    {
+    for file in [
+        "lib.rs",
+        "records.rs",
+        "lists.rs",
+        "writes.rs",
+        "ledger.rs",
+        "locks.rs",
+        "staff.rs",
+        "billing.rs",
+    ] {
         let text = read(&src.join(file));
         for chunk in text.split("\npub fn ").skip(1) {
             let name = chunk.split('(').next().expect("a name").to_owned();
@@ -49,8 +56,10 @@ fn suite_functions() -> Vec<(String, String)> {
 #[test]
 fn every_port_method_has_a_conformance_test() {
     let port = read(&crate_dir("settle-store").join("src").join("lib.rs"));
+    let billing = read(&crate_dir("settle-store").join("src").join("billing.rs"));
     let mut methods = trait_methods(&port, "Store");
     methods.extend(trait_methods(&port, "StoreTx"));
+    methods.extend(trait_methods(&billing, "BillingTx"));
     assert!(methods.len() > 40, "the port's methods were not found: {methods:?}");
     let functions = suite_functions();
     let untested: Vec<&String> = methods

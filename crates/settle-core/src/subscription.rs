@@ -322,6 +322,15 @@ impl Subscription {
         self.segments.iter().filter(|s| s.active_on(date)).collect()
     }
 
+    /// The start of the next period to invoice; `None` once nothing more will be billed.
+    pub fn next_bill_on(&self) -> Option<NaiveDate> {
+        if self.status == SubscriptionStatus::Canceled {
+            return None;
+        }
+        let start = self.recurring.period_start(self.start_date, self.billed_periods)?;
+        self.ends_on.is_none_or(|end| start < end).then_some(start)
+    }
+
     /// The next period to invoice, if it has started by `as_of` and the subscription still
     /// runs then.
     pub fn next_due(&self, as_of: NaiveDate) -> Result<Option<Period>, Rejection> {

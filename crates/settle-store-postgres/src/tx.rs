@@ -235,6 +235,8 @@ fn bind(statement: Statement) -> (String, Vec<Arg>) {
                 Value::Date(date) => Box::new(date),
                 Value::Instant(at) => Box::new(micros(at)),
                 Value::OptInstant(at) => Box::new(at.map(micros)),
+                Value::OptDate(date) => Box::new(date),
+                Value::OptInt32(int) => Box::new(int),
                 Value::Decimal(decimal) => Box::new(decimal_text(decimal)),
             }
         })
@@ -775,4 +777,12 @@ impl StoreTx for PgTx {
             },
         )
     }
+}
+
+impl settle_store::BillingTx for PgTx {
+    settle_store_sql::shared_billing!();
+}
+
+impl PgTx {
+    settle_store_sql::billing_helpers!();
 }

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod billing;
 mod page;
 pub mod queries;
 mod records;

@@ -34,6 +34,10 @@ pub enum Value {
     Instant(DateTime<Utc>),
     /// A nullable instant.
     OptInstant(Option<DateTime<Utc>>),
+    /// A nullable calendar date.
+    OptDate(Option<NaiveDate>),
+    /// A nullable `integer`.
+    OptInt32(Option<i32>),
     /// A nullable exact decimal (`numeric` in PostgreSQL, text in SQLite).
     Decimal(Option<Decimal>),
 }

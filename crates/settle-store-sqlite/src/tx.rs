@@ -244,6 +244,8 @@ fn bind(args: Vec<Value>) -> Vec<Box<dyn rusqlite::ToSql>> {
                 Value::Date(date) => Box::new(date_text(date)),
                 Value::Instant(at) => Box::new(timestamp_text(at)),
                 Value::OptInstant(at) => Box::new(at.map(timestamp_text)),
+                Value::OptDate(date) => Box::new(date.map(date_text)),
+                Value::OptInt32(int) => Box::new(int.map(i64::from)),
                 Value::Decimal(decimal) => Box::new(decimal.map(|d| d.to_string())),
             }
         })
@@ -710,4 +712,12 @@ impl StoreTx for SqliteTx<'_> {
             })
         })
     }
+}
+
+impl settle_store::BillingTx for SqliteTx<'_> {
+    settle_store_sql::shared_billing!();
+}
+
+impl SqliteTx<'_> {
+    settle_store_sql::billing_helpers!();
 }

@@ -6,6 +6,12 @@
 
 #![warn(missing_docs)]
 
+mod billing;
+
+pub use billing::{
+    AmendmentRecord, BillRun, BillRunStatus, BilledLine, BillingTx, SubscriptionQuery,
+};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::adjustment::Adjustment;
 use settle_core::aging::{CustomerCredit, OpenDocument};
@@ -371,7 +377,7 @@ pub trait Store: Send + Sync {
 }
 
 /// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.
-pub trait StoreTx {
+pub trait StoreTx: BillingTx {
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> StoreResult<()>;
 

@@ -283,7 +283,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 7]);
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
         Err(StoreError::Unavailable(_))
@@ -577,4 +577,36 @@ fn staff_user_roles_change_for_live_users_of_the_tenant() {
         return;
     };
     conformance::staff_user_roles_change_for_live_users_of_the_tenant(&db.open());
+}
+
+#[test]
+fn products_and_prices_read_back_list_by_id_and_archive_once() {
+    let Some(db) = TestDb::new("products_and_prices_read_back_list_by_id") else {
+        return;
+    };
+    conformance::products_and_prices_read_back_list_by_id_and_archive_once(&db.open());
+}
+
+#[test]
+fn subscriptions_read_back_list_and_are_found_when_due() {
+    let Some(db) = TestDb::new("subscriptions_read_back_list_and_are_fou") else {
+        return;
+    };
+    conformance::subscriptions_read_back_list_and_are_found_when_due(&db.open());
+}
+
+#[test]
+fn a_period_is_invoiced_once_and_lines_and_amendments_read_back() {
+    let Some(db) = TestDb::new("a_period_is_invoiced_once_and_lines_and_") else {
+        return;
+    };
+    conformance::a_period_is_invoiced_once_and_lines_and_amendments_read_back(&db.open());
+}
+
+#[test]
+fn bill_runs_read_back_as_last_written() {
+    let Some(db) = TestDb::new("bill_runs_read_back_as_last_written") else {
+        return;
+    };
+    conformance::bill_runs_read_back_as_last_written(&db.open());
 }

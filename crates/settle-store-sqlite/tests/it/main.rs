@@ -291,3 +291,27 @@ fn staff_user_roles_change_for_live_users_of_the_tenant() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::staff_user_roles_change_for_live_users_of_the_tenant(&fresh(&dir));
 }
+
+#[test]
+fn products_and_prices_read_back_list_by_id_and_archive_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::products_and_prices_read_back_list_by_id_and_archive_once(&fresh(&dir));
+}
+
+#[test]
+fn subscriptions_read_back_list_and_are_found_when_due() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::subscriptions_read_back_list_and_are_found_when_due(&fresh(&dir));
+}
+
+#[test]
+fn a_period_is_invoiced_once_and_lines_and_amendments_read_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::a_period_is_invoiced_once_and_lines_and_amendments_read_back(&fresh(&dir));
+}
+
+#[test]
+fn bill_runs_read_back_as_last_written() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::bill_runs_read_back_as_last_written(&fresh(&dir));
+}
