@@ -15,9 +15,14 @@ use settle_engine::Amount;
 use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
+mod billing;
 mod links;
 mod preview;
 
+pub(crate) use billing::{
+    AmendmentIn, AmendmentOutcomeOut, AmendmentPreviewOut, BillRunIn, BillRunOut, CancelIn,
+    ChangeIn, PriceIn, PriceOut, ProductIn, ProductOut, SubscriptionIn, SubscriptionOut,
+};
 pub(crate) use links::{
     PaymentLinkCreatedOut, PaymentLinkIn, PaymentLinkOut, PaymentLinksOut, instant,
 };

@@ -16,8 +16,8 @@ use settle_core::document::Document;
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
 use settle_engine::{
-    CreatedKey, CreatedPaymentLink, EntryOutcome, IdempotencyKey, SaveFailed, SaveResponse,
-    SavedResponse,
+    BillingResult, CreatedKey, CreatedPaymentLink, EntryOutcome, IdempotencyKey, SaveFailed,
+    SaveResponse, SavedResponse,
 };
 use sha2::{Digest, Sha256};
 
@@ -25,6 +25,7 @@ use crate::dto::{
     AdjustmentOut, ApiKeyOut, ApplicationOut, CustomerOut, DocumentOut, PaymentLinkCreatedOut,
     PaymentOut, RefundOut, TransferOut, entry_out,
 };
+use crate::dto::{AmendmentOutcomeOut, BillRunOut, PriceOut, ProductOut, SubscriptionOut};
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
 
@@ -168,6 +169,16 @@ impl SaveResponse for Responder {
             customer: CustomerOut::from(customer),
         };
         json(self.status, &out)
+    }
+
+    fn billing(&self, result: BillingResult<'_>) -> Result<SavedResponse, SaveFailed> {
+        match result {
+            BillingResult::Product(p) => json(self.status, &ProductOut::from(p)),
+            BillingResult::Price(p) => json(self.status, &PriceOut::from(p)),
+            BillingResult::Subscription(s) => json(self.status, &SubscriptionOut::from(s)),
+            BillingResult::Amendment(a) => json(self.status, &AmendmentOutcomeOut::from(a)),
+            BillingResult::BillRun(r) => json(self.status, &BillRunOut::from(r)),
+        }
     }
 }
 

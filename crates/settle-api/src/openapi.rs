@@ -95,6 +95,8 @@ by document number, and uses payments oldest first, then credit memos, then the 
         (name = "api-keys", description = "The tenant's API keys (admin only)."),
         (name = "payment-links", description = "Links to a customer's read-only payment page."),
         (name = "reports", description = "Trial balance, aging and journal."),
+        (name = "subscriptions", description = "Products, prices, subscriptions, amendments \
+            with day proration, and bill runs."),
     )
 )]
 struct ApiDoc;

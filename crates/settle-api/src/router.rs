@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use crate::openapi;
 use crate::routes::{
     self, applications, credits, customers, documents, export, keys, links, payments, reports,
+    subscriptions,
 };
 use crate::state::AppState;
 
@@ -112,4 +113,17 @@ route_table! {
     "/v1/reports/aging" => get(reports::aging);
     "/v1/journal" => get(reports::journal);
     "/v1/export/journal" => get(export::export_journal);
+    "/v1/products" => post(subscriptions::create_product), get(subscriptions::list_products);
+    "/v1/products/{id}" => get(subscriptions::show_product);
+    "/v1/prices" => post(subscriptions::create_price), get(subscriptions::list_prices);
+    "/v1/prices/{id}" => get(subscriptions::show_price);
+    "/v1/prices/{id}/archive" => post(subscriptions::archive_price);
+    "/v1/subscriptions" =>
+        post(subscriptions::create_subscription), get(subscriptions::list_subscriptions);
+    "/v1/subscriptions/{id}" => get(subscriptions::show_subscription);
+    "/v1/subscriptions/{id}/amendments" => post(subscriptions::amend);
+    "/v1/subscriptions/{id}/cancel" => post(subscriptions::cancel);
+    "/v1/subscriptions/{id}/preview" => get(subscriptions::preview);
+    "/v1/bill-runs" => post(subscriptions::create_bill_run);
+    "/v1/bill-runs/{id}" => get(subscriptions::show_bill_run);
 }

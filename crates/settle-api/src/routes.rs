@@ -10,6 +10,7 @@ pub(crate) mod keys;
 pub(crate) mod links;
 pub(crate) mod payments;
 pub(crate) mod reports;
+pub(crate) mod subscriptions;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -2,6 +2,8 @@
 
 pub(crate) mod adjustments;
 pub(crate) mod applications;
+pub(crate) mod bill_runs;
+pub(crate) mod catalog;
 pub(crate) mod collect;
 pub(crate) mod credits;
 pub(crate) mod customers;
@@ -14,6 +16,7 @@ pub(crate) mod policies;
 pub(crate) mod reports;
 pub(crate) mod settings;
 pub(crate) mod staff;
+pub(crate) mod subscriptions;
 pub(crate) mod tenants;
 
 use settle_core::error::Rejection;

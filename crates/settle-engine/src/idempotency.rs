@@ -98,6 +98,42 @@ pub trait SaveResponse: Send + Sync {
         document: &Document,
         customer: &Customer,
     ) -> Result<SavedResponse, SaveFailed>;
+    /// A result of the catalog, subscriptions, amendments or bill runs.
+    fn billing(&self, result: BillingResult<'_>) -> Result<SavedResponse, SaveFailed>;
+}
+
+/// What a catalog, subscription, amendment or bill run command answers, for
+/// [`SaveResponse::billing`].
+#[derive(Debug, Clone, Copy)]
+pub enum BillingResult<'a> {
+    /// A product (created).
+    Product(&'a settle_core::subscription::Product),
+    /// A price (created, archived).
+    Price(&'a settle_core::subscription::Price),
+    /// A subscription (created).
+    Subscription(&'a crate::SubscriptionView),
+    /// An amendment (or cancellation) with its invoice.
+    Amendment(&'a crate::AmendmentOutcome),
+    /// A bill run.
+    BillRun(&'a settle_store::BillRun),
+}
+
+macro_rules! saved_billing {
+    ($($ty:ty => $variant:ident;)+) => {$(
+        impl Saved for $ty {
+            fn save_with(&self, save: &dyn SaveResponse) -> Result<SavedResponse, SaveFailed> {
+                save.billing(BillingResult::$variant(self))
+            }
+        }
+    )+};
+}
+
+saved_billing! {
+    settle_core::subscription::Product => Product;
+    settle_core::subscription::Price => Price;
+    crate::SubscriptionView => Subscription;
+    crate::AmendmentOutcome => Amendment;
+    settle_store::BillRun => BillRun;
 }
 
 /// A result of a write command, which the caller's [`SaveResponse`] can save.

@@ -20,6 +20,8 @@ use settle_store::{Store, StoreError, StoreTx};
 pub use commands::Amount;
 pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
+pub use commands::bill_runs::Billed;
+pub use commands::catalog::{NewPrice, NewProduct};
 pub use commands::collect::{Collect, CollectApplication};
 pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};
 pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCustomer};
@@ -35,10 +37,15 @@ pub use commands::staff::{
     LOCKOUT_WINDOW, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, SignIn, StaffSession, StaffUser,
     csrf_token,
 };
+pub use commands::subscriptions::{
+    AmendmentOutcome, NewAmendment, NewChange, NewSubscription, NewSubscriptionItem,
+    SubscriptionHistory, SubscriptionView,
+};
 pub use commands::tenants::{ApiKey, CreatedKey, KEY_PREFIX, NewKey, Principal};
 pub use idempotency::{
-    DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN,
-    MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved, SavedResponse,
+    BillingResult, DEFAULT_IDEMPOTENCY_RETENTION, Idempotency, IdempotencyKey,
+    MAX_IDEMPOTENCY_KEY_LEN, MIN_IDEMPOTENCY_RETENTION, Outcome, SaveFailed, SaveResponse, Saved,
+    SavedResponse,
 };
 pub use preview::{BalanceChange, DocumentChange, ItemChange, PaymentChange, Preview};
 pub use settle_store::Role;

@@ -582,4 +582,5 @@ mod export;
 mod preview;
 mod preview_model;
 mod staff;
+mod subscriptions;
 mod transfer_apply;

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod billing;
+mod billing_macros;
 mod page;
 pub mod queries;
 mod records;

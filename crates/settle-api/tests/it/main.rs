@@ -22,4 +22,5 @@ mod seed_000;
 mod seed_001;
 mod seed_002;
 mod seed_003;
+mod subscriptions;
 mod tenancy;

@@ -21,6 +21,10 @@ struct Fixture {
     application: String,
     key_id: String,
     link: String,
+    product: String,
+    price: String,
+    subscription: String,
+    bill_run: String,
 }
 
 async fn fixture(api: &TestApi) -> Fixture {
@@ -43,7 +47,21 @@ async fn fixture(api: &TestApi) -> Fixture {
     let (_, key_id) = api.key_with_role(Role::Clerk);
     let link = api.post(&format!("/v1/customers/{customer}/payment-links"), json!({})).await;
     let link = id(&link.expect(201));
+    let product = id(&api.post("/v1/products", json!({"name": "Plan"})).await.expect(201));
+    let price = api
+        .post("/v1/prices", json!({"product_id": product, "currency": "USD", "unit_amount": "9.00", "recurring": {"interval": "month"}}))
+        .await
+        .expect(201);
+    let subscription = api
+        .post("/v1/subscriptions", json!({"customer_id": customer, "start_date": "2026-01-01", "items": [{"price_id": id(&price)}]}))
+        .await
+        .expect(201);
+    let bill_run = api.post("/v1/bill-runs", json!({"as_of": "2026-01-01"})).await.expect(201);
     Fixture {
+        product,
+        price: id(&price),
+        subscription: id(&subscription),
+        bill_run: id(&bill_run),
         customer,
         invoice_item: item(&invoice, 0),
         invoice: id(&invoice),
@@ -80,7 +98,10 @@ fn request(method: &str, path: &str, f: &Fixture) -> (String, Value, bool) {
             | "/v1/applications"
             | "/v1/journal"
             | "/v1/reports/trial-balance"
-            | "/v1/settings",
+            | "/v1/settings"
+            | "/v1/products"
+            | "/v1/prices"
+            | "/v1/subscriptions",
         ) => (path.to_owned(), json!({}), false),
         ("GET", p) if p.starts_with("/v1/export/") => {
             (format!("{path}?format=csv"), json!({}), false)
@@ -145,6 +166,39 @@ fn request(method: &str, path: &str, f: &Fixture) -> (String, Value, bool) {
         }
         ("GET" | "POST", p) if p.starts_with("/v1/applications/{id}") => {
             (fill(&f.application), json!({}), true)
+        }
+        ("POST", "/v1/products") => (path.to_owned(), json!({"name": "Mine"}), false),
+        ("POST", "/v1/bill-runs") => (path.to_owned(), json!({"as_of": "2026-01-01"}), false),
+        ("POST", "/v1/prices") => (
+            path.to_owned(),
+            json!({"product_id": f.product, "currency": "USD", "unit_amount": "1.00"}),
+            true,
+        ),
+        ("POST", "/v1/subscriptions") => (
+            path.to_owned(),
+            json!({"customer_id": f.customer, "items": [{"price_id": f.price}]}),
+            true,
+        ),
+        ("GET", "/v1/products/{id}") => (fill(&f.product), json!({}), true),
+        ("GET" | "POST", p) if p.starts_with("/v1/prices/{id}") => {
+            (fill(&f.price), json!({}), true)
+        }
+        ("GET", "/v1/bill-runs/{id}") => (fill(&f.bill_run), json!({}), true),
+        ("GET", "/v1/subscriptions/{id}/preview") => (
+            format!(
+                "{}?effective_date=2026-01-16&changes=%5B%7B%22type%22%3A%22cancel%22%7D%5D",
+                fill(&f.subscription)
+            ),
+            json!({}),
+            true,
+        ),
+        ("GET" | "POST", p) if p.starts_with("/v1/subscriptions/{id}") => {
+            let body = if p.ends_with("/amendments") {
+                json!({"changes": [{"type": "cancel"}]})
+            } else {
+                json!({})
+            };
+            (fill(&f.subscription), body, true)
         }
         _ => panic!("{method} {path} is not classified in the tenancy test: add it"),
     }

@@ -1,0 +1,309 @@
+//! The macros that expand to the port's billing methods in each adapter, over the statements
+//! of [`billing`](crate::billing).
+
+/// Expands, inside an adapter's `impl BillingTx`, to every method of the port's billing part;
+/// the adapter provides `run` and `fetch` as for [`shared_writes!`](crate::shared_writes).
+#[macro_export]
+macro_rules! shared_billing {
+    () => {
+        fn insert_product(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            product: &::settle_core::subscription::Product,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_product(tenant_id, product))?;
+            Ok(())
+        }
+
+        fn product(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            id: &::settle_core::ids::ProductId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::subscription::Product>> {
+            let rows = self.fetch($crate::billing::product_by_id(tenant_id, id), |row| {
+                $crate::billing::product(row)
+            })?;
+            $crate::staff::at_most_one(rows, "product")
+        }
+
+        fn products(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<::settle_store::Page<::settle_core::subscription::Product>>
+        {
+            let rows = self.fetch($crate::billing::products(tenant_id, page), |row| {
+                $crate::billing::product(row)
+            })?;
+            Ok($crate::billing::page_by_id(rows, |p| p.id.to_string(), page))
+        }
+
+        fn insert_price(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            price: &::settle_core::subscription::Price,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_price(tenant_id, price))?;
+            Ok(())
+        }
+
+        fn price(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            id: &::settle_core::ids::PriceId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::subscription::Price>> {
+            let rows = self.fetch($crate::billing::price_by_id(tenant_id, id), |row| {
+                $crate::billing::price(row)
+            })?;
+            $crate::staff::at_most_one(rows, "price")
+        }
+
+        fn prices(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            product_id: Option<&::settle_core::ids::ProductId>,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<::settle_store::Page<::settle_core::subscription::Price>> {
+            let rows = self.fetch($crate::billing::prices(tenant_id, product_id, page), |row| {
+                $crate::billing::price(row)
+            })?;
+            Ok($crate::billing::page_by_id(rows, |p| p.id.to_string(), page))
+        }
+
+        fn archive_price(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            id: &::settle_core::ids::PriceId,
+            now: ::chrono::DateTime<::chrono::Utc>,
+        ) -> ::settle_store::StoreResult<bool> {
+            let changed = self.run($crate::billing::archive_price(tenant_id, id, now))?;
+            Ok($crate::staff::changed(changed) == 1)
+        }
+
+        fn insert_subscription(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            subscription: &::settle_core::subscription::Subscription,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_subscription(lock.tenant_id(), subscription))?;
+            for (idx, segment) in subscription.segments.iter().enumerate() {
+                self.run($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+            }
+            Ok(())
+        }
+
+        fn update_subscription(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            subscription: &::settle_core::subscription::Subscription,
+        ) -> ::settle_store::StoreResult<()> {
+            let changed =
+                self.run($crate::billing::update_subscription(lock.tenant_id(), subscription))?;
+            $crate::billing::one_changed($crate::staff::changed(changed), "subscription")?;
+            self.run($crate::billing::delete_segments(&subscription.id))?;
+            for (idx, segment) in subscription.segments.iter().enumerate() {
+                self.run($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+            }
+            Ok(())
+        }
+
+        fn subscription(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            id: &::settle_core::ids::SubscriptionId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::subscription::Subscription>> {
+            let rows = self.fetch($crate::billing::subscription_by_id(tenant_id, id), |row| {
+                $crate::billing::subscription(row)
+            })?;
+            let mut rows = self.attach_segments(rows)?;
+            Ok(rows.pop())
+        }
+
+        fn subscriptions(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            query: &::settle_store::SubscriptionQuery,
+            page: &::settle_store::PageRequest,
+        ) -> ::settle_store::StoreResult<
+            ::settle_store::Page<::settle_core::subscription::Subscription>,
+        > {
+            let statement = $crate::billing::subscriptions(tenant_id, query, page);
+            let rows = self.fetch(statement, |row| $crate::billing::subscription(row))?;
+            let rows = self.attach_segments(rows)?;
+            Ok($crate::billing::page_by_id(rows, |s| s.id.to_string(), page))
+        }
+
+        fn customer_subscriptions(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+        ) -> ::settle_store::StoreResult<Vec<::settle_core::subscription::Subscription>> {
+            let statement =
+                $crate::billing::customer_subscriptions(lock.tenant_id(), lock.customer_id());
+            let rows = self.fetch(statement, |row| $crate::billing::subscription(row))?;
+            self.attach_segments(rows)
+        }
+
+        fn insert_billed_period(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            subscription_id: &::settle_core::ids::SubscriptionId,
+            period_start: ::chrono::NaiveDate,
+            document_id: Option<&::settle_core::ids::DocumentId>,
+        ) -> ::settle_store::StoreResult<()> {
+            let statement = $crate::billing::insert_billed_period(
+                lock,
+                subscription_id,
+                period_start,
+                document_id,
+            );
+            self.run(statement)?;
+            Ok(())
+        }
+
+        fn billed_periods(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            subscription_id: &::settle_core::ids::SubscriptionId,
+        ) -> ::settle_store::StoreResult<
+            Vec<(::chrono::NaiveDate, Option<::settle_core::ids::DocumentId>)>,
+        > {
+            let statement = $crate::billing::billed_periods(tenant_id, subscription_id);
+            self.fetch(statement, |row| {
+                Ok((
+                    $crate::Row::date(row, 0)?,
+                    $crate::Row::parsed_opt(row, 1, ::settle_core::ids::DocumentId::parse)?,
+                ))
+            })
+        }
+
+        fn insert_billed_line(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            line: &::settle_store::BilledLine,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_billed_line(lock, line))?;
+            Ok(())
+        }
+
+        fn billed_lines(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            subscription_id: &::settle_core::ids::SubscriptionId,
+            period_start: ::chrono::NaiveDate,
+            item_id: &::settle_core::ids::SubscriptionItemId,
+            segment_start: ::chrono::NaiveDate,
+        ) -> ::settle_store::StoreResult<Vec<::settle_store::BilledLine>> {
+            let statement = $crate::billing::billed_lines(
+                tenant_id,
+                subscription_id,
+                period_start,
+                item_id,
+                segment_start,
+            );
+            self.fetch(statement, |row| $crate::billing::billed_line(row))
+        }
+
+        fn billable_customers(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            as_of: ::chrono::NaiveDate,
+            after: Option<&::settle_core::ids::CustomerId>,
+            limit: u32,
+        ) -> ::settle_store::StoreResult<Vec<::settle_core::ids::CustomerId>> {
+            let statement = $crate::billing::billable_customers(tenant_id, as_of, after, limit);
+            self.fetch(statement, |row| {
+                $crate::Row::parsed(row, 0, ::settle_core::ids::CustomerId::parse)
+            })
+        }
+
+        fn insert_amendment(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            amendment: &::settle_store::AmendmentRecord,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_amendment(lock, amendment))?;
+            Ok(())
+        }
+
+        fn amendments(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            subscription_id: &::settle_core::ids::SubscriptionId,
+        ) -> ::settle_store::StoreResult<Vec<::settle_store::AmendmentRecord>> {
+            let statement = $crate::billing::amendments(tenant_id, subscription_id);
+            self.fetch(statement, |row| $crate::billing::amendment(row))
+        }
+
+        fn insert_bill_run(
+            &mut self,
+            run: &::settle_store::BillRun,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::billing::insert_bill_run(run))?;
+            self.write_bill_run_details(run)
+        }
+
+        fn update_bill_run(
+            &mut self,
+            run: &::settle_store::BillRun,
+        ) -> ::settle_store::StoreResult<()> {
+            let changed = self.run($crate::billing::update_bill_run(run))?;
+            $crate::billing::one_changed($crate::staff::changed(changed), "bill run")?;
+            for statement in $crate::billing::delete_bill_run_details(run) {
+                self.run(statement)?;
+            }
+            self.write_bill_run_details(run)
+        }
+
+        fn bill_run(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            id: &::settle_core::ids::BillRunId,
+        ) -> ::settle_store::StoreResult<Option<::settle_store::BillRun>> {
+            let rows = self.fetch($crate::billing::bill_run_by_id(tenant_id, id), |row| {
+                $crate::billing::bill_run(row)
+            })?;
+            let Some(mut run) = $crate::staff::at_most_one(rows, "bill run")? else {
+                return Ok(None);
+            };
+            run.totals = self.fetch($crate::billing::bill_run_totals(id), |row| {
+                $crate::billing::bill_run_total(row)
+            })?;
+            run.failures = self.fetch($crate::billing::bill_run_failures(id), |row| {
+                $crate::billing::bill_run_failure(row)
+            })?;
+            Ok(Some(run))
+        }
+    };
+}
+
+/// Expands, inside an adapter's inherent `impl`, to the helpers [`shared_billing!`] calls.
+#[macro_export]
+macro_rules! billing_helpers {
+    () => {
+        fn attach_segments(
+            &mut self,
+            mut rows: Vec<::settle_core::subscription::Subscription>,
+        ) -> ::settle_store::StoreResult<Vec<::settle_core::subscription::Subscription>> {
+            for subscription in &mut rows {
+                subscription.segments = self
+                    .fetch($crate::billing::segments(&subscription.id), |row| {
+                        $crate::billing::segment(row)
+                    })?;
+            }
+            Ok(rows)
+        }
+
+        fn write_bill_run_details(
+            &mut self,
+            run: &::settle_store::BillRun,
+        ) -> ::settle_store::StoreResult<()> {
+            for total in &run.totals {
+                self.run($crate::billing::insert_bill_run_total(&run.id, *total))?;
+            }
+            for (customer_id, reason) in &run.failures {
+                self.run($crate::billing::insert_bill_run_failure(&run.id, customer_id, reason))?;
+            }
+            Ok(())
+        }
+    };
+}
