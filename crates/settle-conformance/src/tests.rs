@@ -31,9 +31,17 @@ fn trait_methods(source: &str, trait_name: &str) -> Vec<String> {
 fn suite_functions() -> Vec<(String, String)> {
     let src = crate_dir("settle-conformance").join("src");
     let mut functions = Vec::new();
-    for file in
-        ["lib.rs", "records.rs", "lists.rs", "writes.rs", "ledger.rs", "locks.rs", "staff.rs"]
-    {
+    for file in [
+        "lib.rs",
+        "records.rs",
+        "lists.rs",
+        "writes.rs",
+        "ledger.rs",
+        "locks.rs",
+        "staff.rs",
+        "numbers.rs",
+        "search.rs",
+    ] {
         let text = read(&src.join(file));
         for chunk in text.split("\npub fn ").skip(1) {
             let name = chunk.split('(').next().expect("a name").to_owned();

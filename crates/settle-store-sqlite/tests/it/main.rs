@@ -291,3 +291,23 @@ fn staff_user_roles_change_for_live_users_of_the_tenant() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::staff_user_roles_change_for_live_users_of_the_tenant(&fresh(&dir));
 }
+
+#[test]
+fn document_numbers_stay_unique_and_increasing_across_customers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::document_numbers_stay_unique_and_increasing_across_customers(Arc::new(fresh(
+        &dir,
+    )));
+}
+
+#[test]
+fn customer_search_finds_substrings_of_name_or_email_at_every_length() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::customer_search_finds_substrings_of_name_or_email_at_every_length(&fresh(&dir));
+}
+
+#[test]
+fn peeking_at_the_next_number_takes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::peeking_at_the_next_number_takes_nothing(&fresh(&dir));
+}
