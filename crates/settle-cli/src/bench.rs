@@ -2,6 +2,9 @@
 //! the same store on the same machine (the same rows written in the same transactions, with no
 //! Settle logic), and the ratio between them.
 
+pub(crate) mod http;
+pub(crate) mod reads;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -107,7 +107,11 @@ enum Command {
         tenant: Option<String>,
     },
     /// Measure operations per second of a realistic mix against the raw store.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        /// `http`: the workload over HTTP; `reads`: reads at 10,000 and 1,000,000 customers.
+        #[command(subcommand)]
+        kind: Option<BenchKind>,
         /// Rounds of the mix (each is four operations).
         #[arg(long, default_value_t = 500)]
         rounds: u64,
@@ -131,6 +135,15 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum BenchKind {
+    /// Settle as a client sees it: `settle serve` on a fresh store driven over HTTP, beside the
+    /// raw limits of the same store.
+    Http(bench::http::HttpArgs),
+    /// Reading a customer, a page of the customer list and a search as the customers grow.
+    Reads(bench::reads::ReadsArgs),
 }
 
 #[derive(Subcommand)]
@@ -249,7 +262,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export(&engine(&database, false)?, format, tenant.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { rounds, normal_sync, clients, postgres } => {
+        Command::Bench { kind: Some(BenchKind::Http(args)), .. } => bench::http::run(&args),
+        Command::Bench { kind: Some(BenchKind::Reads(args)), .. } => bench::reads::run(&args),
+        Command::Bench { kind: None, rounds, normal_sync, clients, postgres } => {
             run_bench(rounds, normal_sync, clients, postgres)
         }
         Command::Tenant { command: TenantCommand::Create { name, database } } => {

@@ -29,7 +29,9 @@ mod fixture;
 mod ledger;
 mod lists;
 mod locks;
+mod numbers;
 mod records;
+mod search;
 mod staff;
 #[cfg(test)]
 mod tests;
@@ -50,10 +52,15 @@ pub use lists::{
     history_lists_newest_first_per_customer, payment_lists_filter_by_customer_and_unapplied,
 };
 pub use locks::a_second_writer_on_a_customer_waits_until_the_first_commits;
+pub use numbers::{
+    document_numbers_stay_unique_and_increasing_across_customers,
+    peeking_at_the_next_number_takes_nothing,
+};
 pub use records::{
     api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
     tenants_keep_their_settings_in_creation_order,
 };
+pub use search::customer_search_finds_substrings_of_name_or_email_at_every_length;
 pub use staff::{
     payment_links_are_found_by_hash_listed_newest_first_and_revoked_once,
     sign_in_failures_are_listed_per_email_cleared_and_pruned,

@@ -113,11 +113,18 @@ pub(crate) struct Watch {
     /// Each document as first touched, and whether this unit created it.
     documents: Vec<(Document, bool)>,
     payments: Vec<Payment>,
+    /// The kind of each document number this preview showed, in order.
+    numbers: Vec<DocumentKind>,
 }
 
 impl Watch {
     pub(crate) fn new(customer: &Customer) -> Watch {
-        Watch { customer: customer.clone(), documents: Vec::new(), payments: Vec::new() }
+        Watch {
+            customer: customer.clone(),
+            documents: Vec::new(),
+            payments: Vec::new(),
+            numbers: Vec::new(),
+        }
     }
 
     fn has_document(&self, id: &DocumentId) -> bool {
@@ -126,6 +133,20 @@ impl Watch {
 }
 
 impl Unit<'_> {
+    /// The number of the next document of `kind`: taken, or in a dry run only looked at (after
+    /// the ones this preview already showed), since on PostgreSQL a number taken is gone even
+    /// when its transaction rolls back; a preview shows the number the command would get.
+    pub(crate) fn next_number(&mut self, kind: DocumentKind) -> EngineResult<u64> {
+        let tenant_id = self.tenant_id().clone();
+        let Some(watch) = self.watch.as_mut() else {
+            return Ok(self.tx.next_number(&tenant_id, kind, self.now)?);
+        };
+        let shown = watch.numbers.iter().filter(|k| **k == kind).count();
+        watch.numbers.push(kind);
+        let next = self.tx.peek_number(&tenant_id, kind)?;
+        Ok(next + u64::try_from(shown).unwrap_or(u64::MAX))
+    }
+
     /// Keeps each object a journal transaction is about to touch as stored, the first time it
     /// is touched (the unit writes an object only after recording what changes it); a document
     /// not in the store yet is one this unit creates.

@@ -3,6 +3,7 @@
 //! commands for different customers run in parallel, and read transactions at REPEATABLE READ
 //! so each sees one snapshot.
 
+mod raw;
 mod rows;
 mod tx;
 
@@ -13,6 +14,9 @@ use postgres::{Client, Config, NoTls, Statement};
 use settle_core::ids::TenantId;
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
+pub use crate::raw::{
+    RAW_ACCOUNTS, raw_bulk_insert, raw_one_row_transactions, raw_prepare, raw_single_row_updates,
+};
 use crate::tx::PgTx;
 
 /// The migrations, in order, with the version each records in `schema_migration`.
@@ -23,6 +27,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_feed_and_expiry.sql")),
     (5, include_str!("../migrations/0005_staff.sql")),
     (7, include_str!("../migrations/0007_subscriptions.sql")),
+    (13, include_str!("../migrations/0013_document_number_sequences.sql")),
+    (14, include_str!("../migrations/0014_customer_search.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -489,20 +489,28 @@ impl StoreTx for PgTx {
         kind: DocumentKind,
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        // The upsert takes the counter row's lock, so concurrent callers queue and each gets
-        // its own number.
+        // A sequence per tenant and kind (migration 0013): no lock held until commit, so
+        // documents of different customers never wait for each other's number.
         let values = self.query_rows(
-            "insert into counter (tenant_id, kind, last_value, created_at) \
-             values ($1, $2, 1, $3) \
-             on conflict (tenant_id, kind) do update set last_value = counter.last_value + 1 \
-             returning last_value",
+            "select next_document_number($1, $2, $3)",
             &[&tenant_id.as_str(), &kind.name(), &micros(now)],
             |row| row.get::<i64>(0),
         )?;
-        let value = values
-            .into_iter()
-            .next()
-            .ok_or_else(|| StoreError::Corrupt("the counter upsert returned no row".to_owned()))?;
+        let value = values.into_iter().next().ok_or_else(|| {
+            StoreError::Corrupt("next_document_number returned no row".to_owned())
+        })?;
+        u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
+    }
+
+    fn peek_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
+        let values = self.query_rows(
+            "select peek_document_number($1, $2)",
+            &[&tenant_id.as_str(), &kind.name()],
+            |row| row.get::<i64>(0),
+        )?;
+        let value = values.into_iter().next().ok_or_else(|| {
+            StoreError::Corrupt("peek_document_number returned no row".to_owned())
+        })?;
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
 

@@ -2,6 +2,7 @@
 //! connection (`BEGIN IMMEDIATE`, so writers queue on the database lock) and a small pool of
 //! reader connections that see consistent snapshots while the writer works.
 
+mod raw;
 mod rows;
 mod tx;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
+pub use crate::raw::{raw_bulk_insert, raw_one_row_transactions};
 use crate::tx::SqliteTx;
 
 /// The migrations, in order; `PRAGMA user_version` records how many have run.
@@ -24,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_idempotency_expiry.sql"),
     include_str!("../migrations/0007_staff.sql"),
     include_str!("../migrations/0009_subscriptions.sql"),
+    include_str!("../migrations/0015_customer_search.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

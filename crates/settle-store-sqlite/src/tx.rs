@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::{Application, Rule};
 use settle_core::customer::Customer;
@@ -478,6 +478,18 @@ impl StoreTx for SqliteTx<'_> {
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
 
+    fn peek_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
+        let last: Option<i64> = self
+            .conn()
+            .prepare_cached("select last_value from counter where tenant_id = ?1 and kind = ?2")
+            .map_err(unavailable)?
+            .query_row(params![tenant_id.as_str(), kind.name()], |row| row.get(0))
+            .optional()
+            .map_err(unavailable)?;
+        u64::try_from(last.unwrap_or(0) + 1)
+            .map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
+    }
+
     fn lock_customer(
         &mut self,
         tenant_id: &TenantId,
@@ -499,9 +511,26 @@ impl StoreTx for SqliteTx<'_> {
     ) -> StoreResult<Page<Customer>> {
         let order = customer_order(query.sort);
         let (key, direction, cmp) = (order.key, order.direction, order.after);
-        let mut sql = format!("select {CUSTOMER_COLUMNS} from customer where tenant_id = ?1");
+        // A search the trigram index answers with few rows starts from those rows; one it does
+        // not serve (under three characters) or that matches many rows reads the customers in
+        // the list's order until the page is full, as before. The LIKE below decides either way
+        // (migration 0015).
+        let indexed = match query.search.as_deref().and_then(trigram_phrase) {
+            Some(phrase) if self.few_search_matches(&phrase)? => Some(phrase),
+            _ => None,
+        };
+        // `+tenant_id` keeps the planner from reading the tenant's whole sort index instead.
+        let tenant = if indexed.is_some() { "+tenant_id" } else { "tenant_id" };
+        let mut sql = format!("select {CUSTOMER_COLUMNS} from customer where {tenant} = ?1");
         let pattern = query.search.as_deref().map(like_pattern);
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(tenant_id.to_string())];
+        if let Some(phrase) = indexed {
+            args.push(Box::new(phrase));
+            let m = args.len();
+            sql.push_str(&format!(
+                " and seq in (select rowid from customer_search where customer_search match ?{m})"
+            ));
+        }
         if let Some(pattern) = pattern {
             args.push(Box::new(pattern));
             let n = args.len();
@@ -720,4 +749,34 @@ impl settle_store::BillingTx for SqliteTx<'_> {
 
 impl SqliteTx<'_> {
     settle_store_sql::billing_helpers!();
+}
+
+/// Most rows of the customer search index a search may match and still start from the index:
+/// past it, the matches are dense enough that reading the list in order fills a page sooner
+/// than sorting every match would.
+const FEW_SEARCH_MATCHES: i64 = 2_000;
+
+impl SqliteTx<'_> {
+    /// Whether the customer search index holds at most [`FEW_SEARCH_MATCHES`] rows for
+    /// `phrase` (in every tenant), reading no more than one past it.
+    fn few_search_matches(&mut self, phrase: &str) -> StoreResult<bool> {
+        let matches: i64 = self
+            .conn()
+            .prepare_cached(
+                "select count(*) from (select rowid from customer_search \
+                 where customer_search match ?1 limit ?2)",
+            )
+            .map_err(unavailable)?
+            .query_row(params![phrase, FEW_SEARCH_MATCHES + 1], |row| row.get(0))
+            .map_err(unavailable)?;
+        Ok(matches <= FEW_SEARCH_MATCHES)
+    }
+}
+
+/// An FTS5 query for the customers whose lower-cased name or email holds `search`: the text as
+/// one phrase, which the trigram tokenizer matches as a substring. `None` below three
+/// characters, which have no trigram to look up.
+fn trigram_phrase(search: &str) -> Option<String> {
+    let lower = search.to_lowercase();
+    (lower.chars().count() >= 3).then(|| format!("\"{}\"", lower.replace('"', "\"\"")))
 }

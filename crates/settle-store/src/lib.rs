@@ -496,14 +496,23 @@ pub trait StoreTx: BillingTx {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
 
-    /// Takes the next number of `kind` in the tenant (1, 2, ...); a new counter row is made at
-    /// `now`.
+    /// Takes the next number of `kind` in the tenant (1, 2, ...): unique in the tenant and
+    /// greater than every number taken before. Taking one never waits for another customer's
+    /// transaction: on PostgreSQL a number is drawn outside the transaction (a sequence), so
+    /// one whose transaction rolls back is never used (a gap); on SQLite, whose writers take
+    /// turns anyway, it is part of the transaction. The first number of a kind records its
+    /// sequence (or counter) at `now`.
     fn next_number(
         &mut self,
         tenant_id: &TenantId,
         kind: DocumentKind,
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
+
+    /// The number the next [`StoreTx::next_number`] of `kind` in the tenant would give, without
+    /// taking it: what a preview shows, since on PostgreSQL a number taken and rolled back is
+    /// gone.
+    fn peek_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64>;
 
     /// Stores a new customer.
     fn insert_customer(&mut self, tenant_id: &TenantId, customer: &Customer) -> StoreResult<()>;

@@ -174,8 +174,7 @@ impl Unit<'_> {
             reason: new.reason,
             items,
         };
-        let tenant_id = self.tenant_id().clone();
-        let number = new.kind.number(self.tx.next_number(&tenant_id, new.kind, self.now)?);
+        let number = new.kind.number(self.next_number(new.kind)?);
         let id = self.ids.document(new.kind);
         let mut document = draft_document(spec, id, number, &self.ids)?;
         if new.post {

@@ -315,3 +315,23 @@ fn bill_runs_read_back_as_last_written() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::bill_runs_read_back_as_last_written(&fresh(&dir));
 }
+
+#[test]
+fn document_numbers_stay_unique_and_increasing_across_customers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::document_numbers_stay_unique_and_increasing_across_customers(Arc::new(fresh(
+        &dir,
+    )));
+}
+
+#[test]
+fn customer_search_finds_substrings_of_name_or_email_at_every_length() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::customer_search_finds_substrings_of_name_or_email_at_every_length(&fresh(&dir));
+}
+
+#[test]
+fn peeking_at_the_next_number_takes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::peeking_at_the_next_number_takes_nothing(&fresh(&dir));
+}

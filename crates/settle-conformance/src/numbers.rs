@@ -1,0 +1,108 @@
+//! Document numbers when the customers of one tenant post at the same time.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use settle_core::document::DocumentKind;
+use settle_core::ids::DocumentId;
+use settle_engine::{NewCustomer, NewDocument, NewItem};
+use settle_store::Store;
+
+use settle_engine::Clock as _;
+
+use crate::{amount, engine};
+
+/// Posts per customer in [`document_numbers_stay_unique_and_increasing_across_customers`].
+const POSTS: usize = 10;
+
+/// Customers of one tenant post invoices at the same time, each from its own thread: every
+/// number is used once in the tenant, each customer's numbers increase in the order it posted,
+/// the stored documents carry them, and the ledger replays clean.
+pub fn document_numbers_stay_unique_and_increasing_across_customers(store: Arc<dyn Store>) {
+    let engine = engine(store, 1);
+    let tenant = engine.create_tenant("Numbers").expect("tenant").tenant_id;
+    let customers: Vec<_> = (0..4)
+        .map(|i| {
+            let new = NewCustomer { name: format!("Customer {i}"), ..NewCustomer::default() };
+            engine.create_customer(&tenant, new).expect("customer").id
+        })
+        .collect();
+    let posted: Vec<Vec<(DocumentId, u64)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = customers
+            .iter()
+            .map(|customer| {
+                let (engine, tenant) = (&engine, &tenant);
+                s.spawn(move || {
+                    (0..POSTS)
+                        .map(|_| {
+                            let new = NewDocument {
+                                kind: DocumentKind::Invoice,
+                                customer_id: customer.clone(),
+                                items: vec![NewItem {
+                                    description: "Work".into(),
+                                    amount: Some(amount("10.00")),
+                                    ..NewItem::default()
+                                }],
+                                invoice_date: None,
+                                due_date: None,
+                                adjusts_invoice_id: None,
+                                reason: None,
+                                post: true,
+                            };
+                            let document = engine.create_document(tenant, new).expect("post");
+                            let n = document
+                                .number
+                                .strip_prefix("INV-")
+                                .and_then(|digits| digits.parse().ok())
+                                .expect("an invoice number");
+                            (document.id, n)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("worker")).collect()
+    });
+    let mut all = BTreeSet::new();
+    for mine in &posted {
+        let numbers: Vec<u64> = mine.iter().map(|(_, n)| *n).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "not increasing: {numbers:?}");
+        all.extend(numbers);
+    }
+    // Every post committed, so no number was left unused.
+    assert_eq!(all, (1..=(4 * POSTS as u64)).collect::<BTreeSet<u64>>());
+    for (id, n) in posted.iter().flatten() {
+        let stored = engine.document(&tenant, id).expect("document");
+        assert_eq!(stored.number, DocumentKind::Invoice.number(*n));
+    }
+    for customer in &customers {
+        let got = engine.customer(&tenant, customer).expect("customer");
+        assert_eq!(got.balances.receivable, 10_000);
+    }
+    let report = engine.verify().expect("verify");
+    assert!(report.is_clean(), "{:#?}", report.differences);
+}
+
+/// Peeking shows the number the next draw gives without taking it: 1 before the first draw,
+/// then one past the last number taken, per tenant and kind, however often it is asked.
+pub fn peeking_at_the_next_number_takes_nothing(store: &dyn Store) {
+    let tenant = crate::fixture::tenant(store, "ten_peek");
+    let now = crate::PinnedClock.now();
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 1);
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 1);
+    assert_eq!(tx.next_number(&tenant, DocumentKind::Invoice, now).expect("number"), 1);
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 2);
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::CreditMemo).expect("peek"), 1);
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 2);
+    drop(tx);
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.next_number(&tenant, DocumentKind::Invoice, now).expect("number"), 2);
+    assert_eq!(tx.next_number(&tenant, DocumentKind::CreditMemo, now).expect("number"), 1);
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 3);
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::CreditMemo).expect("peek"), 2);
+}
