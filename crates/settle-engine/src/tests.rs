@@ -583,3 +583,4 @@ mod preview;
 mod preview_model;
 mod staff;
 mod transfer_apply;
+mod write_off;
