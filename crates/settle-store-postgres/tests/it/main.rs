@@ -468,6 +468,14 @@ fn api_keys_are_found_by_hash_and_revoked_once() {
 }
 
 #[test]
+fn attention_reads_what_needs_a_person() {
+    let Some(db) = TestDb::new("attention_reads_what_needs_a_person") else {
+        return;
+    };
+    conformance::attention_reads_what_needs_a_person(&db.open());
+}
+
+#[test]
 fn document_lists_filter_by_kind_customer_status_and_balance() {
     let Some(db) = TestDb::new("document_lists_filter_by_kind_customer_s") else {
         return;
