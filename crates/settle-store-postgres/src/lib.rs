@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_bounds.sql")),
     (4, include_str!("../migrations/0004_feed_and_expiry.sql")),
     (5, include_str!("../migrations/0005_staff.sql")),
+    (6, include_str!("../migrations/0006_business_name.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_bounds.sql"),
     include_str!("../migrations/0006_idempotency_expiry.sql"),
     include_str!("../migrations/0007_staff.sql"),
+    include_str!("../migrations/0008_business_name.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.
