@@ -822,6 +822,9 @@ pub(crate) struct SettingsIn {
     /// Apply available credit to documents as they post: oldest due date first, then document
     /// number; payments oldest first, then credit memos, then the credit balance.
     pub(crate) auto_apply_credit: Option<bool>,
+    /// The business's name as its customers know it, shown on their payment page (`/pay/…`);
+    /// at most 200 characters, trimmed; empty means the tenant's name.
+    pub(crate) business_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -834,6 +837,8 @@ pub(crate) struct SettingsOut {
     #[schema(schema_with = crate::schema::negative_invoice_policy)]
     pub(crate) negative_invoice_policy: &'static str,
     pub(crate) auto_apply_credit: bool,
+    /// The business's name on the payment page; empty when the tenant's name is used.
+    pub(crate) business_name: String,
 }
 
 impl From<&settle_core::settings::Settings> for SettingsOut {
@@ -845,6 +850,7 @@ impl From<&settle_core::settings::Settings> for SettingsOut {
             application_rule: s.application_rule.name(),
             negative_invoice_policy: s.negative_invoice_policy.name(),
             auto_apply_credit: s.auto_apply_credit,
+            business_name: s.business_name.clone(),
         }
     }
 }

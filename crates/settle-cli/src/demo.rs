@@ -135,6 +135,9 @@ impl Demo<'_> {
     }
 }
 
+/// The business name the demo sets (the payment page's heading).
+pub(crate) const DEMO_BUSINESS: &str = "Settle Demo Services";
+
 /// Loads the demo into the first tenant of a store with no customers; `None` when it has some.
 pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<DemoReport>> {
     let mut lines = Vec::new();
@@ -156,6 +159,12 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
     if !existing.rows.is_empty() {
         return Ok(None);
     }
+    // The name the demo's customers see on their payment pages.
+    let name = settle_engine::SettingsPatch {
+        business_name: Some(DEMO_BUSINESS.to_owned()),
+        ..settle_engine::SettingsPatch::default()
+    };
+    engine.update_settings(&tenant, name)?;
     let mut demo = Demo { engine, tenant, today, lines };
     seed_002(&mut demo)?;
     seed_000(&mut demo)?;

@@ -46,7 +46,7 @@ pub use ledger::{
     the_feed_holds_every_commit_after_await_feed, the_journal_is_append_only_and_sums_by_date,
 };
 pub use lists::{
-    application_lists_filter_by_customer_source_and_target,
+    application_lists_filter_by_customer_source_and_target, attention_reads_what_needs_a_person,
     customer_lists_sort_by_bytes_and_cursors_round_trip,
     document_lists_filter_by_kind_customer_status_and_balance,
     history_lists_newest_first_per_customer, payment_lists_filter_by_customer_and_unapplied,

@@ -309,3 +309,74 @@ pub fn history_lists_newest_first_per_customer(store: &dyn Store) {
     let theirs = read_all(store, 2, &|tx, page| tx.history(&tenant, &two.id, page));
     assert_eq!(theirs, [lines[2].clone()]);
 }
+
+/// Attention reads exactly what needs a person, each list newest first: posted invoices and
+/// debit memos below zero (not credit memos, drafts or voided ones), posted ones at zero with
+/// an item that is not, drafts dated strictly before the day asked, customers with available
+/// credit while a posted document of theirs is owed, and of the customers with a negative
+/// document those who also owe on another.
+pub fn attention_reads_what_needs_a_person(store: &dyn Store) {
+    let mut one = customer("cus_one", "One", 10_000);
+    one.balances.credit_balance = 1_000;
+    let two = customer("cus_two", "Two", 3_500);
+    let mut three = customer("cus_three", "Three", 0);
+    three.balances.unapplied_payments = 700;
+    let tenant = seed(store, "ten_attention", &[one.clone(), two.clone(), three.clone()]);
+    let posted = DocumentStatus::Posted;
+    let mut draft_late =
+        document("dm_late", &two.id, DocumentStatus::Draft, &[("item_l1", 900, 900)]);
+    draft_late.invoice_date = day(5);
+    let documents = vec![
+        document("inv_open", &one.id, posted, &[("item_o1", 10_000, 10_000)]),
+        document("dm_draft", &one.id, DocumentStatus::Draft, &[("item_d1", 2_000, 2_000)]),
+        document("cm_credit", &one.id, posted, &[("item_c1", -3_000, -3_000)]),
+        document(
+            "inv_netted",
+            &two.id,
+            posted,
+            &[("item_n1", 1_000, 1_000), ("item_n2", -1_000, -1_000)],
+        ),
+        document("inv_void", &two.id, DocumentStatus::Voided, &[("item_v1", -7_000, -7_000)]),
+        document("inv_negative", &two.id, posted, &[("item_g1", -500, -500)]),
+        document("inv_two", &two.id, posted, &[("item_t1", 7_000, 4_000)]),
+        document("inv_paid", &two.id, posted, &[("item_p1", 5_000, 0)]),
+        draft_late,
+        document("inv_minus", &three.id, posted, &[("item_m1", -200, -200)]),
+    ];
+    let mut tx = store.begin_write().expect("begin");
+    for customer in [&one, &two, &three] {
+        let (lock, _) =
+            tx.lock_customer(&tenant, &customer.id, t0()).expect("lock").expect("customer");
+        for document in documents.iter().filter(|d| d.customer_id == customer.id) {
+            tx.insert_document(&lock, document).expect("document");
+        }
+    }
+    tx.commit().expect("commit");
+    let read = |before| {
+        let mut tx = store.begin_read().expect("read");
+        tx.attention(&tenant, before).expect("attention")
+    };
+    let ids = |list: &[Document]| list.iter().map(|d| d.id.to_string()).collect::<Vec<_>>();
+    let attention = read(day(2));
+    assert_eq!(ids(&attention.negative), ["inv_minus", "inv_negative"]);
+    assert_eq!(ids(&attention.stuck), ["inv_netted"]);
+    assert_eq!(ids(&attention.old_drafts), ["dm_draft"]);
+    let customers: Vec<String> = attention.idle_credit.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(customers, ["cus_one"]);
+    assert_eq!(attention.idle_credit[0].balances.credit_balance, 1_000);
+    let owing: Vec<String> = attention.owing.iter().map(ToString::to_string).collect();
+    assert_eq!(owing, ["cus_two"]);
+    // The documents come with their items, as read by id.
+    let netted = &attention.stuck[0];
+    let balances: Vec<i64> = netted.items.iter().map(|i| i.balance.minor()).collect();
+    assert_eq!(balances, [1_000, -1_000]);
+    // Drafts strictly before the day: none before the 1st, both after the 5th.
+    assert!(read(day(1)).old_drafts.is_empty());
+    assert_eq!(ids(&read(day(6)).old_drafts), ["dm_late", "dm_draft"]);
+    // Another tenant sees none of it.
+    let other = crate::fixture::tenant(store, "ten_calm");
+    let mut tx = store.begin_read().expect("read");
+    let empty = tx.attention(&other, day(30)).expect("attention");
+    assert!(empty.negative.is_empty() && empty.stuck.is_empty() && empty.old_drafts.is_empty());
+    assert!(empty.idle_credit.is_empty() && empty.owing.is_empty());
+}

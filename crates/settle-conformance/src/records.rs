@@ -32,6 +32,7 @@ pub fn tenants_keep_their_settings_in_creation_order(store: &dyn Store) {
         application_rule: Rule::Proration,
         negative_invoice_policy: NegativeInvoicePolicy::TransferAndApply,
         auto_apply_credit: true,
+        business_name: "Société Générale de Plomberie".to_owned(),
         ..Settings::default()
     };
     tx.update_settings(&early, &changed).expect("update");

@@ -506,9 +506,16 @@ fn take_from_source(
             .collect());
     };
     let mut room: Vec<i64> = memo.items.iter().map(|i| i.balance.minor()).collect();
-    let mut items = Vec::with_capacity(amounts.len());
-    for (idx, wanted) in amounts.iter().enumerate() {
+    let mut slots = vec![0usize; amounts.len()];
+    // Amounts leaning against the total (a negative line paid back by a positive memo) are
+    // taken first: each gives its memo item room that the lines it nets against then use. A
+    // memo of one line of 139.15 carries −60.85 and then +200.00 of a net-first spread.
+    let mut order: Vec<usize> = (0..amounts.len()).collect();
+    order.sort_by_key(|idx| amounts[*idx].amount.minor().signum() == total.minor().signum());
+    for idx in order {
+        let wanted = &amounts[idx];
         let want = wanted.amount.minor();
+        let against = total.minor() != 0 && want.signum() != total.minor().signum();
         let slot = match &wanted.credit_memo_item_id {
             Some(named) => memo.items.iter().position(|i| &i.id == named).ok_or_else(|| {
                 Rejection::refused(
@@ -522,10 +529,13 @@ fn take_from_source(
             None => room
                 .iter()
                 .position(|r| r.signum() == want.signum() && r.abs() >= want.abs())
+                .or_else(|| against.then(|| widest_against(&room, want)).flatten())
                 .ok_or_else(|| insufficient(memo.balance()))?,
         };
         let left = room[slot];
-        if left.signum() != want.signum() || left.abs() < want.abs() {
+        let gives_room =
+            against && wanted.credit_memo_item_id.is_none() && left.signum() == -want.signum();
+        if !gives_room && (left.signum() != want.signum() || left.abs() < want.abs()) {
             return Err(Rejection::InsufficientUnapplied {
                 source_id: memo.items[slot].id.to_string(),
                 available: Money::new(left, currency),
@@ -533,14 +543,35 @@ fn take_from_source(
             });
         }
         room[slot] -= want;
-        items.push(ApplicationItem {
+        slots[idx] = slot;
+    }
+    // Each memo item ends between zero and where it started, whatever the order of the lines.
+    for (item, left) in memo.items.iter().zip(&room) {
+        let start = item.balance.minor();
+        if (*left != 0 && left.signum() != start.signum()) || left.abs() > start.abs() {
+            return Err(insufficient(memo.balance()));
+        }
+    }
+    Ok(amounts
+        .iter()
+        .zip(slots)
+        .map(|(wanted, slot)| ApplicationItem {
             item_id: wanted.item_id.clone(),
             credit_memo_item_id: Some(memo.items[slot].id.clone()),
             amount: wanted.amount,
             net: wanted.amount,
-        });
-    }
-    Ok(items)
+        })
+        .collect())
+}
+
+/// The memo item with the most room of the sign opposite to `want`: an amount leaning against
+/// the total widens it for the amounts that follow.
+fn widest_against(room: &[i64], want: i64) -> Option<usize> {
+    room.iter()
+        .enumerate()
+        .filter(|(_, r)| r.signum() == -want.signum())
+        .max_by_key(|(idx, r)| (r.abs(), std::cmp::Reverse(*idx)))
+        .map(|(idx, _)| idx)
 }
 
 /// The postings of applying (`direction` 1) or reversing (`direction` −1) `amounts` of an

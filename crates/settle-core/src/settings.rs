@@ -50,6 +50,9 @@ pub struct Settings {
     pub negative_invoice_policy: NegativeInvoicePolicy,
     /// Apply available credit to the oldest open documents automatically.
     pub auto_apply_credit: bool,
+    /// The business's name as its customers know it (the payment page's heading); empty means
+    /// the tenant's name.
+    pub business_name: String,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             application_rule: Rule::NetFirst,
             negative_invoice_policy: NegativeInvoicePolicy::Keep,
             auto_apply_credit: false,
+            business_name: String::new(),
         }
     }
 }

@@ -584,3 +584,4 @@ mod preview_model;
 mod staff;
 mod subscriptions;
 mod transfer_apply;
+mod write_off;

@@ -26,9 +26,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_bounds.sql")),
     (4, include_str!("../migrations/0004_feed_and_expiry.sql")),
     (5, include_str!("../migrations/0005_staff.sql")),
+    (6, include_str!("../migrations/0006_business_name.sql")),
     (7, include_str!("../migrations/0007_subscriptions.sql")),
-    (13, include_str!("../migrations/0013_document_number_sequences.sql")),
-    (14, include_str!("../migrations/0014_customer_search.sql")),
+    (8, include_str!("../migrations/0008_document_number_sequences.sql")),
+    (9, include_str!("../migrations/0009_customer_search.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use chrono::NaiveDate;
+use settle_core::document::{DocumentKind, DocumentStatus};
 use settle_store::{ApplicationQuery, DocumentQuery, PageRequest, PaymentQuery, StoreResult};
 
 use crate::page::{SeqOrder, balance_filter_sql, fetch_limit, seq_cursor};
@@ -155,4 +157,76 @@ pub fn history(tenant_id: &str, customer_id: &str, page: &PageRequest) -> StoreR
     let mut list = List::new(HISTORY_COLUMNS, "history", tenant_id);
     list.filter("customer_id", customer_id);
     list.seq_page(page, SeqOrder::NewestFirst)
+}
+
+/// Which documents of Attention a statement reads.
+#[derive(Debug, Clone, Copy)]
+pub enum AttentionList {
+    /// Posted, balance below zero.
+    Negative,
+    /// Posted, balance zero while an item is not.
+    Stuck,
+    /// Drafts dated before the day.
+    OldDrafts(NaiveDate),
+}
+
+/// The receivable documents of tenant `?1`: invoices and debit memos (`?2`, `?3`) with
+/// status `?4`. Every Attention statement starts with it.
+fn receivable_args(tenant_id: &str, status: DocumentStatus) -> Vec<Value> {
+    vec![
+        text(tenant_id),
+        text(DocumentKind::Invoice.name()),
+        text(DocumentKind::DebitMemo.name()),
+        text(status.name()),
+    ]
+}
+
+const RECEIVABLE: &str = "tenant_id = ?1 and kind in (?2, ?3) and status = ?4";
+
+/// One list of Attention's documents, newest first.
+pub fn attention_documents(tenant_id: &str, list: AttentionList) -> Statement {
+    let (status, condition) = match list {
+        AttentionList::Negative => (DocumentStatus::Posted, "balance_minor < 0"),
+        AttentionList::Stuck => {
+            (DocumentStatus::Posted, "balance_minor = 0 and open_item_count > 0")
+        }
+        AttentionList::OldDrafts(_) => (DocumentStatus::Draft, "invoice_date < ?5"),
+    };
+    let mut args = receivable_args(tenant_id, status);
+    if let AttentionList::OldDrafts(day) = list {
+        args.push(Value::Date(day));
+    }
+    Statement {
+        sql: Cow::Owned(format!(
+            "select {DOCUMENT_COLUMNS} from document where {RECEIVABLE} and {condition} \
+             order by seq desc"
+        )),
+        args,
+    }
+}
+
+/// Customers with available credit while a posted receivable document of theirs is owed,
+/// newest first.
+pub fn idle_credit(tenant_id: &str) -> Statement {
+    Statement {
+        sql: Cow::Owned(format!(
+            "select {CUSTOMER_COLUMNS} from customer where tenant_id = ?1 \
+             and unapplied_payments_minor + credit_memo_balance_minor + credit_balance_minor > 0 \
+             and customer_id in (select customer_id from document where {RECEIVABLE} \
+             and balance_minor > 0) order by seq desc"
+        )),
+        args: receivable_args(tenant_id, DocumentStatus::Posted),
+    }
+}
+
+/// Customers with a negative posted receivable document and a positive one, by id.
+pub fn owing(tenant_id: &str) -> Statement {
+    Statement {
+        sql: Cow::Owned(format!(
+            "select distinct customer_id from document where {RECEIVABLE} and balance_minor > 0 \
+             and customer_id in (select customer_id from document where {RECEIVABLE} \
+             and balance_minor < 0) order by customer_id"
+        )),
+        args: receivable_args(tenant_id, DocumentStatus::Posted),
+    }
 }

@@ -169,7 +169,7 @@ macro_rules! shared_writes {
 }
 
 /// Expands, inside an adapter's `impl StoreTx`, to the reads whose text is the same for every
-/// SQL store: records by id and the document, payment, application and history lists. The
+/// SQL store: records by id, the document, payment, application and history lists, and Attention. The
 /// adapter provides `fetch(&mut self, Statement, map) -> StoreResult<Vec<T>>` (binds and runs
 /// a shared statement, mapping each row), `attach_items`, `attach_groups` and
 /// `attach_application_items`.
@@ -284,6 +284,43 @@ macro_rules! shared_reads {
             let mut page_rows = $crate::paginate(rows, page);
             self.attach_application_items(&mut page_rows.rows)?;
             Ok(page_rows)
+        }
+
+        fn attention(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            drafts_before: ::chrono::NaiveDate,
+        ) -> ::settle_store::StoreResult<::settle_store::Attention> {
+            use $crate::queries::AttentionList;
+            let tenant = tenant_id.as_str();
+            let mut lists = Vec::with_capacity(3);
+            for list in [
+                AttentionList::Negative,
+                AttentionList::Stuck,
+                AttentionList::OldDrafts(drafts_before),
+            ] {
+                let statement = $crate::queries::attention_documents(tenant, list);
+                let mut rows: Vec<::settle_core::document::Document> = self
+                    .fetch(statement, |row| $crate::document(row))?
+                    .into_iter()
+                    .map(|(d, _)| d)
+                    .collect();
+                self.attach_items(&mut rows)?;
+                self.attach_groups(&mut rows)?;
+                lists.push(rows);
+            }
+            let old_drafts = lists.pop().unwrap_or_default();
+            let stuck = lists.pop().unwrap_or_default();
+            let negative = lists.pop().unwrap_or_default();
+            let idle_credit = self
+                .fetch($crate::queries::idle_credit(tenant), |row| $crate::customer(row))?
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            let owing = self.fetch($crate::queries::owing(tenant), |row| {
+                $crate::Row::parsed(row, 0, ::settle_core::ids::CustomerId::parse)
+            })?;
+            Ok(::settle_store::Attention { negative, stuck, old_drafts, idle_credit, owing })
         }
 
         fn history(

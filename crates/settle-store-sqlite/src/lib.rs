@@ -25,8 +25,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_bounds.sql"),
     include_str!("../migrations/0006_idempotency_expiry.sql"),
     include_str!("../migrations/0007_staff.sql"),
+    include_str!("../migrations/0008_business_name.sql"),
     include_str!("../migrations/0009_subscriptions.sql"),
-    include_str!("../migrations/0015_customer_search.sql"),
+    include_str!("../migrations/0010_customer_search.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

@@ -323,7 +323,7 @@ impl StoreTx for SqliteTx<'_> {
     fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings> {
         let rows = self.query_rows(
             "select default_currency, time_zone, application_rule, negative_invoice_policy, \
-             auto_apply_credit from tenant where tenant_id = ?1",
+             auto_apply_credit, business_name from tenant where tenant_id = ?1",
             &[&tenant_id.as_str()],
             |row| {
                 Ok(Settings {
@@ -332,6 +332,7 @@ impl StoreTx for SqliteTx<'_> {
                     application_rule: row.parsed(2, Rule::parse)?,
                     negative_invoice_policy: row.parsed(3, NegativeInvoicePolicy::parse)?,
                     auto_apply_credit: row.get(4)?,
+                    business_name: row.get(5)?,
                 })
             },
         )?;
@@ -341,7 +342,8 @@ impl StoreTx for SqliteTx<'_> {
     fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()> {
         self.execute(
             "update tenant set default_currency = ?2, time_zone = ?3, application_rule = ?4, \
-             negative_invoice_policy = ?5, auto_apply_credit = ?6 where tenant_id = ?1",
+             negative_invoice_policy = ?5, auto_apply_credit = ?6, business_name = ?7 \
+             where tenant_id = ?1",
             &[
                 &tenant_id.as_str(),
                 &settings.default_currency.code(),
@@ -349,6 +351,7 @@ impl StoreTx for SqliteTx<'_> {
                 &settings.application_rule.name(),
                 &settings.negative_invoice_policy.name(),
                 &settings.auto_apply_credit,
+                &settings.business_name,
             ],
         )?;
         Ok(())

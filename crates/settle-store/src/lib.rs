@@ -326,6 +326,22 @@ pub struct DocumentQuery {
     pub balance: Option<BalanceFilter>,
 }
 
+/// What needs a person (the back office's Attention), each list newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Attention {
+    /// Posted invoices and debit memos with a negative balance.
+    pub negative: Vec<Document>,
+    /// Posted invoices and debit memos at zero with an item that is not.
+    pub stuck: Vec<Document>,
+    /// Draft invoices and debit memos dated before the day asked.
+    pub old_drafts: Vec<Document>,
+    /// Customers with available credit while a posted invoice or debit memo of theirs has a
+    /// positive balance.
+    pub idle_credit: Vec<Customer>,
+    /// Of the customers with a negative document, those with a positive one too (in id order).
+    pub owing: Vec<CustomerId>,
+}
+
 /// Filters of the payment list (newest first).
 #[derive(Debug, Clone, Default)]
 pub struct PaymentQuery {
@@ -627,6 +643,13 @@ pub trait StoreTx: BillingTx {
     ) -> StoreResult<()>;
     /// Appends a billing-history line.
     fn append_history(&mut self, lock: &CustomerLock, line: &HistoryLine) -> StoreResult<()>;
+    /// What needs a person: negative and stuck documents, drafts dated before
+    /// `drafts_before`, customers with credit left idle while they owe (see [`Attention`]).
+    fn attention(
+        &mut self,
+        tenant_id: &TenantId,
+        drafts_before: NaiveDate,
+    ) -> StoreResult<Attention>;
     /// A customer's billing history, newest first.
     fn history(
         &mut self,

@@ -23,6 +23,12 @@ impl Fields {
         self.1.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str()).collect()
     }
 
+    /// Every field as sent, in order, but those named in `skip`: what a preview's confirm form
+    /// sends again, hidden.
+    pub(crate) fn hidden(&self, skip: &[&str]) -> Vec<(String, String)> {
+        self.1.iter().filter(|(n, _)| !skip.contains(&n.as_str())).cloned().collect()
+    }
+
     /// Sets `name` to `value` (a prefilled field).
     pub(crate) fn set(&mut self, name: &str, value: String) {
         self.0.insert(name.to_owned(), value);

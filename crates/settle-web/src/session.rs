@@ -100,12 +100,13 @@ pub(crate) async fn require(
         Err(err) => return err.into_response(),
     };
     let mut nav = Nav::of(&session);
-    if request.method() == Method::GET {
-        let tenant_id = session.tenant_id.clone();
-        let counted = blocking(&state, move |e| crate::pages::attention::count(e, &tenant_id));
-        // The count is a hint: a page still shows when it cannot be read.
-        nav.attention = counted.await.unwrap_or_default();
-    }
+    // Every signed-in page shows the count, the pages a POST draws too (a preview, a refused
+    // form): counted before the handler runs, which is what those pages show, since they
+    // write nothing.
+    let tenant_id = session.tenant_id.clone();
+    let counted = blocking(&state, move |e| crate::pages::attention::count(e, &tenant_id));
+    // The count is a hint: a page still shows when it cannot be read.
+    nav.attention = counted.await.unwrap_or_default();
     let mut request = request;
     if request.method() == Method::POST {
         let (parts, body) = request.into_parts();

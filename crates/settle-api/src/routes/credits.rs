@@ -287,8 +287,9 @@ pub(crate) async fn credit_balance(
     tag = "settings",
     summary = "The tenant's settings",
     description = "`{default_currency, time_zone, application_rule, negative_invoice_policy: \
-        \"keep\"|\"transfer_to_credit\"|\"transfer_and_apply\", auto_apply_credit: bool}`. \
-        Defaults: `USD`, `UTC`, `net_first`, `keep`, `false`.",
+        \"keep\"|\"transfer_to_credit\"|\"transfer_and_apply\", auto_apply_credit: bool, \
+        business_name}`. Defaults: `USD`, `UTC`, `net_first`, `keep`, `false`, `\"\"` (an \
+        empty business name shows the tenant's name on the payment page).",
     responses((status = 200, description = "The settings.", body = SettingsOut))
 )]
 pub(crate) async fn show_settings(
@@ -360,6 +361,7 @@ pub(crate) async fn update_settings(
         application_rule,
         negative_invoice_policy,
         auto_apply_credit: body.auto_apply_credit,
+        business_name: body.business_name,
     };
     let settings = blocking(&state, move |e| e.update_settings(&caller.tenant_id, patch)).await?;
     Ok(Json(SettingsOut::from(&settings)))

@@ -35,7 +35,7 @@ async fn settings_default_to_usd_utc_net_first_keep_and_no_auto_apply() {
         api.get("/v1/settings").await.expect(200),
         json!({"object": "settings", "default_currency": "USD", "time_zone": "UTC",
                "application_rule": "net_first", "negative_invoice_policy": "keep",
-               "auto_apply_credit": false})
+               "auto_apply_credit": false, "business_name": ""})
     );
 }
 
@@ -50,7 +50,7 @@ async fn a_settings_patch_changes_only_the_fields_it_names() {
         changed,
         json!({"object": "settings", "default_currency": "USD", "time_zone": "UTC",
                "application_rule": "net_first", "negative_invoice_policy": "transfer_and_apply",
-               "auto_apply_credit": false})
+               "auto_apply_credit": false, "business_name": ""})
     );
     let changed = api
         .patch(
@@ -62,11 +62,23 @@ async fn a_settings_patch_changes_only_the_fields_it_names() {
         .expect(200);
     let expected = json!({"object": "settings", "default_currency": "EUR", "time_zone": "Europe/Paris",
                           "application_rule": "proration", "negative_invoice_policy": "transfer_and_apply",
-                          "auto_apply_credit": true});
+                          "auto_apply_credit": true, "business_name": ""});
     assert_eq!(changed, expected);
     assert_eq!(api.get("/v1/settings").await.expect(200), expected);
     // An empty patch changes nothing.
     assert_eq!(api.patch("/v1/settings", json!({})).await.expect(200), expected);
+
+    // The business name is trimmed; empty again means the tenant's name; too long is refused.
+    let named = api
+        .patch("/v1/settings", json!({"business_name": "  Acme Plumbing Co  "}))
+        .await
+        .expect(200);
+    assert_eq!(named["business_name"], "Acme Plumbing Co");
+    let long = "x".repeat(201);
+    api.patch("/v1/settings", json!({"business_name": long})).await.expect(422);
+    assert_eq!(api.get("/v1/settings").await.expect(200)["business_name"], "Acme Plumbing Co");
+    let cleared = api.patch("/v1/settings", json!({"business_name": ""})).await.expect(200);
+    assert_eq!(cleared, expected);
 
     // The default currency is what a new customer gets.
     let customer = api.post("/v1/customers", json!({"name": "Société Anonyme"})).await.expect(201);

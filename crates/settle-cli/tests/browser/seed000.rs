@@ -80,7 +80,7 @@ fn seed_000_option_1_unapply_the_payment_then_apply_it_again_from_the_customer()
         browser.fill("reference", "Check 2001").await;
         browser.click("button[name=step][value=fill]", "collect-filled").await;
         assert_eq!(input(&browser, &format!("apply[{invoice}]")).await, "400.00");
-        browser.click("button[name=step][value=save]", "collected").await;
+        save_collect(&mut browser, "collected", "100.00").await;
         assert_eq!(browser.path().await, format!("/customers/{id}"));
 
         // 1. Unapply the payment from the invoice.
@@ -97,7 +97,7 @@ fn seed_000_option_1_unapply_the_payment_then_apply_it_again_from_the_customer()
         tick(&browser, "source", &payment).await;
         browser.click("button[name=step][value=fill]", "collect-credit-filled").await;
         assert_eq!(input(&browser, &format!("apply[{invoice}]")).await, "400.00");
-        browser.click("button[name=step][value=save]", "credit-applied").await;
+        save_collect(&mut browser, "credit-applied", "100.00").await;
         // 3. The invoice is paid; the rest of the payment stays as credit.
         check_customer(&mut browser, settle, &id, "100.00").await;
         check_document(&mut browser, settle, &format!("/invoices/{invoice}"), "0.00").await;
@@ -106,6 +106,15 @@ fn seed_000_option_1_unapply_the_payment_then_apply_it_again_from_the_customer()
         verify_clean(settle);
         browser.close().await;
     });
+}
+
+/// Saves the Collect form: the preview first, checked to show the customer's balance before
+/// and after, then the confirm.
+async fn save_collect(browser: &mut Browser, shot: &str, customer_after: &str) {
+    browser.click("button[name=step][value=save]", &format!("{shot}-preview")).await;
+    let after = browser.value("tr[data-preview=customer] [data-field=after]").await;
+    assert_eq!(after, customer_after, "the preview shows the customer's balance after the save");
+    browser.click("form[data-action=apply] button[name=confirm]", shot).await;
 }
 
 /// Fills line `line` of the new invoice form.
@@ -140,7 +149,7 @@ fn seed_000_option_2_an_adjustment_invoice_then_a_payment_kept_as_credit() {
         for row in invoices(settle, &id) {
             browser.fill(&format!("apply[{}]", row["id"].as_str().expect("id")), "").await;
         }
-        browser.click("button[name=step][value=save]", "payment-saved").await;
+        save_collect(&mut browser, "payment-saved", "50.00").await;
         check_customer(&mut browser, settle, &id, "50.00").await;
         let api = settle.api_get(&format!("/v1/customers/{id}"));
         assert_eq!(api["available_credit"], "50.00");
@@ -169,7 +178,7 @@ fn seed_000_option_3_a_negative_payment_on_the_adjustment_invoice_then_collect()
         browser.click("a[href*='amount=-40.00']", "negative-payment").await;
         assert_eq!(input(&browser, "amount").await, "-40.00");
         assert_eq!(input(&browser, &format!("apply[{adjustment}]")).await, "-40.00");
-        browser.click("button[name=step][value=save]", "negative-payment-saved").await;
+        save_collect(&mut browser, "negative-payment-saved", "-200.00").await;
         check_document(&mut browser, settle, &format!("/invoices/{adjustment}"), "0.00").await;
         // 3.–5. The invoice with an open balance: Collect and apply payment, a positive payment.
         browser.visit(&format!("/invoices/{original}"), "original").await;
@@ -177,7 +186,7 @@ fn seed_000_option_3_a_negative_payment_on_the_adjustment_invoice_then_collect()
         browser.fill("amount", "200.00").await;
         browser.click("button[name=step][value=fill]", "collect-filled").await;
         assert_eq!(input(&browser, &format!("apply[{original}]")).await, "200.00");
-        browser.click("button[name=step][value=save]", "collected").await;
+        save_collect(&mut browser, "collected", "0.00").await;
         check_document(&mut browser, settle, &format!("/invoices/{original}"), "0.00").await;
         // The negative payment took 40.00 back out; the positive one paid 200.00.
         check_customer(&mut browser, settle, &id, "0.00").await;
@@ -207,7 +216,7 @@ fn seed_003_a_zero_total_credit_memo_applied_per_item() {
         browser.click("a[href*='collect?document_id']", "collect").await;
         browser.fill("amount", "50.00").await;
         browser.click("button[name=step][value=fill]", "collect-filled").await;
-        browser.click("button[name=step][value=save]", "paid").await;
+        save_collect(&mut browser, "paid", "0.00").await;
         check_document(&mut browser, settle, &format!("/invoices/{invoice}"), "0.00").await;
         let api = settle.api_get(&format!("/v1/invoices/{invoice}"));
         let items: Vec<Value> = api["items"].as_array().expect("items").clone();
@@ -225,8 +234,17 @@ fn seed_003_a_zero_total_credit_memo_applied_per_item() {
         // ... applied per item.
         browser.click("a[href$='/apply']", "apply-per-item").await;
         browser
-            .submit("form[data-action=apply] input[type=hidden][name=target_id]", "applied")
+            .submit("form[data-action=apply] input[type=hidden][name=target_id]", "apply-preview")
             .await;
+        assert_eq!(
+            browser.value(&format!("tr[data-preview='{plus}'] [data-field=after]")).await,
+            "0.00"
+        );
+        assert_eq!(
+            browser.value(&format!("tr[data-preview='{minus}'] [data-field=after]")).await,
+            "0.00"
+        );
+        browser.click("form[data-action=apply] button[name=confirm]", "applied").await;
         check_document(&mut browser, settle, &format!("/invoices/{invoice}"), "0.00").await;
         let api = settle.api_get(&format!("/v1/invoices/{invoice}"));
         for item in api["items"].as_array().expect("items") {

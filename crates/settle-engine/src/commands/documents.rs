@@ -247,6 +247,16 @@ impl Engine {
         })
     }
 
+    /// What needs a person (Attention): negative and stuck documents, drafts dated before
+    /// `drafts_before`, customers with credit left idle while they owe; one store query.
+    pub fn attention(
+        &self,
+        tenant_id: &TenantId,
+        drafts_before: chrono::NaiveDate,
+    ) -> EngineResult<settle_store::Attention> {
+        self.read(|tx| Ok(tx.attention(tenant_id, drafts_before)?))
+    }
+
     /// Lists documents, newest first.
     pub fn documents(
         &self,

@@ -173,7 +173,13 @@ impl Engine {
             let Some(customer) = tx.customer(&link.tenant_id, &link.customer_id)? else {
                 return Ok(None);
             };
-            let business_name = tx.tenant_name(&link.tenant_id)?.unwrap_or_default();
+            // The business's name as set in the settings, else the tenant's.
+            let named = tx.settings(&link.tenant_id)?.business_name;
+            let business_name = if named.is_empty() {
+                tx.tenant_name(&link.tenant_id)?.unwrap_or_default()
+            } else {
+                named
+            };
             let open_documents = open_documents(tx, &link.tenant_id, &customer.id)?;
             let history = PageRequest { limit: PAY_VIEW_HISTORY, cursor: None };
             let recent_history = tx.history(&link.tenant_id, &customer.id, &history)?.rows;

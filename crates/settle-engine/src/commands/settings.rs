@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::application::Rule;
+use settle_core::error::Rejection;
 use settle_core::ids::TenantId;
 use settle_core::money::Currency;
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
@@ -60,6 +61,8 @@ pub struct SettingsPatch {
     pub negative_invoice_policy: Option<NegativeInvoicePolicy>,
     /// Apply available credit automatically.
     pub auto_apply_credit: Option<bool>,
+    /// The business's name on the payment page (trimmed; empty = the tenant's name).
+    pub business_name: Option<String>,
 }
 
 impl Engine {
@@ -85,6 +88,13 @@ impl Engine {
         }
         if let Some(auto) = patch.auto_apply_credit {
             settings.auto_apply_credit = auto;
+        }
+        if let Some(name) = patch.business_name {
+            let name = name.trim();
+            if name.chars().count() > 200 {
+                return Err(Rejection::invalid("business_name", "at most 200 characters").into());
+            }
+            settings.business_name = name.to_owned();
         }
         tx.update_settings(tenant_id, &settings)?;
         tx.commit()?;

@@ -373,6 +373,15 @@ fn the_payment_page_shows_only_its_customer_with_open_documents_oldest_due_first
     let history: Vec<(&str, i64)> =
         view.recent_history.iter().map(|l| (l.description.as_str(), l.amount.minor())).collect();
     assert_eq!(history, [("Support", -2550), ("Setup", -1000)]);
+    // With a business name set, the page shows it instead of the tenant's name.
+    let name = crate::SettingsPatch {
+        business_name: Some("Acme Plumbing Co".into()),
+        ..crate::SettingsPatch::default()
+    };
+    office.engine.update_settings(&office.tenant, name).expect("settings");
+    let link = office.engine.create_payment_link(&office.tenant, globex.as_str(), None);
+    let view = office.engine.pay_view(&link.expect("link").token).expect("view").expect("page");
+    assert_eq!(view.business_name, "Acme Plumbing Co");
 }
 
 #[test]

@@ -284,7 +284,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 7, 13, 14]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
         Err(StoreError::Unavailable(_))
@@ -555,6 +555,14 @@ fn api_keys_are_found_by_hash_and_revoked_once() {
         return;
     };
     conformance::api_keys_are_found_by_hash_and_revoked_once(&db.open());
+}
+
+#[test]
+fn attention_reads_what_needs_a_person() {
+    let Some(db) = TestDb::new("attention_reads_what_needs_a_person") else {
+        return;
+    };
+    conformance::attention_reads_what_needs_a_person(&db.open());
 }
 
 #[test]

@@ -194,6 +194,12 @@ fn customer_lists_sort_by_bytes_and_cursors_round_trip() {
 }
 
 #[test]
+fn attention_reads_what_needs_a_person() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::attention_reads_what_needs_a_person(&fresh(&dir));
+}
+
+#[test]
 fn document_lists_filter_by_kind_customer_status_and_balance() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::document_lists_filter_by_kind_customer_status_and_balance(&fresh(&dir));

@@ -7,9 +7,9 @@
 //! - a customer with unused credit while documents are open: the Collect screen;
 //! - a draft dated more than seven days ago: post it.
 //!
-//! Computed from the existing lists (documents by balance and status, customers), which is
-//! enough while a tenant has at most a few thousand open documents; the sidebar count uses the
-//! same function.
+//! Read with one store query (`Engine::attention`, the port's `attention`), so only the
+//! documents and customers that need a person are read; the sidebar's count on every signed-in
+//! page uses the same query.
 
 use std::collections::BTreeMap;
 
@@ -17,11 +17,12 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use settle_core::document::{Document, DocumentKind, DocumentStatus};
+use chrono::{Duration, NaiveDate};
+use settle_core::document::Document;
 use settle_core::ids::{CustomerId, TenantId};
 use settle_core::money::Money;
 use settle_engine::{Engine, EngineResult, StaffSession};
-use settle_store::{BalanceFilter, CustomerQuery, DocumentQuery, PageRequest};
+use settle_store::Attention;
 
 use crate::AppState;
 use crate::call::blocking;
@@ -31,9 +32,6 @@ use crate::view::{Amount, label, object_href};
 
 /// Drafts dated longer ago than this many days need attention.
 const DRAFT_DAYS: i64 = 7;
-
-/// Rows read per list page.
-const PAGE: u32 = 500;
 
 /// A fix offered in a row: a form posting `action` to `path` with `hidden` fields (and, for an
 /// adjustment, a visible reason), or a link when `action` is empty.
@@ -68,32 +66,6 @@ pub(crate) struct AttentionPage {
     nav: Option<Nav>,
     section: &'static str,
     rows: Vec<Situation>,
-}
-
-fn all_documents(
-    engine: &Engine,
-    tenant_id: &TenantId,
-    query: &DocumentQuery,
-) -> EngineResult<Vec<Document>> {
-    let mut rows = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = engine.documents(tenant_id, query, &PageRequest { limit: PAGE, cursor })?;
-        rows.extend(page.rows);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(rows),
-        }
-    }
-}
-
-fn receivable(status: DocumentStatus, balance: Option<BalanceFilter>) -> DocumentQuery {
-    DocumentQuery {
-        kinds: vec![DocumentKind::Invoice, DocumentKind::DebitMemo],
-        customer_id: None,
-        status: Some(status),
-        balance,
-    }
 }
 
 fn document_situation(document: &Document, text: String, fixes: Vec<Fix>) -> Situation {
@@ -139,36 +111,35 @@ fn negative_fixes(document: &Document, has_open: bool) -> Vec<Fix> {
     fixes
 }
 
+/// What Attention is drawn from: one store query (`Engine::attention`), drafts older than
+/// [`DRAFT_DAYS`] by the tenant's today.
+fn read(engine: &Engine, tenant_id: &TenantId) -> EngineResult<(Attention, NaiveDate)> {
+    let today = engine.today(tenant_id)?;
+    let before = today - Duration::days(DRAFT_DAYS);
+    Ok((engine.attention(tenant_id, before)?, today))
+}
+
 /// Every situation of the tenant, documents first (negative, then stuck, then old drafts),
 /// then customers with unused credit.
-// tidy: long-function: one pass over the four lists UI.md names, each a few lines
 pub(crate) fn situations(engine: &Engine, tenant_id: &TenantId) -> EngineResult<Vec<Situation>> {
+    let (attention, today) = read(engine, tenant_id)?;
     let mut rows = Vec::new();
-    let open = all_documents(
-        engine,
-        tenant_id,
-        &receivable(DocumentStatus::Posted, Some(BalanceFilter::Open)),
-    )?;
-    let owing: Vec<&CustomerId> =
-        open.iter().filter(|d| d.balance().is_positive()).map(|d| &d.customer_id).collect();
-    for document in open.iter().filter(|d| d.balance().is_negative()) {
+    for document in &attention.negative {
         let text = "Negative balance: the customer is owed this money. Move it to their credit \
                     balance (to apply elsewhere or refund), or charge the negative item back to \
                     zero."
             .to_owned();
-        let fixes = negative_fixes(document, owing.contains(&&document.customer_id));
+        let fixes = negative_fixes(document, attention.owing.contains(&document.customer_id));
         rows.push(document_situation(document, text, fixes));
     }
-    for document in open.iter().filter(|d| d.balance().is_zero()) {
+    for document in &attention.stuck {
         let text = "Balance is zero but its items are not: some items show money owed and others \
                     money owed back. Netting offsets them so every item is at zero."
             .to_owned();
         let fixes = vec![form(document, "net-items", "Net items")];
         rows.push(document_situation(document, text, fixes));
     }
-    let today = engine.today(tenant_id)?;
-    let drafts = all_documents(engine, tenant_id, &receivable(DocumentStatus::Draft, None))?;
-    for document in drafts.iter().filter(|d| (today - d.invoice_date).num_days() > DRAFT_DAYS) {
+    for document in &attention.old_drafts {
         let days = (today - document.invoice_date).num_days();
         let text = format!(
             "Draft dated {} ({days} days ago), not yet posted: the customer has not been billed.",
@@ -178,37 +149,27 @@ pub(crate) fn situations(engine: &Engine, tenant_id: &TenantId) -> EngineResult<
         post.hidden.clear();
         rows.push(document_situation(document, text, vec![post]));
     }
-    let query = CustomerQuery::default();
-    let mut cursor = None;
-    loop {
-        let page = engine.customers(tenant_id, &query, &PageRequest { limit: PAGE, cursor })?;
-        for customer in &page.rows {
-            let credit = customer.balances.available_credit();
-            if credit > 0 && owing.contains(&&customer.id) {
-                let id = customer.id.to_string();
-                rows.push(Situation {
-                    document_id: None,
-                    href: format!("/customers/{id}"),
-                    title: customer.name.clone(),
-                    customer_name: customer.name.clone(),
-                    text: "Has credit not applied while documents are open: apply it to them."
-                        .to_owned(),
-                    amount: Amount::plain(Money::new(credit, customer.currency)),
-                    fixes: vec![Fix {
-                        action: "",
-                        path: format!("/customers/{id}/collect"),
-                        label: "Apply credit",
-                        hidden: Vec::new(),
-                        reason: false,
-                    }],
-                    customer_id: id,
-                });
-            }
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+    for customer in &attention.idle_credit {
+        let id = customer.id.to_string();
+        rows.push(Situation {
+            document_id: None,
+            href: format!("/customers/{id}"),
+            title: customer.name.clone(),
+            customer_name: customer.name.clone(),
+            text: "Has credit not applied while documents are open: apply it to them.".to_owned(),
+            amount: Amount::plain(Money::new(
+                customer.balances.available_credit(),
+                customer.currency,
+            )),
+            fixes: vec![Fix {
+                action: "",
+                path: format!("/customers/{id}/collect"),
+                label: "Apply credit",
+                hidden: Vec::new(),
+                reason: false,
+            }],
+            customer_id: id,
+        });
     }
     let mut names = BTreeMap::new();
     for row in rows.iter_mut().filter(|r| r.document_id.is_some()) {
@@ -224,9 +185,11 @@ pub(crate) fn situations(engine: &Engine, tenant_id: &TenantId) -> EngineResult<
     Ok(rows)
 }
 
-/// How many situations need attention (the sidebar's count).
+/// How many situations need attention (the sidebar's count): the same query, without drawing
+/// the rows.
 pub(crate) fn count(engine: &Engine, tenant_id: &TenantId) -> EngineResult<usize> {
-    situations(engine, tenant_id).map(|rows| rows.len())
+    let (a, _) = read(engine, tenant_id)?;
+    Ok(a.negative.len() + a.stuck.len() + a.old_drafts.len() + a.idle_credit.len())
 }
 
 /// `GET /attention`.

@@ -2,6 +2,12 @@
 //! without charging anyone and/or existing credits, spread over the customer's open documents
 //! with amounts the clerk may change, saved by one engine command (`Engine::collect`) that
 //! writes every application or none.
+//!
+//! Save first shows the preview (UI.md): `Engine::preview` of the very same collect request,
+//! each document's and the customer's balance before and after, with a `confirm` button; only
+//! the confirmed form writes. The form carries the versions of the customer's balances and of
+//! every document row it was drawn from (`version`, `version[DOCUMENT_ID]`); a save or preview
+//! on a page that no longer matches is the 409 stale page and nothing is written.
 
 use askama::Template;
 use axum::Extension;
@@ -16,11 +22,12 @@ use settle_core::ids::{CustomerId, DocumentId, PaymentId};
 use settle_core::money::{Currency, Money, format_minor};
 use settle_core::payment::{Payment, PaymentMethod};
 use settle_engine::{
-    Amount as EngineAmount, ApplicationTarget, Collect, CollectApplication, NewPayment,
+    Amount as EngineAmount, ApplicationTarget, Collect, CollectApplication, Engine, NewPayment,
     SourceInput, StaffSession,
 };
 use settle_store::{BalanceFilter, DocumentQuery, PageRequest, PaymentQuery};
 
+use super::actions::{PreviewRow, preview_rows};
 use super::customers::customer_id;
 use super::{refused, see_other};
 use crate::AppState;
@@ -57,6 +64,8 @@ pub(crate) struct DocumentRow {
     balance: Amount,
     minor: i64,
     field: String,
+    /// `version[DOCUMENT_ID]`: the hidden field holding the version the row was drawn from.
+    version_field: String,
 }
 
 /// The Collect and Apply Payments page.
@@ -73,6 +82,10 @@ pub(crate) struct CollectPage {
     documents: Vec<DocumentRow>,
     fields: Fields,
     errors: Errors,
+    /// `Some` on the preview page: what the save would change.
+    preview: Option<Vec<PreviewRow>>,
+    /// The fields the preview's confirm form sends again.
+    hidden: Vec<(String, String)>,
 }
 
 impl CollectPage {
@@ -175,6 +188,7 @@ fn document_rows(loaded: &Loaded) -> Vec<DocumentRow> {
             balance: Amount::plain(d.balance()),
             minor: d.balance().minor(),
             field: format!("apply[{}]", d.id),
+            version_field: format!("version[{}]", d.id),
         })
         .collect()
 }
@@ -192,7 +206,28 @@ fn page(loaded: &Loaded, fields: Fields, errors: Errors) -> CollectPage {
         documents: document_rows(loaded),
         fields,
         errors,
+        preview: None,
+        hidden: Vec::new(),
     }
+}
+
+/// Stamps the form with the versions of what it is drawn from: the customer's balances and
+/// each open document.
+fn stamp(loaded: &Loaded, fields: &mut Fields) {
+    fields.set("version", Engine::customer_version(&loaded.customer));
+    for d in &loaded.documents {
+        fields.set(&format!("version[{}]", d.id), Engine::document_version(d));
+    }
+}
+
+/// The versions the sent form expects, as `(object id, version)`: the customer's and every
+/// document row's. A row sent without one is stale.
+fn expected(page: &CollectPage) -> Vec<(String, String)> {
+    let mut expected = vec![(page.customer_id.clone(), page.fields.get("version").to_owned())];
+    for doc in &page.documents {
+        expected.push((doc.id.clone(), page.fields.get(&doc.version_field).to_owned()));
+    }
+    expected
 }
 
 /// An amount field in the customer's currency: `None` when blank; the API's words when not an
@@ -248,6 +283,8 @@ pub(crate) async fn form(
     let fields = Fields::parse(query.unwrap_or_default().as_bytes());
     match load(&state, &session, id).await {
         Ok(loaded) => {
+            let mut fields = fields;
+            stamp(&loaded, &mut fields);
             let mut page = page(&loaded, fields, Errors::default());
             prefill(&mut page);
             render(&page).into_response()
@@ -404,7 +441,15 @@ fn place(rejection: &Rejection, rows: &[String]) -> Errors {
     errors
 }
 
-/// `POST /customers/{id}/collect`: saves every application or none, then shows the customer.
+/// What a save did: the preview to show, or the redirect after the commit.
+enum Saved {
+    Previewed(Vec<PreviewRow>),
+    Committed,
+}
+
+/// `POST /customers/{id}/collect`: `step=fill` fills the amounts again, `step=edit` shows the
+/// form as sent; a save without `confirm` shows the preview, with `confirm` saves every
+/// application or none and then shows the customer.
 pub(crate) async fn save(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
@@ -420,15 +465,37 @@ pub(crate) async fn save(
         Err(err) => return err.into_response(),
     };
     let mut page = page(&loaded, Fields::parse(&body), Errors::default());
-    if page.fields.get("step") == "fill" {
-        prefill(&mut page);
-        return render(&page).into_response();
+    match page.fields.get("step") {
+        "fill" => {
+            prefill(&mut page);
+            return render(&page).into_response();
+        }
+        "edit" => return render(&page).into_response(),
+        _ => {}
     }
     let errors = match plan(&page, &id) {
         Ok(Plan { collect, rows }) => {
-            let tenant_id = session.tenant_id.clone();
-            match blocking(&state, move |e| e.collect(&tenant_id, collect)).await {
-                Ok(_) => return see_other(&format!("/customers/{id}?done=collected#billing")),
+            let (tenant_id, expected) = (session.tenant_id.clone(), expected(&page));
+            let confirm = !page.fields.get("confirm").is_empty();
+            let saved = blocking(&state, move |e| {
+                let e = expected.iter().fold(e.clone(), |e, (id, v)| e.expecting(id, v));
+                if confirm {
+                    e.collect(&tenant_id, collect).map(|_| Saved::Committed)
+                } else {
+                    let preview = e.preview(|e| e.collect(&tenant_id, collect))?;
+                    Ok(Saved::Previewed(preview_rows(&preview)))
+                }
+            })
+            .await;
+            match saved {
+                Ok(Saved::Committed) => {
+                    return see_other(&format!("/customers/{id}?done=collected#billing"));
+                }
+                Ok(Saved::Previewed(rows)) => {
+                    page.hidden = page.fields.hidden(&["csrf", "confirm", "step"]);
+                    page.preview = Some(rows);
+                    return render(&page).into_response();
+                }
                 Err(WebError::Refused(rejection)) => place(&rejection, &rows),
                 Err(err) => return err.into_response(),
             }

@@ -1,6 +1,11 @@
 //! Credit memos from an invoice's page: a memo whose items name the invoice's items (amounts
 //! editable, prefilled with what is still creditable; the engine caps them, `over_credit`), and
 //! a credit memo applied per item with ± amounts and a total that may be zero (seed 003).
+//!
+//! The per-item apply is previewed (UI.md): sending it shows `Engine::preview` of the very same
+//! application, and only the preview's `confirm` writes. Its form carries the versions of the
+//! memo (`version`) and of the target (`target_version`) it was drawn from; a form that no
+//! longer matches is the 409 stale page and nothing is written.
 
 use askama::Template;
 use axum::Extension;
@@ -12,11 +17,12 @@ use settle_core::error::Rejection;
 use settle_core::ids::DocumentId;
 use settle_core::money::Money;
 use settle_engine::{
-    Amount as EngineAmount, ApplicationTarget, ItemAmountInput, NewApplication, NewCreditItem,
-    NewCreditMemo, SourceInput, StaffSession,
+    Amount as EngineAmount, ApplicationTarget, Engine, ItemAmountInput, NewApplication,
+    NewCreditItem, NewCreditMemo, SourceInput, StaffSession,
 };
 use settle_store::{BalanceFilter, DocumentQuery, PageRequest};
 
+use super::actions::{PreviewRow, preview_rows};
 use super::documents::document_id;
 use super::{refused, see_other};
 use crate::AppState;
@@ -52,6 +58,10 @@ pub(crate) struct CreditPage {
     rows: Vec<Row>,
     fields: Fields,
     errors: Errors,
+    /// `Some` on the apply's preview page.
+    preview: Option<Vec<PreviewRow>>,
+    /// The fields the preview's confirm form sends again.
+    hidden: Vec<(String, String)>,
 }
 
 fn render_result(result: Result<CreditPage, WebError>, status_ok: bool) -> Response {
@@ -115,6 +125,8 @@ fn credit_page(
         rows,
         fields,
         errors,
+        preview: None,
+        hidden: Vec::new(),
     }
 }
 
@@ -275,8 +287,14 @@ fn pairs<'a>(
 fn apply_page(data: &ApplyData, mut fields: Fields, errors: Errors, prefill: bool) -> CreditPage {
     let target = pick_target(data, &fields);
     let mut rows = Vec::new();
+    if prefill {
+        fields.set("version", Engine::document_version(&data.memo));
+    }
     if let Some(target) = target {
         fields.set("target_id", target.id.to_string());
+        if prefill {
+            fields.set("target_version", Engine::document_version(target));
+        }
         for (memo_item, item) in pairs(&data.memo, target) {
             let field = format!("apply[{}]", memo_item.id);
             let (held, owed) = (memo_item.balance.minor(), item.balance.minor());
@@ -320,6 +338,8 @@ fn apply_page(data: &ApplyData, mut fields: Fields, errors: Errors, prefill: boo
         rows,
         fields,
         errors,
+        preview: None,
+        hidden: Vec::new(),
     }
 }
 
@@ -340,7 +360,41 @@ pub(crate) async fn apply_form(
     render_result(result, true)
 }
 
-/// `POST /credit-memos/{id}/apply`: one application of the memo to `target_id`, per item.
+/// The per-item amounts sent for `target`, the fields they came from, and what is wrong.
+fn read_items(
+    memo: &Document,
+    target: Option<&Document>,
+    fields: &Fields,
+) -> (Vec<ItemAmountInput>, Vec<String>, Errors) {
+    let mut errors = Errors::default();
+    let (mut items, mut sent) = (Vec::new(), Vec::new());
+    let Some(target) = target else {
+        errors.add("target_id", "pick an open invoice or debit memo of this customer");
+        return (items, sent, errors);
+    };
+    for (memo_item, item) in pairs(memo, target) {
+        let field = format!("apply[{}]", memo_item.id);
+        let Some(text) = fields.opt(&field) else { continue };
+        match EngineAmount::parse(&text) {
+            Ok(amount) => {
+                items.push(ItemAmountInput {
+                    item_id: item.id.clone(),
+                    amount,
+                    credit_memo_item_id: Some(memo_item.id.clone()),
+                });
+                sent.push(field);
+            }
+            Err(err) => errors.add(&field, err.to_string()),
+        }
+    }
+    if items.is_empty() && errors.is_empty() {
+        errors.general = Some("Enter an amount for at least one item.".to_owned());
+    }
+    (items, sent, errors)
+}
+
+/// `POST /credit-memos/{id}/apply`: one application of the memo to `target_id`, per item; the
+/// preview first, the commit with `confirm`.
 pub(crate) async fn apply(
     State(state): State<AppState>,
     Extension(session): Extension<StaffSession>,
@@ -352,33 +406,9 @@ pub(crate) async fn apply(
         Err(err) => return err.into_response(),
     };
     let fields = Fields::parse(&body);
-    let mut errors = Errors::default();
-    let (mut items, mut sent) = (Vec::new(), Vec::new());
     let target = pick_target(&data, &fields)
         .filter(|t| fields.opt("target_id").as_deref() == Some(t.id.as_str()));
-    match target {
-        None => errors.add("target_id", "pick an open invoice or debit memo of this customer"),
-        Some(target) => {
-            for (memo_item, item) in pairs(&data.memo, target) {
-                let field = format!("apply[{}]", memo_item.id);
-                let Some(text) = fields.opt(&field) else { continue };
-                match EngineAmount::parse(&text) {
-                    Ok(amount) => {
-                        items.push(ItemAmountInput {
-                            item_id: item.id.clone(),
-                            amount,
-                            credit_memo_item_id: Some(memo_item.id.clone()),
-                        });
-                        sent.push(field);
-                    }
-                    Err(err) => errors.add(&field, err.to_string()),
-                }
-            }
-            if items.is_empty() && errors.is_empty() {
-                errors.general = Some("Enter an amount for at least one item.".to_owned());
-            }
-        }
-    }
+    let (items, sent, mut errors) = read_items(&data.memo, target, &fields);
     if let (Some(target), true) = (target, errors.is_empty()) {
         let new = NewApplication {
             source: SourceInput::CreditMemo(data.memo.id.clone()),
@@ -392,8 +422,28 @@ pub(crate) async fn apply(
         };
         let (tenant_id, back) =
             (session.tenant_id.clone(), format!("/credit-memos/{}", data.memo.id));
-        match blocking(&state, move |e| e.apply(&tenant_id, new)).await {
-            Ok(_) => return see_other(&format!("{back}?done=applied")),
+        let expected = [
+            (data.memo.id.to_string(), fields.get("version").to_owned()),
+            (target.id.to_string(), fields.get("target_version").to_owned()),
+        ];
+        let confirm = !fields.get("confirm").is_empty();
+        let ran = blocking(&state, move |e| {
+            let e = expected.iter().fold(e.clone(), |e, (id, v)| e.expecting(id, v));
+            if confirm {
+                e.apply(&tenant_id, new).map(|_| None)
+            } else {
+                e.preview(|e| e.apply(&tenant_id, new)).map(|p| Some(preview_rows(&p)))
+            }
+        })
+        .await;
+        match ran {
+            Ok(None) => return see_other(&format!("{back}?done=applied")),
+            Ok(Some(rows)) => {
+                let mut page = apply_page(&data, fields.clone(), Errors::default(), false);
+                page.hidden = fields.hidden(&["csrf", "confirm"]);
+                page.preview = Some(rows);
+                return render(&page).into_response();
+            }
             Err(WebError::Refused(rejection)) => errors = place(&rejection, &sent, "apply"),
             Err(err) => return err.into_response(),
         }

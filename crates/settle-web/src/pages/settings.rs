@@ -21,7 +21,8 @@ use crate::session::{Nav, current_nav, require_admin};
 use crate::templates::render;
 
 /// The form's fields, in the order shown.
-pub(crate) const FIELDS: [&str; 5] = [
+pub(crate) const FIELDS: [&str; 6] = [
+    "business_name",
     "application_rule",
     "negative_invoice_policy",
     "auto_apply_credit",
@@ -63,6 +64,7 @@ pub(crate) struct SettingsPage {
     auto_apply_credit: bool,
     time_zone: String,
     default_currency: String,
+    business_name: String,
     errors: Errors,
     done: Option<&'static str>,
 }
@@ -78,6 +80,7 @@ impl SettingsPage {
             auto_apply_credit: checked(fields.get("auto_apply_credit")) == Some(true),
             time_zone: fields.get("time_zone").to_owned(),
             default_currency: fields.get("default_currency").to_owned(),
+            business_name: fields.get("business_name").to_owned(),
             errors,
             done,
         }
@@ -93,6 +96,7 @@ fn fields_of(settings: &Settings) -> Fields {
         ("auto_apply_credit", auto),
         ("time_zone", settings.time_zone.as_str()),
         ("default_currency", settings.default_currency.code()),
+        ("business_name", settings.business_name.as_str()),
     ];
     Fields::parse(serde_urlencoded::to_string(pairs).unwrap_or_default().as_bytes())
 }
@@ -162,6 +166,7 @@ pub(crate) fn patch_of(fields: &Fields) -> Result<SettingsPatch, Errors> {
         application_rule: rule,
         negative_invoice_policy: policy,
         auto_apply_credit: auto,
+        business_name: Some(fields.get("business_name").to_owned()),
     })
 }
 

@@ -125,6 +125,8 @@ async fn attention_lists_each_situation_with_its_fixes_and_the_fixes_work() {
     let (action, fields) = fix(neg, "Transfer and apply to oldest open");
     let preview = send(&web, &clerk, &action, &fields, false).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    // A preview page is a signed-in page too: the sidebar counts the same four situations.
+    assert!(preview.body.contains(r#"data-field="attention-count">4<"#), "{}", preview.body);
     assert_eq!(
         field_value(&preview.body, &format!(r#"data-preview="{older}""#), "after"),
         Some("30.00")
@@ -163,6 +165,14 @@ async fn a_charge_adjustment_from_attention_brings_the_negative_invoice_to_zero(
     let (action, fields) =
         fix(row(&page.body, "data-document-id", &negative), "Charge adjustment to zero");
     assert!(fields.contains(&("amount".to_owned(), "50.00".to_owned())), "{fields:?}");
+    // A refused form, drawn again, still shows the count.
+    let bad: Vec<(String, String)> = fields
+        .iter()
+        .map(|(n, v)| (n.clone(), if n == "amount" { "ten".to_owned() } else { v.clone() }))
+        .collect();
+    let refused = send(&web, &clerk, &action, &bad, false).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains(r#"data-field="attention-count">1<"#), "{}", refused.body);
     let done = send(&web, &clerk, &action, &fields, true).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let inv = web.get_as(&clerk, &format!("/invoices/{negative}")).await;

@@ -1,6 +1,7 @@
 //! Collect and Apply Payments (seed 000 option 1): prefill oldest due first, one save of a new
 //! payment and existing credits over several documents, and every refusal beside its row with
-//! nothing written.
+//! nothing written. Save shows the preview first and only `confirm` writes; a page drawn before
+//! a change is the 409 stale page.
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -101,6 +102,30 @@ fn error_for<'a>(html: &'a str, field: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('<')?])
 }
 
+/// The version fields of the form as drawn now: the customer's and each document row's.
+async fn versions(s: &Setup) -> Vec<(String, String)> {
+    let page = s.web.get_as(&s.clerk, &format!("/customers/{}/collect", s.customer)).await;
+    let mut versions = Vec::new();
+    for name in
+        ["version".to_owned(), format!("version[{}]", s.older), format!("version[{}]", s.newer)]
+    {
+        let value = input_value(&page.body, &name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(value.len(), 16, "{name}: {value}");
+        versions.push((name, value.to_owned()));
+    }
+    versions
+}
+
+/// `form` with the versions of the page as drawn now.
+fn with<'a>(
+    form: &[(&'a str, &'a str)],
+    versions: &'a [(String, String)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = form.to_vec();
+    form.extend(versions.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    form
+}
+
 struct Setup {
     web: TestWeb,
     clerk: Session,
@@ -161,7 +186,35 @@ async fn one_save_applies_a_new_payment_and_a_credit_and_leaves_the_rest_as_cred
         (newer.as_str(), "30.00"),
         ("step", "save"),
     ];
-    let saved = s.web.post_as(&s.clerk, &format!("/customers/{}/collect", s.customer), &form).await;
+    let versions = versions(&s).await;
+    let form = with(&form, &versions);
+    let path = format!("/customers/{}/collect", s.customer);
+    // Save shows the preview of the very same request and writes nothing.
+    let preview = s.web.post_as(&s.clerk, &path, &form).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains(r#"<form method="post" action="/customers/"#));
+    assert!(preview.body.contains(r#"data-action="apply""#));
+    assert!(preview.body.contains(r#"name="confirm""#));
+    let row = |id: &str| format!(r#"data-preview="{id}""#);
+    for (id, before, after) in [
+        (s.older.to_string(), "100.00", "0.00"),
+        (s.newer.to_string(), "50.00", "20.00"),
+        (s.credit.to_string(), "80.00", "0.00"),
+        ("customer".to_owned(), "-70.00", "-10.00"),
+    ] {
+        let at = preview.body.find(&row(&id)).unwrap_or_else(|| panic!("{id}: {}", preview.body));
+        let rest = &preview.body[at..];
+        assert_eq!(field_value(rest, "", "before"), Some(before), "{id}");
+        assert_eq!(field_value(rest, "", "after"), Some(after), "{id}");
+    }
+    assert_eq!(balance(&s.web, &s.older).await, "100.00", "a preview writes nothing");
+    assert_eq!(unapplied(&s.web, &s.credit).await, "80.00");
+    // The preview's form sends every field again, hidden, with confirm.
+    assert!(preview.body.contains(&format!(r#"type="hidden" name="{older}" value="100.00""#)));
+    let mut confirmed = form.clone();
+    confirmed.retain(|(n, _)| *n != "step");
+    confirmed.push(("confirm", "yes"));
+    let saved = s.web.post_as(&s.clerk, &path, &confirmed).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let location = saved.location().expect("location").to_owned();
     assert_eq!(location, format!("/customers/{}?done=collected#billing", s.customer));
@@ -181,10 +234,18 @@ async fn one_save_applies_a_new_payment_and_a_credit_and_leaves_the_rest_as_cred
 /// Posts `form` and checks that it came back 422 with `message` beside `field` and that
 /// nothing moved.
 async fn refused(s: &Setup, form: &[(&str, &str)], field: &str, message: &str) {
-    let page = s.web.post_as(&s.clerk, &format!("/customers/{}/collect", s.customer), form).await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
-    let shown = error_for(&page.body, field).unwrap_or_else(|| panic!("no error: {}", page.body));
-    assert!(shown.contains(message), "beside {field}: {shown}");
+    let versions = versions(s).await;
+    let form = with(form, &versions);
+    let mut confirmed = form.clone();
+    confirmed.push(("confirm", "yes"));
+    for form in [form, confirmed] {
+        let path = format!("/customers/{}/collect", s.customer);
+        let page = s.web.post_as(&s.clerk, &path, &form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+        let shown =
+            error_for(&page.body, field).unwrap_or_else(|| panic!("no error: {}", page.body));
+        assert!(shown.contains(message), "beside {field}: {shown}");
+    }
     assert_eq!(balance(&s.web, &s.older).await, "100.00");
     assert_eq!(balance(&s.web, &s.newer).await, "50.00");
     assert_eq!(unapplied(&s.web, &s.credit).await, "80.00");
@@ -271,6 +332,56 @@ async fn a_credit_of_another_customer_or_nothing_at_all_is_refused() {
     let page = s.web.post_as(&s.clerk, &format!("/customers/{}/collect", s.customer), &[]).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("Enter a payment amount or pick a credit"));
+}
+
+#[tokio::test]
+async fn a_page_drawn_before_a_change_is_stale_and_writes_nothing() {
+    let s = setup().await;
+    let versions = versions(&s).await;
+    let (credit, older) = (s.credit.to_string(), format!("apply[{}]", s.older));
+    // Meanwhile another clerk records a payment of 30.00 on the older invoice.
+    let (customer, target) = (CustomerId::parse(&s.customer).expect("id"), s.older.clone());
+    on(&s.web, move |e, t| {
+        let new = NewPayment {
+            customer_id: customer,
+            amount: amount("30.00"),
+            method: PaymentMethod::Cash,
+            reference: None,
+            effective_date: None,
+            applications: vec![settle_engine::ApplicationTarget {
+                target_id: target,
+                amount: Some(amount("30.00")),
+                items: None,
+                rule: None,
+            }],
+            description: None,
+        };
+        e.record_payment(t, new).expect("payment")
+    })
+    .await;
+    let path = format!("/customers/{}/collect", s.customer);
+    let form = [("source", credit.as_str()), (older.as_str(), "70.00")];
+    for confirm in [false, true] {
+        let mut sent = with(&form, &versions);
+        if confirm {
+            sent.push(("confirm", "yes"));
+        }
+        let page = s.web.post_as(&s.clerk, &path, &sent).await;
+        assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+        assert!(page.body.contains("reload"), "{}", page.body);
+        assert_eq!(balance(&s.web, &s.older).await, "70.00");
+        assert_eq!(unapplied(&s.web, &s.credit).await, "80.00", "nothing written");
+    }
+    // Without any version the page is stale too.
+    let mut sent = form.to_vec();
+    sent.push(("confirm", "yes"));
+    assert_eq!(s.web.post_as(&s.clerk, &path, &sent).await.status, StatusCode::CONFLICT);
+    // Drawn again, the same save goes through.
+    let fresh = self::versions(&s).await;
+    let mut sent = with(&form, &fresh);
+    sent.push(("confirm", "yes"));
+    assert_eq!(s.web.post_as(&s.clerk, &path, &sent).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(balance(&s.web, &s.older).await, "0.00");
 }
 
 #[tokio::test]

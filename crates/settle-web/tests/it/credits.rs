@@ -9,7 +9,7 @@ use settle_core::payment::PaymentMethod;
 use settle_engine::{Amount, ApplicationTarget, NewDocument, NewItem, NewPayment};
 
 use crate::collect::{balance, on};
-use crate::harness::{Session, TestWeb};
+use crate::harness::{Session, TestWeb, field_value, versions_in};
 
 fn amount(text: &str) -> Amount {
     Amount::parse(text).expect("amount")
@@ -61,6 +61,35 @@ async fn stuck_invoice(web: &TestWeb, customer: &str) -> Document {
     })
     .await;
     document(web, &id).await
+}
+
+/// The `value` of the input `name`.
+fn input_value<'a>(html: &'a str, name: &str) -> Option<&'a str> {
+    let at = html.find(&format!(r#"name="{name}""#))?;
+    let rest = &html[at..];
+    let rest = &rest[rest.find("value=\"")? + "value=\"".len()..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// The per-item apply form's version fields as drawn now (the memo's and the target's).
+async fn versions(web: &TestWeb, clerk: &Session, path: &str) -> [(&'static str, String); 2] {
+    let page = web.get_as(clerk, path).await;
+    let get = |name: &str| input_value(&page.body, name).expect("version").to_owned();
+    [("version", get("version")), ("target_version", get("target_version"))]
+}
+
+/// `form` with `versions` and, when `confirm`, the preview's confirm.
+fn sent<'a>(
+    form: &[(&'a str, &'a str)],
+    versions: &'a [(&'static str, String)],
+    confirm: bool,
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = form.to_vec();
+    form.extend(versions.iter().map(|(n, v)| (*n, v.as_str())));
+    if confirm {
+        form.push(("confirm", "yes"));
+    }
+    form
 }
 
 fn balances(document: &Document) -> Vec<String> {
@@ -118,8 +147,26 @@ async fn a_zero_total_credit_memo_applied_per_item_clears_stuck_items() {
     );
     assert!(form.body.contains(r#"value="-50.00""#));
     let target = invoice.id.to_string();
-    let done =
-        web.post_as(&clerk, &path, &[("target_id", &target), (&a, "50.00"), (&b, "-50.00")]).await;
+    let versions = versions(&web, &clerk, &path).await;
+    let form = [("target_id", target.as_str()), (&a, "50.00"), (&b, "-50.00")];
+    // Apply shows the preview of the very same application, and writes nothing.
+    let preview = web.post_as(&clerk, &path, &sent(&form, &versions, false)).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(
+        preview.body.contains(r#"data-action="apply""#)
+            && preview.body.contains(r#"name="confirm""#)
+    );
+    for (id, before, after) in [
+        (invoice.items[0].id.to_string(), "50.00", "0.00"),
+        (invoice.items[1].id.to_string(), "-50.00", "0.00"),
+        ("customer".to_owned(), "0.00", "0.00"),
+    ] {
+        let at = preview.body.find(&format!(r#"data-preview="{id}""#)).expect("preview row");
+        assert_eq!(field_value(&preview.body[at..], "", "before"), Some(before), "{id}");
+        assert_eq!(field_value(&preview.body[at..], "", "after"), Some(after), "{id}");
+    }
+    assert_eq!(balances(&document(&web, &invoice.id).await), ["50.00", "-50.00"]);
+    let done = web.post_as(&clerk, &path, &sent(&form, &versions, true)).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), Some(format!("/credit-memos/{memo_id}?done=applied").as_str()));
     assert_eq!(balances(&document(&web, &invoice.id).await), ["0.00", "0.00"]);
@@ -139,22 +186,68 @@ async fn per_item_amounts_past_zero_or_past_the_memo_item_are_refused_with_nothi
     let path = format!("/credit-memos/{memo_id}/apply");
     let (a, b) = (format!("apply[{}]", memo.items[0].id), format!("apply[{}]", memo.items[1].id));
     let target = invoice.id.to_string();
+    let versions = versions(&web, &clerk, &path).await;
     for form in [
         vec![("target_id", target.as_str()), (a.as_str(), "50.01"), (b.as_str(), "-50.00")],
         vec![("target_id", target.as_str()), (a.as_str(), "50.00"), (b.as_str(), "50.00")],
         vec![("target_id", target.as_str()), (a.as_str(), "0.001")],
         vec![("target_id", "inv_nothere"), (a.as_str(), "1.00")],
     ] {
-        let page = web.post_as(&clerk, &path, &form).await;
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}: {}", page.body);
-        assert!(
-            page.body.contains("field-error") || page.body.contains(r#"class="error""#),
-            "{}",
-            page.body
-        );
-        assert_eq!(balances(&document(&web, &invoice.id).await), ["50.00", "-50.00"]);
-        assert_eq!(balances(&document(&web, &memo_id).await), ["50.00", "-50.00"]);
+        for confirm in [false, true] {
+            let page = web.post_as(&clerk, &path, &sent(&form, &versions, confirm)).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{form:?}: {}", page.body);
+            assert!(
+                page.body.contains("field-error") || page.body.contains(r#"class="error""#),
+                "{}",
+                page.body
+            );
+            assert_eq!(balances(&document(&web, &invoice.id).await), ["50.00", "-50.00"]);
+            assert_eq!(balances(&document(&web, &memo_id).await), ["50.00", "-50.00"]);
+        }
     }
+    // An amount of another currency's precision is refused beside its row, in USD's words.
+    let form = [("target_id", target.as_str()), (a.as_str(), "0.001")];
+    let page = web.post_as(&clerk, &path, &sent(&form, &versions, false)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at = page.body.find(&format!(r#"data-error-for="{a}""#)).expect("error beside the row");
+    assert!(
+        page.body[at..].split("</p>").next().is_some_and(|m| m.contains("USD")),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_per_item_apply_drawn_before_a_change_is_stale_and_writes_nothing() {
+    let web = TestWeb::new();
+    let clerk = web.clerk().await;
+    let customer = web.new_customer(&clerk, "Ann Smith").await;
+    let invoice = stuck_invoice(&web, &customer).await;
+    let memo_id = zero_total_memo(&web, &clerk, &invoice).await;
+    let memo = document(&web, &memo_id).await;
+    let path = format!("/credit-memos/{memo_id}/apply");
+    let versions = versions(&web, &clerk, &path).await;
+    let (a, b) = (format!("apply[{}]", memo.items[0].id), format!("apply[{}]", memo.items[1].id));
+    // Meanwhile another clerk applies 10.00 and -10.00 of the memo: the invoice stays at 0.00,
+    // its items and the memo's move.
+    let target = invoice.id.to_string();
+    let part = [("target_id", target.as_str()), (&a, "10.00"), (&b, "-10.00")];
+    let other = web.post_as(&clerk, &path, &sent(&part, &versions, true)).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER, "{}", other.body);
+    let form = [("target_id", target.as_str()), (&a, "50.00"), (&b, "-50.00")];
+    for confirm in [false, true] {
+        let page = web.post_as(&clerk, &path, &sent(&form, &versions, confirm)).await;
+        assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+        assert!(page.body.contains("reload"));
+        assert_eq!(balances(&document(&web, &invoice.id).await), ["40.00", "-40.00"]);
+        assert_eq!(
+            balances(&document(&web, &memo_id).await),
+            ["40.00", "-40.00"],
+            "nothing written"
+        );
+    }
+    let page = web.post_as(&clerk, &path, &form).await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "a form without versions is stale");
 }
 
 #[tokio::test]
@@ -240,30 +333,26 @@ async fn an_adjustment_invoice_and_a_negative_payment_applied_to_it_from_its_pag
         form.body
     );
     let other = format!("apply[{original}]");
-    let saved = web
-        .post_as(
-            &clerk,
-            &format!("/customers/{customer}/collect"),
-            &[
-                ("amount", "-25.00"),
-                ("method", "other"),
-                ("document_id", &adjustment),
-                (&field, "-25.00"),
-                (&other, ""),
-            ],
-        )
-        .await;
+    let drawn = versions_in(&form.body);
+    let mut sent = vec![
+        ("amount", "-25.00"),
+        ("method", "other"),
+        ("document_id", &adjustment),
+        (&field, "-25.00"),
+        (&other, ""),
+        ("confirm", "yes"),
+    ];
+    sent.extend(drawn.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let saved = web.post_as(&clerk, &format!("/customers/{customer}/collect"), &sent).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     assert_eq!(balance(&web, &adjustment_id).await, "0.00");
     assert_eq!(balance(&web, &original).await, "100.00");
     // A negative payment left unapplied is refused, and nothing is written.
-    let page = web
-        .post_as(
-            &clerk,
-            &format!("/customers/{customer}/collect"),
-            &[("amount", "-5.00"), ("method", "other")],
-        )
-        .await;
+    let form = web.get_as(&clerk, &format!("/customers/{customer}/collect")).await;
+    let drawn = versions_in(&form.body);
+    let mut sent = vec![("amount", "-5.00"), ("method", "other")];
+    sent.extend(drawn.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let page = web.post_as(&clerk, &format!("/customers/{customer}/collect"), &sent).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
     assert!(page.body.contains(r#"data-error-for="amount""#), "{}", page.body);
     let report = on(&web, |e, _| e.verify().expect("verify")).await;

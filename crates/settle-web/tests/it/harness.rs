@@ -206,6 +206,25 @@ impl TestWeb {
 }
 
 /// The `data-value` of the first element with `data-field="FIELD"` after `from` in `html`.
+/// Every hidden version field of a form (`version`, `version[…]`, `target_version`), as sent.
+pub(crate) fn versions_in(html: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (at, _) in html.match_indices(r#"type="hidden" name=""#) {
+        let rest = &html[at + r#"type="hidden" name=""#.len()..];
+        let Some(end) = rest.find('"') else { continue };
+        let name = &rest[..end];
+        if !name.starts_with("version") && name != "target_version" {
+            continue;
+        }
+        let rest = &rest[end..];
+        let Some(start) = rest.find("value=\"") else { continue };
+        let rest = &rest[start + "value=\"".len()..];
+        let Some(end) = rest.find('"') else { continue };
+        found.push((name.to_owned(), rest[..end].to_owned()));
+    }
+    found
+}
+
 pub(crate) fn field_value<'a>(html: &'a str, from: &str, field: &str) -> Option<&'a str> {
     let start = html.find(from)?;
     let rest = &html[start..];

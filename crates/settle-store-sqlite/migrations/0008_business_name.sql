@@ -1,0 +1,4 @@
+-- The business's name as its customers know it, shown on the payment page; empty means the
+-- tenant's name.
+alter table tenant add column business_name text not null default ''
+    check (length(business_name) <= 200);
