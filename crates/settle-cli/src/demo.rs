@@ -3,14 +3,18 @@
 
 use anyhow::Context;
 use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
 use settle_core::application::Rule;
 use settle_core::customer::Customer;
 use settle_core::document::{Document, DocumentKind};
+use settle_core::ids::PriceId;
 use settle_core::ids::TenantId;
 use settle_core::payment::PaymentMethod;
+use settle_core::subscription::Timing;
 use settle_engine::{
-    Amount, ApplicationTarget, Engine, EntryKind, NewCustomer, NewDocument, NewEntry, NewItem,
-    NewPayment, NewTax,
+    Amount, ApplicationTarget, Engine, EntryKind, NewAmendment, NewChange, NewCustomer,
+    NewDocument, NewEntry, NewItem, NewPayment, NewPrice, NewProduct, NewSubscription,
+    NewSubscriptionItem, NewTax,
 };
 use settle_store::{CustomerQuery, PageRequest};
 
@@ -157,6 +161,7 @@ pub(crate) fn load(engine: &Engine, today: NaiveDate) -> anyhow::Result<Option<D
     seed_000(&mut demo)?;
     seed_001(&mut demo)?;
     seed_003(&mut demo)?;
+    subscriptions(&mut demo)?;
     Ok(Some(DemoReport { lines: demo.lines }))
 }
 
@@ -267,6 +272,73 @@ fn seed_003(demo: &mut Demo<'_>) -> anyhow::Result<()> {
     demo.note(format!(
         "seed 003: {} of {} is at 0.00 with items at 50.00, 3.13, -50.00, -3.13",
         seed_003.number, zed.name
+    ));
+    Ok(())
+}
+
+/// A monthly price of a new product.
+fn monthly_price(
+    demo: &Demo<'_>,
+    name: &str,
+    amount: &str,
+    tax: Option<&str>,
+    recurring: bool,
+) -> anyhow::Result<PriceId> {
+    let product = demo
+        .engine
+        .create_product(&demo.tenant, NewProduct { name: name.into(), description: None })?;
+    let price = NewPrice {
+        product_id: product.id,
+        currency: "USD".into(),
+        unit_amount: Amount::parse(amount)?,
+        recurring: recurring.then(|| ("month".to_owned(), None)),
+        tax_rate: tax.map(str::parse).transpose()?,
+    };
+    Ok(demo.engine.create_price(&demo.tenant, price)?.id)
+}
+
+/// Two subscriptions for the back office: one billed for two periods with a one-time
+/// onboarding fee, one upgraded mid-period (a proration invoice).
+fn subscriptions(demo: &mut Demo<'_>) -> anyhow::Result<()> {
+    let team = monthly_price(demo, "Team plan", "30.00", Some("8.25"), true)?;
+    let seat = monthly_price(demo, "Seat", "5.00", None, true)?;
+    let onboarding = monthly_price(demo, "Onboarding", "99.00", None, false)?;
+    let item = |price: &PriceId, quantity: i64| NewSubscriptionItem {
+        price_id: price.clone(),
+        quantity: Some(Decimal::from(quantity)),
+    };
+    let northwind = demo.customer("Northwind Studio", "billing@northwind.example")?;
+    let new = NewSubscription {
+        customer_id: northwind.id.clone(),
+        start_date: Some(demo.days_ago(45)),
+        items: vec![item(&team, 1), item(&seat, 3), item(&onboarding, 1)],
+    };
+    demo.engine.create_subscription(&demo.tenant, new)?;
+    let harbor = demo.customer("Harbor Analytics", "ap@harbor.example")?;
+    let new = NewSubscription {
+        customer_id: harbor.id.clone(),
+        start_date: Some(demo.days_ago(20)),
+        items: vec![item(&team, 1), item(&seat, 2)],
+    };
+    let sub = demo.engine.create_subscription(&demo.tenant, new)?;
+    let customers = vec![northwind.id.clone(), harbor.id.clone()];
+    let run = demo.engine.bill_run(&demo.tenant, demo.today, Some(customers))?;
+    let seats = sub.items.iter().find(|i| i.price_id == seat).context("the seat item")?;
+    let upgrade = NewAmendment {
+        effective_date: Some(demo.days_ago(5)),
+        timing: Timing::Immediate,
+        changes: vec![NewChange {
+            kind: "change_quantity".into(),
+            item_id: Some(seats.item_id.clone()),
+            quantity: Some(Decimal::from(4)),
+            ..NewChange::default()
+        }],
+    };
+    demo.engine.amend_subscription(&demo.tenant, &sub.subscription.id, upgrade)?;
+    demo.note(format!(
+        "subscriptions: Northwind Studio (team plan, 3 seats, onboarding) and Harbor Analytics \
+         (2 seats upgraded to 4 five days ago); a bill run made {} invoices",
+        run.invoices_created
     ));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the real clock and id generator, and runs a command.
 
 mod bench;
+mod billing;
 mod config;
 mod demo;
 mod system;
@@ -62,6 +63,23 @@ enum Command {
         /// `30m`, `8h` or `1d`.
         #[arg(long, env = "SETTLE_SESSION_IDLE", default_value = "8h", value_name = "DURATION")]
         session_idle: String,
+        /// Run a bill run for each tenant every day once the tenant's local time reaches
+        /// HH:MM (24-hour), as of the tenant's date. Default: off.
+        #[arg(long, env = "SETTLE_BILL_DAILY_AT", value_name = "HH:MM")]
+        bill_daily_at: Option<String>,
+    },
+    /// Invoice every subscription period that started on or before a date and is not yet
+    /// invoiced, with a progress bar; running it again for the same date creates nothing.
+    BillRun {
+        /// The date (YYYY-MM-DD): periods that started on or before it are invoiced.
+        #[arg(long, value_name = "DATE")]
+        as_of: chrono::NaiveDate,
+        /// Store URL: sqlite:PATH or postgres://...
+        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
+        database: String,
+        /// The tenant (default: the first one created).
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
@@ -193,6 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             idempotency_retention,
             public_url,
             session_idle,
+            bill_daily_at,
         } => run_serve(&ServeArgs {
             database,
             listen,
@@ -201,7 +220,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             idempotency_retention,
             public_url,
             session_idle,
+            bill_daily_at,
         }),
+        Command::BillRun { as_of, database, tenant } => {
+            let engine = engine(&database, false)?;
+            let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
+            let run = billing::bill_run(&engine, &tenant_id, as_of)?;
+            Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Demo { database } => {
             let engine = engine(&database, false)?;
             load_demo(&engine, false)?;
@@ -251,6 +277,7 @@ struct ServeArgs {
     idempotency_retention: String,
     public_url: Option<String>,
     session_idle: String,
+    bill_daily_at: Option<String>,
 }
 
 /// `settle serve`: checks its options and the store, makes the first tenant, API key and
@@ -273,6 +300,7 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .map(config::parse_public_url)
         .transpose()
         .map_err(|why| anyhow::anyhow!("--public-url: {why}"))?;
+    let bill_daily_at = args.bill_daily_at.as_deref().map(billing::parse_time).transpose()?;
     let admin_env = users::admin_from_env()?;
     let engine =
         engine(&args.database, true)?.with_idempotency_retention(retention).with_session_idle(idle);
@@ -290,7 +318,7 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         load_demo(&engine, true)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &args.listen, public_url, admin))?;
+    runtime.block_on(serve(engine, &args.listen, public_url, admin, bill_daily_at))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -361,6 +389,7 @@ async fn serve(
     listen: &str,
     public_url: Option<String>,
     admin: Option<users::FirstAdmin>,
+    bill_daily_at: Option<chrono::NaiveTime>,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -376,6 +405,9 @@ async fn serve(
         let _ = out.flush();
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
+    if let Some(at) = bill_daily_at {
+        tokio::spawn(billing::daily(engine.clone(), at));
+    }
     // The back office answers its own routes; everything else is the API's.
     let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
     let app = settle_web::router(engine.clone(), web)

@@ -33,6 +33,11 @@ impl TimeZone {
         now.with_timezone(&self.zone).date_naive()
     }
 
+    /// The wall-clock date and time in this zone at `now`.
+    pub fn local(&self, now: DateTime<Utc>) -> chrono::NaiveDateTime {
+        now.with_timezone(&self.zone).naive_local()
+    }
+
     /// The zone of stored settings. Only a zone that parsed was ever written, so one that does
     /// not is corrupt data, never a silent UTC.
     pub(crate) fn of(settings: &Settings) -> Result<TimeZone, StoreError> {
