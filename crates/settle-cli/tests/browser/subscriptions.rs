@@ -15,13 +15,24 @@ async fn set_date(browser: &Browser, name: &str, date: &str) {
     browser.script(&script).await;
 }
 
+/// The product of this walk (the demo has products of its own).
+const PRODUCT: &str = "Orchard retainer";
+
 /// Makes the product and its prices of `amounts` through `/products`; their ids in order.
 async fn make_catalog(browser: &mut Browser, amounts: &[&str]) -> Vec<String> {
-    browser.visit("/products", "catalog-empty").await;
-    browser.fill("name", "Team plan").await;
+    browser.visit("/products", "catalog").await;
+    browser.fill("name", PRODUCT).await;
     browser.submit("#new-product [name=name]", "catalog-with-product").await;
     assert_eq!(browser.path().await, "/products");
+    let mut product = None;
+    for section in browser.find_all("section[data-product-id]").await {
+        if section.text().await.expect("text").contains(PRODUCT) {
+            product = section.attr("data-product-id").await.expect("attribute");
+        }
+    }
+    let product = product.expect("the new product's section");
     for amount in amounts {
+        browser.fill("product_id", &product).await;
         browser.fill("unit_amount", amount).await;
         browser.choose("interval", "month").await;
         browser.submit("#new-price [name=unit_amount]", &format!("catalog-price-{amount}")).await;
@@ -30,7 +41,8 @@ async fn make_catalog(browser: &mut Browser, amounts: &[&str]) -> Vec<String> {
     let mut ids = Vec::new();
     for amount in amounts {
         let mut found = None;
-        for row in browser.find_all("tr[data-price-id]").await {
+        let rows = format!("section[data-product-id='{product}'] tr[data-price-id]");
+        for row in browser.find_all(&rows).await {
             let cell = row.find(fantoccini::Locator::Css("[data-field=unit_amount]")).await;
             if data_value(&cell.expect("a unit amount")).await == *amount {
                 found = row.attr("data-price-id").await.expect("attribute");
