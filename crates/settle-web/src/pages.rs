@@ -1,9 +1,12 @@
 //! The handlers, one module per area of the back office, and the public payment page.
 
 pub(crate) mod actions;
+pub(crate) mod amendments;
 pub(crate) mod api_keys;
 pub(crate) mod applications;
 pub(crate) mod attention;
+pub(crate) mod bill_runs;
+pub(crate) mod catalog;
 pub(crate) mod collect;
 pub(crate) mod credits;
 pub(crate) mod customers;
@@ -15,6 +18,7 @@ pub(crate) mod login;
 pub(crate) mod pay;
 pub(crate) mod reports;
 pub(crate) mod settings;
+pub(crate) mod subscriptions;
 pub(crate) mod users;
 
 use axum::http::StatusCode;

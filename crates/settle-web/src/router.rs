@@ -8,8 +8,9 @@ use axum::routing::{MethodRouter, get};
 use crate::AppState;
 use crate::assets;
 use crate::pages::{
-    actions, api_keys, applications, attention, collect, credits, customers, documents, entries,
-    invoices, links, login, pay, reports, settings, users,
+    actions, amendments, api_keys, applications, attention, bill_runs, catalog, collect, credits,
+    customers, documents, entries, invoices, links, login, pay, reports, settings, subscriptions,
+    users,
 };
 
 /// The upper-case name of a routing method.
@@ -41,6 +42,14 @@ staff_routes! {
     "/customers/{id}/entries/new" => get(entries::form), post(entries::create);
     "/customers/{id}/collect" => get(collect::form), post(collect::save);
     "/customers/{id}/payment-links" => post(links::create);
+    "/customers/{id}/subscriptions/new" => get(subscriptions::new_form), post(subscriptions::create);
+    "/subscriptions/{id}" => get(subscriptions::show);
+    "/subscriptions/{id}/amendments" => post(amendments::amend);
+    "/products" => get(catalog::list), post(catalog::create_product);
+    "/prices" => post(catalog::create_price);
+    "/prices/{id}/archive" => post(catalog::archive_price);
+    "/bill-runs" => get(bill_runs::list), post(bill_runs::create);
+    "/bill-runs/{id}" => get(bill_runs::show);
     "/payment-links/{id}/revoke" => post(links::revoke);
     "/invoices/new" => get(invoices::form), post(invoices::create);
     "/invoices/{id}" => get(documents::show_invoice);

@@ -21,6 +21,7 @@ mod processes;
 mod resolving;
 mod seed000;
 mod seed002;
+mod subscriptions;
 
 use browser::{Browser, Shots};
 use processes::{Chromedriver, Settle};

@@ -318,6 +318,7 @@ pub(crate) struct ShowPage {
     drafts: Vec<DocumentRow>,
     links: Vec<LinkRow>,
     new_link_url: Option<String>,
+    subscriptions: Vec<super::subscriptions::SubscriptionRow>,
     done: Option<&'static str>,
 }
 
@@ -328,6 +329,7 @@ pub(crate) struct CustomerData {
     open_documents: Vec<Document>,
     drafts: Vec<Document>,
     links: Vec<PaymentLink>,
+    subscriptions: Vec<super::subscriptions::SubscriptionRow>,
 }
 
 /// Reads everything the customer page shows.
@@ -357,7 +359,8 @@ pub(crate) async fn load(
         let drafts =
             e.documents(&tenant_id, &drafts, &PageRequest { limit: 50, cursor: None })?.rows;
         let links = e.payment_links(&tenant_id, id.as_str())?;
-        Ok(CustomerData { customer, history, open_documents, drafts, links })
+        let subscriptions = super::subscriptions::customer_rows(e, &tenant_id, &id)?;
+        Ok(CustomerData { customer, history, open_documents, drafts, links, subscriptions })
     })
     .await
 }
@@ -426,6 +429,7 @@ pub(crate) fn show_page(data: CustomerData, new_link_url: Option<String>, done: 
         drafts: data.drafts.iter().map(DocumentRow::of).collect(),
         links,
         new_link_url,
+        subscriptions: data.subscriptions,
         done: confirmation(done),
     }
 }

@@ -13,4 +13,5 @@ mod invoices;
 mod pay;
 mod reports;
 mod sessions;
+mod subscriptions;
 mod unapply;
