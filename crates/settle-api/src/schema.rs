@@ -61,6 +61,15 @@ pub(crate) fn date() -> Object {
     string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))).build()
 }
 
+/// A date `YYYY-MM-DD`, or `null` where there is none (a subscription or item without an end).
+pub(crate) fn date_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .description(Some("A date `YYYY-MM-DD`, or null."))
+        .build()
+}
+
 /// What an entry made: a document or a payment.
 pub(crate) fn entry_document() -> RefOr<Schema> {
     OneOfBuilder::new()

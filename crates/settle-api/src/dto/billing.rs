@@ -140,7 +140,7 @@ pub(crate) struct SubscriptionItemOut {
     pub(crate) quantity: String,
     #[schema(schema_with = crate::schema::date)]
     pub(crate) starts_on: String,
-    #[schema(schema_with = crate::schema::date)]
+    #[schema(schema_with = crate::schema::date_or_null)]
     pub(crate) ends_on: Option<String>,
 }
 
@@ -175,7 +175,7 @@ pub(crate) struct SubscriptionOut {
     /// The period length of its recurring prices.
     pub(crate) recurring: RecurringOut,
     /// The day service ends (exclusive), once a cancellation is made.
-    #[schema(schema_with = crate::schema::date)]
+    #[schema(schema_with = crate::schema::date_or_null)]
     pub(crate) ends_on: Option<String>,
     /// How many periods, from the first, are invoiced.
     pub(crate) billed_periods: u32,
