@@ -2,6 +2,7 @@
 //! the same store on the same machine (the same rows written in the same transactions, with no
 //! Settle logic), and the ratio between them.
 
+pub(crate) mod bill_run;
 pub(crate) mod http;
 pub(crate) mod reads;
 

@@ -20,8 +20,10 @@ pub(crate) fn parse_time(text: &str) -> anyhow::Result<NaiveTime> {
 }
 
 /// Runs a bill run for `as_of` over the tenant's due customers, with a progress bar on
-/// stderr (customers done, rate and time left), and prints what it made.
-#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+/// stderr (customers done, rate and time left), and prints what it made. When stderr is not a
+/// terminal (a log, a scheduler), the bar is hidden and each committed batch is one line there
+/// instead.
+#[allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line prints its results")]
 pub(crate) fn bill_run(
     engine: &Engine,
     tenant_id: &TenantId,
@@ -40,6 +42,12 @@ pub(crate) fn bill_run(
         .run_bill_run(tenant_id, as_of, None, &mut |run| {
             bar.set_length(u64::from(run.customers_total));
             bar.set_position(u64::from(run.customers_done));
+            if bar.is_hidden() {
+                eprintln!(
+                    "bill run {}: {}/{} customers, {} invoices committed",
+                    run.id, run.customers_done, run.customers_total, run.invoices_created
+                );
+            }
         })
         .context("running the bill run")?;
     bar.finish();

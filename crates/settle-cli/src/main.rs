@@ -109,7 +109,8 @@ enum Command {
     /// Measure operations per second of a realistic mix against the raw store.
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
-        /// `http`: the workload over HTTP; `reads`: reads at 10,000 and 1,000,000 customers.
+        /// `http`: the workload over HTTP; `reads`: reads at 10,000 and 1,000,000 customers;
+        /// `bill-run`: a bill run over N subscriptions.
         #[command(subcommand)]
         kind: Option<BenchKind>,
         /// Rounds of the mix (each is four operations).
@@ -144,6 +145,9 @@ enum BenchKind {
     Http(bench::http::HttpArgs),
     /// Reading a customer, a page of the customer list and a search as the customers grow.
     Reads(bench::reads::ReadsArgs),
+    /// A bill run over N monthly subscriptions (invoices per second, peak memory) beside the
+    /// raw bulk-insert rate of the same store.
+    BillRun(bench::bill_run::BillRunArgs),
 }
 
 #[derive(Subcommand)]
@@ -264,6 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { kind: Some(BenchKind::Http(args)), .. } => bench::http::run(&args),
         Command::Bench { kind: Some(BenchKind::Reads(args)), .. } => bench::reads::run(&args),
+        Command::Bench { kind: Some(BenchKind::BillRun(args)), .. } => bench::bill_run::run(&args),
         Command::Bench { kind: None, rounds, normal_sync, clients, postgres } => {
             run_bench(rounds, normal_sync, clients, postgres)
         }

@@ -155,6 +155,8 @@ pub fn subscriptions_read_back_list_and_are_found_when_due(store: &dyn Store) {
     let after = tx.billable_customers(&tenant, day(20), Some(&ann.customer_id), 10).expect("due");
     assert_eq!(after, std::slice::from_ref(&ben.customer_id));
     assert_eq!(tx.billable_customers(&tenant, day(20), None, 1).expect("due").len(), 1);
+    assert_eq!(tx.billable_customer_count(&tenant, day(1)).expect("count"), 1);
+    assert_eq!(tx.billable_customer_count(&tenant, day(20)).expect("count"), 2);
     let (lock, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("ann");
     ann.billed_periods = 1;
     ann.segments[0].ends_on = Some(day(10));

@@ -168,6 +168,29 @@ pub fn a_transaction_dropped_without_commit_leaves_nothing(store: &dyn Store) {
     assert!(tx.tenants().expect("tenants").is_empty());
 }
 
+/// Several units share one transaction through savepoints: rolling back to one undoes only
+/// what came after it (also after a statement failed), releasing one keeps it, and the commit
+/// keeps exactly the released units.
+pub fn a_savepoint_undoes_one_unit_and_keeps_the_rest(store: &dyn Store) {
+    let id = |name: &str| TenantId::parse(name).expect("id");
+    let now = PinnedClock.now();
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_tenant(&id("ten_spfirst"), "First", now).expect("first");
+    tx.savepoint().expect("savepoint");
+    tx.insert_tenant(&id("ten_sprefused"), "Refused", now).expect("refused");
+    tx.rollback_to_savepoint().expect("rollback to savepoint");
+    tx.savepoint().expect("savepoint");
+    let duplicate = tx.insert_tenant(&id("ten_spfirst"), "Again", now);
+    assert!(duplicate.is_err(), "a second tenant with the same id is refused");
+    tx.rollback_to_savepoint().expect("rollback after a failed statement");
+    tx.savepoint().expect("savepoint");
+    tx.insert_tenant(&id("ten_spkept"), "Kept", now).expect("kept");
+    tx.release_savepoint().expect("release");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.tenants().expect("tenants"), vec![id("ten_spfirst"), id("ten_spkept")]);
+}
+
 /// Document numbers stay unique and gapless when many writers take them at once.
 pub fn document_numbers_are_unique_under_concurrency(store: Arc<dyn Store>) {
     let tenant = TenantId::parse("ten_numbers").expect("id");

@@ -14,7 +14,7 @@ use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
 use crate::preview::Watch;
-use crate::{Engine, EngineResult, Saved, TimeZone};
+use crate::{Engine, EngineError, EngineResult, Saved, TimeZone};
 
 /// One customer's write transaction.
 pub(crate) struct Unit<'a> {
@@ -128,7 +128,6 @@ impl Engine {
         self.write_in(tx, tenant_id, customer_id, work)
     }
 
-    // tidy: long-function: one unit's whole life, commit or dry-run rollback, reads best whole
     fn write_in<T: Saved>(
         &self,
         mut tx: Box<dyn settle_store::StoreTx + '_>,
@@ -139,37 +138,7 @@ impl Engine {
         if self.dry_run.is_none() {
             self.check_idempotency(tx.as_mut(), tenant_id)?;
         }
-        // The unit's one instant: rows written under the lock are stamped with it.
-        let now = self.now();
-        let (lock, customer) = tx
-            .lock_customer(tenant_id, customer_id, now)?
-            .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
-        let settings = tx.settings(tenant_id)?;
-        let today = today_in(&settings, now)?;
-        let (out, preview) = {
-            let watch = self.dry_run.as_ref().map(|_| Watch::new(&customer));
-            let mut unit = Unit {
-                tx: tx.as_mut(),
-                lock,
-                customer,
-                settings,
-                ids: self.new_ids(),
-                now,
-                today,
-                last_history: None,
-                deferred_payment: None,
-                watch: None,
-            };
-            unit.check_versions(&self.expected_versions)?;
-            unit.watch = watch;
-            let out = work(&mut unit)?;
-            unit.tx.update_customer(&unit.lock, &unit.customer)?;
-            let preview = match unit.watch.take() {
-                Some(watch) => Some(unit.preview(watch)?),
-                None => None,
-            };
-            (out, preview)
-        };
+        let (out, preview) = self.unit_in(tx.as_mut(), tenant_id, customer_id, None, work)?;
         if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
             // Dropping the transaction rolls it back: nothing the command wrote is kept.
             drop(tx);
@@ -180,4 +149,89 @@ impl Engine {
         tx.commit()?;
         Ok(out)
     }
+
+    /// One unit of work inside `tx`: takes the customer's lock, reads the tenant's settings
+    /// (unless the caller read them for a whole batch), runs `work` and writes the customer.
+    /// Answers the preview too when this engine runs dry.
+    fn unit_in<T>(
+        &self,
+        tx: &mut dyn settle_store::StoreTx,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        settings: Option<&Settings>,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<(T, Option<crate::Preview>)> {
+        // The unit's one instant: rows written under the lock are stamped with it.
+        let now = self.now();
+        let (lock, customer) = tx
+            .lock_customer(tenant_id, customer_id, now)?
+            .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
+        let settings = match settings {
+            Some(settings) => settings.clone(),
+            None => tx.settings(tenant_id)?,
+        };
+        let today = today_in(&settings, now)?;
+        let watch = self.dry_run.as_ref().map(|_| Watch::new(&customer));
+        let mut unit = Unit {
+            tx,
+            lock,
+            customer,
+            settings,
+            ids: self.new_ids(),
+            now,
+            today,
+            last_history: None,
+            deferred_payment: None,
+            watch: None,
+        };
+        unit.check_versions(&self.expected_versions)?;
+        unit.watch = watch;
+        let out = work(&mut unit)?;
+        unit.tx.update_customer(&unit.lock, &unit.customer)?;
+        let preview = match unit.watch.take() {
+            Some(watch) => Some(unit.preview(watch)?),
+            None => None,
+        };
+        Ok((out, preview))
+    }
+
+    /// Runs `work` for each of `customers` in one write transaction (batched commits), each
+    /// customer's unit of work inside a savepoint: a unit that is refused rolls back alone and
+    /// its refusal stands in its place in the answer, in the order of `customers`. `finish`
+    /// then writes what the batch as a whole records (a bill run's progress), and the batch
+    /// commits once. A store failure rolls the whole batch back. Writes no idempotency record:
+    /// a batch answers no single request.
+    pub(crate) fn write_batch<T>(
+        &self,
+        tenant_id: &TenantId,
+        customers: &[CustomerId],
+        mut work: impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
+        finish: impl FnOnce(&mut dyn settle_store::StoreTx, &Batch<T>) -> EngineResult<()>,
+    ) -> EngineResult<Batch<T>> {
+        let mut tx = self.begin_outside_unit()?;
+        let settings = tx.settings(tenant_id)?;
+        let mut done = Vec::with_capacity(customers.len());
+        for customer_id in customers {
+            tx.savepoint()?;
+            let result =
+                self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut work);
+            match result {
+                Ok((out, _)) => {
+                    tx.release_savepoint()?;
+                    done.push((customer_id.clone(), Ok(out)));
+                }
+                Err(EngineError::Rejected(rejection)) => {
+                    tx.rollback_to_savepoint()?;
+                    done.push((customer_id.clone(), Err(rejection)));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        finish(tx.as_mut(), &done)?;
+        tx.commit()?;
+        Ok(done)
+    }
 }
+
+/// What each customer's unit of a batch answered, in the order the batch named them.
+pub(crate) type Batch<T> = Vec<(CustomerId, Result<T, Rejection>)>;

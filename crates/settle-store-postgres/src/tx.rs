@@ -322,6 +322,25 @@ impl StoreTx for PgTx {
         Ok(())
     }
 
+    fn savepoint(&mut self) -> StoreResult<()> {
+        let result = self.conn.client.batch_execute("savepoint unit");
+        self.checked(result)
+    }
+
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        let result = self.conn.client.batch_execute("release savepoint unit");
+        self.checked(result)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        // Rolling back to the savepoint ends the abort a failed statement of the unit caused.
+        let result =
+            self.conn.client.batch_execute("rollback to savepoint unit; release savepoint unit");
+        self.checked(result)?;
+        self.failed = false;
+        Ok(())
+    }
+
     fn insert_tenant(
         &mut self,
         tenant_id: &TenantId,

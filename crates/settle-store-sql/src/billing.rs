@@ -440,6 +440,15 @@ pub fn billable_customers(
     )
 }
 
+/// How many customers [`billable_customers`] lists for `as_of` in all.
+pub fn billable_customer_count(tenant_id: &TenantId, as_of: NaiveDate) -> Statement {
+    statement(
+        "select count(distinct customer_id) from subscription where tenant_id = ?1 \
+         and next_bill_on is not null and next_bill_on <= ?2",
+        vec![text(tenant_id.as_str()), Value::Date(as_of)],
+    )
+}
+
 /// Stores an amendment.
 pub fn insert_amendment(lock: &settle_store::CustomerLock, a: &AmendmentRecord) -> Statement {
     statement(

@@ -203,6 +203,19 @@ macro_rules! shared_billing {
             self.fetch(statement, |row| $crate::billing::billed_line(row))
         }
 
+        fn billable_customer_count(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            as_of: ::chrono::NaiveDate,
+        ) -> ::settle_store::StoreResult<u64> {
+            let statement = $crate::billing::billable_customer_count(tenant_id, as_of);
+            let counts = self.fetch(statement, |row| $crate::Row::int(row, 0))?;
+            let count = counts.first().copied().unwrap_or(0);
+            u64::try_from(count).map_err(|_| {
+                ::settle_store::StoreError::Corrupt(format!("a count of {count} customers"))
+            })
+        }
+
         fn billable_customers(
             &mut self,
             tenant_id: &::settle_core::ids::TenantId,

@@ -301,6 +301,18 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn savepoint(&mut self) -> StoreResult<()> {
+        self.conn().execute_batch("savepoint unit").map_err(unavailable)
+    }
+
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        self.conn().execute_batch("release unit").map_err(unavailable)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        self.conn().execute_batch("rollback to unit; release unit").map_err(unavailable)
+    }
+
     fn insert_tenant(
         &mut self,
         tenant_id: &TenantId,

@@ -204,6 +204,12 @@ pub trait BillingTx {
         after: Option<&CustomerId>,
         limit: u32,
     ) -> StoreResult<Vec<CustomerId>>;
+    /// How many customers [`BillingTx::billable_customers`] would list for `as_of` in all.
+    fn billable_customer_count(
+        &mut self,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+    ) -> StoreResult<u64>;
     /// Stores an amendment of a subscription of the locked customer.
     fn insert_amendment(
         &mut self,

@@ -397,6 +397,16 @@ pub trait StoreTx: BillingTx {
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> StoreResult<()>;
 
+    /// Marks where [`StoreTx::rollback_to_savepoint`] returns to, so several customers' units
+    /// can share one transaction (batched commits) and a refused one is undone alone.
+    /// Savepoints do not nest: release or roll back one before marking the next.
+    fn savepoint(&mut self) -> StoreResult<()>;
+    /// Keeps what was written since [`StoreTx::savepoint`]; it commits with the transaction.
+    fn release_savepoint(&mut self) -> StoreResult<()>;
+    /// Undoes every write since [`StoreTx::savepoint`] and forgets the savepoint; the
+    /// transaction goes on (on PostgreSQL, also after a statement of the unit failed).
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()>;
+
     /// Creates a tenant with default settings.
     fn insert_tenant(
         &mut self,

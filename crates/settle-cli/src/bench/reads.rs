@@ -13,8 +13,8 @@ use settle_core::ids::{CustomerId, TenantId};
 use settle_core::money::Currency;
 use settle_engine::{Amount, Engine, NewDocument, NewItem};
 use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store};
-use settle_store_sqlite::{Durability, SqliteStore};
 
+use crate::bench::bill_run::Fresh;
 use crate::system::{RandomIds, SystemClock};
 
 /// The options of `settle bench reads`.
@@ -58,7 +58,7 @@ const WORDS: [&str; 16] = [
     "monarch",
 ];
 
-fn customer_id(i: u64) -> anyhow::Result<CustomerId> {
+pub(crate) fn customer_id(i: u64) -> anyhow::Result<CustomerId> {
     CustomerId::parse(&format!("cus_bench{i:010}")).context("a customer id")
 }
 
@@ -77,7 +77,7 @@ fn code(i: u64) -> String {
 
 /// Customer `i`: a made-up word ([`code`]) and a seven-digit number in its name, the number in
 /// its email.
-fn customer(i: u64, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Customer> {
+pub(crate) fn customer(i: u64, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Customer> {
     let word = WORDS[usize::try_from(i % 16)?];
     let prefix = if i.is_multiple_of(2) { "Northwind" } else { "Contoso" };
     Ok(Customer {
@@ -110,7 +110,7 @@ fn load(store: &dyn Store, tenant: &TenantId, from: u64, to: u64) -> anyhow::Res
 
 /// p50 and p99 of `samples`, in milliseconds.
 #[allow(clippy::float_arithmetic, reason = "printed milliseconds")]
-fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
+pub(crate) fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
     samples.sort();
     let at = |p: usize| {
         let i = (samples.len() * p / 100).min(samples.len().saturating_sub(1));
@@ -204,24 +204,9 @@ fn measure(engine: &Engine, tenant: &TenantId, n: u64, repeat: u64) -> anyhow::R
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 pub(crate) fn run(args: &ReadsArgs) -> anyhow::Result<std::process::ExitCode> {
     let dir = tempfile::tempdir().context("making a temporary folder")?;
-    let mut fresh = None;
-    let store: Arc<dyn Store> = match &args.postgres {
-        Some(admin) => {
-            let name = format!("settle_bench_reads_{}", std::process::id());
-            let url = match admin.rsplit_once('/') {
-                Some((base, _)) => format!("{base}/{name}"),
-                None => anyhow::bail!("the PostgreSQL URL names no database"),
-            };
-            settle_store_postgres::create_database(admin, &name)?;
-            fresh = Some((admin.clone(), name));
-            Arc::new(settle_store_postgres::PostgresStore::open(&url)?)
-        }
-        None => Arc::new(SqliteStore::open(&dir.path().join("reads.db"), Durability::Full)?),
-    };
-    let outcome = run_on(args, store);
-    if let Some((admin, name)) = fresh {
-        settle_store_postgres::drop_database(&admin, &name)?;
-    }
+    let fresh = Fresh::open(args.postgres.as_deref(), dir.path(), "reads")?;
+    let outcome = run_on(args, Arc::clone(&fresh.store));
+    fresh.close()?;
     for line in outcome? {
         println!("{line}");
     }

@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+mod bill_run;
 mod bounds;
 mod users;
 mod web;

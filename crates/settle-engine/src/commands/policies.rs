@@ -41,15 +41,22 @@ impl Unit<'_> {
     }
 
     /// Applies every available source (payments oldest first, then credit memos oldest first,
-    /// then the credit balance) to the open documents, oldest due date first.
+    /// then the credit balance) to the open documents, oldest due date first. A customer with
+    /// nothing to spend is answered from its balances, without reading any list: a payment's
+    /// unapplied amount is never negative, so no unapplied total means no payment to read.
     fn auto_apply(&mut self) -> EngineResult<()> {
         let tenant_id = self.tenant_id().clone();
         let customer_id = self.customer.id.clone();
-        let query = PaymentQuery { customer_id: Some(customer_id.clone()), unapplied_only: true };
-        let mut payments = all_pages(|page| Ok(self.tx.payments(&tenant_id, &query, page)?))?;
-        payments.retain(|p| p.unapplied.is_positive());
-        payments.reverse();
-        payments.sort_by_key(|p| p.effective_date);
+        let mut sources: Vec<LoadedSource> = Vec::new();
+        if self.customer.balances.unapplied_payments != 0 {
+            let query =
+                PaymentQuery { customer_id: Some(customer_id.clone()), unapplied_only: true };
+            let mut payments = all_pages(|page| Ok(self.tx.payments(&tenant_id, &query, page)?))?;
+            payments.retain(|p| p.unapplied.is_positive());
+            payments.reverse();
+            payments.sort_by_key(|p| p.effective_date);
+            sources.extend(payments.into_iter().map(LoadedSource::Payment));
+        }
         let query = DocumentQuery {
             kinds: vec![DocumentKind::CreditMemo],
             customer_id: Some(customer_id),
@@ -58,10 +65,13 @@ impl Unit<'_> {
         };
         let mut memos = all_pages(|page| Ok(self.tx.documents(&tenant_id, &query, page)?))?;
         memos.reverse();
-        let mut sources: Vec<LoadedSource> =
-            payments.into_iter().map(LoadedSource::Payment).collect();
         sources.extend(memos.into_iter().map(LoadedSource::CreditMemo));
-        sources.push(LoadedSource::CreditBalance);
+        if self.customer.balances.credit_balance > 0 {
+            sources.push(LoadedSource::CreditBalance);
+        }
+        if sources.is_empty() {
+            return Ok(());
+        }
         self.apply_to_open_documents(&mut sources)
     }
 

@@ -204,6 +204,14 @@ fn the_database_refuses_to_change_or_delete_journal_rows() {
 }
 
 #[test]
+fn a_savepoint_undoes_one_unit_and_keeps_the_rest() {
+    let Some(db) = TestDb::new("a_savepoint_undoes_one_unit_and_keeps_the_rest") else {
+        return;
+    };
+    conformance::a_savepoint_undoes_one_unit_and_keeps_the_rest(&db.open());
+}
+
+#[test]
 fn a_transaction_dropped_without_commit_leaves_nothing() {
     let Some(db) = TestDb::new("a_transaction_dropped_without_commit_leaves_nothing") else {
         return;

@@ -57,6 +57,13 @@ fn a_transaction_dropped_without_commit_leaves_nothing() {
 }
 
 #[test]
+fn a_savepoint_undoes_one_unit_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::a_savepoint_undoes_one_unit_and_keeps_the_rest(&store);
+}
+
+#[test]
 fn document_numbers_are_unique_under_concurrency() {
     let dir = tempfile::tempdir().expect("dir");
     let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
