@@ -136,7 +136,7 @@ pub fn subscriptions_read_back_list_and_are_found_when_due(store: &dyn Store) {
     let tenant = seed(store, "ten_acme", &customers);
     let pro = catalog(store, &tenant);
     let mut ann = subscription("sub_1", "cus_a", &pro, day(1));
-    let ben = subscription("sub_2", "cus_b", &pro, day(15));
+    let mut ben = subscription("sub_2", "cus_b", &pro, day(15));
     let mut tx = store.begin_write().expect("begin");
     let (lock, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("ann");
     tx.insert_subscription(&lock, &ann).expect("insert");
@@ -176,6 +176,10 @@ pub fn subscriptions_read_back_list_and_are_found_when_due(store: &dyn Store) {
         tx.billable_customers(&tenant, day(20), None, 10).expect("due"),
         std::slice::from_ref(&ben.customer_id)
     );
+    let (lock_b, _) = tx.lock_customer(&tenant, &customers[1].id, t0()).expect("lock").expect("b");
+    ben.billed_periods = 1;
+    tx.update_subscription_billing(&lock_b, &ben).expect("advance");
+    assert_eq!(tx.subscription(&tenant, &ben.id).expect("read"), Some(ben.clone()));
     let (lock, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("ann");
     ann.status = SubscriptionStatus::Canceled;
     ann.ends_on = Some(day(12));

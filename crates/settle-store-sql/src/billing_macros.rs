@@ -107,6 +107,16 @@ macro_rules! shared_billing {
             Ok(())
         }
 
+        fn update_subscription_billing(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            subscription: &::settle_core::subscription::Subscription,
+        ) -> ::settle_store::StoreResult<()> {
+            let changed =
+                self.run($crate::billing::update_subscription(lock.tenant_id(), subscription))?;
+            $crate::billing::one_changed($crate::staff::changed(changed), "subscription")
+        }
+
         fn subscription(
             &mut self,
             tenant_id: &::settle_core::ids::TenantId,

@@ -153,6 +153,14 @@ pub trait BillingTx {
         lock: &CustomerLock,
         subscription: &Subscription,
     ) -> StoreResult<()>;
+    /// Writes what billing changes on a subscription of the locked customer (status, end,
+    /// periods invoiced, next bill date), leaving its segments as stored: a bill run's write,
+    /// one statement where [`BillingTx::update_subscription`] rewrites every segment.
+    fn update_subscription_billing(
+        &mut self,
+        lock: &CustomerLock,
+        subscription: &Subscription,
+    ) -> StoreResult<()>;
     /// A subscription of the tenant.
     fn subscription(
         &mut self,

@@ -58,7 +58,7 @@ impl Unit<'_> {
             {
                 subscription.status = SubscriptionStatus::Canceled;
             }
-            self.tx.update_subscription(&self.lock, &subscription)?;
+            self.tx.update_subscription_billing(&self.lock, &subscription)?;
         }
         Ok(billed)
     }
