@@ -257,15 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             load_demo(&engine, false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { store } => {
-            let report =
-                engine(&store.database, false)?.verify().context("replaying the journal")?;
-            for difference in &report.differences {
-                println!("{difference}");
-            }
-            println!("{report}");
-            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::Verify { store } => verify(&store.database),
         Command::Export { format, store, tenant } => {
             let format = match format {
                 ExportFormatArg::Beancount => ExportFormat::Beancount,
@@ -281,10 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run_bench(rounds, normal_sync, clients, postgres)
         }
         Command::Backup(args) => backup::run(&args),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "settle", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions { shell } => completions(shell),
         Command::Tenant { command: TenantCommand::Create { name, store } } => {
             let new = engine(&store.database, false)?.create_tenant(&name)?;
             println!("tenant: {}", new.tenant_id);
@@ -299,6 +288,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `settle verify`: replays the journal and prints every difference and the summary; exit 0
+/// only when clean.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn verify(database: &str) -> anyhow::Result<ExitCode> {
+    let report = engine(database, false)?.verify().context("replaying the journal")?;
+    for difference in &report.differences {
+        println!("{difference}");
+    }
+    println!("{report}");
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `settle completions SHELL`: the completion script of this very command line, on stdout.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    clap_complete::generate(shell, &mut Cli::command(), "settle", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The options of `settle serve`.
