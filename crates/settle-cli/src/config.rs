@@ -73,6 +73,16 @@ pub(crate) fn parse_public_url(text: &str) -> Result<String, String> {
     }
 }
 
+/// The `--database` option, one definition shared by every subcommand that opens a store
+/// (flattened into each), so its name, environment variable, default and help never drift.
+#[derive(clap::Args)]
+pub(crate) struct DatabaseArg {
+    /// Store URL: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE (only `serve` creates a
+    /// store; every other command needs one that exists).
+    #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db", value_name = "URL")]
+    pub(crate) database: String,
+}
+
 /// Where the data lives.
 pub(crate) enum StoreUrl {
     /// An SQLite file.

@@ -1,6 +1,7 @@
 //! The `settle` binary: the composition root. It reads configuration, opens the store, builds
 //! the real clock and id generator, and runs a command.
 
+mod backup;
 mod bench;
 mod billing;
 mod config;
@@ -13,17 +14,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use settle_engine::{Engine, ExportFormat};
 
 use settle_store_sqlite::Durability;
 
-use crate::config::StoreUrl;
+use crate::config::{DatabaseArg, StoreUrl};
+
+/// What `settle --version` prints after the name: the version and the git commit it was built
+/// from ("unknown" when built outside a git checkout).
+const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SETTLE_GIT_COMMIT"), ")");
 
 #[derive(Parser)]
 #[command(
     name = "settle",
-    version,
+    version = VERSION,
     about = "Settle: an accounts-receivable ledger you can explain line by line"
 )]
 struct Cli {
@@ -35,9 +41,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve {
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "SETTLE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
@@ -74,9 +79,8 @@ enum Command {
         /// The date (YYYY-MM-DD): periods that started on or before it are invoiced.
         #[arg(long, value_name = "DATE")]
         as_of: chrono::NaiveDate,
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
         /// The tenant (default: the first one created).
         #[arg(long)]
         tenant: Option<String>,
@@ -84,24 +88,21 @@ enum Command {
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
     Demo {
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
     },
     /// Rebuild every projection from the journal and compare.
     Verify {
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
     },
     /// Write a tenant's journal to stdout as a Beancount ledger or as CSV (one row per posting).
     Export {
         /// `beancount` or `csv`.
         #[arg(long, value_enum)]
         format: ExportFormatArg,
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
         /// The tenant (default: the first one created).
         #[arg(long)]
         tenant: Option<String>,
@@ -125,6 +126,14 @@ enum Command {
         /// Also run on PostgreSQL, in a fresh database made next to this URL's.
         #[arg(long)]
         postgres: Option<String>,
+    },
+    /// Copy a live SQLite store to a new file while `serve` keeps writing, then verify the copy.
+    Backup(backup::BackupArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Manage tenants.
     Tenant {
@@ -166,9 +175,8 @@ enum UserCommand {
         /// Read the password (at least 12 characters) from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
     },
 }
 
@@ -187,9 +195,8 @@ enum TenantCommand {
     Create {
         /// The tenant's name.
         name: String,
-        /// Store URL: sqlite:PATH or postgres://...
-        #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db")]
-        database: String,
+        #[command(flatten)]
+        store: DatabaseArg,
     },
 }
 
@@ -221,7 +228,7 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
-            database,
+            store: DatabaseArg { database },
             listen,
             api_key,
             demo,
@@ -239,31 +246,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             session_idle,
             bill_daily_at,
         }),
-        Command::BillRun { as_of, database, tenant } => {
-            let engine = engine(&database, false)?;
+        Command::BillRun { as_of, store, tenant } => {
+            let engine = engine(&store.database, false)?;
             let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
             let run = billing::bill_run(&engine, &tenant_id, as_of)?;
             Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Demo { database } => {
-            let engine = engine(&database, false)?;
+        Command::Demo { store } => {
+            let engine = engine(&store.database, false)?;
             load_demo(&engine, false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { database } => {
-            let report = engine(&database, false)?.verify().context("replaying the journal")?;
-            for difference in &report.differences {
-                println!("{difference}");
-            }
-            println!("{report}");
-            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        Command::Export { format, database, tenant } => {
+        Command::Verify { store } => verify(&store.database),
+        Command::Export { format, store, tenant } => {
             let format = match format {
                 ExportFormatArg::Beancount => ExportFormat::Beancount,
                 ExportFormatArg::Csv => ExportFormat::Csv,
             };
-            export(&engine(&database, false)?, format, tenant.as_deref())?;
+            export(&engine(&store.database, false)?, format, tenant.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { kind: Some(BenchKind::Http(args)), .. } => bench::http::run(&args),
@@ -272,20 +272,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { kind: None, rounds, normal_sync, clients, postgres } => {
             run_bench(rounds, normal_sync, clients, postgres)
         }
-        Command::Tenant { command: TenantCommand::Create { name, database } } => {
-            let new = engine(&database, false)?.create_tenant(&name)?;
+        Command::Backup(args) => backup::run(&args),
+        Command::Completions { shell } => completions(shell),
+        Command::Tenant { command: TenantCommand::Create { name, store } } => {
+            let new = engine(&store.database, false)?.create_tenant(&name)?;
             println!("tenant: {}", new.tenant_id);
             println!("admin key (shown only once): {}", new.key);
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
-            command: UserCommand::Create { email, role, tenant, password_stdin, database },
+            command: UserCommand::Create { email, role, tenant, password_stdin, store },
         } => {
-            let engine = engine(&database, false)?;
+            let engine = engine(&store.database, false)?;
             users::create(&engine, &email, role, tenant.as_deref(), password_stdin)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `settle verify`: replays the journal and prints every difference and the summary; exit 0
+/// only when clean.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn verify(database: &str) -> anyhow::Result<ExitCode> {
+    let report = engine(database, false)?.verify().context("replaying the journal")?;
+    for difference in &report.differences {
+        println!("{difference}");
+    }
+    println!("{report}");
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `settle completions SHELL`: the completion script of this very command line, on stdout.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    clap_complete::generate(shell, &mut Cli::command(), "settle", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The options of `settle serve`.

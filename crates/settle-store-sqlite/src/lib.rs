@@ -2,6 +2,7 @@
 //! connection (`BEGIN IMMEDIATE`, so writers queue on the database lock) and a small pool of
 //! reader connections that see consistent snapshots while the writer works.
 
+mod backup;
 mod raw;
 mod rows;
 mod tx;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
+pub use crate::backup::{BackupProgress, backup};
 pub use crate::raw::{raw_bulk_insert, raw_one_row_transactions};
 use crate::tx::SqliteTx;
 

@@ -6,8 +6,10 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+mod backup;
 mod bill_run;
 mod bounds;
+mod shell;
 mod users;
 mod web;
 
