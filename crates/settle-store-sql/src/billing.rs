@@ -315,7 +315,7 @@ pub fn customer_subscriptions(tenant_id: &TenantId, customer_id: &CustomerId) ->
     owned(
         format!(
             "select {SUBSCRIPTION_COLUMNS} from subscription where tenant_id = ?1 \
-             and customer_id = ?2 and status = 'active' order by subscription_id"
+             and customer_id = ?2 order by subscription_id"
         ),
         vec![text(tenant_id.as_str()), text(customer_id.as_str())],
     )
@@ -427,17 +427,25 @@ pub fn billable_customers(
     after: Option<&CustomerId>,
     limit: u32,
 ) -> Statement {
-    statement(
-        "select distinct customer_id from subscription where tenant_id = ?1 \
-         and next_bill_on is not null and next_bill_on <= ?2 \
-         and (cast(?3 as text) is null or customer_id > ?3) order by customer_id limit ?4",
-        vec![
-            text(tenant_id.as_str()),
-            Value::Date(as_of),
-            opt_text(after.map(CustomerId::as_str)),
-            Value::Int(i64::from(limit)),
-        ],
-    )
+    // Two texts rather than `(?3 is null or customer_id > ?3)`, which keeps SQLite from
+    // starting the index walk at `after`: every batch would pass over the billed ones again.
+    let (sql, after) = match after {
+        Some(after) => (
+            "select distinct customer_id from subscription where tenant_id = ?1 \
+             and customer_id > ?4 and next_bill_on is not null and next_bill_on <= ?2 \
+             order by customer_id limit ?3",
+            Some(text(after.as_str())),
+        ),
+        None => (
+            "select distinct customer_id from subscription where tenant_id = ?1 \
+             and next_bill_on is not null and next_bill_on <= ?2 \
+             order by customer_id limit ?3",
+            None,
+        ),
+    };
+    let mut args = vec![text(tenant_id.as_str()), Value::Date(as_of), Value::Int(i64::from(limit))];
+    args.extend(after);
+    statement(sql, args)
 }
 
 /// How many customers [`billable_customers`] lists for `as_of` in all.

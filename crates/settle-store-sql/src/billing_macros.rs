@@ -149,7 +149,10 @@ macro_rules! shared_billing {
         ) -> ::settle_store::StoreResult<Vec<::settle_core::subscription::Subscription>> {
             let statement =
                 $crate::billing::customer_subscriptions(lock.tenant_id(), lock.customer_id());
-            let rows = self.fetch(statement, |row| $crate::billing::subscription(row))?;
+            // The status is checked here, not in the query: given `status = 'active'`, SQLite
+            // picks the index by status and scans every active subscription of the tenant.
+            let mut rows = self.fetch(statement, |row| $crate::billing::subscription(row))?;
+            rows.retain(|s| s.status == ::settle_core::subscription::SubscriptionStatus::Active);
             self.attach_segments(rows)
         }
 
