@@ -134,6 +134,12 @@ impl Engine {
         self
     }
 
+    /// Whether the store can serve: it answers a query and its schema is at this build's
+    /// migrations (`/readyz`).
+    pub fn check_ready(&self) -> EngineResult<()> {
+        Ok(self.store.check_ready()?)
+    }
+
     fn new_ids(&self) -> NewIds<'_> {
         NewIds(self.ids.as_ref())
     }
