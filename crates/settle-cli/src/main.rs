@@ -262,14 +262,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             load_demo(&engine, false)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { database } => {
-            let report = engine(&database, false)?.verify().context("replaying the journal")?;
-            for difference in &report.differences {
-                println!("{difference}");
-            }
-            println!("{report}");
-            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
+        Command::Verify { database } => verify(&database),
         Command::Export { format, database, tenant } => {
             let format = match format {
                 ExportFormatArg::Beancount => ExportFormat::Beancount,
@@ -393,6 +386,17 @@ fn run_bench(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `settle verify`: prints every difference and the summary; fails when any.
+#[allow(clippy::print_stdout, reason = "the command line prints its results")]
+fn verify(database: &str) -> anyhow::Result<ExitCode> {
+    let report = engine(database, false)?.verify().context("replaying the journal")?;
+    for difference in &report.differences {
+        println!("{difference}");
+    }
+    println!("{report}");
+    Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Writes the journal of `tenant` (default: the first tenant) to stdout.
