@@ -33,7 +33,7 @@ applications, refunds and the journal behind them. JSON in and out; base path `/
 **Auth.** `Authorization: Bearer <api key>` on every `/v1` route. Keys belong to one tenant and \
 have a role: `admin` (everything), `clerk` (all billing operations), `viewer` (GET only). A \
 missing or bad key is 401 `unauthorized`; a role that may not do it is 403 `forbidden`; another \
-tenant's object is 404 `not_found`. `GET /healthz` and `GET /openapi.json` need no key.
+tenant's object is 404 `not_found`. `GET /healthz`, `GET /readyz` and `GET /openapi.json` need no key.
 
 **Money.** Amounts are decimal strings with exactly the currency's minor digits: `\"150.00\"`, \
 `\"-3.13\"`, JPY `\"150\"`. Input also accepts JSON numbers; anything not exactly representable \
@@ -150,6 +150,7 @@ fn status_of(code: &str) -> u16 {
         "request_timeout" => 408,
         "conflict" | "document_not_draft" | "stale" => 409,
         "payload_too_large" => 413,
+        "not_ready" => 503,
         _ => 422,
     }
 }

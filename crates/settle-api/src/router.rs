@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 
 use crate::openapi;
 use crate::routes::{
-    self, applications, credits, customers, documents, export, keys, links, payments, reports,
-    subscriptions,
+    self, applications, credits, customers, documents, export, keys, links, payments, ready,
+    reports, subscriptions,
 };
 use crate::state::AppState;
 
@@ -69,6 +69,7 @@ pub(crate) fn document_json() -> Option<&'static str> {
 
 route_table! {
     "/healthz" => get(routes::health);
+    "/readyz" => get(ready::ready);
     "/openapi.json" => get(openapi::serve);
     "/v1/api-keys" => post(keys::create);
     "/v1/api-keys/{id}" => delete(keys::revoke);

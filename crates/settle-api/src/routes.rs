@@ -9,6 +9,7 @@ pub(crate) mod export;
 pub(crate) mod keys;
 pub(crate) mod links;
 pub(crate) mod payments;
+pub(crate) mod ready;
 pub(crate) mod reports;
 pub(crate) mod subscriptions;
 

@@ -11,6 +11,7 @@ use settle_core::ids::TenantId;
 use settle_engine::{Clock, Engine, TimeZone};
 use settle_store::BillRun;
 
+use crate::shutdown::Shutdown;
 use crate::system::SystemClock;
 
 /// Reads `HH:MM` (24-hour).
@@ -79,9 +80,11 @@ const DAILY_CHECK: Duration = Duration::from_secs(30);
 /// Runs each tenant's bill run once a day, as of the tenant's date, once its local time has
 /// reached `at` (at start, a day whose time has passed runs at once: billing is exactly once,
 /// so a run that finds nothing due makes nothing).
-pub(crate) async fn daily(engine: Engine, at: NaiveTime) {
+/// It ends once `shutdown` is asked for: a run in progress stops at its next customer boundary
+/// (the engine's stop signal) and no new one starts.
+pub(crate) async fn daily(engine: Engine, at: NaiveTime, shutdown: Shutdown) {
     let mut last: HashMap<TenantId, NaiveDate> = HashMap::new();
-    loop {
+    while !shutdown.is_requested() {
         let due = {
             let engine = engine.clone();
             let last = last.clone();
@@ -90,6 +93,9 @@ pub(crate) async fn daily(engine: Engine, at: NaiveTime) {
         match due {
             Ok(Ok(due)) => {
                 for (tenant_id, today) in due {
+                    if shutdown.is_requested() {
+                        break;
+                    }
                     let engine = engine.clone();
                     let tenant = tenant_id.clone();
                     let ran =
@@ -112,7 +118,10 @@ pub(crate) async fn daily(engine: Engine, at: NaiveTime) {
             }
             Err(err) => tracing::warn!(error = %err, "the daily bill run panicked"),
         }
-        tokio::time::sleep(DAILY_CHECK).await;
+        tokio::select! {
+            () = tokio::time::sleep(DAILY_CHECK) => {}
+            () = shutdown.clone().requested() => {}
+        }
     }
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod billing;
 mod config;
 mod demo;
+mod shutdown;
 mod system;
 mod users;
 
@@ -72,6 +73,15 @@ enum Command {
         /// HH:MM (24-hour), as of the tenant's date. Default: off.
         #[arg(long, env = "SETTLE_BILL_DAILY_AT", value_name = "HH:MM")]
         bill_daily_at: Option<String>,
+        /// On SIGTERM or SIGINT, how long requests in flight (and a bill run's batch) get to
+        /// finish before the process exits anyway: seconds or minutes, as `30s` or `2m`.
+        #[arg(
+            long,
+            env = "SETTLE_SHUTDOWN_TIMEOUT",
+            default_value = "30s",
+            value_name = "DURATION"
+        )]
+        shutdown_timeout: String,
     },
     /// Invoice every subscription period that started on or before a date and is not yet
     /// invoiced, with a progress bar; running it again for the same date creates nothing.
@@ -236,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url,
             session_idle,
             bill_daily_at,
+            shutdown_timeout,
         } => run_serve(&ServeArgs {
             database,
             listen,
@@ -245,6 +256,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url,
             session_idle,
             bill_daily_at,
+            shutdown_timeout,
         }),
         Command::BillRun { as_of, store, tenant } => {
             let engine = engine(&store.database, false)?;
@@ -318,6 +330,7 @@ struct ServeArgs {
     public_url: Option<String>,
     session_idle: String,
     bill_daily_at: Option<String>,
+    shutdown_timeout: String,
 }
 
 /// `settle serve`: checks its options and the store, makes the first tenant, API key and
@@ -341,9 +354,14 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .transpose()
         .map_err(|why| anyhow::anyhow!("--public-url: {why}"))?;
     let bill_daily_at = args.bill_daily_at.as_deref().map(billing::parse_time).transpose()?;
+    let shutdown_timeout = shutdown::parse_timeout(&args.shutdown_timeout)
+        .map_err(|why| anyhow::anyhow!("--shutdown-timeout {:?}: {why}", args.shutdown_timeout))?;
     let admin_env = users::admin_from_env()?;
-    let engine =
-        engine(&args.database, true)?.with_idempotency_retention(retention).with_session_idle(idle);
+    let stop = settle_engine::StopSignal::default();
+    let engine = engine(&args.database, true)?
+        .with_idempotency_retention(retention)
+        .with_session_idle(idle)
+        .with_stop(stop.clone());
     let uneven = engine.audit_trial_balances().context("auditing the journal")?;
     if !uneven.is_empty() {
         anyhow::bail!("the journal does not balance, run `settle verify`: {}", uneven.join("; "));
@@ -358,7 +376,12 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         load_demo(&engine, true)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &args.listen, public_url, admin, bill_daily_at))?;
+    let options = ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout };
+    runtime.block_on(serve(engine, &args.listen, options))?;
+    // Engine calls still on the blocking pool (a back-office bill run's batch) get the rest of
+    // a moment; then the last engine clones, and so the stores, are dropped and closed.
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    tracing::info!("Settle stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -424,13 +447,22 @@ fn load_demo(engine: &Engine, only_if_empty: bool) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(
-    engine: Engine,
-    listen: &str,
+/// How long the runtime waits for blocking engine calls once the server has stopped.
+const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What `serve` needs besides the engine and the address.
+struct ServeOptions {
     public_url: Option<String>,
     admin: Option<users::FirstAdmin>,
     bill_daily_at: Option<chrono::NaiveTime>,
-) -> anyhow::Result<()> {
+    /// The engine's stop signal, raised on SIGTERM or SIGINT.
+    stop: settle_engine::StopSignal,
+    shutdown_timeout: std::time::Duration,
+}
+
+async fn serve(engine: Engine, listen: &str, options: ServeOptions) -> anyhow::Result<()> {
+    let ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout } = options;
+    let shutdown = shutdown::Shutdown::on_signals(stop)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -445,19 +477,15 @@ async fn serve(
         let _ = out.flush();
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
-    if let Some(at) = bill_daily_at {
-        tokio::spawn(billing::daily(engine.clone(), at));
-    }
+    let daily =
+        bill_daily_at.map(|at| tokio::spawn(billing::daily(engine.clone(), at, shutdown.clone())));
     // The back office answers its own routes; everything else is the API's.
     let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
     let app = settle_web::router(engine.clone(), web)
         .fallback_service(settle_api::router(engine, &public_url));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving HTTP")
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().requested());
+    let server = async { server.await.context("serving HTTP") };
+    shutdown::serve_until_done(server, daily, shutdown, shutdown_timeout).await
 }
 
 /// Rows deleted per pruning transaction: small, so a write waits at most one short delete.

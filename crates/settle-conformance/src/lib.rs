@@ -157,6 +157,11 @@ pub fn committed_writes_survive_a_reopen_and_replay_exactly(open: &dyn Fn() -> A
     assert_eq!(report.transactions, 3);
 }
 
+/// A store just opened (migrated by this build) is ready to serve.
+pub fn a_fresh_store_is_ready(store: &dyn Store) {
+    store.check_ready().expect("a fresh store is ready");
+}
+
 /// A write transaction dropped without commit leaves nothing behind.
 pub fn a_transaction_dropped_without_commit_leaves_nothing(store: &dyn Store) {
     {

@@ -7,6 +7,7 @@
 mod commands;
 mod idempotency;
 mod preview;
+mod stop;
 mod unit;
 mod verify;
 
@@ -49,6 +50,7 @@ pub use idempotency::{
 };
 pub use preview::{BalanceChange, DocumentChange, ItemChange, PaymentChange, Preview};
 pub use settle_store::Role;
+pub use stop::StopSignal;
 pub use verify::VerifyReport;
 
 /// Tells the time. The real one reads the system clock; tests pin it.
@@ -106,6 +108,8 @@ pub struct Engine {
     dry_run: Option<preview::DryRun>,
     /// `(object id, version)` pairs a command checks under the lock ([`Engine::expecting`]).
     expected_versions: Arc<Vec<(String, String)>>,
+    /// Raised when the process is shutting down: a bill run stops between batches of customers.
+    stop: StopSignal,
 }
 
 impl Engine {
@@ -120,7 +124,20 @@ impl Engine {
             session_idle: DEFAULT_SESSION_IDLE,
             dry_run: None,
             expected_versions: Arc::default(),
+            stop: StopSignal::default(),
         }
+    }
+
+    /// This engine, stopping its long runs (bill runs) once `stop` is raised.
+    pub fn with_stop(mut self, stop: StopSignal) -> Engine {
+        self.stop = stop;
+        self
+    }
+
+    /// Whether the store can serve: it answers a query and its schema is at this build's
+    /// migrations (`/readyz`).
+    pub fn check_ready(&self) -> EngineResult<()> {
+        Ok(self.store.check_ready()?)
     }
 
     fn new_ids(&self) -> NewIds<'_> {

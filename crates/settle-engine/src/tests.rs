@@ -582,6 +582,7 @@ mod export;
 mod preview;
 mod preview_model;
 mod staff;
+mod stop;
 mod subscriptions;
 mod transfer_apply;
 mod write_off;

@@ -5,18 +5,20 @@
 
 mod raw;
 mod rows;
+mod tls;
 mod tx;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls, Statement};
+use postgres::{Client, Statement};
 use settle_core::ids::TenantId;
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
 pub use crate::raw::{
     RAW_ACCOUNTS, raw_bulk_insert, raw_one_row_transactions, raw_prepare, raw_single_row_updates,
 };
+use crate::tls::Target;
 use crate::tx::PgTx;
 
 /// The migrations, in order, with the version each records in `schema_migration`.
@@ -45,6 +47,9 @@ const MIN_IDLE: u32 = 1;
 /// How long a caller waits for a free connection before the store reports itself unavailable.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`Store::check_ready`] waits for a connection: a readiness probe answers quickly.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Prepared statements kept per connection (more than Settle's distinct statements); past it the
 /// cache starts over.
 const STATEMENT_CACHE: usize = 256;
@@ -64,9 +69,9 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user@host:port/db`), runs pending
-    /// migrations and opens the connection pool. TLS is not supported. It blocks, so it must
-    /// not be called on an async runtime's thread.
+    /// Connects to the database at `url` (`postgres://user@host:port/db`, with libpq's
+    /// `sslmode` and `sslrootcert` for TLS: see `tls.rs`), runs pending migrations and opens
+    /// the connection pool. It blocks, so it must not be called on an async runtime's thread.
     pub fn open(url: &str) -> StoreResult<PostgresStore> {
         PostgresStore::open_with(url, true)
     }
@@ -79,8 +84,8 @@ impl PostgresStore {
     }
 
     fn open_with(url: &str, create: bool) -> StoreResult<PostgresStore> {
-        let config: Config = url.parse().map_err(unavailable)?;
-        let mut client = config.connect(NoTls).map_err(unavailable)?;
+        let target = Target::parse(url)?;
+        let mut client = target.connect().map_err(unavailable)?;
         if !create {
             let row = client
                 .query_one("select to_regclass('schema_migration') is not null", &[])
@@ -96,7 +101,7 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .min_idle(Some(MIN_IDLE))
             .connection_timeout(CONNECTION_TIMEOUT)
-            .build(Manager { config })
+            .build(Manager { target })
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         Ok(PostgresStore { pool: Some(pool) })
     }
@@ -164,6 +169,25 @@ impl Store for PostgresStore {
         }
         Ok(())
     }
+
+    fn check_ready(&self) -> StoreResult<()> {
+        let pool =
+            self.pool.as_ref().ok_or_else(|| StoreError::Unavailable("store closed".into()))?;
+        let mut conn =
+            pool.get_timeout(READY_TIMEOUT).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let version: i32 = conn
+            .client
+            .query_one("select coalesce(max(version), 0) from schema_migration", &[])
+            .and_then(|row| row.try_get(0))
+            .map_err(unavailable)?;
+        let expected = MIGRATIONS.last().map_or(0, |(version, _)| *version);
+        if version != expected {
+            return Err(StoreError::Unavailable(
+                format!("the schema is at migration {version}; this Settle runs {expected}").into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// One pooled connection with the statements it has prepared.
@@ -191,7 +215,7 @@ impl PgConn {
 
 /// Opens and checks the pool's connections.
 pub(crate) struct Manager {
-    config: Config,
+    target: Target,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -199,7 +223,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let client = self.config.connect(NoTls)?;
+        let client = self.target.connect()?;
         Ok(PgConn { client, statements: HashMap::new(), broken: false })
     }
 
@@ -289,7 +313,7 @@ fn admin_client(admin_url: &str, name: &str) -> StoreResult<Client> {
     if name.is_empty() || !name.chars().all(plain) {
         return Err(StoreError::Unavailable(format!("not a plain database name: {name:?}").into()));
     }
-    Client::connect(admin_url, NoTls).map_err(unavailable)
+    Target::parse(admin_url)?.connect().map_err(unavailable)
 }
 
 /// The raw limit of this store on this machine: the same transaction pattern as a workload,
@@ -301,8 +325,7 @@ pub fn raw_write_pattern(
     reads: u64,
     rounds: u64,
 ) -> StoreResult<u64> {
-    let config: Config = url.parse().map_err(unavailable)?;
-    let mut client = config.connect(NoTls).map_err(unavailable)?;
+    let mut client = Target::parse(url)?.connect().map_err(unavailable)?;
     client
         .batch_execute(
             "create table if not exists raw_row (id bigint generated always as identity primary key, \

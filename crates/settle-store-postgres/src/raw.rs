@@ -1,7 +1,7 @@
 //! The raw limits of a PostgreSQL database on this machine, for `settle bench http` to print
 //! beside Settle's rates: bare statements on bare tables, with no Settle logic.
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 use settle_store::StoreResult;
 
 use crate::unavailable;
@@ -11,7 +11,7 @@ use crate::unavailable;
 pub const RAW_ACCOUNTS: i64 = 100_000;
 
 fn client(url: &str) -> StoreResult<Client> {
-    Client::connect(url, NoTls).map_err(unavailable)
+    crate::tls::Target::parse(url)?.connect().map_err(unavailable)
 }
 
 /// Makes the bare tables in the database at `url`: `raw_limit` for inserts and `raw_account`

@@ -138,6 +138,20 @@ impl Store for SqliteStore {
         conn.execute_batch("begin").map_err(unavailable)?;
         Ok(Box::new(SqliteTx::reader(conn, self)))
     }
+
+    fn check_ready(&self) -> StoreResult<()> {
+        let conn = self.take_reader()?;
+        let version: i64 =
+            conn.query_row("pragma user_version", [], |row| row.get(0)).map_err(unavailable)?;
+        self.return_reader(conn);
+        let expected = MIGRATIONS.len();
+        if usize::try_from(version).ok() != Some(expected) {
+            return Err(StoreError::Unavailable(
+                format!("the schema is at migration {version}; this Settle runs {expected}").into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn connect(path: &Path, durability: Durability) -> StoreResult<Connection> {

@@ -390,6 +390,9 @@ pub trait Store: Send + Sync {
     fn await_feed(&self, _tenant_id: &TenantId) -> StoreResult<()> {
         Ok(())
     }
+    /// Whether the store can serve: it answers a query, and its schema is at exactly the
+    /// migrations this build runs (`StoreError::Unavailable` naming both versions when not).
+    fn check_ready(&self) -> StoreResult<()>;
 }
 
 /// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.

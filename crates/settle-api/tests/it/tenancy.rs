@@ -87,7 +87,7 @@ fn request(method: &str, path: &str, f: &Fixture) -> (String, Value, bool) {
     };
     let fill = |id: &str| path.replace("{id}", id);
     match (method, path) {
-        ("GET", "/healthz" | "/openapi.json") => (path.to_owned(), json!({}), false),
+        ("GET", "/healthz" | "/readyz" | "/openapi.json") => (path.to_owned(), json!({}), false),
         (
             "GET",
             "/v1/customers"

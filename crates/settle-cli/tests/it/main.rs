@@ -10,6 +10,8 @@ mod backup;
 mod bill_run;
 mod bounds;
 mod shell;
+mod ready;
+mod shutdown;
 mod users;
 mod web;
 
@@ -43,9 +45,15 @@ impl Server {
 
     /// Starts `settle serve` on any store URL.
     fn start_url(url: &str, key: Option<&str>) -> Server {
+        Server::start_with(url, key, &[])
+    }
+
+    /// Starts `settle serve` on any store URL with `extra` options.
+    fn start_with(url: &str, key: Option<&str>, extra: &[&str]) -> Server {
         let mut command = settle();
         command
             .args(["serve", "--database", url, "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped());
         if let Some(key) = key {
             command.env("SETTLE_API_KEY", key);
@@ -372,6 +380,11 @@ impl TestStore {
                 postgres: None,
             };
         }
+        TestStore::postgres()
+    }
+
+    /// A new PostgreSQL database on `SETTLE_TEST_POSTGRES_URL`, whatever `SETTLE_TEST_STORE`.
+    fn postgres() -> TestStore {
         let admin = std::env::var("SETTLE_TEST_POSTGRES_URL").expect("SETTLE_TEST_POSTGRES_URL");
         // Tests of one process run in parallel: each gets its own database.
         static DATABASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -88,7 +88,9 @@ impl Engine {
     /// Each customer's billing runs in a savepoint: a customer whose billing is refused is
     /// rolled back alone and listed in `failures`; the run's progress is written in the same
     /// transaction as the batch's invoices, so after a crash it says exactly what was
-    /// committed. A store failure stops the run (a new run for the same date finishes it).
+    /// committed. A store failure stops the run (a new run for the same date finishes it), and
+    /// so does the engine's [`crate::StopSignal`], checked before each batch: the run is then
+    /// answered as it stands, still [`BillRunStatus::Running`].
     pub fn run_bill_run(
         &self,
         tenant_id: &TenantId,
@@ -127,6 +129,11 @@ impl Engine {
         progress(&run);
         let mut after: Option<CustomerId> = None;
         loop {
+            // Shutting down: stop at this customer boundary. The run stays `running` with the
+            // progress committed so far; a new run for the same date bills the rest.
+            if self.stop.is_raised() {
+                return Ok(run);
+            }
             // Listed customers in id order; else the due ones after the last batch's last
             // customer, read as the run goes so memory stays flat in the tenant's size.
             let batch: Vec<CustomerId> = match &mut listed {

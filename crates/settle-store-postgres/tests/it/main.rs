@@ -22,6 +22,8 @@ use settle_engine::{Clock, Engine};
 use settle_store::{Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
+mod tls;
+
 /// The variable naming the server the tests run against.
 const URL_VAR: &str = "SETTLE_TEST_POSTGRES_URL";
 
@@ -209,6 +211,33 @@ fn a_savepoint_undoes_one_unit_and_keeps_the_rest() {
         return;
     };
     conformance::a_savepoint_undoes_one_unit_and_keeps_the_rest(&db.open());
+}
+
+#[test]
+fn a_store_is_ready_only_while_its_schema_is_at_this_builds_migrations() {
+    let Some(db) =
+        TestDb::new("a_store_is_ready_only_while_its_schema_is_at_this_builds_migrations")
+    else {
+        return;
+    };
+    let store = db.open();
+    conformance::a_fresh_store_is_ready(&store);
+    let mut conn = db.client();
+    let current: i32 =
+        conn.query_one("select max(version) from schema_migration", &[]).expect("version").get(0);
+    // A newer Settle migrated the database under this one: this build cannot vouch for it.
+    conn.execute("insert into schema_migration (version) values ($1)", &[&(current + 1)])
+        .expect("a newer migration");
+    let Err(StoreError::Unavailable(why)) = store.check_ready() else {
+        panic!("a schema past this build's migrations is not ready");
+    };
+    assert_eq!(
+        why.to_string(),
+        format!("the schema is at migration {}; this Settle runs {current}", current + 1)
+    );
+    conn.execute("delete from schema_migration where version = $1", &[&(current + 1)])
+        .expect("back");
+    store.check_ready().expect("ready again");
 }
 
 #[test]

@@ -50,6 +50,27 @@ fn the_database_refuses_to_change_or_delete_journal_rows() {
 }
 
 #[test]
+fn a_store_is_ready_only_while_its_schema_is_at_this_builds_migrations() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("settle.db");
+    let store = SqliteStore::open(&path, Durability::Full).expect("open");
+    conformance::a_fresh_store_is_ready(&store);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let current: i64 = conn.query_row("pragma user_version", [], |r| r.get(0)).expect("version");
+    // A newer Settle migrated the file under this one: this build cannot vouch for it.
+    conn.execute_batch(&format!("pragma user_version = {}", current + 1)).expect("set");
+    let Err(StoreError::Unavailable(why)) = store.check_ready() else {
+        panic!("a schema past this build's migrations is not ready");
+    };
+    assert_eq!(
+        why.to_string(),
+        format!("the schema is at migration {}; this Settle runs {current}", current + 1)
+    );
+    conn.execute_batch(&format!("pragma user_version = {current}")).expect("set back");
+    store.check_ready().expect("ready again");
+}
+
+#[test]
 fn a_transaction_dropped_without_commit_leaves_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
