@@ -5,6 +5,8 @@ mod bench;
 mod billing;
 mod config;
 mod demo;
+mod logs;
+mod metrics_server;
 mod system;
 mod users;
 
@@ -14,6 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use settle_core::ids::IdGen as _;
 use settle_engine::{Engine, ExportFormat};
 
 use settle_store_sqlite::Durability;
@@ -67,6 +70,12 @@ enum Command {
         /// HH:MM (24-hour), as of the tenant's date. Default: off.
         #[arg(long, env = "SETTLE_BILL_DAILY_AT", value_name = "HH:MM")]
         bill_daily_at: Option<String>,
+        /// Serve `GET /metrics` (Prometheus text format) on this address. Default: off.
+        #[arg(long, env = "SETTLE_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<String>,
+        /// How log lines are written on stderr. Default: text on a terminal, JSON otherwise.
+        #[arg(long, env = "SETTLE_LOG_FORMAT", value_enum)]
+        log_format: Option<logs::LogFormat>,
     },
     /// Invoice every subscription period that started on or before a date and is not yet
     /// invoiced, with a progress bar; running it again for the same date creates nothing.
@@ -194,14 +203,12 @@ enum TenantCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    logs::init(match &cli.command {
+        Command::Serve { log_format, .. } => log_format.unwrap_or_else(logs::LogFormat::for_stderr),
+        _ => logs::LogFormat::Text,
+    });
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -229,6 +236,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url,
             session_idle,
             bill_daily_at,
+            metrics_listen,
+            log_format: _,
         } => run_serve(&ServeArgs {
             database,
             listen,
@@ -238,6 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             public_url,
             session_idle,
             bill_daily_at,
+            metrics_listen,
         }),
         Command::BillRun { as_of, database, tenant } => {
             let engine = engine(&database, false)?;
@@ -298,6 +308,7 @@ struct ServeArgs {
     public_url: Option<String>,
     session_idle: String,
     bill_daily_at: Option<String>,
+    metrics_listen: Option<String>,
 }
 
 /// `settle serve`: checks its options and the store, makes the first tenant, API key and
@@ -338,7 +349,8 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         load_demo(&engine, true)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(engine, &args.listen, public_url, admin, bill_daily_at))?;
+    let listen = Listen { app: &args.listen, metrics: args.metrics_listen.as_deref() };
+    runtime.block_on(serve(engine, listen, public_url, admin, bill_daily_at))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -404,25 +416,43 @@ fn load_demo(engine: &Engine, only_if_empty: bool) -> anyhow::Result<()> {
     }
 }
 
+/// The addresses `settle serve` listens on.
+struct Listen<'a> {
+    /// The API and the back office.
+    app: &'a str,
+    /// `GET /metrics`, when asked for.
+    metrics: Option<&'a str>,
+}
+
 async fn serve(
     engine: Engine,
-    listen: &str,
+    listen: Listen<'_>,
     public_url: Option<String>,
     admin: Option<users::FirstAdmin>,
     bill_daily_at: Option<chrono::NaiveTime>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = tokio::net::TcpListener::bind(listen.app)
         .await
-        .with_context(|| format!("listening on {listen}"))?;
+        .with_context(|| format!("listening on {}", listen.app))?;
     let addr = listener.local_addr()?;
+    let metrics = match listen.metrics {
+        Some(at) => Some(metrics_server::MetricsServer::bind(at).await?),
+        None => None,
+    };
     let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
     {
         // Written at once, and a stdout nobody reads any more (a supervisor that kept only the
         // first lines) must not stop the server, so write errors are ignored.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+        if let Some(metrics) = &metrics {
+            let _ = writeln!(out, "Metrics: http://{}/metrics", metrics.local_addr()?);
+        }
         let _ = writeln!(out, "{}", users::back_office_line(&public_url, admin.as_ref()));
         let _ = out.flush();
+    }
+    if let Some(metrics) = metrics {
+        tokio::spawn(metrics.run());
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
     if let Some(at) = bill_daily_at {
@@ -430,8 +460,9 @@ async fn serve(
     }
     // The back office answers its own routes; everything else is the API's.
     let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
-    let app = settle_web::router(engine.clone(), web)
+    let app = settle_api::mark_routes(settle_web::router(engine.clone(), web))
         .fallback_service(settle_api::router(engine, &public_url));
+    let app = settle_api::observed(app, Arc::new(|| system::RandomIds.suffix()));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -7,6 +7,7 @@
 mod commands;
 mod idempotency;
 mod preview;
+mod telemetry;
 mod unit;
 mod verify;
 

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 mod bill_run;
 mod bounds;
+mod observe;
 mod users;
 mod web;
 
