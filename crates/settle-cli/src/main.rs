@@ -227,28 +227,7 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            database,
-            listen,
-            api_key,
-            demo,
-            idempotency_retention,
-            public_url,
-            session_idle,
-            bill_daily_at,
-            metrics_listen,
-            log_format: _,
-        } => run_serve(&ServeArgs {
-            database,
-            listen,
-            api_key,
-            demo,
-            idempotency_retention,
-            public_url,
-            session_idle,
-            bill_daily_at,
-            metrics_listen,
-        }),
+        serve @ Command::Serve { .. } => run_serve(&ServeArgs::of(serve)),
         Command::BillRun { as_of, database, tenant } => {
             let engine = engine(&database, false)?;
             let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
@@ -309,6 +288,38 @@ struct ServeArgs {
     session_idle: String,
     bill_daily_at: Option<String>,
     metrics_listen: Option<String>,
+}
+
+impl ServeArgs {
+    /// The options of a `Command::Serve` (the log format is read before, in `main`).
+    fn of(command: Command) -> ServeArgs {
+        let Command::Serve {
+            database,
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+            bill_daily_at,
+            metrics_listen,
+            log_format: _,
+        } = command
+        else {
+            unreachable!("ServeArgs::of is called on `serve` only")
+        };
+        ServeArgs {
+            database,
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+            bill_daily_at,
+            metrics_listen,
+        }
+    }
 }
 
 /// `settle serve`: checks its options and the store, makes the first tenant, API key and
