@@ -44,7 +44,7 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
 ) -> Result<Response, ApiError> {
     let responder = Arc::new(Responder::new(status, Arc::clone(&state.public_url)));
     let outcome = match idempotency::current() {
-        None => Outcome::Done(blocking(state, call).await?),
+        None => blocking(state, call).await.map(Outcome::Done),
         Some(keyed) => {
             let idempotency = Idempotency {
                 tenant_id,
@@ -52,9 +52,10 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
                 request_hash: keyed.request_hash,
                 save: Arc::new(Responder::kept(status, Arc::clone(&state.public_url))),
             };
-            blocking(state, move |engine| engine.idempotent(idempotency, call)).await?
+            blocking(state, move |engine| engine.idempotent(idempotency, call)).await
         }
     };
+    let outcome = crate::command_metrics::count(outcome)?;
     match outcome {
         Outcome::Done(out) => {
             let saved = out.save_with(responder.as_ref()).map_err(|_| internal_error())?;

@@ -44,6 +44,11 @@ pub(crate) struct Problem<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
+    /// The request's id, as in its `X-Request-Id` response header: quote it when reporting a
+    /// problem, and it finds the request's log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    request_id: Option<&'a str>,
 }
 
 impl ApiError {
@@ -82,6 +87,11 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
     }
 }
 
@@ -236,6 +246,7 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let request_id = crate::observe::current_request_id();
         let problem = Problem {
             kind: format!("https://settle.dev/problems/{}", self.code),
             title: title(self.status),
@@ -243,6 +254,7 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             code: self.code,
             errors: &self.errors,
+            request_id: request_id.as_deref(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();

@@ -119,6 +119,7 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
             })??
             .ok_or_else(ApiError::unauthorized)?;
+        crate::observe::record_tenant(principal.tenant_id.as_str());
         let reads_only = matches!(parts.method, Method::GET | Method::HEAD);
         if principal.role == Role::Viewer && !reads_only {
             return Err(ApiError::forbidden());

@@ -8,10 +8,12 @@
 //! `schema`. Nothing below `router` imports it.
 
 mod call;
+mod command_metrics;
 mod dto;
 mod error;
 mod extract;
 mod idempotency;
+mod observe;
 mod openapi;
 mod router;
 mod routes;
@@ -28,6 +30,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub use error::{ApiError, FieldError, field_error};
 pub use extract::MAX_BODY_BYTES;
+pub use observe::{
+    NewRequestId, REQUEST_ID_HEADER, mark_routes, observed, record_tenant, sane_request_id,
+};
 pub use router::route_table;
 pub use state::AppState;
 
@@ -40,7 +45,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole API as a router. `public_url` is where clients reach the server (such as
 /// `https://billing.example.com` or `http://127.0.0.1:8080`): payment link URLs start with it.
 pub fn router(engine: Engine, public_url: &str) -> Router {
-    router::routes()
+    observe::mark_routes(router::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -59,6 +59,10 @@ does not take the method is 405 `method_not_allowed`; an unknown path is 404 `no
 request over 30 s is 408; a store write that races another is 409 `conflict` (retry it). Each \
 operation lists the codes it can answer.
 
+**Request ids.** Every response carries `X-Request-Id`: the one the request sent, when it is 1 \
+to 64 characters of `[A-Za-z0-9._-]`, else a new one. A problem repeats it as `request_id`; the \
+server's log lines of that request carry it too, so quote it when reporting a problem.
+
 **Lists** take `limit` (1–500, default 50) and an opaque `cursor`, and answer \
 `{\"object\": \"list\", \"data\": [...], \"next_cursor\": null | \"...\"}`. Lists are newest \
 first, except the journal, which is oldest first (posting order).

@@ -6,6 +6,8 @@ mod bench;
 mod billing;
 mod config;
 mod demo;
+mod logs;
+mod metrics_server;
 mod shutdown;
 mod system;
 mod users;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{CommandFactory as _, Parser, Subcommand};
+use settle_core::ids::IdGen as _;
 use settle_engine::{Engine, ExportFormat};
 
 use settle_store_sqlite::Durability;
@@ -82,6 +85,12 @@ enum Command {
             value_name = "DURATION"
         )]
         shutdown_timeout: String,
+        /// Serve `GET /metrics` (Prometheus text format) on this address. Default: off.
+        #[arg(long, env = "SETTLE_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<String>,
+        /// How log lines are written on stderr. Default: text on a terminal, JSON otherwise.
+        #[arg(long, env = "SETTLE_LOG_FORMAT", value_enum)]
+        log_format: Option<logs::LogFormat>,
     },
     /// Invoice every subscription period that started on or before a date and is not yet
     /// invoiced, with a progress bar; running it again for the same date creates nothing.
@@ -211,14 +220,12 @@ enum TenantCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    logs::init(match &cli.command {
+        Command::Serve { log_format, .. } => log_format.unwrap_or_else(logs::LogFormat::for_stderr),
+        _ => logs::LogFormat::Text,
+    });
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -237,27 +244,7 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            store: DatabaseArg { database },
-            listen,
-            api_key,
-            demo,
-            idempotency_retention,
-            public_url,
-            session_idle,
-            bill_daily_at,
-            shutdown_timeout,
-        } => run_serve(&ServeArgs {
-            database,
-            listen,
-            api_key,
-            demo,
-            idempotency_retention,
-            public_url,
-            session_idle,
-            bill_daily_at,
-            shutdown_timeout,
-        }),
+        serve @ Command::Serve { .. } => run_serve(&ServeArgs::of(serve)),
         Command::BillRun { as_of, store, tenant } => {
             let engine = engine(&store.database, false)?;
             let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
@@ -331,6 +318,41 @@ struct ServeArgs {
     session_idle: String,
     bill_daily_at: Option<String>,
     shutdown_timeout: String,
+    metrics_listen: Option<String>,
+}
+
+impl ServeArgs {
+    /// The options of a `Command::Serve` (the log format is read before, in `main`).
+    fn of(command: Command) -> ServeArgs {
+        let Command::Serve {
+            store: DatabaseArg { database },
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+            bill_daily_at,
+            shutdown_timeout,
+            metrics_listen,
+            log_format: _,
+        } = command
+        else {
+            unreachable!("ServeArgs::of is called on `serve` only")
+        };
+        ServeArgs {
+            database,
+            listen,
+            api_key,
+            demo,
+            idempotency_retention,
+            public_url,
+            session_idle,
+            bill_daily_at,
+            shutdown_timeout,
+            metrics_listen,
+        }
+    }
 }
 
 /// `settle serve`: checks its options and the store, makes the first tenant, API key and
@@ -376,7 +398,9 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         load_demo(&engine, true)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let options = ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout };
+    let metrics_listen = args.metrics_listen.clone();
+    let options =
+        ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout, metrics_listen };
     runtime.block_on(serve(engine, &args.listen, options))?;
     // Engine calls still on the blocking pool (a back-office bill run's batch) get the rest of
     // a moment; then the last engine clones, and so the stores, are dropped and closed.
@@ -447,6 +471,14 @@ fn load_demo(engine: &Engine, only_if_empty: bool) -> anyhow::Result<()> {
     }
 }
 
+/// The addresses `settle serve` listens on.
+struct Listen<'a> {
+    /// The API and the back office.
+    app: &'a str,
+    /// `GET /metrics`, when asked for.
+    metrics: Option<&'a str>,
+}
+
 /// How long the runtime waits for blocking engine calls once the server has stopped.
 const RUNTIME_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -458,31 +490,46 @@ struct ServeOptions {
     /// The engine's stop signal, raised on SIGTERM or SIGINT.
     stop: settle_engine::StopSignal,
     shutdown_timeout: std::time::Duration,
+    /// Where `GET /metrics` is served, when asked for.
+    metrics_listen: Option<String>,
 }
 
 async fn serve(engine: Engine, listen: &str, options: ServeOptions) -> anyhow::Result<()> {
-    let ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout } = options;
+    let ServeOptions { public_url, admin, bill_daily_at, stop, shutdown_timeout, metrics_listen } =
+        options;
     let shutdown = shutdown::Shutdown::on_signals(stop)?;
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listen = Listen { app: listen, metrics: metrics_listen.as_deref() };
+    let listener = tokio::net::TcpListener::bind(listen.app)
         .await
-        .with_context(|| format!("listening on {listen}"))?;
+        .with_context(|| format!("listening on {}", listen.app))?;
     let addr = listener.local_addr()?;
+    let metrics = match listen.metrics {
+        Some(at) => Some(metrics_server::MetricsServer::bind(at).await?),
+        None => None,
+    };
     let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
     {
         // Written at once, and a stdout nobody reads any more (a supervisor that kept only the
         // first lines) must not stop the server, so write errors are ignored.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "Settle is listening on http://{addr}/ (API under http://{addr}/v1)");
+        if let Some(metrics) = &metrics {
+            let _ = writeln!(out, "Metrics: http://{}/metrics", metrics.local_addr()?);
+        }
         let _ = writeln!(out, "{}", users::back_office_line(&public_url, admin.as_ref()));
         let _ = out.flush();
+    }
+    if let Some(metrics) = metrics {
+        tokio::spawn(metrics.run());
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
     let daily =
         bill_daily_at.map(|at| tokio::spawn(billing::daily(engine.clone(), at, shutdown.clone())));
     // The back office answers its own routes; everything else is the API's.
     let web = settle_web::WebConfig { public_url: Some(public_url.clone()) };
-    let app = settle_web::router(engine.clone(), web)
+    let app = settle_api::mark_routes(settle_web::router(engine.clone(), web))
         .fallback_service(settle_api::router(engine, &public_url));
+    let app = settle_api::observed(app, Arc::new(|| system::RandomIds.suffix()));
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().requested());
     let server = async { server.await.context("serving HTTP") };
     shutdown::serve_until_done(server, daily, shutdown, shutdown_timeout).await

@@ -8,6 +8,7 @@ mod commands;
 mod idempotency;
 mod preview;
 mod stop;
+mod telemetry;
 mod unit;
 mod verify;
 

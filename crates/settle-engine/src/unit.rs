@@ -14,6 +14,7 @@ use settle_core::settings::Settings;
 use settle_store::{CustomerLock, StoreTx};
 
 use crate::preview::Watch;
+use crate::telemetry;
 use crate::{Engine, EngineError, EngineResult, Saved, TimeZone};
 
 /// One customer's write transaction.
@@ -33,6 +34,8 @@ pub(crate) struct Unit<'a> {
     pub(crate) deferred_payment: Option<settle_core::ids::PaymentId>,
     /// In a dry run, the state each touched object started from.
     pub(crate) watch: Option<Watch>,
+    /// Journal transactions this unit appended, counted in the metrics once they commit.
+    pub(crate) appended: u64,
 }
 
 /// The objects a journal transaction changes, so that their projections follow it.
@@ -72,6 +75,7 @@ impl Unit<'_> {
         }
         let line = fold::customer(&mut self.customer, txn, &effects)?;
         self.tx.append_journal(&self.lock, txn, self.now)?;
+        self.appended = self.appended.saturating_add(1);
         if let Some(line) = &line {
             self.tx.append_history(&self.lock, line)?;
             self.last_history = Some(line.clone());
@@ -138,7 +142,8 @@ impl Engine {
         if self.dry_run.is_none() {
             self.check_idempotency(tx.as_mut(), tenant_id)?;
         }
-        let (out, preview) = self.unit_in(tx.as_mut(), tenant_id, customer_id, None, work)?;
+        let (out, preview, appended) =
+            self.unit_in(tx.as_mut(), tenant_id, customer_id, None, work)?;
         if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
             // Dropping the transaction rolls it back: nothing the command wrote is kept.
             drop(tx);
@@ -146,7 +151,7 @@ impl Engine {
             return Ok(out);
         }
         self.save_idempotency(tx.as_mut(), tenant_id, &out)?;
-        tx.commit()?;
+        telemetry::commit(tx, telemetry::Commit::Unit, appended)?;
         Ok(out)
     }
 
@@ -160,7 +165,7 @@ impl Engine {
         customer_id: &CustomerId,
         settings: Option<&Settings>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
-    ) -> EngineResult<(T, Option<crate::Preview>)> {
+    ) -> EngineResult<(T, Option<crate::Preview>, u64)> {
         // The unit's one instant: rows written under the lock are stamped with it.
         let now = self.now();
         let (lock, customer) = tx
@@ -183,6 +188,7 @@ impl Engine {
             last_history: None,
             deferred_payment: None,
             watch: None,
+            appended: 0,
         };
         unit.check_versions(&self.expected_versions)?;
         unit.watch = watch;
@@ -192,7 +198,7 @@ impl Engine {
             Some(watch) => Some(unit.preview(watch)?),
             None => None,
         };
-        Ok((out, preview))
+        Ok((out, preview, unit.appended))
     }
 
     /// Runs `work` for each of `customers` in one write transaction (batched commits), each
@@ -211,13 +217,15 @@ impl Engine {
         let mut tx = self.begin_outside_unit()?;
         let settings = tx.settings(tenant_id)?;
         let mut done = Vec::with_capacity(customers.len());
+        let mut appended = 0_u64;
         for customer_id in customers {
             tx.savepoint()?;
             let result =
                 self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut work);
             match result {
-                Ok((out, _)) => {
+                Ok((out, _, units_appended)) => {
                     tx.release_savepoint()?;
+                    appended = appended.saturating_add(units_appended);
                     done.push((customer_id.clone(), Ok(out)));
                 }
                 Err(EngineError::Rejected(rejection)) => {
@@ -228,7 +236,7 @@ impl Engine {
             }
         }
         finish(tx.as_mut(), &done)?;
-        tx.commit()?;
+        telemetry::commit(tx, telemetry::Commit::Batch { units: done.len() }, appended)?;
         Ok(done)
     }
 }

@@ -99,6 +99,8 @@ pub(crate) async fn require(
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(err) => return err.into_response(),
     };
+    // The server's request span (if any) names the tenant in every log line of the request.
+    tracing::Span::current().record("tenant", session.tenant_id.as_str());
     let mut nav = Nav::of(&session);
     // Every signed-in page shows the count, the pages a POST draws too (a preview, a refused
     // form): counted before the handler runs, which is what those pages show, since they

@@ -126,6 +126,7 @@ impl Engine {
             tx.insert_bill_run(&run)?;
             tx.commit()?;
         }
+        crate::telemetry::bill_run_started();
         progress(&run);
         let mut after: Option<CustomerId> = None;
         loop {
@@ -145,7 +146,9 @@ impl Engine {
             };
             let Some(last) = batch.last() else { break };
             after = Some(last.clone());
+            let before = (run.customers_done, run.invoices_created, run.failures.len());
             run = self.bill_batch(tenant_id, as_of, &batch, run)?;
+            crate::telemetry::bill_run_progress(before, &run);
             progress(&run);
         }
         run.status = BillRunStatus::Done;
@@ -154,6 +157,7 @@ impl Engine {
         tx.update_bill_run(&run)?;
         self.save_idempotency(tx.as_mut(), tenant_id, &run)?;
         tx.commit()?;
+        crate::telemetry::bill_run_finished();
         progress(&run);
         Ok(run)
     }
