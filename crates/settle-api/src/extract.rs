@@ -38,6 +38,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         } else {
             bytes
         };
+        if escapes_nul(&bytes) {
+            // PostgreSQL's text cannot hold U+0000, and no field of Settle's means it.
+            return Err(ApiError::invalid("body", "text must not contain the NUL character"));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => {
@@ -66,6 +70,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             }
         }
     }
+}
+
+/// True when a JSON text holds the escape `\u0000` (a raw NUL byte is not JSON at all). Each
+/// backslash escape is stepped over whole, so an escaped backslash followed by `u0000` is text.
+fn escapes_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&byte) = json.get(i) {
+        if byte == b'\\' {
+            if json.get(i + 1..i + 6) == Some(b"u0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// serde_json appends " at line 1 column 42"; the field path already says where.
@@ -125,5 +146,15 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::forbidden());
         }
         Ok(Caller(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(super::escapes_nul(br#"{"name":"a\u0000"}"#));
+        assert!(!super::escapes_nul(br#"{"name":"a\\u0000"}"#));
+        assert!(!super::escapes_nul(br#"{"name":"a\u0001"}"#));
     }
 }

@@ -34,6 +34,9 @@ async fn malformed_bodies_get_4xx_problems_and_write_nothing() {
     raw("/v1/customers", "null").await.expect_problem(422, "validation_error");
     raw("/v1/customers", "{\"name\": 5}").await.expect_problem(422, "validation_error");
     raw("/v1/customers", "{\"name\": \"a\"} trailing").await.expect_problem(400, "bad_request");
+    // PostgreSQL's text cannot hold U+0000: refused at the boundary on every store.
+    raw("/v1/customers", "{\"name\": \"a\\u0000\"}").await.expect_problem(422, "validation_error");
+    raw("/v1/products", "{\"name\": \"\\u0000\"}").await.expect_problem(422, "validation_error");
     raw("/v1/payments", "{\"customer_id\": 1, \"amount\": \"1\", \"method\": \"cash\"}")
         .await
         .expect_problem(422, "validation_error");
