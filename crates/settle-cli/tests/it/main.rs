@@ -299,8 +299,16 @@ fn kill_nine_under_load_loses_no_acknowledged_operation_in_25_cycles() {
                 }
             }));
         }
-        // Let the load run, then kill -9 (SIGKILL) mid-flight.
-        std::thread::sleep(std::time::Duration::from_millis(150 + 20 * (cycle % 5)));
+        // Let the load run until it is acknowledged (a server whose store connects slowly, as
+        // over TLS on a loaded machine, takes a while to answer the first writes), a little
+        // longer, then kill -9 (SIGKILL) mid-flight.
+        let started = std::time::Instant::now();
+        while acknowledged.lock().expect("lock").is_empty()
+            && started.elapsed() < std::time::Duration::from_secs(30)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50 + 20 * (cycle % 5)));
         server.child.kill().expect("kill -9");
         server.child.wait().expect("wait");
         for client in clients {
