@@ -97,9 +97,7 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             subscription: &::settle_core::subscription::Subscription,
         ) -> ::settle_store::StoreResult<()> {
-            let changed =
-                self.run($crate::billing::update_subscription(lock.tenant_id(), subscription))?;
-            $crate::billing::one_changed($crate::staff::changed(changed), "subscription")?;
+            self.update_subscription_billing(lock, subscription)?;
             self.run($crate::billing::delete_segments(&subscription.id))?;
             for (idx, segment) in subscription.segments.iter().enumerate() {
                 self.run($crate::billing::insert_segment(&subscription.id, idx, segment))?;
