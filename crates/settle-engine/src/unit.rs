@@ -202,11 +202,15 @@ impl Engine {
     }
 
     /// Runs `work` for each of `customers` in one write transaction (batched commits), each
-    /// customer's unit of work inside a savepoint: a unit that is refused rolls back alone and
-    /// its refusal stands in its place in the answer, in the order of `customers`. `finish`
-    /// then writes what the batch as a whole records (a bill run's progress), and the batch
-    /// commits once. A store failure rolls the whole batch back. Writes no idempotency record:
-    /// a batch answers no single request.
+    /// customer's unit of work atomic: a unit that is refused rolls back alone and its refusal
+    /// stands in its place in the answer, in the order of `customers`. `finish` then writes
+    /// what the batch as a whole records (a bill run's progress), and the batch commits once.
+    /// A store failure rolls the whole batch back. Writes no idempotency record: a batch
+    /// answers no single request.
+    ///
+    /// Refusals are rare, and a savepoint per unit costs every write a copy of each page it
+    /// first touches, so the batch first runs without savepoints; only when a unit is refused
+    /// is that attempt rolled back whole and the batch run again with a savepoint per unit.
     pub(crate) fn write_batch<T>(
         &self,
         tenant_id: &TenantId,
@@ -214,20 +218,47 @@ impl Engine {
         mut work: impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
         finish: impl FnOnce(&mut dyn settle_store::StoreTx, &Batch<T>) -> EngineResult<()>,
     ) -> EngineResult<Batch<T>> {
+        let mut savepoints = false;
+        let (mut tx, done, appended) = loop {
+            match self.run_batch(tenant_id, customers, &mut work, savepoints)? {
+                Some(attempt) => break attempt,
+                // With savepoints an attempt always runs to the end.
+                None => savepoints = true,
+            }
+        };
+        finish(tx.as_mut(), &done)?;
+        telemetry::commit(tx, telemetry::Commit::Batch { units: done.len() }, appended)?;
+        Ok(done)
+    }
+
+    /// One attempt at a batch, uncommitted. Without `savepoints`, the first refused unit ends
+    /// the attempt: it answers `None` and dropping its transaction rolls everything back.
+    fn run_batch<T>(
+        &self,
+        tenant_id: &TenantId,
+        customers: &[CustomerId],
+        work: &mut impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
+        savepoints: bool,
+    ) -> EngineResult<Option<Attempt<'_, T>>> {
         let mut tx = self.begin_outside_unit()?;
         let settings = tx.settings(tenant_id)?;
         let mut done = Vec::with_capacity(customers.len());
         let mut appended = 0_u64;
         for customer_id in customers {
-            tx.savepoint()?;
+            if savepoints {
+                tx.savepoint()?;
+            }
             let result =
-                self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut work);
+                self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut *work);
             match result {
                 Ok((out, _, units_appended)) => {
-                    tx.release_savepoint()?;
+                    if savepoints {
+                        tx.release_savepoint()?;
+                    }
                     appended = appended.saturating_add(units_appended);
                     done.push((customer_id.clone(), Ok(out)));
                 }
+                Err(EngineError::Rejected(_)) if !savepoints => return Ok(None),
                 Err(EngineError::Rejected(rejection)) => {
                     tx.rollback_to_savepoint()?;
                     done.push((customer_id.clone(), Err(rejection)));
@@ -235,11 +266,13 @@ impl Engine {
                 Err(other) => return Err(other),
             }
         }
-        finish(tx.as_mut(), &done)?;
-        telemetry::commit(tx, telemetry::Commit::Batch { units: done.len() }, appended)?;
-        Ok(done)
+        Ok(Some((tx, done, appended)))
     }
 }
 
 /// What each customer's unit of a batch answered, in the order the batch named them.
 pub(crate) type Batch<T> = Vec<(CustomerId, Result<T, Rejection>)>;
+
+/// A batch run to its end and not yet committed: its transaction, its answers and the journal
+/// transactions it appended.
+type Attempt<'s, T> = (Box<dyn StoreTx + 's>, Batch<T>, u64);

@@ -321,3 +321,49 @@ fn two_bill_runs_at_once_invoice_every_period_exactly_once() {
     assert_eq!(receivable, 36 * 3000);
     assert!(world.engine.verify().expect("verify").is_clean());
 }
+
+#[test]
+fn a_customer_whose_invoice_is_refused_is_rolled_back_alone_and_the_batch_commits_the_rest() {
+    let world = World::new();
+    let pro = monthly(&world, "Pro", "30.00", None);
+    let mut customers = Vec::new();
+    // The middle customer has two subscriptions of 30.00 × 33,333,333,333: its first
+    // invoice is written, its second would take the receivable past the amount bound, so the
+    // customer is refused after writing and must leave nothing behind.
+    for (n, quantity, subscriptions) in [(0, 1_i64, 1), (1, 33_333_333_333, 2), (2, 1, 1)] {
+        let customer = world
+            .engine
+            .create_customer(
+                &world.tenant,
+                crate::NewCustomer { name: format!("C{n}"), ..crate::NewCustomer::default() },
+            )
+            .expect("customer");
+        let items = vec![NewSubscriptionItem {
+            price_id: pro.id.clone(),
+            quantity: Some(Decimal::from(quantity)),
+        }];
+        let new = NewSubscription {
+            customer_id: customer.id.clone(),
+            start_date: Some(date(3, 1)),
+            items,
+        };
+        for _ in 0..subscriptions {
+            world.engine.create_subscription(&world.tenant, new.clone()).expect("subscription");
+        }
+        customers.push(customer.id);
+    }
+    let run = world.engine.bill_run(&world.tenant, date(3, 20), None).expect("run");
+    assert_eq!(run.status, BillRunStatus::Done);
+    assert_eq!(run.customers_done, 3);
+    assert_eq!(run.invoices_created, 2, "{:?}", run.failures);
+    assert_eq!(run.totals, vec![usd(6000)]);
+    assert_eq!(run.failures.len(), 1, "{:?}", run.failures);
+    assert_eq!(run.failures[0].0, customers[1]);
+    let receivable =
+        |id| world.engine.customer(&world.tenant, id).expect("customer").balances.receivable;
+    assert_eq!(customers.iter().map(receivable).collect::<Vec<_>>(), vec![3000, 0, 3000]);
+    // The refused customer's period is still due: a later run tries it again.
+    let again = world.engine.bill_run(&world.tenant, date(3, 20), None).expect("run");
+    assert_eq!((again.invoices_created, again.failures.len()), (0, 1));
+    assert!(world.engine.verify().expect("verify").is_clean());
+}
