@@ -13,7 +13,7 @@ use settle_core::document::Document;
 use settle_core::error::Rejection;
 use settle_core::ids::{BillRunId, CustomerId, TenantId};
 use settle_core::money::Money;
-use settle_core::subscription::{SubscriptionStatus, period_lines};
+use settle_core::subscription::{Price, SubscriptionStatus, period_lines};
 use settle_store::{BillRun, BillRunStatus};
 
 use crate::unit::Unit;
@@ -22,7 +22,8 @@ use crate::{Engine, EngineError, EngineResult};
 /// What billing one customer made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Billed {
-    /// The invoices, in the order they were made.
+    /// The invoices as posted (before a policy applied credit to them), in the order they
+    /// were made.
     pub invoices: Vec<Document>,
 }
 
@@ -30,23 +31,29 @@ impl Unit<'_> {
     /// Invoices every due, not yet invoiced period of the locked customer's subscriptions,
     /// one invoice per subscription and period (a one-time price on the invoice of the period
     /// it starts in), and ends the subscriptions whose end has come.
-    pub(crate) fn bill_customer(&mut self, as_of: NaiveDate) -> EngineResult<Billed> {
+    /// `known` holds the prices read so far (a batch reads each price once).
+    pub(crate) fn bill_customer(
+        &mut self,
+        as_of: NaiveDate,
+        known: &mut Vec<Price>,
+    ) -> EngineResult<Billed> {
         let mut billed = Billed::default();
         for mut subscription in self.tx.customer_subscriptions(&self.lock)? {
-            let held = subscription.segments.iter().map(|s| (&s.price_id, "price_id".to_owned()));
-            let held: Vec<_> = held.collect();
-            let prices = self.prices_of(held)?;
+            let unknown: Vec<_> = subscription
+                .segments
+                .iter()
+                .filter(|s| !known.iter().any(|p| p.id == s.price_id))
+                .map(|s| (&s.price_id, "price_id".to_owned()))
+                .collect();
+            let read = self.prices_of(unknown)?;
+            known.extend(read);
+            let prices = known.as_slice();
             while let Some(period) = subscription.next_due(as_of)? {
-                let lines = period_lines(&subscription, period, &prices)?;
+                let lines = period_lines(&subscription, period, prices)?;
                 let invoice = if lines.is_empty() {
                     None
                 } else {
-                    Some(self.invoice_lines(
-                        &subscription.id,
-                        &lines,
-                        period.start,
-                        period.start,
-                    )?)
+                    Some(self.post_lines(&subscription.id, &lines, period.start, period.start)?)
                 };
                 let id = invoice.as_ref().map(|d| &d.id);
                 self.tx.insert_billed_period(&self.lock, &subscription.id, period.start, id)?;
@@ -171,10 +178,11 @@ impl Engine {
         run: BillRun,
     ) -> EngineResult<BillRun> {
         let mut next = None;
+        let mut known = Vec::new();
         self.write_batch(
             tenant_id,
             customers,
-            |unit| unit.bill_customer(as_of),
+            |unit| unit.bill_customer(as_of, &mut known),
             |tx, results| {
                 let mut after = run.clone();
                 for (customer_id, result) in results {

@@ -163,10 +163,24 @@ impl Unit<'_> {
         }
     }
 
+    /// [`Unit::post_lines`], then the invoice as stored once the policies have run.
+    pub(crate) fn invoice_lines(
+        &mut self,
+        subscription_id: &SubscriptionId,
+        lines: &[Line],
+        date: NaiveDate,
+        period_start: NaiveDate,
+    ) -> EngineResult<Document> {
+        let document = self.post_lines(subscription_id, lines, date, period_start)?;
+        self.document(&document.id)
+    }
+
     /// Drafts, posts and stores an invoice of `lines` dated `date`, counts its credit items on
     /// the items they credit (refusing more than is creditable), records which item charged
     /// which segment in the period from `period_start`, and runs the tenant's policies.
-    pub(crate) fn invoice_lines(
+    /// Answers the invoice as posted: a policy that applied credit to it changed its stored
+    /// balances, not this copy (its total and items are the same).
+    pub(crate) fn post_lines(
         &mut self,
         subscription_id: &SubscriptionId,
         lines: &[Line],
@@ -210,7 +224,7 @@ impl Unit<'_> {
             }
         }
         self.after_post(&mut document)?;
-        self.document(&document.id)
+        Ok(document)
     }
 
     /// What is still creditable on the invoice item that charged `segment` in the period from
