@@ -1,6 +1,8 @@
 //! Conversions between SQLite values and domain values.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use settle_store::StoreResult;
 use settle_store_sql::{Row, bad};
 
@@ -38,10 +40,60 @@ impl Row for SqlRow<'_, '_> {
     }
 }
 
+/// `2026-11-28`: chrono's `%Y-%m-%d`, written directly. A bill run writes several dates and
+/// instants per row, and interpreting a format string for each was a twentieth of its time.
 pub(crate) fn date_text(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        // chrono writes a sign and more digits out here; keep its text.
+        return date.format("%Y-%m-%d").to_string();
+    }
+    format!("{year:04}-{:02}-{:02}", date.month(), date.day())
 }
 
+/// `2026-11-28T09:30:00.123456Z`: chrono's `%Y-%m-%dT%H:%M:%S%.6fZ`, written directly (a leap
+/// second is second 60, as chrono writes it).
 pub(crate) fn timestamp_text(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    let mut text = date_text(at.date_naive());
+    let nanos = at.nanosecond();
+    let (leap, nanos) =
+        if nanos >= 1_000_000_000 { (1, nanos - 1_000_000_000) } else { (0, nanos) };
+    let _ = write!(
+        text,
+        "T{:02}:{:02}:{:02}.{:06}Z",
+        at.hour(),
+        at.minute(),
+        at.second() + leap,
+        nanos / 1_000
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_instants_are_written_as_chrono_writes_them() {
+        let instants = [
+            "2026-11-28T09:30:00.123456789Z",
+            "2026-01-01T00:00:00Z",
+            "1999-12-31T23:59:59.999999Z",
+            "0001-02-03T04:05:06.000007Z",
+            "9999-12-31T23:59:59.5Z",
+        ];
+        for text in instants {
+            let at = DateTime::parse_from_rfc3339(text).expect("an instant").with_timezone(&Utc);
+            assert_eq!(timestamp_text(at), at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+            let date = at.date_naive();
+            assert_eq!(date_text(date), date.format("%Y-%m-%d").to_string());
+        }
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_250_000_000))
+            .expect("a leap second")
+            .and_utc();
+        assert_eq!(timestamp_text(leap), leap.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        let far = NaiveDate::from_ymd_opt(12_000, 1, 1).expect("a date");
+        assert_eq!(date_text(far), far.format("%Y-%m-%d").to_string());
+    }
 }
