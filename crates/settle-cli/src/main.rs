@@ -103,6 +103,11 @@ enum Command {
         /// The tenant (default: the first one created).
         #[arg(long)]
         tenant: Option<String>,
+        /// Customers billed per database transaction: larger batches bill faster, and a
+        /// concurrent write waits for at most one batch.
+        #[arg(long, value_name = "CUSTOMERS", default_value_t = settle_engine::BILL_RUN_BATCH,
+              value_parser = batch_size)]
+        batch: usize,
     },
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
@@ -242,11 +247,19 @@ fn engine(database: &str, create: bool) -> anyhow::Result<Engine> {
 }
 
 #[allow(clippy::print_stdout, reason = "the command line prints its results")]
+/// `--batch`: 1 to 100,000 customers per transaction.
+pub(crate) fn batch_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err("a number of customers from 1 to 100000".to_owned()),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         serve @ Command::Serve { .. } => run_serve(&ServeArgs::of(serve)),
-        Command::BillRun { as_of, store, tenant } => {
-            let engine = engine(&store.database, false)?;
+        Command::BillRun { as_of, store, tenant, batch } => {
+            let engine = engine(&store.database, false)?.with_bill_run_batch(batch);
             let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
             let run = billing::bill_run(&engine, &tenant_id, as_of)?;
             Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

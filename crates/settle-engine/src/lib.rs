@@ -111,6 +111,8 @@ pub struct Engine {
     expected_versions: Arc<Vec<(String, String)>>,
     /// Raised when the process is shutting down: a bill run stops between batches of customers.
     stop: StopSignal,
+    /// Customers a bill run bills per transaction ([`BILL_RUN_BATCH`] unless set).
+    bill_run_batch: usize,
 }
 
 impl Engine {
@@ -126,12 +128,19 @@ impl Engine {
             dry_run: None,
             expected_versions: Arc::default(),
             stop: StopSignal::default(),
+            bill_run_batch: BILL_RUN_BATCH,
         }
     }
 
     /// This engine, stopping its long runs (bill runs) once `stop` is raised.
     pub fn with_stop(mut self, stop: StopSignal) -> Engine {
         self.stop = stop;
+        self
+    }
+
+    /// This engine, billing `customers` per transaction in its bill runs (at least one).
+    pub fn with_bill_run_batch(mut self, customers: usize) -> Engine {
+        self.bill_run_batch = customers.max(1);
         self
     }
 

@@ -34,6 +34,10 @@ pub(crate) struct BillRunArgs {
     /// Also replay the whole journal afterwards (`settle verify`) and report what it found.
     #[arg(long)]
     verify: bool,
+    /// Customers billed per database transaction, as `settle bill-run --batch`.
+    #[arg(long, value_name = "CUSTOMERS", default_value_t = settle_engine::BILL_RUN_BATCH,
+          value_parser = crate::batch_size)]
+    batch: usize,
 }
 
 /// Customers (with their subscription) inserted per store transaction while loading.
@@ -182,7 +186,8 @@ pub(crate) fn run(args: &BillRunArgs) -> anyhow::Result<std::process::ExitCode> 
 fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
     let n = args.subscriptions;
     let store = Arc::clone(&fresh.store);
-    let engine = Engine::new(Arc::clone(&store), Arc::new(SystemClock), Arc::new(RandomIds));
+    let engine = Engine::new(Arc::clone(&store), Arc::new(SystemClock), Arc::new(RandomIds))
+        .with_bill_run_batch(args.batch);
     let tenant = engine.create_tenant("Bill run")?.tenant_id;
     let product = engine
         .create_product(&tenant, NewProduct { name: "Monthly plan".into(), description: None })?;
@@ -201,7 +206,7 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
          {} customers per transaction",
         n,
         if args.postgres.is_some() { "PostgreSQL" } else { "SQLite (synchronous=FULL)" },
-        settle_engine::BILL_RUN_BATCH,
+        args.batch,
     )];
     let started = Instant::now();
     load(store.as_ref(), &tenant, &price.id, n)?;
@@ -240,7 +245,7 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         "  bill run: {n} invoices in {:.1} s = {rate:.0} invoices/s; per batch of {} \
          customers p50 {p50:.1} ms, p99 {p99:.1} ms; peak RSS {} MiB",
         elapsed.as_secs_f64(),
-        settle_engine::BILL_RUN_BATCH,
+        args.batch,
         rss.map_or_else(|| "?".to_owned(), |m| m.to_string()),
     ));
     let raw = fresh.raw_bulk_rate(n.max(100_000))?;

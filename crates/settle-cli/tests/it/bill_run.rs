@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::{KEY, Server, TestStore, field, send, settle};
 
-/// More customers than two of the bill run's batches, so a kill lands between commits.
+/// More customers than two of the bill run's batches (`--batch 500`), so a kill lands between
+/// commits.
 const CUSTOMERS: usize = 1_200;
 
 fn post(server: &Server, path: &str, body: &Value) -> String {
@@ -71,7 +72,7 @@ fn kill_nine_during_a_bill_run_then_a_rerun_invoices_every_period_exactly_once()
 
     // The first run is killed right after its first batch is reported committed.
     let mut child = settle()
-        .args(["bill-run", "--as-of", "2026-01-01", "--database", &store.url])
+        .args(["bill-run", "--as-of", "2026-01-01", "--batch", "500", "--database", &store.url])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -94,7 +94,8 @@ pub const BILL_RUN_BATCH: usize = 2000;
 
 impl Engine {
     /// Runs a bill run for `as_of` over `customer_ids` (default: every customer with a period
-    /// due), [`BILL_RUN_BATCH`] customers per transaction, calling `progress` after each batch.
+    /// due), [`BILL_RUN_BATCH`] customers per transaction (or what [`Engine::with_bill_run_batch`]
+    /// set), calling `progress` after each batch.
     /// Each customer's billing runs in a savepoint: a customer whose billing is refused is
     /// rolled back alone and listed in `failures`; the run's progress is written in the same
     /// transaction as the batch's invoices, so after a crash it says exactly what was
@@ -148,9 +149,9 @@ impl Engine {
             // Listed customers in id order; else the due ones after the last batch's last
             // customer, read as the run goes so memory stays flat in the tenant's size.
             let batch: Vec<CustomerId> = match &mut listed {
-                Some(ids) => ids.by_ref().take(BILL_RUN_BATCH).collect(),
+                Some(ids) => ids.by_ref().take(self.bill_run_batch).collect(),
                 None => self.read(|tx| {
-                    let limit = u32::try_from(BILL_RUN_BATCH).unwrap_or(u32::MAX);
+                    let limit = u32::try_from(self.bill_run_batch).unwrap_or(u32::MAX);
                     Ok(tx.billable_customers(tenant_id, as_of, after.as_ref(), limit)?)
                 })?,
             };
