@@ -237,6 +237,7 @@ fn bind(statement: Statement) -> (String, Vec<Arg>) {
                 Value::OptInstant(at) => Box::new(at.map(micros)),
                 Value::OptDate(date) => Box::new(date),
                 Value::OptInt32(int) => Box::new(int),
+                Value::Bool(flag) => Box::new(flag),
                 Value::Decimal(decimal) => Box::new(decimal_text(decimal)),
             }
         })
@@ -379,24 +380,6 @@ impl StoreTx for PgTx {
             },
         )?;
         rows.into_iter().next().ok_or_else(|| StoreError::Corrupt(format!("no tenant {tenant_id}")))
-    }
-
-    fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()> {
-        self.execute(
-            "update tenant set default_currency = $2, time_zone = $3, application_rule = $4, \
-             negative_invoice_policy = $5, auto_apply_credit = $6, business_name = $7 \
-             where tenant_id = $1",
-            &[
-                &tenant_id.as_str(),
-                &settings.default_currency.code(),
-                &settings.time_zone,
-                &settings.application_rule.name(),
-                &settings.negative_invoice_policy.name(),
-                &settings.auto_apply_credit,
-                &settings.business_name,
-            ],
-        )?;
-        Ok(())
     }
 
     fn idempotency(

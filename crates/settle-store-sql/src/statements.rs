@@ -15,6 +15,7 @@ use settle_core::document::{Document, Item};
 use settle_core::ledger::{JournalTxn, Posting};
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
+use settle_core::settings::Settings;
 use settle_store::CustomerLock;
 
 /// A statement parameter.
@@ -40,6 +41,8 @@ pub enum Value {
     OptInt32(Option<i32>),
     /// A nullable exact decimal (`numeric` in PostgreSQL, text in SQLite).
     Decimal(Option<Decimal>),
+    /// A flag (`boolean` in PostgreSQL, 0 or 1 in SQLite).
+    Bool(bool),
 }
 
 /// SQL text with `?N` placeholders and its parameters.
@@ -90,6 +93,25 @@ fn small(value: impl TryInto<i32>) -> Value {
 
 fn lowercase(value: &str) -> Value {
     text(&value.to_lowercase())
+}
+
+/// Writes a tenant's settings.
+pub fn update_settings(tenant_id: &str, settings: &Settings) -> Statement {
+    Statement {
+        sql: "update tenant set default_currency = ?2, time_zone = ?3, application_rule = ?4, \
+              negative_invoice_policy = ?5, auto_apply_credit = ?6, business_name = ?7 \
+              where tenant_id = ?1"
+            .into(),
+        args: vec![
+            text(tenant_id),
+            text(settings.default_currency.code()),
+            text(&settings.time_zone),
+            text(settings.application_rule.name()),
+            text(settings.negative_invoice_policy.name()),
+            Value::Bool(settings.auto_apply_credit),
+            text(&settings.business_name),
+        ],
+    }
 }
 
 /// Stores a new customer.

@@ -58,6 +58,15 @@ macro_rules! shared_writes {
             self.add_to_account_totals(lock, txn, now)
         }
 
+        fn update_settings(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            settings: &::settle_core::settings::Settings,
+        ) -> ::settle_store::StoreResult<()> {
+            self.run($crate::statements::update_settings(tenant_id.as_str(), settings))?;
+            Ok(())
+        }
+
         fn insert_customer(
             &mut self,
             tenant_id: &::settle_core::ids::TenantId,

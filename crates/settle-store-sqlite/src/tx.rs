@@ -246,6 +246,7 @@ fn bind(args: Vec<Value>) -> Vec<Box<dyn rusqlite::ToSql>> {
                 Value::OptInstant(at) => Box::new(at.map(timestamp_text)),
                 Value::OptDate(date) => Box::new(date.map(date_text)),
                 Value::OptInt32(int) => Box::new(int.map(i64::from)),
+                Value::Bool(flag) => Box::new(flag),
                 Value::Decimal(decimal) => Box::new(decimal.map(|d| d.to_string())),
             }
         })
@@ -349,24 +350,6 @@ impl StoreTx for SqliteTx<'_> {
             },
         )?;
         rows.into_iter().next().ok_or_else(|| StoreError::Corrupt(format!("no tenant {tenant_id}")))
-    }
-
-    fn update_settings(&mut self, tenant_id: &TenantId, settings: &Settings) -> StoreResult<()> {
-        self.execute(
-            "update tenant set default_currency = ?2, time_zone = ?3, application_rule = ?4, \
-             negative_invoice_policy = ?5, auto_apply_credit = ?6, business_name = ?7 \
-             where tenant_id = ?1",
-            &[
-                &tenant_id.as_str(),
-                &settings.default_currency.code(),
-                &settings.time_zone,
-                &settings.application_rule.name(),
-                &settings.negative_invoice_policy.name(),
-                &settings.auto_apply_credit,
-                &settings.business_name,
-            ],
-        )?;
-        Ok(())
     }
 
     fn idempotency(
