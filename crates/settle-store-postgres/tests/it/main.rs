@@ -595,6 +595,14 @@ fn api_keys_are_found_by_hash_and_revoked_once() {
 }
 
 #[test]
+fn external_ids_are_unique_per_tenant_and_kind() {
+    let Some(db) = TestDb::new("external_ids_are_unique_per_tenant_and_kind") else {
+        return;
+    };
+    conformance::external_ids_are_unique_per_tenant_and_kind(&db.open());
+}
+
+#[test]
 fn attention_reads_what_needs_a_person() {
     let Some(db) = TestDb::new("attention_reads_what_needs_a_person") else {
         return;
