@@ -111,6 +111,19 @@ fn run_on(args: &ImportArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         started.elapsed().as_secs_f64()
     ));
     let started = Instant::now();
+    let dry = ImportOptions { dry_run: true, ..ImportOptions::default() };
+    let checked =
+        engine.import(&tenant, ImportKind::Invoices, invoices.as_bytes(), dry, &mut |_| {})?;
+    anyhow::ensure!(
+        checked.invoices_created == n,
+        "the dry run would make {} invoices",
+        checked.invoices_created
+    );
+    lines.push(format!(
+        "  dry run of the invoices file (reading and checking it, no writes): {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    let started = Instant::now();
     let report = engine.import(
         &tenant,
         ImportKind::Invoices,

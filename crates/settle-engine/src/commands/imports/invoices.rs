@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use settle_core::document::{DocumentKind, DocumentSpec, draft_document};
 use settle_core::error::{Input, Rejection};
-use settle_core::ids::{CustomerId, TenantId};
+use settle_core::ids::{CustomerId, IdGen, NewIds, TenantId};
 use settle_core::money::{Currency, Money};
 use settle_core::payment::PaymentMethod;
 use settle_store::{ExternalKind, ExternalRef, StoreTx};
@@ -199,7 +199,8 @@ impl Engine {
             reason: None,
             items,
         };
-        let ids = self.new_ids();
+        // The draft is thrown away: it needs no real ids, and takes none from the generator.
+        let ids = NewIds(&CheckIds);
         let draft = draft_document(spec, ids.document(DocumentKind::Invoice), String::new(), &ids)
             .map_err(|r| vec![item_error(row, &r)])?;
         let Some(amount) = &row.amount_paid else { return Ok((due_date, None)) };
@@ -277,6 +278,15 @@ impl Engine {
             },
         )?;
         Ok(total)
+    }
+}
+
+/// The ids of a draft made only to check an invoice.
+struct CheckIds;
+
+impl IdGen for CheckIds {
+    fn suffix(&self) -> String {
+        "check".to_owned()
     }
 }
 
