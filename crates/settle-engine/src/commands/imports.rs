@@ -252,11 +252,11 @@ fn customer_rows(records: &rows::Records) -> (Vec<CustomerRow>, Vec<RowError>, u
         let email = fields.email("email");
         let currency = fields.currency("currency");
         let payment_terms_days = fields.terms("payment_terms_days");
-        if let Some(id) = &external_id {
-            if let Some(first) = seen.insert(id.clone(), fields.line) {
-                seen.insert(id.clone(), first);
-                fields.fail("external_id", format!("already given on line {first}"));
-            }
+        if let Some(id) = &external_id
+            && let Some(first) = seen.insert(id.clone(), fields.line)
+        {
+            seen.insert(id.clone(), first);
+            fields.fail("external_id", format!("already given on line {first}"));
         }
         match (external_id, name) {
             (Some(external_id), Some(name)) if fields.errors.is_empty() => {

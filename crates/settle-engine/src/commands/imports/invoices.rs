@@ -76,7 +76,7 @@ impl Engine {
             let mut customers = HashMap::new();
             for row in rows {
                 match self.check_invoice(tx, tenant_id, &mut customers, row)? {
-                    Checked::Ready(invoice) => ready.push(invoice),
+                    Checked::Ready(invoice) => ready.push(*invoice),
                     Checked::Imported => report.already_imported += 1,
                     Checked::Bad(mut row_errors) => {
                         bad += 1;
@@ -166,7 +166,9 @@ impl Engine {
             }
         };
         match self.check_amounts(&row, &customer_id, currency, terms) {
-            Ok((due_date, paid)) => Ok(Checked::Ready(Ready { row, customer_id, due_date, paid })),
+            Ok((due_date, paid)) => {
+                Ok(Checked::Ready(Box::new(Ready { row, customer_id, due_date, paid })))
+            }
             Err(errors) => Ok(Checked::Bad(errors)),
         }
     }
@@ -291,7 +293,7 @@ impl IdGen for CheckIds {
 }
 
 enum Checked {
-    Ready(Ready),
+    Ready(Box<Ready>),
     Imported,
     Bad(Vec<RowError>),
 }
@@ -467,10 +469,10 @@ fn invoice_head(fields: &mut Fields<'_>) -> Option<InvoiceRow> {
     if paid_on.is_some() && amount_paid.is_none() {
         fields.fail("paid_on", "a payment date needs amount_paid");
     }
-    if let (Some(paid), Some(date)) = (paid_on, invoice_date) {
-        if paid < date {
-            fields.fail("paid_on", "before invoice_date");
-        }
+    if let (Some(paid), Some(date)) = (paid_on, invoice_date)
+        && paid < date
+    {
+        fields.fail("paid_on", "before invoice_date");
     }
     Some(InvoiceRow {
         line: fields.line,
