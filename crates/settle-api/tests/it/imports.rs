@@ -103,6 +103,12 @@ async fn an_import_needs_a_kind_and_a_csv_body() {
         .send_raw(Method::POST, "/v1/imports?kind=customers", Some(KEY), Body::from("{}"), true)
         .await;
     json.expect_problem(415, "unsupported_media_type");
+    let nul = api.post_csv("/v1/imports?kind=customers", "external_id,name\nC-1,A\u{0}B\n").await;
+    let problem = nul.expect_problem(422, "bad_rows");
+    assert_eq!(
+        problem["rows"],
+        json!([{"line": 2, "column": "name", "reason": "must not contain the NUL character"}])
+    );
     let empty = api.post_csv("/v1/imports?kind=customers", "").await;
     let problem = empty.expect_problem(422, "bad_rows");
     assert_eq!(problem["rows"][0]["reason"], "missing column");

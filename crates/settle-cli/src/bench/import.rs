@@ -92,47 +92,26 @@ fn run_on(args: &ImportArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         if args.postgres.is_some() { "PostgreSQL" } else { "SQLite (synchronous=FULL)" },
         settle_engine::IMPORT_BATCH,
     )];
-    let started = Instant::now();
-    let report = engine.import(
-        &tenant,
-        ImportKind::Customers,
-        customers.as_bytes(),
-        ImportOptions::default(),
-        &mut |_| {},
-    )?;
-    anyhow::ensure!(
-        report.errors.is_empty(),
-        "the customers file was refused: {:?}",
-        report.errors
-    );
-    lines.push(format!(
-        "  customers: {} in {:.1} s",
-        report.customers_created,
-        started.elapsed().as_secs_f64()
-    ));
-    let started = Instant::now();
-    let dry = ImportOptions { dry_run: true, ..ImportOptions::default() };
-    let checked =
-        engine.import(&tenant, ImportKind::Invoices, invoices.as_bytes(), dry, &mut |_| {})?;
+    let import = |kind, file: &str, dry_run| {
+        let started = Instant::now();
+        let options = ImportOptions { dry_run, ..ImportOptions::default() };
+        let report = engine.import(&tenant, kind, file.as_bytes(), options, &mut |_| {})?;
+        anyhow::ensure!(report.errors.is_empty(), "the file was refused: {:?}", report.errors);
+        Ok((report, started.elapsed()))
+    };
+    let (report, took) = import(ImportKind::Customers, &customers, false)?;
+    lines.push(format!("  customers: {} in {:.1} s", report.customers_created, took.as_secs_f64()));
+    let (checked, took) = import(ImportKind::Invoices, &invoices, true)?;
     anyhow::ensure!(
         checked.invoices_created == n,
-        "the dry run would make {} invoices",
+        "the dry run would make {}",
         checked.invoices_created
     );
     lines.push(format!(
         "  dry run of the invoices file (reading and checking it, no writes): {:.1} s",
-        started.elapsed().as_secs_f64()
+        took.as_secs_f64()
     ));
-    let started = Instant::now();
-    let report = engine.import(
-        &tenant,
-        ImportKind::Invoices,
-        invoices.as_bytes(),
-        ImportOptions::default(),
-        &mut |_| {},
-    )?;
-    let elapsed = started.elapsed();
-    anyhow::ensure!(report.errors.is_empty(), "the invoices file was refused: {:?}", report.errors);
+    let (report, elapsed) = import(ImportKind::Invoices, &invoices, false)?;
     let paid = n.div_ceil(4);
     anyhow::ensure!(
         report.invoices_created == n && report.payments_created == paid,

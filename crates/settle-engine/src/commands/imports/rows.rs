@@ -176,16 +176,20 @@ impl Fields<'_> {
 
     /// Required text of at most 1,024 characters.
     pub(crate) fn required(&mut self, column: &str) -> Option<String> {
-        let text = self.optional(column);
-        if text.is_none() {
+        if self.get(column).is_none() {
             self.fail(column, "required");
         }
-        text
+        self.optional(column)
     }
 
     /// Optional text of at most 1,024 characters.
     pub(crate) fn optional(&mut self, column: &str) -> Option<String> {
         let text = self.get(column)?.to_owned();
+        if text.contains('\0') {
+            // PostgreSQL's text cannot hold U+0000, and no column of Settle's means it.
+            self.fail(column, "must not contain the NUL character");
+            return None;
+        }
         if text.chars().count() > 1024 {
             self.fail(column, "at most 1024 characters");
             return None;
