@@ -16,6 +16,7 @@ use settle_store::StoredTxn;
 use utoipa::ToSchema;
 
 mod billing;
+mod imports;
 mod links;
 mod preview;
 
@@ -23,6 +24,7 @@ pub(crate) use billing::{
     AmendmentIn, AmendmentOutcomeOut, AmendmentPreviewOut, BillRunIn, BillRunOut, CancelIn,
     ChangeIn, PriceIn, PriceOut, ProductIn, ProductOut, SubscriptionIn, SubscriptionOut,
 };
+pub(crate) use imports::ImportOut;
 pub(crate) use links::{
     PaymentLinkCreatedOut, PaymentLinkIn, PaymentLinkOut, PaymentLinksOut, instant,
 };

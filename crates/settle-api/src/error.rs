@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use settle_core::error::{Flaw, Input, OUT_OF_RANGE, Operation, Rejection};
-use settle_engine::EngineError;
+use settle_engine::{EngineError, RowError};
 use settle_store::StoreError;
 
 /// A problem to report to the client.
@@ -15,6 +15,8 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    /// The bad rows of an import file.
+    rows: Vec<RowErrorOut>,
 }
 
 /// One invalid field.
@@ -24,6 +26,23 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+/// A bad field of an import file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub(crate) struct RowErrorOut {
+    /// The line of the file (the header is line 1).
+    pub(crate) line: u64,
+    /// The column's name; empty when the line as a whole is refused.
+    pub(crate) column: String,
+    /// Why.
+    pub(crate) reason: String,
+}
+
+impl From<&RowError> for RowErrorOut {
+    fn from(error: &RowError) -> RowErrorOut {
+        RowErrorOut { line: error.line, column: error.column.clone(), reason: error.reason.clone() }
+    }
 }
 
 /// An `application/problem+json` body (RFC 9457) with a stable machine-readable `code`.
@@ -44,6 +63,10 @@ pub(crate) struct Problem<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
+    /// The bad rows of an import file (`bad_rows` only): line, column and reason of each.
+    #[serde(skip_serializing_if = "<[RowErrorOut]>::is_empty")]
+    #[schema(value_type = Vec<RowErrorOut>)]
+    rows: &'a [RowErrorOut],
     /// The request's id, as in its `X-Request-Id` response header: quote it when reporting a
     /// problem, and it finds the request's log lines.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,7 +77,7 @@ pub(crate) struct Problem<'a> {
 impl ApiError {
     /// A problem with `status`, `code` and `detail`.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), errors: Vec::new() }
+        ApiError { status, code, detail: detail.into(), errors: Vec::new(), rows: Vec::new() }
     }
 
     /// 422 `validation_error` for one field.
@@ -66,6 +89,18 @@ impl ApiError {
             code: "validation_error",
             detail: format!("{field}: {message}"),
             errors: vec![FieldError { field, message }],
+            rows: Vec::new(),
+        }
+    }
+
+    /// 422 `bad_rows`: an import file with bad rows, nothing written.
+    pub(crate) fn bad_rows(detail: impl Into<String>, rows: &[RowError]) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "bad_rows",
+            detail: detail.into(),
+            errors: Vec::new(),
+            rows: rows.iter().map(RowErrorOut::from).collect(),
         }
     }
 
@@ -178,6 +213,7 @@ impl From<Rejection> for ApiError {
                     code,
                     detail: format!("{field}: {message}"),
                     errors: vec![FieldError { field, message }],
+                    rows: Vec::new(),
                 };
             }
             Rejection::InApplication { index, rejection } => {
@@ -204,7 +240,13 @@ impl From<Rejection> for ApiError {
             }
             _ => Vec::new(),
         };
-        ApiError { status, code: rejection.code(), detail: rejection.to_string(), errors }
+        ApiError {
+            status,
+            code: rejection.code(),
+            detail: rejection.to_string(),
+            errors,
+            rows: Vec::new(),
+        }
     }
 }
 
@@ -254,6 +296,7 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             code: self.code,
             errors: &self.errors,
+            rows: &self.rows,
             request_id: request_id.as_deref(),
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();

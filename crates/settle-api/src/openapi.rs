@@ -85,7 +85,11 @@ by document number, and uses payments oldest first, then credit memos, then the 
         description = "Accounts-receivable ledger API.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::error::RowErrorOut
+    )),
     tags(
         (name = "meta", description = "Health and this document."),
         (name = "customers", description = "Customers, their history and entries."),
@@ -101,6 +105,8 @@ by document number, and uses payments oldest first, then credit memos, then the 
         (name = "reports", description = "Trial balance, aging and journal."),
         (name = "subscriptions", description = "Products, prices, subscriptions, amendments \
             with day proration, and bill runs."),
+        (name = "imports", description = "Customers and open invoices from another system, \
+            as CSV."),
     )
 )]
 struct ApiDoc;
@@ -154,6 +160,7 @@ fn status_of(code: &str) -> u16 {
         "request_timeout" => 408,
         "conflict" | "document_not_draft" | "stale" => 409,
         "payload_too_large" => 413,
+        "unsupported_media_type" => 415,
         "not_ready" => 503,
         _ => 422,
     }

@@ -10,8 +10,8 @@ use utoipa::OpenApi;
 
 use crate::openapi;
 use crate::routes::{
-    self, applications, credits, customers, documents, export, keys, links, payments, ready,
-    reports, subscriptions,
+    self, applications, credits, customers, documents, export, imports, keys, links, payments,
+    ready, reports, subscriptions,
 };
 use crate::state::AppState;
 
@@ -127,4 +127,5 @@ route_table! {
     "/v1/subscriptions/{id}/preview" => get(subscriptions::preview);
     "/v1/bill-runs" => post(subscriptions::create_bill_run);
     "/v1/bill-runs/{id}" => get(subscriptions::show_bill_run);
+    "/v1/imports" => post(imports::create);
 }

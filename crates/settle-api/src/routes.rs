@@ -6,6 +6,7 @@ pub(crate) mod credits;
 pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod export;
+pub(crate) mod imports;
 pub(crate) mod keys;
 pub(crate) mod links;
 pub(crate) mod payments;

@@ -4,6 +4,7 @@
 
 pub(crate) mod bill_run;
 pub(crate) mod http;
+pub(crate) mod import;
 pub(crate) mod reads;
 
 use std::path::Path;

@@ -6,6 +6,7 @@ mod bench;
 mod billing;
 mod config;
 mod demo;
+mod imports;
 mod logs;
 mod metrics_server;
 mod shutdown;
@@ -135,7 +136,7 @@ enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Bench {
         /// `http`: the workload over HTTP; `reads`: reads at 10,000 and 1,000,000 customers;
-        /// `bill-run`: a bill run over N subscriptions.
+        /// `bill-run`: a bill run over N subscriptions; `import`: importing N open invoices.
         #[command(subcommand)]
         kind: Option<BenchKind>,
         /// Rounds of the mix (each is four operations).
@@ -151,6 +152,9 @@ enum Command {
         #[arg(long)]
         postgres: Option<String>,
     },
+    /// Import customers or open invoices from a CSV file (docs/IMPORT.md); rows imported
+    /// before are skipped, so running the same file again creates nothing.
+    Import(imports::ImportArgs),
     /// Copy a live SQLite store to a new file while `serve` keeps writing, then verify the copy.
     Backup(backup::BackupArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
@@ -181,6 +185,9 @@ enum BenchKind {
     /// A bill run over N monthly subscriptions (invoices per second, peak memory) beside the
     /// raw bulk-insert rate of the same store.
     BillRun(bench::bill_run::BillRunArgs),
+    /// `settle import invoices` of N generated open invoices (invoices per second) beside
+    /// the raw bulk-insert rate of the same store.
+    Import(bench::import::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -281,10 +288,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { kind: Some(BenchKind::Http(args)), .. } => bench::http::run(&args),
         Command::Bench { kind: Some(BenchKind::Reads(args)), .. } => bench::reads::run(&args),
         Command::Bench { kind: Some(BenchKind::BillRun(args)), .. } => bench::bill_run::run(&args),
+        Command::Bench { kind: Some(BenchKind::Import(args)), .. } => bench::import::run(&args),
         Command::Bench { kind: None, rounds, normal_sync, clients, postgres } => {
             run_bench(rounds, normal_sync, clients, postgres)
         }
         Command::Backup(args) => backup::run(&args),
+        Command::Import(args) => imports::run(&args),
         Command::Completions { shell } => completions(shell),
         Command::Tenant { command: TenantCommand::Create { name, store } } => {
             let new = engine(&store.database, false)?.create_tenant(&name)?;

@@ -58,7 +58,7 @@ pub use numbers::{
 };
 pub use records::{
     api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
-    tenants_keep_their_settings_in_creation_order,
+    external_ids_are_unique_per_tenant_and_kind, tenants_keep_their_settings_in_creation_order,
 };
 pub use search::customer_search_finds_substrings_of_name_or_email_at_every_length;
 pub use staff::{

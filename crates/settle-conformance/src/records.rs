@@ -114,3 +114,49 @@ pub fn api_keys_are_listed_per_tenant_oldest_first(store: &dyn Store) {
     assert_eq!(tx.api_keys(&tenant).expect("list"), [early, revoked, twin]);
     assert_eq!(tx.api_keys(&other).expect("list"), [foreign]);
 }
+
+/// An imported row's record is found by tenant, kind and external id with everything it was
+/// stored with; the same external id twice in a tenant and kind is refused, while another kind
+/// or tenant may use it. Customers are found by email without case, in id order.
+pub fn external_ids_are_unique_per_tenant_and_kind(store: &dyn Store) {
+    use settle_core::ids::CustomerId;
+    use settle_store::{ExternalKind, ExternalRef};
+
+    let mut first = crate::fixture::customer("cus_b", "Ada Lovelace", 0);
+    first.email = Some("Ada@Example.com".to_owned());
+    let mut second = crate::fixture::customer("cus_a", "Ada Twin", 0);
+    second.email = Some("ada@example.COM".to_owned());
+    let tenant = crate::fixture::seed(store, "ten_imported", &[first, second]);
+    let other = crate::fixture::tenant(store, "ten_elsewhere");
+    let record = ExternalRef {
+        tenant_id: tenant.clone(),
+        kind: ExternalKind::Invoice,
+        external_id: "A-1001".to_owned(),
+        object_id: "inv_1".to_owned(),
+        source_number: Some("2024-0042".to_owned()),
+        created_at: t0(),
+    };
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_external_ref(&record).expect("record");
+    let as_customer =
+        ExternalRef { kind: ExternalKind::Customer, source_number: None, ..record.clone() };
+    tx.insert_external_ref(&as_customer).expect("another kind");
+    tx.insert_external_ref(&ExternalRef { tenant_id: other.clone(), ..record.clone() })
+        .expect("another tenant");
+    tx.commit().expect("commit");
+
+    let mut tx = store.begin_write().expect("begin");
+    let again = ExternalRef { object_id: "inv_2".to_owned(), ..record.clone() };
+    assert!(matches!(tx.insert_external_ref(&again), Err(StoreError::Conflict { .. })));
+    drop(tx);
+
+    let mut tx = store.begin_read().expect("read");
+    let found = tx.external_ref(&tenant, ExternalKind::Invoice, "A-1001").expect("read");
+    assert_eq!(found, Some(record));
+    let found = tx.external_ref(&tenant, ExternalKind::Customer, "A-1001").expect("read");
+    assert_eq!(found, Some(as_customer));
+    assert_eq!(tx.external_ref(&tenant, ExternalKind::Invoice, "a-1001").expect("read"), None);
+    let by_email = tx.customers_by_email(&tenant, "ADA@example.com").expect("by email");
+    assert_eq!(by_email, [id(CustomerId::parse, "cus_a"), id(CustomerId::parse, "cus_b")]);
+    assert_eq!(tx.customers_by_email(&other, "ada@example.com").expect("by email"), []);
+}

@@ -10,6 +10,7 @@ pub(crate) mod customers;
 pub(crate) mod documents;
 pub(crate) mod entries;
 pub(crate) mod export;
+pub(crate) mod imports;
 pub(crate) mod links;
 pub(crate) mod payments;
 pub(crate) mod policies;

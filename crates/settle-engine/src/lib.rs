@@ -30,6 +30,10 @@ pub use commands::customers::{CustomerPatch, DEFAULT_PAYMENT_TERMS_DAYS, NewCust
 pub use commands::documents::{NewDocument, NewItem, NewTax};
 pub use commands::entries::{EntryKind, EntryOutcome, NewEntry};
 pub use commands::export::{CSV_HEADER, ExportFormat};
+pub use commands::imports::{
+    IMPORT_BATCH, ImportKind, ImportOptions, ImportProgress, ImportReport, MAX_EXTERNAL_ID_CHARS,
+    MAX_REPORTED_ERRORS, RowError,
+};
 pub use commands::links::{CreatedPaymentLink, PAY_VIEW_HISTORY, PayView, PaymentLink};
 pub use commands::payments::NewPayment;
 pub use commands::reports::{Aging, TrialBalance};

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (8, include_str!("../migrations/0008_document_number_sequences.sql")),
     (9, include_str!("../migrations/0009_customer_search.sql")),
     (10, include_str!("../migrations/0010_subscription_by_customer_due.sql")),
+    (11, include_str!("../migrations/0011_external_ref.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

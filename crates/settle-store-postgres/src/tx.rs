@@ -308,6 +308,7 @@ impl StoreTx for PgTx {
     settle_store_sql::shared_writes!();
     settle_store_sql::shared_reads!();
     settle_store_sql::shared_staff!();
+    settle_store_sql::shared_imports!();
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         if self.failed {

@@ -10,6 +10,7 @@
 
 pub mod billing;
 mod billing_macros;
+pub mod imports;
 mod page;
 pub mod queries;
 mod records;

@@ -295,6 +295,7 @@ impl StoreTx for SqliteTx<'_> {
     settle_store_sql::shared_writes!();
     settle_store_sql::shared_reads!();
     settle_store_sql::shared_staff!();
+    settle_store_sql::shared_imports!();
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         self.conn().execute_batch("commit").map_err(unavailable)?;

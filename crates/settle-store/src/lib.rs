@@ -376,6 +376,48 @@ pub struct AccountTotal {
     pub credit: i128,
 }
 
+/// What an external id names in Settle: an imported customer or invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExternalKind {
+    /// A customer (`settle import customers`).
+    Customer,
+    /// An invoice (`settle import invoices`).
+    Invoice,
+}
+
+impl ExternalKind {
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExternalKind::Customer => "customer",
+            ExternalKind::Invoice => "invoice",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn parse(name: &str) -> Option<ExternalKind> {
+        [ExternalKind::Customer, ExternalKind::Invoice].into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// An object imported from another system under the id it had there: unique per tenant and
+/// kind, so importing the same row again finds it and creates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalRef {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Customer or invoice.
+    pub kind: ExternalKind,
+    /// The id in the other system.
+    pub external_id: String,
+    /// The id of the customer or document it became.
+    pub object_id: String,
+    /// The number it had in the other system (invoices).
+    pub source_number: Option<String>,
+    /// When it was imported.
+    pub created_at: DateTime<Utc>,
+}
+
 /// A database that runs transactions.
 pub trait Store: Send + Sync {
     /// Starts a read-write transaction. On SQLite this is `BEGIN IMMEDIATE` (one writer at a
@@ -724,6 +766,22 @@ pub trait StoreTx: BillingTx {
         currency: Currency,
         as_of: NaiveDate,
     ) -> StoreResult<Vec<CustomerCredit>>;
+    /// Records what an imported row became; a second record of the same tenant, kind and
+    /// external id is refused (`StoreError::Conflict`).
+    fn insert_external_ref(&mut self, record: &ExternalRef) -> StoreResult<()>;
+    /// The record of an imported row, if that external id was imported into the tenant.
+    fn external_ref(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: ExternalKind,
+        external_id: &str,
+    ) -> StoreResult<Option<ExternalRef>>;
+    /// The tenant's customers with this email, compared without case, in id order.
+    fn customers_by_email(
+        &mut self,
+        tenant_id: &TenantId,
+        email: &str,
+    ) -> StoreResult<Vec<CustomerId>>;
 }
 
 #[cfg(test)]

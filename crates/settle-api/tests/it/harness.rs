@@ -255,6 +255,25 @@ impl TestApi {
         Reply { status, content_type, body, replayed }
     }
 
+    /// A POST of `body` as `Content-Type: text/csv`.
+    pub(crate) async fn post_csv(&self, path: &str, body: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {KEY}"))
+            .header("content-type", "text/csv")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        let response = self.router().clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply { status, content_type, body, replayed: false }
+    }
+
     pub(crate) async fn post(&self, path: &str, body: Value) -> Reply {
         self.send_raw(Method::POST, path, Some(KEY), Body::from(body.to_string()), true).await
     }

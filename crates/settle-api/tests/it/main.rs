@@ -9,6 +9,7 @@ mod customers;
 mod export;
 mod hostile;
 mod idempotency;
+mod imports;
 mod invoices;
 mod negative_payments;
 mod openapi;

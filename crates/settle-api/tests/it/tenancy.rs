@@ -169,6 +169,9 @@ fn request(method: &str, path: &str, f: &Fixture) -> (String, Value, bool) {
         }
         ("POST", "/v1/products") => (path.to_owned(), json!({"name": "Mine"}), false),
         ("POST", "/v1/bill-runs") => (path.to_owned(), json!({"as_of": "2026-01-01"}), false),
+        ("POST", "/v1/imports") => {
+            (format!("{path}?kind=customers&dry_run=true"), json!({}), false)
+        }
         ("POST", "/v1/prices") => (
             path.to_owned(),
             json!({"product_id": f.product, "currency": "USD", "unit_amount": "1.00"}),

@@ -96,7 +96,7 @@ impl Fresh {
 
     /// Rows per second of a bulk insert of `rows` rows in one transaction into a bare table.
     #[allow(clippy::float_arithmetic, reason = "a printed rate")]
-    fn raw_bulk_rate(&self, rows: u64) -> anyhow::Result<f64> {
+    pub(crate) fn raw_bulk_rate(&self, rows: u64) -> anyhow::Result<f64> {
         let started = Instant::now();
         match &self.raw {
             RawTarget::Sqlite(path) => {

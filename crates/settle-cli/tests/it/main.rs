@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 mod backup;
 mod bill_run;
 mod bounds;
+mod import;
 mod observe;
 mod ready;
 mod shell;
@@ -713,6 +714,7 @@ fn every_command_but_serve(url: &str) -> Vec<(&'static str, std::process::Output
         ("export", run(&["export", "--format", "csv", "--database", url])),
         ("demo", run(&["demo", "--database", url])),
         ("tenant create", run(&["tenant", "create", "Nobody", "--database", url])),
+        ("import", run(&["import", "customers", "customers.csv", "--database", url])),
         (
             "user create",
             run(&["user", "create", "ana@example.com", "--role", "clerk", "--database", url]),

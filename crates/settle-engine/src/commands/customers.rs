@@ -40,7 +40,7 @@ pub struct CustomerPatch {
 /// Default payment terms: net 30.
 pub const DEFAULT_PAYMENT_TERMS_DAYS: u32 = 30;
 
-fn check_email(email: &str) -> Result<(), Rejection> {
+pub(crate) fn check_email(email: &str) -> Result<(), Rejection> {
     check_text("email", email, true)?;
     let valid = email.len() <= 254
         && email
@@ -50,7 +50,7 @@ fn check_email(email: &str) -> Result<(), Rejection> {
     if valid { Ok(()) } else { Err(Rejection::invalid("email", "not an email address")) }
 }
 
-fn check_terms(days: u32) -> Result<(), Rejection> {
+pub(crate) fn check_terms(days: u32) -> Result<(), Rejection> {
     if days > 3650 {
         return Err(Rejection::invalid("payment_terms_days", "at most 3650 days"));
     }

@@ -67,7 +67,10 @@ pub struct NewTax {
 /// Most fraction digits of a unit price or a quantity.
 const MAX_SCALE: u32 = 12;
 
-fn item_specs(items: Vec<NewItem>, currency: Currency) -> Result<Vec<ItemSpec>, Rejection> {
+pub(crate) fn item_specs(
+    items: Vec<NewItem>,
+    currency: Currency,
+) -> Result<Vec<ItemSpec>, Rejection> {
     items
         .into_iter()
         .enumerate()

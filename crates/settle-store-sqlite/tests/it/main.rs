@@ -216,6 +216,12 @@ fn api_keys_are_found_by_hash_and_revoked_once() {
 }
 
 #[test]
+fn external_ids_are_unique_per_tenant_and_kind() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::external_ids_are_unique_per_tenant_and_kind(&fresh(&dir));
+}
+
+#[test]
 fn customer_lists_sort_by_bytes_and_cursors_round_trip() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::customer_lists_sort_by_bytes_and_cursors_round_trip(&fresh(&dir));
