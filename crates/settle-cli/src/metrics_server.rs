@@ -18,6 +18,9 @@ const SECONDS_BUCKETS: &[f64] =
 /// Units per batched commit: up to a bill run's batch.
 const UNITS_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0];
 
+/// Write transactions per SQLite group commit: up to the group limit (64).
+const MEMBERS_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
 /// The metrics listener, bound, with the recorder every crate now records into.
 pub(crate) struct MetricsServer {
     listener: tokio::net::TcpListener,
@@ -33,6 +36,9 @@ impl MetricsServer {
         let handle = PrometheusBuilder::new()
             .set_buckets(SECONDS_BUCKETS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_units".into()), UNITS_BUCKETS))
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Suffix("_members".into()), MEMBERS_BUCKETS)
+            })
             .context("configuring the metrics")?
             .install_recorder()
             .context("installing the metrics recorder")?;

@@ -1,20 +1,24 @@
 //! The SQLite adapter of Settle's storage port: one database file in WAL mode, one writer
-//! connection (`BEGIN IMMEDIATE`, so writers queue on the database lock) and a small pool of
-//! reader connections that see consistent snapshots while the writer works.
+//! connection whose write transactions are grouped (writers that queue for it at the same time
+//! share one transaction and one fsync, each in its own savepoint) and a small pool of reader
+//! connections that see consistent snapshots while the writer works.
 
 mod backup;
+mod group;
 mod raw;
 mod rows;
 mod tx;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
 pub use crate::backup::{BackupProgress, backup};
+pub use crate::group::CommitGroups;
+use crate::group::Writers;
 pub use crate::raw::{raw_bulk_insert, raw_one_row_transactions};
 use crate::tx::SqliteTx;
 
@@ -58,7 +62,7 @@ pub enum Durability {
 pub struct SqliteStore {
     path: PathBuf,
     durability: Durability,
-    writer: Mutex<Connection>,
+    writers: Writers,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -70,7 +74,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_owned(),
             durability,
-            writer: Mutex::new(writer),
+            writers: Writers::new(writer),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -99,16 +103,29 @@ impl SqliteStore {
 
     /// Runs `PRAGMA integrity_check`; `Ok` when SQLite answers `ok`.
     pub fn integrity_check(&self) -> StoreResult<()> {
-        let conn = self.lock_writer();
-        let answer: String =
-            conn.query_row("pragma integrity_check", [], |row| row.get(0)).map_err(unavailable)?;
+        let writer = self.writers.lock();
+        let answer: String = writer
+            .conn
+            .query_row("pragma integrity_check", [], |row| row.get(0))
+            .map_err(unavailable)?;
         if answer == "ok" { Ok(()) } else { Err(StoreError::Corrupt(answer)) }
     }
 
-    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the connection leaves no open transaction behind (the
-        // transaction guard rolls back on drop), so a poisoned lock is still usable.
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// This store with at most `limit` write transactions in one group commit (at least 1;
+    /// 1 commits each on its own).
+    pub fn with_group_limit(mut self, limit: usize) -> SqliteStore {
+        self.writers.set_limit(limit);
+        self
+    }
+
+    /// The group commits so far: how many, and how many write transactions they held.
+    pub fn commit_groups(&self) -> CommitGroups {
+        self.writers.commit_groups()
+    }
+
+    /// Write transactions waiting for the writer connection right now.
+    pub fn writers_waiting(&self) -> usize {
+        self.writers.waiting()
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
@@ -129,9 +146,8 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
-        let conn = self.lock_writer();
-        conn.execute_batch("begin immediate").map_err(unavailable)?;
-        Ok(Box::new(SqliteTx::writer(conn)))
+        let writer = self.writers.begin()?;
+        Ok(Box::new(SqliteTx::writer(writer, &self.writers)))
     }
 
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
@@ -207,7 +223,7 @@ impl SqliteStore {
     /// Rows inserted, updated or deleted through the writer connection since it opened (for
     /// benchmarks that replay the same write pattern on a bare table).
     pub fn total_changes(&self) -> u64 {
-        self.lock_writer().total_changes()
+        self.writers.lock().conn.total_changes()
     }
 }
 

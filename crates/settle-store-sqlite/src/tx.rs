@@ -18,6 +18,7 @@ use settle_store::{
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
 };
 
+use crate::group::{Writer, Writers};
 use crate::rows::{SqlRow, date_text, timestamp_text};
 use crate::{SqliteStore, unavailable};
 use settle_store_sql::{
@@ -27,19 +28,22 @@ use settle_store_sql::{
 };
 
 enum Conn<'a> {
-    Writer(MutexGuard<'a, Connection>),
+    /// A member of the group transaction on the writer connection (see `group.rs`); the
+    /// connection is taken out when the member ends.
+    Writer(Option<MutexGuard<'a, Writer>>, &'a Writers),
     Reader(Option<Connection>, &'a SqliteStore),
 }
 
-/// An open SQLite transaction; rolled back on drop unless committed.
+/// An open SQLite transaction; rolled back on drop unless committed. A write transaction is one
+/// member of a group transaction: rolling it back undoes only its own writes.
 pub(crate) struct SqliteTx<'a> {
     conn: Conn<'a>,
     open: bool,
 }
 
 impl<'a> SqliteTx<'a> {
-    pub(crate) fn writer(conn: MutexGuard<'a, Connection>) -> SqliteTx<'a> {
-        SqliteTx { conn: Conn::Writer(conn), open: true }
+    pub(crate) fn writer(writer: MutexGuard<'a, Writer>, writers: &'a Writers) -> SqliteTx<'a> {
+        SqliteTx { conn: Conn::Writer(Some(writer), writers), open: true }
     }
 
     pub(crate) fn reader(conn: Connection, store: &'a SqliteStore) -> SqliteTx<'a> {
@@ -48,7 +52,9 @@ impl<'a> SqliteTx<'a> {
 
     fn conn(&self) -> &Connection {
         match &self.conn {
-            Conn::Writer(conn) => conn,
+            Conn::Writer(writer, _) => {
+                &writer.as_ref().expect("a member holds the writer until it ends").conn
+            }
             Conn::Reader(conn, _) => {
                 conn.as_ref().expect("a reader holds its connection until drop")
             }
@@ -58,14 +64,21 @@ impl<'a> SqliteTx<'a> {
 
 impl Drop for SqliteTx<'_> {
     fn drop(&mut self) {
-        if self.open {
-            // Rolling back can only fail when there is no transaction left to roll back.
-            let _ = self.conn().execute_batch("rollback");
-        }
-        if let Conn::Reader(conn, store) = &mut self.conn
-            && let Some(conn) = conn.take()
-        {
-            store.return_reader(conn);
+        match &mut self.conn {
+            Conn::Writer(writer, writers) => {
+                if let Some(writer) = writer.take() {
+                    writers.roll_back(writer);
+                }
+            }
+            Conn::Reader(conn, store) => {
+                if let Some(conn) = conn.take() {
+                    if self.open {
+                        // Rolling back can only fail when there is no transaction left.
+                        let _ = conn.execute_batch("rollback");
+                    }
+                    store.return_reader(conn);
+                }
+            }
         }
     }
 }
@@ -298,6 +311,10 @@ impl StoreTx for SqliteTx<'_> {
     settle_store_sql::shared_imports!();
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        if let Conn::Writer(writer, writers) = &mut self.conn {
+            let writer = writer.take().expect("a member holds the writer until it ends");
+            return writers.commit(writer);
+        }
         self.conn().execute_batch("commit").map_err(unavailable)?;
         self.open = false;
         Ok(())

@@ -199,6 +199,24 @@ fn metrics_count_every_request_by_route_template_status_and_command_outcome() {
     assert_eq!(sample(&scrape, "settle_commands_refused_total", &refused), 1.0);
     assert_eq!(appended, 1, "{}", journal.body);
     assert_eq!(sample(&scrape, "settle_journal_transactions_appended_total", &[]), 1.0);
+    // One client, one request at a time: every SQLite group commit held one write
+    // transaction, counted in the group-size buckets (not the seconds buckets).
+    let groups = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "settle_sqlite_commit_group_members")
+        .map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets) => {
+                buckets.iter().map(|b| (b.less_than, b.count)).collect::<Vec<_>>()
+            }
+            other => panic!("not a histogram: {other:?}"),
+        })
+        .expect("the group-size histogram");
+    let bounds: Vec<f64> = groups.iter().map(|(le, _)| *le).collect();
+    assert_eq!(bounds, [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, f64::INFINITY]);
+    let all = groups.last().expect("+Inf").1;
+    assert!(all >= 6.0, "{groups:?}");
+    assert!(groups.iter().all(|(_, count)| *count == all), "{groups:?}");
     let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(sample(&scrape, "settle_build_info", &version), 1.0);
 }

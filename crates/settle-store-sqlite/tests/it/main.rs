@@ -1,6 +1,8 @@
 //! The SQLite store against a real file: the conformance suite every store runs, plus what only
 //! SQLite's own SQL can show (immutability triggers, CHECKs, migrations, a bad file).
 
+mod group_commit;
+
 use std::path::Path;
 use std::sync::Arc;
 
