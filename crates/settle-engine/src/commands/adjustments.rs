@@ -350,6 +350,9 @@ impl Engine {
             let txn = refund::void_document(&mut document, unit.ids.txn(), unit.today)?;
             unit.record(&txn, Touched { documents: vec![&mut document], ..Touched::default() })?;
             unit.tx.update_document(&unit.lock, &document)?;
+            // A proration invoice's credit items counted against the items they credit; voided,
+            // they credit nothing, so those items are creditable again.
+            unit.credit_invoice_items(&document, -1)?;
             unit.after_credit_arrives()?;
             Ok(document)
         })

@@ -131,6 +131,19 @@ fn a_downgrade_on_jan_16_invoices_minus_15_48_and_5_16_and_counts_the_credit() {
 }
 
 #[test]
+fn voiding_a_proration_invoice_makes_what_it_credited_creditable_again() {
+    let world = World::new();
+    let (first, proration) = downgrade(&world);
+    world.engine.void_document(&world.tenant, &proration.id, false).expect("void");
+    let first = world.engine.document(&world.tenant, &first.id).expect("invoice");
+    assert_eq!(first.items[0].credited, usd(0));
+    assert_eq!(first.creditable(&first.items[0]), usd(3000));
+    let customer = world.engine.customer(&world.tenant, &world.customer).expect("customer");
+    assert_eq!(customer.balances.receivable, 3000);
+    assert!(world.engine.verify().expect("verify").is_clean());
+}
+
+#[test]
 fn a_negative_proration_invoice_goes_to_credit_under_transfer_to_credit() {
     let world = World::new();
     set_policy(&world, NegativeInvoicePolicy::TransferToCredit);
