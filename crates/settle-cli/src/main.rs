@@ -542,7 +542,7 @@ async fn serve(engine: Engine, listen: &str, options: ServeOptions) -> anyhow::R
         let _ = out.flush();
     }
     if let Some(metrics) = metrics {
-        tokio::spawn(metrics.run());
+        tokio::spawn(metrics.run(engine.clone()));
     }
     tokio::spawn(prune_idempotency_keys(engine.clone()));
     let daily =

@@ -15,8 +15,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 const SECONDS_BUCKETS: &[f64] =
     &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-/// Units per batched commit: up to a bill run's batch.
-const UNITS_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0];
+/// Units per batched commit: up to a bill run's batch (2,000) and an import's (5,000).
+const UNITS_BUCKETS: &[f64] =
+    &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0];
 
 /// Write transactions per SQLite group commit: up to the group limit (64).
 const MEMBERS_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
@@ -51,12 +52,18 @@ impl MetricsServer {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Answers `GET /metrics` until the process ends.
-    pub(crate) async fn run(self) {
+    /// Answers `GET /metrics` until the process ends; each answer first samples how many of
+    /// `engine`'s store connections are in use.
+    pub(crate) async fn run(self, engine: settle_engine::Engine) {
         let handle = self.handle;
         let app = Router::new().route(
             "/metrics",
             get(move || {
+                for (pool, in_use) in engine.store_connections_in_use() {
+                    #[allow(clippy::cast_precision_loss, reason = "a count of connections")]
+                    metrics::gauge!("settle_store_connections_in_use", "pool" => pool)
+                        .set(in_use as f64);
+                }
                 let body = handle.render();
                 async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body) }
             }),

@@ -157,6 +157,21 @@ pub fn committed_writes_survive_a_reopen_and_replay_exactly(open: &dyn Fn() -> A
     assert_eq!(report.transactions, 3);
 }
 
+/// The connections in use, over every pool, count a transaction's connection while it is open
+/// and not after it ends.
+pub fn connections_in_use_are_counted_until_their_transaction_ends(store: &dyn Store) {
+    let total = || store.connections_in_use().iter().map(|(_, n)| n).sum::<u64>();
+    assert!(!store.connections_in_use().is_empty(), "a store names its pools");
+    let before = total();
+    let read = store.begin_read().expect("read");
+    assert_eq!(total(), before + 1);
+    let other = store.begin_read().expect("read");
+    assert_eq!(total(), before + 2);
+    drop(read);
+    drop(other);
+    assert_eq!(total(), before);
+}
+
 /// A store just opened (migrated by this build) is ready to serve.
 pub fn a_fresh_store_is_ready(store: &dyn Store) {
     store.check_ready().expect("a fresh store is ready");

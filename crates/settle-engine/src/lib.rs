@@ -148,6 +148,11 @@ impl Engine {
         self
     }
 
+    /// Connections in use in each of the store's pools, by pool name.
+    pub fn store_connections_in_use(&self) -> Vec<(&'static str, u64)> {
+        self.store.connections_in_use()
+    }
+
     /// Whether the store can serve: it answers a query and its schema is at this build's
     /// migrations (`/readyz`).
     pub fn check_ready(&self) -> EngineResult<()> {

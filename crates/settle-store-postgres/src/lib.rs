@@ -171,6 +171,12 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn connections_in_use(&self) -> Vec<(&'static str, u64)> {
+        let Some(pool) = &self.pool else { return Vec::new() };
+        let state = pool.state();
+        vec![("postgres", u64::from(state.connections.saturating_sub(state.idle_connections)))]
+    }
+
     fn check_ready(&self) -> StoreResult<()> {
         let pool =
             self.pool.as_ref().ok_or_else(|| StoreError::Unavailable("store closed".into()))?;

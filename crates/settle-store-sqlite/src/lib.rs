@@ -11,6 +11,7 @@ mod tx;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -64,6 +65,8 @@ pub struct SqliteStore {
     durability: Durability,
     writers: Writers,
     readers: Mutex<Vec<Connection>>,
+    /// Reader connections taken and not yet given back or discarded.
+    readers_out: AtomicU64,
 }
 
 impl SqliteStore {
@@ -76,6 +79,7 @@ impl SqliteStore {
             durability,
             writers: Writers::new(writer),
             readers: Mutex::new(Vec::new()),
+            readers_out: AtomicU64::new(0),
         })
     }
 
@@ -128,19 +132,30 @@ impl SqliteStore {
         self.writers.waiting()
     }
 
+    /// A reader connection, counted out until [`SqliteStore::return_reader`] or
+    /// [`SqliteStore::discard_reader`] takes it back.
     fn take_reader(&self) -> StoreResult<Connection> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        match pooled {
-            Some(conn) => Ok(conn),
-            None => connect(&self.path, self.durability),
-        }
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => connect(&self.path, self.durability)?,
+        };
+        self.readers_out.fetch_add(1, Ordering::Relaxed);
+        Ok(conn)
     }
 
     fn return_reader(&self, conn: Connection) {
+        self.readers_out.fetch_sub(1, Ordering::Relaxed);
         let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
         if readers.len() < MAX_IDLE_READERS {
             readers.push(conn);
         }
+    }
+
+    /// Closes a reader connection that failed instead of giving it back.
+    fn discard_reader(&self, conn: Connection) {
+        self.readers_out.fetch_sub(1, Ordering::Relaxed);
+        drop(conn);
     }
 }
 
@@ -152,15 +167,34 @@ impl Store for SqliteStore {
 
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let conn = self.take_reader()?;
-        conn.execute_batch("begin").map_err(unavailable)?;
+        if let Err(err) = conn.execute_batch("begin") {
+            self.discard_reader(conn);
+            return Err(unavailable(err));
+        }
         Ok(Box::new(SqliteTx::reader(conn, self)))
+    }
+
+    fn connections_in_use(&self) -> Vec<(&'static str, u64)> {
+        let writers = u64::try_from(self.writers.waiting()).unwrap_or(u64::MAX);
+        vec![
+            ("sqlite_readers", self.readers_out.load(Ordering::Relaxed)),
+            ("sqlite_writers_waiting", writers),
+        ]
     }
 
     fn check_ready(&self) -> StoreResult<()> {
         let conn = self.take_reader()?;
-        let version: i64 =
-            conn.query_row("pragma user_version", [], |row| row.get(0)).map_err(unavailable)?;
-        self.return_reader(conn);
+        let version = conn.query_row("pragma user_version", [], |row| row.get::<_, i64>(0));
+        let version = match version {
+            Ok(version) => {
+                self.return_reader(conn);
+                version
+            }
+            Err(err) => {
+                self.discard_reader(conn);
+                return Err(unavailable(err));
+            }
+        };
         let expected = MIGRATIONS.len();
         if usize::try_from(version).ok() != Some(expected) {
             return Err(StoreError::Unavailable(

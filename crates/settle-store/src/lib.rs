@@ -432,6 +432,11 @@ pub trait Store: Send + Sync {
     fn await_feed(&self, _tenant_id: &TenantId) -> StoreResult<()> {
         Ok(())
     }
+    /// Connections of each of the store's pools that are in use right now, by pool name (for
+    /// the `settle_store_connections_in_use` gauge). None by default.
+    fn connections_in_use(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
     /// Whether the store can serve: it answers a query, and its schema is at exactly the
     /// migrations this build runs (`StoreError::Unavailable` naming both versions when not).
     fn check_ready(&self) -> StoreResult<()>;

@@ -219,6 +219,11 @@ fn metrics_count_every_request_by_route_template_status_and_command_outcome() {
     assert!(groups.iter().all(|(_, count)| *count == all), "{groups:?}");
     let version = [("version", env!("CARGO_PKG_VERSION"))];
     assert_eq!(sample(&scrape, "settle_build_info", &version), 1.0);
+    // Sampled at the scrape, between requests: no reader is out and no writer waits.
+    let pools = ["sqlite_readers", "sqlite_writers_waiting"];
+    for pool in pools {
+        assert_eq!(sample(&scrape, "settle_store_connections_in_use", &[("pool", pool)]), 0.0);
+    }
 }
 
 const LOG_KEY: &str = "sk_logsecret_0123456789abcdef";

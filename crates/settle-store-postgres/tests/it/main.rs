@@ -777,3 +777,16 @@ fn peeking_at_the_next_number_takes_nothing() {
     };
     conformance::peeking_at_the_next_number_takes_nothing(&db.open());
 }
+
+#[test]
+fn connections_in_use_are_counted_until_their_transaction_ends() {
+    let Some(db) = TestDb::new("connections_in_use_are_counted") else {
+        return;
+    };
+    let store = db.open();
+    conformance::connections_in_use_are_counted_until_their_transaction_ends(&store);
+    let second = store.begin_write().expect("write");
+    assert_eq!(store.connections_in_use(), [("postgres", 1)]);
+    drop(second);
+    assert_eq!(store.connections_in_use(), [("postgres", 0)]);
+}

@@ -377,3 +377,11 @@ fn peeking_at_the_next_number_takes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     conformance::peeking_at_the_next_number_takes_nothing(&fresh(&dir));
 }
+
+#[test]
+fn connections_in_use_are_counted_until_their_transaction_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = fresh(&dir);
+    conformance::connections_in_use_are_counted_until_their_transaction_ends(&store);
+    assert_eq!(store.connections_in_use(), [("sqlite_readers", 0), ("sqlite_writers_waiting", 0)]);
+}
