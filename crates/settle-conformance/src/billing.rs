@@ -314,5 +314,17 @@ pub fn bill_runs_read_back_as_last_written(store: &dyn Store) {
     run.totals = vec![usd(5)];
     run.failures.clear();
     tx.update_bill_run(&run).expect("update");
-    assert_eq!(tx.bill_run(&tenant, &run.id).expect("read"), Some(run));
+    assert_eq!(tx.bill_run(&tenant, &run.id).expect("read"), Some(run.clone()));
+    // The latest runs, the newest first, with their totals and failures.
+    let later = BillRun {
+        id: id(BillRunId::parse, "br_2"),
+        as_of: day(2),
+        created_at: t0() + TimeDelta::seconds(60),
+        failures: vec![(id(CustomerId::parse, "cus_y"), "refused".to_owned())],
+        ..run.clone()
+    };
+    tx.insert_bill_run(&later).expect("insert");
+    assert_eq!(tx.bill_runs(&tenant, 10).expect("list"), vec![later.clone(), run]);
+    assert_eq!(tx.bill_runs(&tenant, 1).expect("list"), vec![later]);
+    assert_eq!(tx.bill_runs(&id(TenantId::parse, "ten_other"), 10).expect("list"), vec![]);
 }

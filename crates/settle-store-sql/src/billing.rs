@@ -574,6 +574,16 @@ pub fn bill_run_by_id(tenant_id: &TenantId, id: &BillRunId) -> Statement {
     )
 }
 
+/// The tenant's latest `limit` bill runs, the newest first.
+pub fn recent_bill_runs(tenant_id: &TenantId, limit: u32) -> Statement {
+    statement(
+        "select bill_run_id, tenant_id, as_of, status, customers_total, customers_done, \
+         invoices_created, created_at, finished_at from bill_run \
+         where tenant_id = ?1 order by created_at desc, bill_run_id desc limit ?2",
+        vec![text(tenant_id.as_str()), Value::Int(i64::from(limit))],
+    )
+}
+
 /// A bill run row, without totals and failures.
 pub fn bill_run<R: Row + ?Sized>(row: &R) -> StoreResult<BillRun> {
     Ok(BillRun {

@@ -289,13 +289,23 @@ macro_rules! shared_billing {
             let Some(mut run) = $crate::staff::at_most_one(rows, "bill run")? else {
                 return Ok(None);
             };
-            run.totals = self.fetch($crate::billing::bill_run_totals(id), |row| {
-                $crate::billing::bill_run_total(row)
-            })?;
-            run.failures = self.fetch($crate::billing::bill_run_failures(id), |row| {
-                $crate::billing::bill_run_failure(row)
-            })?;
+            self.attach_bill_run_details(&mut run)?;
             Ok(Some(run))
+        }
+
+        fn bill_runs(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            limit: u32,
+        ) -> ::settle_store::StoreResult<Vec<::settle_store::BillRun>> {
+            let mut runs = self
+                .fetch($crate::billing::recent_bill_runs(tenant_id, limit), |row| {
+                    $crate::billing::bill_run(row)
+                })?;
+            for run in &mut runs {
+                self.attach_bill_run_details(run)?;
+            }
+            Ok(runs)
         }
     };
 }
@@ -315,6 +325,19 @@ macro_rules! billing_helpers {
                     })?;
             }
             Ok(rows)
+        }
+
+        fn attach_bill_run_details(
+            &mut self,
+            run: &mut ::settle_store::BillRun,
+        ) -> ::settle_store::StoreResult<()> {
+            run.totals = self.fetch($crate::billing::bill_run_totals(&run.id), |row| {
+                $crate::billing::bill_run_total(row)
+            })?;
+            run.failures = self.fetch($crate::billing::bill_run_failures(&run.id), |row| {
+                $crate::billing::bill_run_failure(row)
+            })?;
+            Ok(())
         }
 
         fn write_bill_run_details(

@@ -236,4 +236,6 @@ pub trait BillingTx {
     fn update_bill_run(&mut self, run: &BillRun) -> StoreResult<()>;
     /// A bill run of the tenant.
     fn bill_run(&mut self, tenant_id: &TenantId, id: &BillRunId) -> StoreResult<Option<BillRun>>;
+    /// The tenant's latest `limit` bill runs, the newest first.
+    fn bill_runs(&mut self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<BillRun>>;
 }

@@ -227,6 +227,11 @@ impl Engine {
         self.run_bill_run(tenant_id, as_of, customer_ids, &mut |_| {})
     }
 
+    /// The tenant's latest `limit` bill runs, the newest first.
+    pub fn bill_runs(&self, tenant_id: &TenantId, limit: u32) -> EngineResult<Vec<BillRun>> {
+        self.read(|tx| Ok(tx.bill_runs(tenant_id, limit)?))
+    }
+
     /// A bill run of the tenant.
     pub fn bill_run_record(&self, tenant_id: &TenantId, id: &BillRunId) -> EngineResult<BillRun> {
         self.read(|tx| {

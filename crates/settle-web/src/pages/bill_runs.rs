@@ -1,7 +1,8 @@
 //! Bill runs in the back office: `/bill-runs` starts one for an as-of date (the same engine
 //! call as `POST /v1/bill-runs`, run on a thread of its own so the page can follow it), and
 //! `/bill-runs/{id}` shows its progress (customers done of total, invoices created, totals per
-//! currency, failures), reloading itself every few seconds while the run is going.
+//! currency, failures), reloading itself every few seconds while the run is going. The list
+//! shows the latest runs, the newest first.
 
 use askama::Template;
 use axum::Extension;
@@ -24,7 +25,10 @@ use crate::view;
 /// Seconds between reloads of a running bill run's page.
 const REFRESH_SECONDS: u32 = 2;
 
-/// The start form.
+/// Bill runs listed on `/bill-runs`, the newest first.
+const LISTED_RUNS: u32 = 20;
+
+/// The start form and the latest bill runs.
 #[derive(Template)]
 #[template(path = "bill_runs.html")]
 pub(crate) struct ListPage {
@@ -33,6 +37,35 @@ pub(crate) struct ListPage {
     today: String,
     fields: Fields,
     errors: Errors,
+    runs: Vec<RunRow>,
+}
+
+/// One of the latest bill runs.
+pub(crate) struct RunRow {
+    id: String,
+    as_of: String,
+    status: &'static str,
+    customers_done: u32,
+    customers_total: u32,
+    invoices_created: u32,
+    /// Per currency: its code and the total.
+    totals: Vec<(&'static str, view::Amount)>,
+    failures: usize,
+    started_at: String,
+}
+
+fn run_row(run: &BillRun) -> RunRow {
+    RunRow {
+        id: run.id.to_string(),
+        as_of: run.as_of.to_string(),
+        status: run.status.name(),
+        customers_done: run.customers_done,
+        customers_total: run.customers_total,
+        invoices_created: run.invoices_created,
+        totals: run.totals.iter().map(|t| (t.currency().code(), view::Amount::plain(*t))).collect(),
+        failures: run.failures.len(),
+        started_at: run.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
 }
 
 async fn list_page(
@@ -42,13 +75,16 @@ async fn list_page(
     errors: Errors,
 ) -> Result<ListPage, WebError> {
     let tenant_id = session.tenant_id.clone();
-    let today = blocking(state, move |e| e.today(&tenant_id)).await?;
+    let (today, runs) =
+        blocking(state, move |e| Ok((e.today(&tenant_id)?, e.bill_runs(&tenant_id, LISTED_RUNS)?)))
+            .await?;
     Ok(ListPage {
         nav: current_nav(),
         section: "bill-runs",
         today: today.to_string(),
         fields,
         errors,
+        runs: runs.iter().map(run_row).collect(),
     })
 }
 

@@ -129,10 +129,30 @@ async fn a_downgrade_on_jan_16_previews_minus_15_48_and_5_16_and_saves_only_on_c
     assert!(page.body.contains(&format!(r#"<tr data-subscription-id="{sub}">"#)), "{}", page.body);
     assert!(page.body.contains(&format!(r#"href="/customers/{customer}/subscriptions/new""#)));
 
+    let list = web.get_as(&clerk, "/bill-runs").await;
+    assert!(list.body.contains("No bill run yet."), "{}", list.body);
     let run = bill_run(&web, &clerk, "2026-01-01").await;
     assert!(run.contains(r#"data-field="invoices_created">1<"#), "{run}");
     assert!(run.contains(r#"data-field="customers_done">1<"#), "{run}");
     assert_eq!(field_value(&run, "Invoiced", "total"), Some("30.00"));
+    // The list shows the run, linked, with what it made.
+    let list = web.get_as(&clerk, "/bill-runs").await;
+    let run_id =
+        list.body.split(r#"<tr data-bill-run-id=""#).nth(1).and_then(|r| r.split('"').next());
+    let run_id = run_id.unwrap_or_else(|| panic!("no bill run listed: {}", list.body));
+    let row = format!(r#"data-bill-run-id="{run_id}""#);
+    assert!(list.body.contains(&format!(r#"<a href="/bill-runs/{run_id}">2026-01-01</a>"#)));
+    let listed = &list.body[list.body.find(&row).expect("the row")..];
+    let listed = &listed[..listed.find("</tr>").expect("the row's end")];
+    for cell in [
+        r#"data-field="status">done<"#,
+        r#"data-field="customers">1 of 1<"#,
+        r#"data-field="invoices_created">1<"#,
+        r#"data-field="failures">0<"#,
+    ] {
+        assert!(listed.contains(cell), "{cell} not in {listed}");
+    }
+    assert_eq!(field_value(listed, "data-bill-run-id", "total"), Some("30.00"));
 
     let path = format!("/subscriptions/{sub}");
     let page = web.get_as(&clerk, &path).await;
