@@ -27,6 +27,27 @@ fn by_id(columns: &str, table: &str, key: &str, tenant_id: &str, id: &str) -> St
     }
 }
 
+/// A tenant's settings; auto-apply as 0 or 1 (a boolean in PostgreSQL, an integer in SQLite).
+pub fn settings(tenant_id: &str) -> Statement {
+    Statement {
+        sql: "select default_currency, time_zone, application_rule, negative_invoice_policy, \
+              cast(case when auto_apply_credit then 1 else 0 end as bigint), business_name \
+              from tenant where tenant_id = ?1"
+            .into(),
+        args: vec![text(tenant_id)],
+    }
+}
+
+/// The response saved under an idempotency key.
+pub fn idempotency(tenant_id: &str, key: &str) -> Statement {
+    Statement {
+        sql: "select request_hash, status, body, created_at from idempotency_key \
+              where tenant_id = ?1 and idempotency_key = ?2"
+            .into(),
+        args: vec![text(tenant_id), text(key)],
+    }
+}
+
 /// A customer by id.
 pub fn customer(tenant_id: &str, customer_id: &str) -> Statement {
     by_id(CUSTOMER_COLUMNS, "customer", "customer_id", tenant_id, customer_id)

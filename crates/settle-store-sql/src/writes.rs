@@ -185,6 +185,50 @@ macro_rules! shared_writes {
 #[macro_export]
 macro_rules! shared_reads {
     () => {
+        fn settings(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+        ) -> ::settle_store::StoreResult<::settle_core::settings::Settings> {
+            use $crate::Row as _;
+            let statement = $crate::queries::settings(tenant_id.as_str());
+            let rows = self.fetch(statement, |row| {
+                Ok(::settle_core::settings::Settings {
+                    default_currency: row.currency(0)?,
+                    time_zone: row.text(1)?,
+                    application_rule: row.parsed(2, ::settle_core::application::Rule::parse)?,
+                    negative_invoice_policy: row
+                        .parsed(3, ::settle_core::settings::NegativeInvoicePolicy::parse)?,
+                    auto_apply_credit: row.int(4)? != 0,
+                    business_name: row.text(5)?,
+                })
+            })?;
+            rows.into_iter().next().ok_or_else(|| {
+                ::settle_store::StoreError::Corrupt(format!("no tenant {tenant_id}"))
+            })
+        }
+
+        fn idempotency(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            key: &str,
+        ) -> ::settle_store::StoreResult<Option<::settle_store::IdempotencyRecord>> {
+            use $crate::Row as _;
+            let statement = $crate::queries::idempotency(tenant_id.as_str(), key);
+            let rows = self.fetch(statement, |row| {
+                let status = row.int(1)?;
+                Ok(::settle_store::IdempotencyRecord {
+                    tenant_id: tenant_id.clone(),
+                    key: key.to_owned(),
+                    request_hash: row.text(0)?,
+                    status: u16::try_from(status)
+                        .map_err(|_| $crate::bad(1, &status.to_string()))?,
+                    body: row.text(2)?,
+                    created_at: row.timestamp(3)?,
+                })
+            })?;
+            Ok(rows.into_iter().next())
+        }
+
         fn customer(
             &mut self,
             tenant_id: &::settle_core::ids::TenantId,

@@ -6,13 +6,12 @@ use std::sync::MutexGuard;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use settle_core::aging::{CustomerCredit, OpenDocument};
-use settle_core::application::{Application, Rule};
+use settle_core::application::Application;
 use settle_core::customer::Customer;
 use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
 use settle_core::ledger::{Account, JournalTxn, Posting};
 use settle_core::money::Currency;
-use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{
     AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
@@ -349,48 +348,6 @@ impl StoreTx for SqliteTx<'_> {
         self.query_rows("select tenant_id from tenant order by created_at, tenant_id", &[], |row| {
             row.parsed(0, TenantId::parse)
         })
-    }
-
-    fn settings(&mut self, tenant_id: &TenantId) -> StoreResult<Settings> {
-        let rows = self.query_rows(
-            "select default_currency, time_zone, application_rule, negative_invoice_policy, \
-             auto_apply_credit, business_name from tenant where tenant_id = ?1",
-            &[&tenant_id.as_str()],
-            |row| {
-                Ok(Settings {
-                    default_currency: row.currency(0)?,
-                    time_zone: row.get(1)?,
-                    application_rule: row.parsed(2, Rule::parse)?,
-                    negative_invoice_policy: row.parsed(3, NegativeInvoicePolicy::parse)?,
-                    auto_apply_credit: row.get(4)?,
-                    business_name: row.get(5)?,
-                })
-            },
-        )?;
-        rows.into_iter().next().ok_or_else(|| StoreError::Corrupt(format!("no tenant {tenant_id}")))
-    }
-
-    fn idempotency(
-        &mut self,
-        tenant_id: &TenantId,
-        key: &str,
-    ) -> StoreResult<Option<IdempotencyRecord>> {
-        let rows = self.query_rows(
-            "select request_hash, status, body, created_at from idempotency_key \
-             where tenant_id = ?1 and idempotency_key = ?2",
-            &[&tenant_id.as_str(), &key],
-            |row| {
-                Ok(IdempotencyRecord {
-                    tenant_id: tenant_id.clone(),
-                    key: key.to_owned(),
-                    request_hash: row.get(0)?,
-                    status: row.get(1)?,
-                    body: row.get(2)?,
-                    created_at: row.timestamp(3)?,
-                })
-            },
-        )?;
-        Ok(rows.into_iter().next())
     }
 
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()> {
