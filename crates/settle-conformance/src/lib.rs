@@ -188,13 +188,13 @@ pub fn a_transaction_dropped_without_commit_leaves_nothing(store: &dyn Store) {
     assert!(tx.tenants().expect("tenants").is_empty());
 }
 
-/// Several units share one transaction through savepoints: rolling back to one undoes only
-/// what came after it (also after a statement failed), releasing one keeps it, and the commit
-/// keeps exactly the released units.
+/// Several units share one (batch) transaction through savepoints: rolling back to one undoes
+/// only what came after it (also after a statement failed), releasing one keeps it, and the
+/// commit keeps exactly the released units; a batch dropped uncommitted keeps nothing.
 pub fn a_savepoint_undoes_one_unit_and_keeps_the_rest(store: &dyn Store) {
     let id = |name: &str| TenantId::parse(name).expect("id");
     let now = PinnedClock.now();
-    let mut tx = store.begin_write().expect("begin");
+    let mut tx = store.begin_batch_write().expect("begin");
     tx.insert_tenant(&id("ten_spfirst"), "First", now).expect("first");
     tx.savepoint().expect("savepoint");
     tx.insert_tenant(&id("ten_sprefused"), "Refused", now).expect("refused");
@@ -207,6 +207,10 @@ pub fn a_savepoint_undoes_one_unit_and_keeps_the_rest(store: &dyn Store) {
     tx.insert_tenant(&id("ten_spkept"), "Kept", now).expect("kept");
     tx.release_savepoint().expect("release");
     tx.commit().expect("commit");
+    // A batch write dropped without its commit keeps nothing.
+    let mut tx = store.begin_batch_write().expect("begin");
+    tx.insert_tenant(&id("ten_spdropped"), "Dropped", now).expect("dropped");
+    drop(tx);
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.tenants().expect("tenants"), vec![id("ten_spfirst"), id("ten_spkept")]);
 }

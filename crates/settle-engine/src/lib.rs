@@ -176,6 +176,14 @@ impl Engine {
         Ok(self.store.begin_write()?)
     }
 
+    /// [`Engine::begin_outside_unit`] for a large batch ([`settle_store::Store::begin_batch_write`]).
+    fn begin_batch(&self) -> EngineResult<Box<dyn StoreTx + '_>> {
+        if self.dry_run.is_some() {
+            return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
+        }
+        Ok(self.store.begin_batch_write()?)
+    }
+
     /// Runs `read` in a read-only transaction.
     fn read<T>(&self, read: impl FnOnce(&mut dyn StoreTx) -> EngineResult<T>) -> EngineResult<T> {
         let mut tx = self.store.begin_read()?;

@@ -240,7 +240,7 @@ impl Engine {
         work: &mut impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
         savepoints: bool,
     ) -> EngineResult<Option<Attempt<'_, T>>> {
-        let mut tx = self.begin_outside_unit()?;
+        let mut tx = self.begin_batch()?;
         let settings = tx.settings(tenant_id)?;
         let mut done = Vec::with_capacity(customers.len());
         let mut appended = 0_u64;

@@ -37,6 +37,12 @@ struct Group {
     members: usize,
     /// Members that released their savepoint: their writes commit with the group.
     kept: usize,
+    /// Whether the member holding the connection is the group's first and runs without a
+    /// savepoint: rolling it back rolls back the whole group, which holds nothing else yet.
+    /// A savepoint makes SQLite copy every page a statement first touches into a statement
+    /// journal that each statement's end walks again, so a large member inside one (a bill
+    /// run's batch of thousands of customers) slows down with its own size.
+    bare: bool,
 }
 
 /// How a group transaction ended, for the members waiting on it.
@@ -133,23 +139,36 @@ impl Writers {
         }
     }
 
-    /// Begins a member: takes the writer connection, joins the open group transaction (or
-    /// opens one) and marks the member's savepoint.
+    /// Begins a member: takes the writer connection and joins the open group transaction
+    /// inside a savepoint of its own, or opens a group and is its first member, bare.
     pub(crate) fn begin(&self) -> StoreResult<MutexGuard<'_, Writer>> {
+        self.begin_member(false)
+    }
+
+    /// Begins a member that must be its group's first (a large batch): a group handed on to
+    /// it is committed first, with its members answered, and a new one opened.
+    pub(crate) fn begin_first(&self) -> StoreResult<MutexGuard<'_, Writer>> {
+        self.begin_member(true)
+    }
+
+    fn begin_member(&self, first: bool) -> StoreResult<MutexGuard<'_, Writer>> {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut writer = self.lock();
         self.waiting.fetch_sub(1, Ordering::SeqCst);
-        if writer.group.is_some() && writer.conn.is_autocommit() {
-            // SQLite rolled the group transaction back by itself (an I/O error, a full disk):
-            // its members learn it now, and this one starts afresh.
+        if writer.group.is_some() && (first || writer.conn.is_autocommit()) {
+            // A batch starts its own group; or SQLite rolled the group transaction back by
+            // itself (an I/O error, a full disk): its members learn it now, and this one
+            // starts afresh.
             let _ = self.close(&mut writer);
         }
         if writer.group.is_none() {
             writer.conn.execute_batch("begin immediate").map_err(unavailable)?;
-            writer.group = Some(Group { outcome: Arc::default(), members: 0, kept: 0 });
+            writer.group = Some(Group { outcome: Arc::default(), members: 1, kept: 0, bare: true });
+            return Ok(writer);
         }
         if let Some(group) = &mut writer.group {
             group.members += 1;
+            group.bare = false;
         }
         if let Err(err) = writer.conn.execute_batch("savepoint member") {
             // The group goes on without this member (or ends, if no one waits).
@@ -161,6 +180,9 @@ impl Writers {
 
     /// Ends a member that kept its writes: they are durable once this returns `Ok`.
     pub(crate) fn commit(&self, writer: MutexGuard<'_, Writer>) -> StoreResult<()> {
+        if writer.group.as_ref().is_some_and(|g| g.bare) {
+            return self.finish(writer, true);
+        }
         if let Err(err) = writer.conn.execute_batch("release member") {
             let _ = writer.conn.execute_batch("rollback to member; release member");
             let _ = self.finish(writer, false);
@@ -171,7 +193,12 @@ impl Writers {
 
     /// Ends a member without its writes. It still waits for its group, so that what it
     /// answered (a refusal, a replayed response) rests only on committed writes.
-    pub(crate) fn roll_back(&self, writer: MutexGuard<'_, Writer>) {
+    pub(crate) fn roll_back(&self, mut writer: MutexGuard<'_, Writer>) {
+        if writer.group.as_ref().is_some_and(|g| g.bare) {
+            // The first member is the whole group so far: rolling the group back undoes it.
+            let _ = self.close(&mut writer);
+            return;
+        }
         // Rolling back can only fail when SQLite already rolled the whole group back.
         let _ = writer.conn.execute_batch("rollback to member; release member");
         let _ = self.finish(writer, false);
@@ -185,6 +212,7 @@ impl Writers {
         if kept {
             group.kept += 1;
         }
+        group.bare = false;
         if group.members < self.limit && self.waiting() > 0 {
             let outcome = Arc::clone(&group.outcome);
             drop(writer);

@@ -165,6 +165,11 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx::writer(writer, &self.writers)))
     }
 
+    fn begin_batch_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let writer = self.writers.begin_first()?;
+        Ok(Box::new(SqliteTx::writer(writer, &self.writers)))
+    }
+
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let conn = self.take_reader()?;
         if let Err(err) = conn.execute_batch("begin") {

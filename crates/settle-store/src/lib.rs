@@ -425,6 +425,13 @@ pub trait Store: Send + Sync {
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Begins a write transaction for a large batch (a bill run's or an import's). A store
+    /// that groups concurrent writes into one commit gives it a group of its own, as the
+    /// group's first member, so that its size costs neither it nor the others. By default,
+    /// [`Store::begin_write`].
+    fn begin_batch_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        self.begin_write()
+    }
     /// Waits a short, bounded while until every journal transaction of the tenant committed
     /// so far can be read from [`StoreTx::journal_feed`], so a client reads its own writes in
     /// the feed. A store whose feed shows every commit at once (SQLite) returns at once; when

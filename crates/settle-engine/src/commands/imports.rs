@@ -203,7 +203,7 @@ impl Engine {
         tenant_id: &TenantId,
         batch: &[CustomerRow],
     ) -> EngineResult<(u64, u64)> {
-        let mut tx = self.begin_outside_unit()?;
+        let mut tx = self.begin_batch()?;
         let settings = tx.settings(tenant_id)?;
         let now = self.now();
         let (mut created, mut skipped) = (0, 0);
