@@ -110,6 +110,30 @@ impl Fresh {
         Ok(rows as f64 / started.elapsed().as_secs_f64())
     }
 
+    /// The lines a benchmark of `n` invoices at `rate` invoices/s ends with: the raw bulk-insert
+    /// rate of this store and the ratio to it, then, with `verify`, the journal replayed clean.
+    #[allow(clippy::float_arithmetic, reason = "a printed ratio")]
+    pub(crate) fn closing_lines(
+        &self,
+        engine: &Engine,
+        n: u64,
+        rate: f64,
+        verify: bool,
+    ) -> anyhow::Result<Vec<String>> {
+        let raw = self.raw_bulk_rate(n.max(100_000))?;
+        let mut lines = vec![format!(
+            "  raw bulk insert, same store: {raw:.0} rows/s; ratio invoices/s : raw rows/s = {:.3}",
+            rate / raw
+        )];
+        if verify {
+            let started = Instant::now();
+            let report = engine.verify()?;
+            anyhow::ensure!(report.is_clean(), "verify found differences: {report:?}");
+            lines.push(format!("  verify: clean, in {:.1} s", started.elapsed().as_secs_f64()));
+        }
+        Ok(lines)
+    }
+
     pub(crate) fn close(self) -> anyhow::Result<()> {
         drop(self.store);
         if let Some((admin, name)) = self.dropped {
@@ -248,16 +272,6 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         args.batch,
         rss.map_or_else(|| "?".to_owned(), |m| m.to_string()),
     ));
-    let raw = fresh.raw_bulk_rate(n.max(100_000))?;
-    lines.push(format!(
-        "  raw bulk insert, same store: {raw:.0} rows/s; ratio invoices/s : raw rows/s = {:.3}",
-        rate / raw
-    ));
-    if args.verify {
-        let started = Instant::now();
-        let report = engine.verify()?;
-        anyhow::ensure!(report.is_clean(), "verify found differences: {report:?}");
-        lines.push(format!("  verify: clean, in {:.1} s", started.elapsed().as_secs_f64()));
-    }
+    lines.extend(fresh.closing_lines(&engine, n, rate, args.verify)?);
     Ok(lines)
 }

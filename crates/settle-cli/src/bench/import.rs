@@ -125,17 +125,7 @@ fn run_on(args: &ImportArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         "  invoices: {n} invoices and {paid} payments in {:.1} s = {rate:.0} invoices/s",
         elapsed.as_secs_f64()
     ));
-    let raw = fresh.raw_bulk_rate(n.max(100_000))?;
-    lines.push(format!(
-        "  raw bulk insert, same store: {raw:.0} rows/s; ratio invoices/s : raw rows/s = {:.3}",
-        rate / raw
-    ));
-    if args.verify {
-        let started = Instant::now();
-        let report = engine.verify()?;
-        anyhow::ensure!(report.is_clean(), "verify found differences: {report:?}");
-        lines.push(format!("  verify: clean, in {:.1} s", started.elapsed().as_secs_f64()));
-    }
+    lines.extend(fresh.closing_lines(&engine, n, rate, args.verify)?);
     Ok(lines)
 }
 
