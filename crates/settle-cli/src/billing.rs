@@ -63,8 +63,12 @@ pub(crate) fn bill_run(
 pub(crate) fn summary(run: &BillRun) -> String {
     let totals: Vec<String> =
         run.totals.iter().map(|t| format!("{} {t}", t.currency().code())).collect();
+    let ended = match run.status {
+        settle_store::BillRunStatus::Done => String::new(),
+        status => format!(" ({})", status.name()),
+    };
     format!(
-        "bill run {} as of {}: {} customers, {} invoices, total {}, {} failed",
+        "bill run {} as of {}{ended}: {} customers, {} invoices, total {}, {} failed",
         run.id,
         run.as_of,
         run.customers_done,

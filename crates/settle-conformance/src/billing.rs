@@ -294,11 +294,27 @@ pub fn bill_runs_read_back_as_last_written(store: &dyn Store) {
         failures: Vec::new(),
         created_at: t0(),
         finished_at: None,
+        updated_at: t0(),
+        stopped_at: None,
     };
     let mut tx = store.begin_write().expect("begin");
     tx.insert_bill_run(&run).expect("insert");
     tx.commit().expect("commit");
     let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.bill_run(&tenant, &run.id).expect("read"), Some(run.clone()));
+    // Stopped by a shutdown half way: it reads back stopped, with when.
+    run.customers_done = 1;
+    run.status = BillRunStatus::Stopped;
+    run.updated_at = t0() + TimeDelta::seconds(1);
+    run.stopped_at = Some(t0() + TimeDelta::seconds(1));
+    tx.update_bill_run(&run).expect("update");
+    tx.commit().expect("commit");
+    let mut tx = store.begin_write().expect("begin");
+    assert_eq!(tx.bill_run(&tenant, &run.id).expect("read"), Some(run.clone()));
+    // A later write of a running run (a new process resuming it) clears the stop.
+    run.status = BillRunStatus::Running;
+    run.stopped_at = None;
+    tx.update_bill_run(&run).expect("update");
     assert_eq!(tx.bill_run(&tenant, &run.id).expect("read"), Some(run.clone()));
     run.customers_done = 3;
     run.invoices_created = 2;
@@ -306,6 +322,7 @@ pub fn bill_runs_read_back_as_last_written(store: &dyn Store) {
     run.failures = vec![(id(CustomerId::parse, "cus_x"), "amount_out_of_range: total".to_owned())];
     run.status = BillRunStatus::Done;
     run.finished_at = Some(t0() + TimeDelta::seconds(3));
+    run.updated_at = t0() + TimeDelta::seconds(3);
     tx.update_bill_run(&run).expect("update");
     tx.commit().expect("commit");
     let mut tx = store.begin_write().expect("begin");

@@ -22,7 +22,7 @@ use settle_store::{Store, StoreError, StoreTx};
 pub use commands::Amount;
 pub use commands::adjustments::NewAdjustment;
 pub use commands::applications::{ApplicationTarget, ItemAmountInput, NewApplication, SourceInput};
-pub use commands::bill_runs::{BILL_RUN_BATCH, Billed};
+pub use commands::bill_runs::{BILL_RUN_BATCH, BILL_RUN_STALE_AFTER, Billed};
 pub use commands::catalog::{NewPrice, NewProduct};
 pub use commands::collect::{Collect, CollectApplication};
 pub use commands::credits::{NewCreditItem, NewCreditMemo, NewRefund, RefundFrom};

@@ -30,6 +30,15 @@ impl Clock for PinnedClock {
     }
 }
 
+/// A clock the test moves by hand.
+struct HandClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl Clock for HandClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
 #[derive(Default)]
 struct CountingIds(AtomicU64);
 

@@ -505,8 +505,8 @@ pub fn amendment<R: Row + ?Sized>(row: &R) -> StoreResult<AmendmentRecord> {
 pub fn insert_bill_run(run: &BillRun) -> Statement {
     statement(
         "insert into bill_run (bill_run_id, tenant_id, as_of, status, customers_total, \
-         customers_done, invoices_created, created_at, finished_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         customers_done, invoices_created, created_at, finished_at, updated_at, stopped_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         bill_run_values(run),
     )
 }
@@ -516,20 +516,34 @@ fn bill_run_values(run: &BillRun) -> Vec<Value> {
         text(run.id.as_str()),
         text(run.tenant_id.as_str()),
         Value::Date(run.as_of),
-        text(run.status.name()),
+        text(stored_status(run.status)),
         int32(run.customers_total),
         int32(run.customers_done),
         int32(run.invoices_created),
         Value::Instant(run.created_at),
         Value::OptInstant(run.finished_at),
+        Value::Instant(run.updated_at),
+        Value::OptInstant(run.stopped_at),
     ]
+}
+
+/// The `status` column: `running` or `done`. A stopped run is a running one with
+/// `stopped_at`, and an interrupted one is a running one the engine finds stale, so the column
+/// keeps the two values its check allows (migration `bill_run_progress`).
+fn stored_status(status: BillRunStatus) -> &'static str {
+    match status {
+        BillRunStatus::Done => BillRunStatus::Done.name(),
+        BillRunStatus::Running | BillRunStatus::Stopped | BillRunStatus::Interrupted => {
+            BillRunStatus::Running.name()
+        }
+    }
 }
 
 /// Writes a bill run's row again.
 pub fn update_bill_run(run: &BillRun) -> Statement {
     statement(
         "update bill_run set status = ?4, customers_total = ?5, customers_done = ?6, \
-         invoices_created = ?7, finished_at = ?9 \
+         invoices_created = ?7, finished_at = ?9, updated_at = ?10, stopped_at = ?11 \
          where bill_run_id = ?1 and tenant_id = ?2 and as_of = ?3 and created_at = ?8",
         bill_run_values(run),
     )
@@ -568,7 +582,7 @@ pub fn insert_bill_run_failure(
 pub fn bill_run_by_id(tenant_id: &TenantId, id: &BillRunId) -> Statement {
     statement(
         "select bill_run_id, tenant_id, as_of, status, customers_total, customers_done, \
-         invoices_created, created_at, finished_at from bill_run \
+         invoices_created, created_at, finished_at, updated_at, stopped_at from bill_run \
          where tenant_id = ?1 and bill_run_id = ?2",
         vec![text(tenant_id.as_str()), text(id.as_str())],
     )
@@ -578,7 +592,7 @@ pub fn bill_run_by_id(tenant_id: &TenantId, id: &BillRunId) -> Statement {
 pub fn recent_bill_runs(tenant_id: &TenantId, limit: u32) -> Statement {
     statement(
         "select bill_run_id, tenant_id, as_of, status, customers_total, customers_done, \
-         invoices_created, created_at, finished_at from bill_run \
+         invoices_created, created_at, finished_at, updated_at, stopped_at from bill_run \
          where tenant_id = ?1 order by created_at desc, bill_run_id desc limit ?2",
         vec![text(tenant_id.as_str()), Value::Int(i64::from(limit))],
     )
@@ -586,11 +600,16 @@ pub fn recent_bill_runs(tenant_id: &TenantId, limit: u32) -> Statement {
 
 /// A bill run row, without totals and failures.
 pub fn bill_run<R: Row + ?Sized>(row: &R) -> StoreResult<BillRun> {
+    let stopped_at = row.timestamp_opt(10)?;
+    let status = match row.parsed(3, BillRunStatus::parse)? {
+        BillRunStatus::Running if stopped_at.is_some() => BillRunStatus::Stopped,
+        status => status,
+    };
     Ok(BillRun {
         id: row.parsed(0, BillRunId::parse)?,
         tenant_id: row.parsed(1, TenantId::parse)?,
         as_of: row.date(2)?,
-        status: row.parsed(3, BillRunStatus::parse)?,
+        status,
         customers_total: count(row, 4)?,
         customers_done: count(row, 5)?,
         invoices_created: count(row, 6)?,
@@ -598,6 +617,8 @@ pub fn bill_run<R: Row + ?Sized>(row: &R) -> StoreResult<BillRun> {
         failures: Vec::new(),
         created_at: row.timestamp(7)?,
         finished_at: row.timestamp_opt(8)?,
+        updated_at: row.timestamp(9)?,
+        stopped_at,
     })
 }
 

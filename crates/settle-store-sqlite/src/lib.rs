@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_customer_search.sql"),
     include_str!("../migrations/0011_subscription_by_customer_due.sql"),
     include_str!("../migrations/0012_external_ref.sql"),
+    include_str!("../migrations/0013_bill_run_progress.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

@@ -51,21 +51,31 @@ pub struct AmendmentRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whether a bill run is still going.
+/// Where a bill run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BillRunStatus {
-    /// Customers are being billed (or the run was stopped half way; a new run finishes it).
+    /// Customers are being billed.
     Running,
     /// Every customer was billed or failed.
     Done,
+    /// A shutdown stopped it at a customer boundary ([`BillRun::stopped_at`]); a new run for
+    /// the same date bills the rest.
+    Stopped,
+    /// Its process died half way (as with kill -9): it is still marked running but has not
+    /// committed progress for longer than the engine's staleness limit. What it committed
+    /// stands; a new run for the same date bills the rest. Only the engine reads a run as
+    /// interrupted; the store keeps such a run as running.
+    Interrupted,
 }
 
 impl BillRunStatus {
-    /// `"running"` or `"done"`.
+    /// `"running"`, `"done"`, `"stopped"` or `"interrupted"`.
     pub fn name(self) -> &'static str {
         match self {
             BillRunStatus::Running => "running",
             BillRunStatus::Done => "done",
+            BillRunStatus::Stopped => "stopped",
+            BillRunStatus::Interrupted => "interrupted",
         }
     }
 
@@ -74,8 +84,15 @@ impl BillRunStatus {
         match name {
             "running" => Some(BillRunStatus::Running),
             "done" => Some(BillRunStatus::Done),
+            "stopped" => Some(BillRunStatus::Stopped),
+            "interrupted" => Some(BillRunStatus::Interrupted),
             _ => None,
         }
+    }
+
+    /// Whether the run has ended, one way or another (nothing will write to it again).
+    pub fn has_ended(self) -> bool {
+        self != BillRunStatus::Running
     }
 }
 
@@ -88,7 +105,7 @@ pub struct BillRun {
     pub tenant_id: TenantId,
     /// Periods that started on or before this date are invoiced.
     pub as_of: NaiveDate,
-    /// Running or done.
+    /// Where it stands.
     pub status: BillRunStatus,
     /// Customers to bill.
     pub customers_total: u32,
@@ -102,8 +119,12 @@ pub struct BillRun {
     pub failures: Vec<(CustomerId, String)>,
     /// When it started.
     pub created_at: DateTime<Utc>,
-    /// When it finished.
+    /// When it finished (done).
     pub finished_at: Option<DateTime<Utc>>,
+    /// When it last committed progress (its start, each batch, its end).
+    pub updated_at: DateTime<Utc>,
+    /// When a shutdown stopped it.
+    pub stopped_at: Option<DateTime<Utc>>,
 }
 
 /// A filter of subscriptions.

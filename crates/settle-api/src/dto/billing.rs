@@ -330,8 +330,11 @@ pub(crate) struct BillRunOut {
     pub(crate) object: &'static str,
     #[schema(schema_with = crate::schema::date)]
     pub(crate) as_of: String,
-    /// `running` or `done`; a run stopped half way stays `running`, and a new run for the
-    /// same date finishes what it left.
+    /// `running`, `done`, `stopped` (a shutdown stopped it at a customer boundary, at
+    /// `stopped_at`) or `interrupted` (its process died: still unfinished, and no progress
+    /// committed for ten minutes). What a stopped or interrupted run committed stands, and a new
+    /// run for the same date bills the rest.
+    #[schema(example = "done")]
     pub(crate) status: &'static str,
     pub(crate) customers_total: u32,
     pub(crate) customers_done: u32,
@@ -341,6 +344,9 @@ pub(crate) struct BillRunOut {
     pub(crate) failures: Vec<BillRunFailureOut>,
     pub(crate) created_at: String,
     pub(crate) finished_at: Option<String>,
+    /// When the run last committed progress.
+    pub(crate) updated_at: String,
+    pub(crate) stopped_at: Option<String>,
 }
 
 impl From<&BillRun> for BillRunOut {
@@ -368,6 +374,8 @@ impl From<&BillRun> for BillRunOut {
                 .collect(),
             created_at: timestamp(r.created_at),
             finished_at: r.finished_at.map(timestamp),
+            updated_at: timestamp(r.updated_at),
+            stopped_at: r.stopped_at.map(timestamp),
         }
     }
 }

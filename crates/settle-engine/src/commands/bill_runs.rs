@@ -92,6 +92,14 @@ fn add_total(totals: &mut Vec<Money>, amount: Money) -> Result<(), Rejection> {
 /// 8,700 (docs/BENCHMARKS.md).
 pub const BILL_RUN_BATCH: usize = 2000;
 
+/// How long a run may go without committing progress before it is read as
+/// [`BillRunStatus::Interrupted`]: its process died (kill -9, a lost machine) and nothing will
+/// write to it again. A live run commits progress after every batch, which takes well under a
+/// second on an idle machine and a few seconds under load with the default batch, so ten
+/// minutes leaves room for a batch thousands of times slower before a live run is misread;
+/// and a misread run that commits again reads as running again.
+pub const BILL_RUN_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 impl Engine {
     /// Runs a bill run for `as_of` over `customer_ids` (default: every customer with a period
     /// due), [`BILL_RUN_BATCH`] customers per transaction (or what [`Engine::with_bill_run_batch`]
@@ -101,7 +109,7 @@ impl Engine {
     /// transaction as the batch's invoices, so after a crash it says exactly what was
     /// committed. A store failure stops the run (a new run for the same date finishes it), and
     /// so does the engine's [`crate::StopSignal`], checked before each batch: the run is then
-    /// answered as it stands, still [`BillRunStatus::Running`].
+    /// answered as it stands, [`BillRunStatus::Stopped`].
     pub fn run_bill_run(
         &self,
         tenant_id: &TenantId,
@@ -130,6 +138,8 @@ impl Engine {
             failures: Vec::new(),
             created_at: self.now(),
             finished_at: None,
+            updated_at: self.now(),
+            stopped_at: None,
         };
         {
             let mut tx = self.begin_outside_unit()?;
@@ -141,10 +151,10 @@ impl Engine {
         progress(&run);
         let mut after: Option<CustomerId> = None;
         loop {
-            // Shutting down: stop at this customer boundary. The run stays `running` with the
-            // progress committed so far; a new run for the same date bills the rest.
+            // Shutting down: stop at this customer boundary, with the progress committed so
+            // far, and say so on the run; a new run for the same date bills the rest.
             if self.stop.is_raised() {
-                return Ok(run);
+                return self.stop_bill_run(run, progress);
             }
             // Listed customers in id order; else the due ones after the last batch's last
             // customer, read as the run goes so memory stays flat in the tenant's size.
@@ -164,6 +174,7 @@ impl Engine {
         }
         run.status = BillRunStatus::Done;
         run.finished_at = Some(self.now());
+        run.updated_at = self.now();
         let mut tx = self.begin_outside_unit()?;
         tx.update_bill_run(&run)?;
         self.save_idempotency(tx.as_mut(), tenant_id, &run)?;
@@ -171,6 +182,35 @@ impl Engine {
         crate::telemetry::bill_run_finished();
         progress(&run);
         Ok(run)
+    }
+
+    /// Marks a run [`BillRunStatus::Stopped`] at a customer boundary, keeping what it committed.
+    fn stop_bill_run(
+        &self,
+        mut run: BillRun,
+        progress: &mut dyn FnMut(&BillRun),
+    ) -> EngineResult<BillRun> {
+        run.status = BillRunStatus::Stopped;
+        run.stopped_at = Some(self.now());
+        run.updated_at = self.now();
+        // No idempotent response is saved: the same request sent again after the restart is a
+        // new run that bills the rest.
+        let mut tx = self.begin_outside_unit()?;
+        tx.update_bill_run(&run)?;
+        tx.commit()?;
+        progress(&run);
+        Ok(run)
+    }
+
+    /// A run as read now: a running one that has not committed progress for
+    /// [`BILL_RUN_STALE_AFTER`] is [`BillRunStatus::Interrupted`].
+    fn as_read_now(&self, mut run: BillRun) -> BillRun {
+        if run.status == BillRunStatus::Running
+            && self.now().signed_duration_since(run.updated_at) > BILL_RUN_STALE_AFTER
+        {
+            run.status = BillRunStatus::Interrupted;
+        }
+        run
     }
 
     /// Bills one batch of customers in one transaction and writes the run's progress in it.
@@ -189,6 +229,7 @@ impl Engine {
             |unit| unit.bill_customer(as_of, &mut known),
             |tx, results| {
                 let mut after = run.clone();
+                after.updated_at = self.now();
                 for (customer_id, result) in results {
                     after.customers_done = after.customers_done.saturating_add(1);
                     match result {
@@ -229,14 +270,16 @@ impl Engine {
 
     /// The tenant's latest `limit` bill runs, the newest first.
     pub fn bill_runs(&self, tenant_id: &TenantId, limit: u32) -> EngineResult<Vec<BillRun>> {
-        self.read(|tx| Ok(tx.bill_runs(tenant_id, limit)?))
+        let runs = self.read(|tx| Ok(tx.bill_runs(tenant_id, limit)?))?;
+        Ok(runs.into_iter().map(|run| self.as_read_now(run)).collect())
     }
 
     /// A bill run of the tenant.
     pub fn bill_run_record(&self, tenant_id: &TenantId, id: &BillRunId) -> EngineResult<BillRun> {
-        self.read(|tx| {
+        let run = self.read(|tx| {
             tx.bill_run(tenant_id, id)?
                 .ok_or_else(|| Rejection::NotFound { what: "bill run", id: id.to_string() }.into())
-        })
+        })?;
+        Ok(self.as_read_now(run))
     }
 }

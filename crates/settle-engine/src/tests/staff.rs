@@ -9,19 +9,11 @@ use settle_core::ids::{CustomerId, TenantId};
 use settle_store_sqlite::{Durability, SqliteStore};
 use sha2::{Digest, Sha256};
 
-use super::CountingIds;
+use super::{CountingIds, HandClock};
 use crate::{
     BOOTSTRAP_ADMIN_EMAIL, Clock, Engine, EngineError, EntryKind, NewCustomer, NewEntry, Role,
     SignIn, StaffSession,
 };
-
-struct HandClock(Mutex<DateTime<Utc>>);
-
-impl Clock for HandClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
 
 struct Office {
     engine: Engine,

@@ -208,6 +208,10 @@ pub(crate) struct ShowPage {
     failures: Vec<FailureRow>,
     started_at: String,
     finished_at: String,
+    /// When a shutdown stopped it, or empty.
+    stopped_at: String,
+    /// When it last committed progress.
+    updated_at: String,
 }
 
 fn show_page(run: &BillRun) -> ShowPage {
@@ -231,6 +235,8 @@ fn show_page(run: &BillRun) -> ShowPage {
             .collect(),
         started_at: time(run.created_at),
         finished_at: run.finished_at.map(time).unwrap_or_default(),
+        stopped_at: run.stopped_at.map(time).unwrap_or_default(),
+        updated_at: time(run.updated_at),
     }
 }
 

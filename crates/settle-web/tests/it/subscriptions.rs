@@ -426,3 +426,33 @@ async fn viewers_read_and_change_nothing_and_every_post_needs_the_csrf_token() {
         on(&web, move |e, t| e.subscription_history(t, &id).expect("history").0.len()).await;
     assert_eq!(billed, 1, "a forbidden bill run invoiced");
 }
+
+#[tokio::test]
+async fn a_run_stopped_by_a_shutdown_says_so_and_how_to_bill_the_rest() {
+    let web = TestWeb::new();
+    let clerk = web.clerk().await;
+    let prices = catalog(&web, &clerk, &["30.00"]).await;
+    subscribe(&web, &clerk, &prices[0], "2026-01-01").await;
+    // A shutdown comes as the run starts: it stops before its first batch.
+    let stop = settle_engine::StopSignal::default();
+    let engine = web.engine.clone().with_stop(stop.clone());
+    let tenant = web.tenant_id.clone();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+    let run = tokio::task::spawn_blocking(move || {
+        engine.run_bill_run(&tenant, as_of, None, &mut |_| stop.raise()).expect("stopped")
+    })
+    .await
+    .expect("joined");
+
+    let page = web.get_as(&clerk, &format!("/bill-runs/{}", run.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"data-field="status">stopped<"#), "{}", page.body);
+    assert!(page.body.contains(r#"data-field="customers_done">0<"#), "{}", page.body);
+    assert!(page.body.contains(r#"data-field="ended-early""#), "{}", page.body);
+    assert!(!page.body.contains("http-equiv=\"refresh\""), "a stopped run does not reload");
+    let list = web.get_as(&clerk, "/bill-runs").await;
+    assert!(list.body.contains(">stopped<"), "{}", list.body);
+
+    let rest = bill_run(&web, &clerk, "2026-01-01").await;
+    assert!(rest.contains(r#"data-field="invoices_created">1<"#), "{rest}");
+}
