@@ -3,6 +3,7 @@
 
 use settle_core::adjustment::{Adjustment, AdjustmentType};
 use settle_core::application::SourceRef;
+use settle_core::customer::Customer;
 use settle_core::document::DocumentStatus;
 use settle_core::ids::{AdjustmentId, ApplicationId, DocumentId, ItemId, PaymentId, RefundId};
 use settle_core::payment::{PaymentMethod, PaymentStatus};
@@ -118,6 +119,17 @@ pub fn records_read_back_as_written_and_updated(store: &dyn Store) {
     let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
     assert!(is_refused(tx.insert_refund(&lock, &refund)), "a second refund, same id");
     drop(tx);
+
+    // A balances-only write changes the balances and leaves the profile as stored, whatever
+    // the profile fields of what it is given.
+    let mut tx = store.begin_write().expect("begin");
+    let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
+    let mut given = owner.clone();
+    given.balances.receivable = 9_000;
+    given.balances.credit_balance = 250;
+    tx.update_customer_balances(&lock, &given).expect("balances");
+    tx.commit().expect("commit");
+    let owner_now = Customer { balances: given.balances, ..owner_now };
 
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.customer(&tenant, &owner.id).expect("read"), Some(owner_now));

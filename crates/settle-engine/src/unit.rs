@@ -177,6 +177,7 @@ impl Engine {
         };
         let today = today_in(&settings, now)?;
         let watch = self.dry_run.as_ref().map(|_| Watch::new(&customer));
+        let loaded = customer.clone();
         let mut unit = Unit {
             tx,
             lock,
@@ -193,7 +194,15 @@ impl Engine {
         unit.check_versions(&self.expected_versions)?;
         unit.watch = watch;
         let out = work(&mut unit)?;
-        unit.tx.update_customer(&unit.lock, &unit.customer)?;
+        // Most commands change only balances: writing the profile too would rewrite the
+        // indexes over the customer's name and email for nothing.
+        if unit.customer != loaded {
+            if same_profile(&unit.customer, &loaded) {
+                unit.tx.update_customer_balances(&unit.lock, &unit.customer)?;
+            } else {
+                unit.tx.update_customer(&unit.lock, &unit.customer)?;
+            }
+        }
         let preview = match unit.watch.take() {
             Some(watch) => Some(unit.preview(watch)?),
             None => None,
@@ -276,3 +285,25 @@ pub(crate) type Batch<T> = Vec<(CustomerId, Result<T, Rejection>)>;
 /// A batch run to its end and not yet committed: its transaction, its answers and the journal
 /// transactions it appended.
 type Attempt<'s, T> = (Box<dyn StoreTx + 's>, Batch<T>, u64);
+
+/// Whether two versions of a customer differ at most in their balances (every other field is
+/// named, so a new one must be placed on one side or the other).
+fn same_profile(now: &Customer, loaded: &Customer) -> bool {
+    let Customer {
+        id,
+        name,
+        email,
+        currency,
+        payment_terms_days,
+        metadata,
+        created_at,
+        balances: _,
+    } = loaded;
+    now.id == *id
+        && now.name == *name
+        && now.email == *email
+        && now.currency == *currency
+        && now.payment_terms_days == *payment_terms_days
+        && now.metadata == *metadata
+        && now.created_at == *created_at
+}

@@ -174,6 +174,27 @@ pub fn update_customer(lock: &CustomerLock, customer: &Customer) -> Statement {
     }
 }
 
+/// Writes a customer's balances only (its profile as it was).
+pub fn update_customer_balances(lock: &CustomerLock, customer: &Customer) -> Statement {
+    let b = customer.balances;
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update customer set receivable_minor = ?3, unapplied_payments_minor = ?4, \
+              credit_memo_balance_minor = ?5, credit_balance_minor = ?6, balance_minor = ?7 \
+              where tenant_id = ?1 and customer_id = ?2",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            Value::Int(b.receivable),
+            Value::Int(b.unapplied_payments),
+            Value::Int(b.credit_memo_balance),
+            Value::Int(b.credit_balance),
+            Value::Int(b.balance()),
+        ],
+    }
+}
+
 /// Stores a new document's row (its items are [`insert_item`]s); the group balance of a new
 /// document is its own balance.
 pub fn insert_document(lock: &CustomerLock, document: &Document) -> Statement {

@@ -86,6 +86,16 @@ macro_rules! shared_writes {
             Ok(())
         }
 
+        fn update_customer_balances(
+            &mut self,
+            lock: &::settle_store::CustomerLock,
+            customer: &::settle_core::customer::Customer,
+        ) -> ::settle_store::StoreResult<()> {
+            debug_assert_eq!(lock.customer_id(), &customer.id);
+            self.run($crate::statements::update_customer_balances(lock, customer))?;
+            Ok(())
+        }
+
         fn insert_document(
             &mut self,
             lock: &::settle_store::CustomerLock,

@@ -616,6 +616,13 @@ pub trait StoreTx: BillingTx {
     ) -> StoreResult<Option<Customer>>;
     /// Writes the customer's profile fields and balance projections.
     fn update_customer(&mut self, lock: &CustomerLock, customer: &Customer) -> StoreResult<()>;
+    /// Writes only the customer's balance projections, leaving its profile (and the indexes
+    /// over its name and email) untouched: what almost every command changes.
+    fn update_customer_balances(
+        &mut self,
+        lock: &CustomerLock,
+        customer: &Customer,
+    ) -> StoreResult<()>;
     /// Lists customers.
     fn customers(
         &mut self,
