@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::Application;
@@ -155,7 +156,8 @@ impl SqliteTx<'_> {
     /// Runs a shared statement.
     fn run(&self, statement: Statement) -> StoreResult<usize> {
         let args = bind(statement.args);
-        let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+        let refs: Vec<&dyn rusqlite::ToSql> =
+            args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
         self.execute(&statement.sql, &refs)
     }
 
@@ -166,7 +168,8 @@ impl SqliteTx<'_> {
         map: impl FnMut(&SqlRow<'_, '_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
         let args = bind(statement.args);
-        let refs: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+        let refs: Vec<&dyn rusqlite::ToSql> =
+            args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
         self.query_rows(&statement.sql, &refs, map)
     }
 
@@ -245,24 +248,39 @@ impl SqliteTx<'_> {
 }
 
 /// Binds shared parameters: dates, instants and decimals are stored as text.
-fn bind(args: Vec<Value>) -> Vec<Box<dyn rusqlite::ToSql>> {
-    args.into_iter()
-        .map(|value| -> Box<dyn rusqlite::ToSql> {
-            match value {
-                Value::Text(text) => Box::new(text),
-                Value::OptText(text) => Box::new(text),
-                Value::Int(int) => Box::new(int),
-                Value::Int32(int) => Box::new(i64::from(int)),
-                Value::Date(date) => Box::new(date_text(date)),
-                Value::Instant(at) => Box::new(timestamp_text(at)),
-                Value::OptInstant(at) => Box::new(at.map(timestamp_text)),
-                Value::OptDate(date) => Box::new(date.map(date_text)),
-                Value::OptInt32(int) => Box::new(int.map(i64::from)),
-                Value::Bool(flag) => Box::new(flag),
-                Value::Decimal(decimal) => Box::new(decimal.map(|d| d.to_string())),
+fn bind(args: Vec<Value>) -> Vec<Bound> {
+    args.into_iter().map(Bound).collect()
+}
+
+/// A shared parameter as SQLite takes it: text and numbers are bound where they are (no copy,
+/// no box per parameter), dates, instants and decimals as their text.
+struct Bound(Value);
+
+impl rusqlite::ToSql for Bound {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let text = |text: String| ToSqlOutput::Owned(SqlValue::Text(text));
+        let or_null = |value: Option<ToSqlOutput<'static>>| {
+            value.unwrap_or(ToSqlOutput::Owned(SqlValue::Null))
+        };
+        Ok(match &self.0 {
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Value::OptText(t) => match t {
+                Some(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+                None => ToSqlOutput::Owned(SqlValue::Null),
+            },
+            Value::Int(int) => ToSqlOutput::Owned(SqlValue::Integer(*int)),
+            Value::Int32(int) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*int))),
+            Value::Date(date) => text(date_text(*date)),
+            Value::Instant(at) => text(timestamp_text(*at)),
+            Value::OptInstant(at) => or_null(at.map(|at| text(timestamp_text(at)))),
+            Value::OptDate(date) => or_null(date.map(|date| text(date_text(date)))),
+            Value::OptInt32(int) => {
+                or_null(int.map(|int| ToSqlOutput::Owned(SqlValue::Integer(i64::from(int)))))
             }
+            Value::Bool(flag) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*flag))),
+            Value::Decimal(decimal) => or_null(decimal.map(|d| text(d.to_string()))),
         })
-        .collect()
+    }
 }
 
 fn read_error(err: rusqlite::Error) -> StoreError {
