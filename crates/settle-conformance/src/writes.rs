@@ -5,7 +5,9 @@ use settle_core::adjustment::{Adjustment, AdjustmentType};
 use settle_core::application::SourceRef;
 use settle_core::customer::Customer;
 use settle_core::document::DocumentStatus;
-use settle_core::ids::{AdjustmentId, ApplicationId, DocumentId, ItemId, PaymentId, RefundId};
+use settle_core::ids::{
+    AdjustmentId, ApplicationId, CustomerId, DocumentId, ItemId, PaymentId, RefundId,
+};
 use settle_core::payment::{PaymentMethod, PaymentStatus};
 use settle_core::refund::Refund;
 use settle_store::{Store, StoreError};
@@ -236,6 +238,26 @@ pub fn the_database_refuses_what_breaks_the_ledger(store: &dyn Store) {
         let mut tx = store.begin_write().expect("begin");
         let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
         assert!(is_refused(attempt(tx.as_mut(), &lock)), "{what} was not refused");
+    }
+    // Past the amount bound, a customer's balances are out of range (not a conflict),
+    // whichever way they are written.
+    let mut huge = owner.clone();
+    huge.balances.receivable = crate::MAX_AMOUNT_MINOR + 1;
+    let mut newcomer = huge.clone();
+    newcomer.id = id(CustomerId::parse, "cus_huge");
+    let past_bound: Vec<Attempt<'_>> = vec![
+        ("balances", Box::new(|tx, lock| tx.update_customer_balances(lock, &huge))),
+        ("the whole row", Box::new(|tx, lock| tx.update_customer(lock, &huge))),
+        ("a new customer", Box::new(|tx, _| tx.insert_customer(&tenant, &newcomer))),
+    ];
+    for (what, attempt) in past_bound {
+        let mut tx = store.begin_write().expect("begin");
+        let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
+        let refused = attempt(tx.as_mut(), &lock);
+        assert!(
+            matches!(&refused, Err(StoreError::OutOfRange { total }) if total.contains("customer")),
+            "{what} past the bound: {refused:?}"
+        );
     }
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.document(&tenant, &invoice.id).expect("read"), Some(invoice.clone()));

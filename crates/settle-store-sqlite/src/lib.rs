@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_subscription_by_customer_due.sql"),
     include_str!("../migrations/0012_external_ref.sql"),
     include_str!("../migrations/0013_bill_run_progress.sql"),
+    include_str!("../migrations/0014_bounds_as_checks.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.
@@ -241,14 +242,28 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// Maps a SQLite error: constraint violations become conflicts, the rest unavailability.
+/// What each amount bound of the schema guards (migration `bounds_as_checks`), by its
+/// constraint's name.
+const AMOUNT_BOUNDS: [(&str, &str); 3] = [
+    ("amount_bound_customer", "a customer balance"),
+    ("amount_bound_document", "a document total or balance"),
+    ("amount_bound_customer_account", "a customer account total"),
+];
+
+/// Maps a SQLite error: a broken amount bound is out of range, other constraint violations
+/// are conflicts, the rest unavailability.
 pub(crate) fn unavailable(err: rusqlite::Error) -> StoreError {
     match &err {
         rusqlite::Error::SqliteFailure(code, Some(message))
             if code.code == rusqlite::ErrorCode::ConstraintViolation
-                && message.starts_with("amount_bound: ") =>
+                && message.starts_with("CHECK constraint failed: amount_bound_") =>
         {
-            StoreError::OutOfRange { total: message["amount_bound: ".len()..].to_owned() }
+            let name = message.trim_start_matches("CHECK constraint failed: ");
+            let total = AMOUNT_BOUNDS
+                .iter()
+                .find(|(constraint, _)| *constraint == name)
+                .map_or_else(|| name.to_owned(), |(_, total)| (*total).to_owned());
+            StoreError::OutOfRange { total }
         }
         rusqlite::Error::SqliteFailure(code, message)
             if code.code == rusqlite::ErrorCode::ConstraintViolation =>
