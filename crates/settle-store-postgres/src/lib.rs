@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (9, include_str!("../migrations/0009_customer_search.sql")),
     (10, include_str!("../migrations/0010_subscription_by_customer_due.sql")),
     (11, include_str!("../migrations/0011_external_ref.sql")),
+    (12, include_str!("../migrations/0012_shard_by_customer.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
