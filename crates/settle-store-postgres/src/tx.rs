@@ -84,7 +84,7 @@ impl PgTx {
             self.execute(
                 "insert into customer_account (tenant_id, customer_id, account, currency, \
                  debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
-                 on conflict (customer_id, account, currency) do update set \
+                 on conflict (tenant_id, customer_id, account, currency) do update set \
                  debit_minor = customer_account.debit_minor + excluded.debit_minor, \
                  credit_minor = customer_account.credit_minor + excluded.credit_minor",
                 &[

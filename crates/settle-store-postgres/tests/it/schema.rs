@@ -1,0 +1,311 @@
+//! The schema is ready to be sharded by customer (docs/SCALING.md): read from the catalog of a
+//! freshly migrated database, every table is classified, every per-customer table carries
+//! (tenant_id, customer_id) leading its primary key, unique constraints and unique indexes and
+//! its foreign keys to other distributed tables, and no small tenant-level (reference) table
+//! points at a distributed one. A scratch schema with deliberate faults shows the check fails.
+
+use std::collections::BTreeSet;
+
+use super::TestDb;
+
+/// Tables with per-customer rows: distributed by customer_id, co-located with `customer`.
+const PER_CUSTOMER: &[&str] = &[
+    "customer",
+    "document",
+    "document_item",
+    "payment",
+    "application",
+    "application_item",
+    "journal_txn",
+    "posting",
+    "customer_account",
+    "history",
+    "adjustment",
+    "refund",
+    "payment_link",
+    "subscription",
+    "subscription_segment",
+    "subscription_period",
+    "subscription_line",
+    "amendment",
+];
+
+/// Tenant-level tables too big or too write-heavy to copy to every node: distributed by
+/// tenant_id, in a co-location group of their own.
+const PER_TENANT: &[&str] = &["idempotency_key", "external_ref"];
+
+/// Small tenant-level tables: reference tables, a copy on every node.
+const REFERENCE: &[&str] = &[
+    "tenant",
+    "api_key",
+    "staff_user",
+    "staff_session",
+    "sign_in_failure",
+    "product",
+    "price",
+    "document_number_sequence",
+    "bill_run",
+    "bill_run_total",
+    "bill_run_failure",
+];
+
+/// The migration runner's own table, which stays on the coordinator only.
+const LOCAL: &[&str] = &["schema_migration"];
+
+/// The lists a schema is checked against.
+struct Classes<'a> {
+    per_customer: &'a [&'a str],
+    per_tenant: &'a [&'a str],
+    reference: &'a [&'a str],
+    local: &'a [&'a str],
+}
+
+/// One key, index or foreign key of a table, its columns in order.
+struct Key {
+    table: String,
+    name: String,
+    /// `p` primary key, `u` unique constraint, `i` unique index, `f` foreign key.
+    kind: char,
+    columns: Vec<String>,
+    /// For a foreign key: the table and columns it references.
+    references: Option<(String, Vec<String>)>,
+}
+
+fn starts_with(columns: &[String], lead: &[&str]) -> bool {
+    columns.len() >= lead.len() && columns.iter().zip(lead).all(|(c, l)| c == l)
+}
+
+/// Every way `schema` breaks the rules of `classes`, one line each, naming the table and the
+/// constraint.
+fn violations(client: &mut postgres::Client, schema: &str, classes: &Classes) -> Vec<String> {
+    let mut problems = Vec::new();
+    let tables: BTreeSet<String> = client
+        .query(
+            "select table_name::text from information_schema.tables \
+             where table_schema = $1 and table_type = 'BASE TABLE'",
+            &[&schema],
+        )
+        .expect("tables")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let lists = [
+        ("per-customer", classes.per_customer),
+        ("per-tenant", classes.per_tenant),
+        ("reference", classes.reference),
+        ("local", classes.local),
+    ];
+    for table in &tables {
+        let found: Vec<&str> = lists
+            .iter()
+            .filter(|(_, list)| list.contains(&table.as_str()))
+            .map(|(name, _)| *name)
+            .collect();
+        if found.len() != 1 {
+            problems.push(format!("{table}: in {} lists {found:?}, not exactly one", found.len()));
+        }
+    }
+    for (name, list) in lists {
+        for table in list {
+            if !tables.contains(*table) {
+                problems.push(format!("{table}: listed as {name} but not in the schema"));
+            }
+        }
+    }
+    let class_of = |table: &str| {
+        lists.iter().find(|(_, list)| list.contains(&table)).map_or("unlisted", |(name, _)| *name)
+    };
+
+    let columns: BTreeSet<(String, String)> = client
+        .query(
+            "select table_name::text, column_name::text from information_schema.columns \
+             where table_schema = $1",
+            &[&schema],
+        )
+        .expect("columns")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+
+    // Constraints with their columns in key order, and unique indexes that back no constraint.
+    let mut keys: Vec<Key> = client
+        .query(
+            "select t.relname::text, c.conname::text, c.contype::text, \
+               array(select a.attname::text from unnest(c.conkey) with ordinality k(n, o) \
+                     join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n \
+                     order by k.o), \
+               f.relname::text, \
+               array(select a.attname::text from unnest(c.confkey) with ordinality k(n, o) \
+                     join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n \
+                     order by k.o) \
+             from pg_constraint c join pg_class t on t.oid = c.conrelid \
+             left join pg_class f on f.oid = c.confrelid \
+             where t.relnamespace = $1::text::regnamespace and c.contype in ('p', 'u', 'f')",
+            &[&schema],
+        )
+        .expect("constraints")
+        .iter()
+        .map(|row| {
+            let kind: String = row.get(2);
+            let referenced: Option<String> = row.get(4);
+            Key {
+                table: row.get(0),
+                name: row.get(1),
+                kind: kind.chars().next().unwrap_or('?'),
+                columns: row.get(3),
+                references: referenced.map(|table| (table, row.get(5))),
+            }
+        })
+        .collect();
+    keys.extend(
+        client
+            .query(
+                "select t.relname::text, i.relname::text, \
+                   array(select coalesce(a.attname::text, '(expression)') \
+                         from unnest(x.indkey) with ordinality k(n, o) \
+                         left join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.n \
+                         order by k.o) \
+                 from pg_index x join pg_class t on t.oid = x.indrelid \
+                 join pg_class i on i.oid = x.indexrelid \
+                 where t.relnamespace = $1::text::regnamespace and x.indisunique \
+                   and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid)",
+                &[&schema],
+            )
+            .expect("unique indexes")
+            .iter()
+            .map(|row| Key {
+                table: row.get(0),
+                name: row.get(1),
+                kind: 'i',
+                columns: row.get(2),
+                references: None,
+            }),
+    );
+
+    for table in classes.per_customer {
+        for column in ["tenant_id", "customer_id"] {
+            if tables.contains(*table)
+                && !columns.contains(&((*table).to_owned(), column.to_owned()))
+            {
+                problems.push(format!("{table}: no column {column}"));
+            }
+        }
+        if tables.contains(*table) && !keys.iter().any(|k| k.table == *table && k.kind == 'p') {
+            problems.push(format!("{table}: no primary key"));
+        }
+    }
+    for key in &keys {
+        let (table, name) = (&key.table, &key.name);
+        let lead: &[&str] = match class_of(table) {
+            "per-customer" => &["tenant_id", "customer_id"],
+            "per-tenant" => &["tenant_id"],
+            _ => &[],
+        };
+        match &key.references {
+            None => {
+                if !starts_with(&key.columns, lead) {
+                    problems.push(format!(
+                        "{table}: {name} ({}) does not start with ({})",
+                        key.columns.join(", "),
+                        lead.join(", ")
+                    ));
+                }
+            }
+            Some((target, target_columns)) => {
+                let target_class = class_of(target);
+                // A foreign key to a reference table is allowed from anywhere; between
+                // distributed tables only within one co-location group, on its leading columns.
+                if target_class == "reference" {
+                    continue;
+                }
+                let own_class = class_of(table);
+                if own_class != target_class || own_class == "reference" || own_class == "local" {
+                    problems.push(format!(
+                        "{table}: {name} references {target} ({target_class}) from a \
+                         {own_class} table"
+                    ));
+                } else if !starts_with(&key.columns, lead) || !starts_with(target_columns, lead) {
+                    problems.push(format!(
+                        "{table}: {name} ({}) -> {target} ({}) does not start with ({})",
+                        key.columns.join(", "),
+                        target_columns.join(", "),
+                        lead.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems
+}
+
+#[test]
+fn every_table_is_ready_to_be_sharded_by_customer() {
+    let Some(db) = TestDb::new("every_table_is_ready_to_be_sharded_by_customer") else {
+        return;
+    };
+    drop(db.open());
+    let mut client = db.client();
+    let classes = Classes {
+        per_customer: PER_CUSTOMER,
+        per_tenant: PER_TENANT,
+        reference: REFERENCE,
+        local: LOCAL,
+    };
+    let problems = violations(&mut client, "public", &classes);
+    assert!(
+        problems.is_empty(),
+        "the schema is not ready to shard by customer:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_shard_check_names_each_table_and_constraint_that_breaks_the_rules() {
+    let Some(db) = TestDb::new("the_shard_check_names_each_table_and_constraint") else {
+        return;
+    };
+    let mut client = db.client();
+    client
+        .batch_execute(
+            "create schema broken;
+             create table broken.tenant (tenant_id text primary key);
+             create table broken.customer (tenant_id text not null references broken.tenant,
+                 customer_id text not null, primary key (tenant_id, customer_id));
+             create table broken.item (item_id text constraint item_pk primary key,
+                 tenant_id text not null, customer_id text not null,
+                 number text constraint item_number unique,
+                 constraint item_customer foreign key (tenant_id, customer_id)
+                     references broken.customer (tenant_id, customer_id));
+             create table broken.line (tenant_id text not null, line_id text not null,
+                 item_id text constraint line_item references broken.item (item_id),
+                 constraint line_pk primary key (tenant_id, line_id));
+             create unique index line_by_item on broken.line (item_id);
+             create table broken.setting (tenant_id text not null,
+                 customer_id text not null, constraint setting_customer
+                 foreign key (tenant_id, customer_id)
+                     references broken.customer (tenant_id, customer_id));
+             create table broken.stray (id integer);",
+        )
+        .expect("make the broken schema");
+    let classes = Classes {
+        per_customer: &["customer", "item", "line", "missing"],
+        per_tenant: &[],
+        reference: &["tenant", "setting", "customer"],
+        local: &[],
+    };
+    let problems = violations(&mut client, "broken", &classes);
+    let expected = [
+        "customer: in 2 lists [\"per-customer\", \"reference\"], not exactly one",
+        "item: item_number (number) does not start with (tenant_id, customer_id)",
+        "item: item_pk (item_id) does not start with (tenant_id, customer_id)",
+        "line: line_by_item (item_id) does not start with (tenant_id, customer_id)",
+        "line: line_item (item_id) -> item (item_id) does not start with (tenant_id, customer_id)",
+        "line: line_pk (tenant_id, line_id) does not start with (tenant_id, customer_id)",
+        "line: no column customer_id",
+        "missing: listed as per-customer but not in the schema",
+        "setting: setting_customer references customer (per-customer) from a reference table",
+        "stray: in 0 lists [], not exactly one",
+    ];
+    assert_eq!(problems, expected);
+}
