@@ -868,7 +868,7 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     let invoice = post();
     let trips = store.round_trips() - before;
     assert_eq!(invoice.items.len(), 3);
-    // One statement per round trip took 24 here; the reads the engine needs (customer lock,
+    // One statement per round trip took about 24 here; the reads the engine needs (customer lock,
     // settings, number, the posted invoice read back) each take one, with the writes held
     // before them, and the COMMIT one more.
     assert!(trips <= 8, "posting a 3-line invoice took {trips} round trips");
