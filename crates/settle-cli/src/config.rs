@@ -77,8 +77,9 @@ pub(crate) fn parse_public_url(text: &str) -> Result<String, String> {
 /// (flattened into each), so its name, environment variable, default and help never drift.
 #[derive(clap::Args)]
 pub(crate) struct DatabaseArg {
-    /// Store URL: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE (only `serve` creates a
-    /// store; every other command needs one that exists).
+    /// Store URL: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE, where PostgreSQL takes
+    /// `?pool_size=N` (most connections, 16 by default) and libpq's `sslmode`/`sslrootcert`
+    /// (only `serve` creates a store; every other command needs one that exists).
     #[arg(long, env = "SETTLE_DATABASE", default_value = "sqlite:settle.db", value_name = "URL")]
     pub(crate) database: String,
 }

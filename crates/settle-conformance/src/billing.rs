@@ -86,11 +86,13 @@ pub fn products_and_prices_read_back_list_by_id_and_archive_once(store: &dyn Sto
         tx.insert_price(&tenant, p).expect("price");
     }
     tx.commit().expect("commit");
-    let mut tx = store.begin_write().expect("begin");
+    let tx = store.begin_write().expect("begin");
     let orphan = Price { product_id: id(ProductId::parse, "prod_none"), ..seat.clone() };
     let orphan = Price { id: id(PriceId::parse, "price_9"), ..orphan };
-    assert!(matches!(tx.insert_price(&tenant, &orphan), Err(StoreError::Conflict { .. })));
-    drop(tx);
+    assert!(matches!(
+        crate::or_at_commit(tx, |tx| tx.insert_price(&tenant, &orphan)),
+        Err(StoreError::Conflict { .. })
+    ));
 
     let mut tx = store.begin_write().expect("begin");
     assert_eq!(tx.product(&tenant, &pro.id).expect("read"), Some(pro.clone()));
@@ -253,9 +255,8 @@ pub fn a_period_is_invoiced_once_and_lines_and_amendments_read_back(store: &dyn 
 
     let mut tx = store.begin_write().expect("begin");
     let (lock, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("ann");
-    let twice = tx.insert_billed_period(&lock, &ann.id, day(1), None);
+    let twice = crate::or_at_commit(tx, |tx| tx.insert_billed_period(&lock, &ann.id, day(1), None));
     assert!(matches!(twice, Err(StoreError::Conflict { .. })), "{twice:?}");
-    drop(tx);
     let mut tx = store.begin_write().expect("begin");
     let (lock, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("ann");
     let none: Option<&DocumentId> = None;

@@ -489,6 +489,18 @@ pub fn sums_over_many_maximal_amounts_are_exact(store: Arc<dyn Store>, rows: &Ma
     assert_eq!(engine.audit_trial_balances().expect("startup audit"), Vec::<String>::new());
 }
 
+/// Runs `write` in `tx` and commits, answering the first error: a store may hold a write back
+/// and send it with its next read or its commit (PostgreSQL's pipelines them), so a write the
+/// database refuses is reported by the call itself or by the commit after it, and then nothing
+/// of the transaction is kept.
+pub(crate) fn or_at_commit(
+    mut tx: Box<dyn settle_store::StoreTx + '_>,
+    write: impl FnOnce(&mut dyn settle_store::StoreTx) -> settle_store::StoreResult<()>,
+) -> settle_store::StoreResult<()> {
+    write(tx.as_mut())?;
+    tx.commit()
+}
+
 /// An amount written as decimal text.
 fn amount(text: &str) -> Amount {
     Amount::parse(text).expect("a decimal amount")

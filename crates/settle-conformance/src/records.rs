@@ -145,10 +145,12 @@ pub fn external_ids_are_unique_per_tenant_and_kind(store: &dyn Store) {
         .expect("another tenant");
     tx.commit().expect("commit");
 
-    let mut tx = store.begin_write().expect("begin");
+    let tx = store.begin_write().expect("begin");
     let again = ExternalRef { object_id: "inv_2".to_owned(), ..record.clone() };
-    assert!(matches!(tx.insert_external_ref(&again), Err(StoreError::Conflict { .. })));
-    drop(tx);
+    assert!(matches!(
+        crate::or_at_commit(tx, |tx| tx.insert_external_ref(&again)),
+        Err(StoreError::Conflict { .. })
+    ));
 
     let mut tx = store.begin_read().expect("read");
     let found = tx.external_ref(&tenant, ExternalKind::Invoice, "A-1001").expect("read");

@@ -115,12 +115,12 @@ pub fn records_read_back_as_written_and_updated(store: &dyn Store) {
     tx.commit().expect("commit");
     let mut tx = store.begin_write().expect("begin");
     let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
-    assert!(is_refused(tx.insert_adjustment(&lock, &adjustment)), "a second adjustment, same id");
-    drop(tx);
+    let again = crate::or_at_commit(tx, |tx| tx.insert_adjustment(&lock, &adjustment));
+    assert!(is_refused(again), "a second adjustment, same id");
     let mut tx = store.begin_write().expect("begin");
     let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
-    assert!(is_refused(tx.insert_refund(&lock, &refund)), "a second refund, same id");
-    drop(tx);
+    let again = crate::or_at_commit(tx, |tx| tx.insert_refund(&lock, &refund));
+    assert!(is_refused(again), "a second refund, same id");
 
     // A balances-only write changes the balances and leaves the profile as stored, whatever
     // the profile fields of what it is given.
@@ -237,7 +237,8 @@ pub fn the_database_refuses_what_breaks_the_ledger(store: &dyn Store) {
     for (what, attempt) in attempts {
         let mut tx = store.begin_write().expect("begin");
         let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
-        assert!(is_refused(attempt(tx.as_mut(), &lock)), "{what} was not refused");
+        let refused = crate::or_at_commit(tx, |tx| attempt(tx, &lock));
+        assert!(is_refused(refused), "{what} was not refused");
     }
     // Past the amount bound, a customer's balances are out of range (not a conflict),
     // whichever way they are written.
@@ -253,7 +254,7 @@ pub fn the_database_refuses_what_breaks_the_ledger(store: &dyn Store) {
     for (what, attempt) in past_bound {
         let mut tx = store.begin_write().expect("begin");
         let (lock, _) = tx.lock_customer(&tenant, &owner.id, t0()).expect("lock").expect("owner");
-        let refused = attempt(tx.as_mut(), &lock);
+        let refused = crate::or_at_commit(tx, |tx| attempt(tx, &lock));
         assert!(
             matches!(&refused, Err(StoreError::OutOfRange { total }) if total.contains("customer")),
             "{what} past the bound: {refused:?}"

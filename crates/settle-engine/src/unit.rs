@@ -259,11 +259,15 @@ impl Engine {
             }
             let result =
                 self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut *work);
+            // A store may hold writes back until it next talks to the database (PostgreSQL's
+            // does); releasing the savepoint sends them, so a refusal they meet (a total out
+            // of range) is this unit's and rolls back alone.
+            let result = match result {
+                Ok(done) if savepoints => tx.release_savepoint().map(|()| done).map_err(Into::into),
+                other => other,
+            };
             match result {
                 Ok((out, _, units_appended)) => {
-                    if savepoints {
-                        tx.release_savepoint()?;
-                    }
                     appended = appended.saturating_add(units_appended);
                     done.push((customer_id.clone(), Ok(out)));
                 }
@@ -272,6 +276,16 @@ impl Engine {
                     tx.rollback_to_savepoint()?;
                     done.push((customer_id.clone(), Err(rejection)));
                 }
+                Err(other) => return Err(other),
+            }
+        }
+        if !savepoints {
+            // Sends what the store held back, so a refusal among the last units' writes ends
+            // this attempt for one with a savepoint per unit, as a refusal found earlier does.
+            tx.savepoint()?;
+            match tx.release_savepoint().map_err(EngineError::from) {
+                Ok(()) => {}
+                Err(EngineError::Rejected(_)) => return Ok(None),
                 Err(other) => return Err(other),
             }
         }

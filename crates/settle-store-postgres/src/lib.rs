@@ -9,11 +9,18 @@ mod tls;
 mod tx;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
-use postgres::{Client, Statement};
+use postgres::Client;
+use postgres::types::ToSql;
 use settle_core::ids::TenantId;
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
+use tokio_postgres::{Row, Statement};
 
 pub use crate::raw::{
     RAW_ACCOUNTS, raw_bulk_insert, raw_one_row_transactions, raw_prepare, raw_single_row_updates,
@@ -41,8 +48,12 @@ const MIGRATIONS: &[(i32, &str)] = &[
 /// The advisory lock key that serializes migrations between processes starting at once.
 const MIGRATION_LOCK: i64 = 0x5e77_1e00_0001;
 
-/// Most connections the pool opens.
-const POOL_SIZE: u32 = 16;
+/// Most connections the pool opens unless the URL says `pool_size=N`.
+pub(crate) const POOL_SIZE: u32 = 16;
+
+/// The largest `pool_size` accepted (PostgreSQL's default `max_connections` is 100; a larger
+/// pool only helps against a server configured for it).
+pub(crate) const MAX_POOL_SIZE: u32 = 1024;
 
 /// Connections the pool keeps open while idle.
 const MIN_IDLE: u32 = 1;
@@ -69,12 +80,15 @@ const FEED_WAIT_STEP: Duration = Duration::from_millis(2);
 pub struct PostgresStore {
     /// Always `Some` until the store is dropped.
     pool: Option<r2d2::Pool<Manager>>,
+    /// Network round trips of the pool's connections, summed (see [`PostgresStore::round_trips`]).
+    round_trips: Arc<AtomicU64>,
 }
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`, with libpq's
-    /// `sslmode` and `sslrootcert` for TLS: see `tls.rs`), runs pending migrations and opens
-    /// the connection pool. It blocks, so it must not be called on an async runtime's thread.
+    /// `sslmode` and `sslrootcert` for TLS: see `tls.rs`, and `pool_size=N`, the most
+    /// connections the pool opens, 16 by default), runs pending migrations and opens the
+    /// connection pool. It blocks, so it must not be called on an async runtime's thread.
     pub fn open(url: &str) -> StoreResult<PostgresStore> {
         PostgresStore::open_with(url, true)
     }
@@ -100,13 +114,26 @@ impl PostgresStore {
         }
         migrate(&mut client)?;
         drop(client);
+        let round_trips = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
-            .max_size(POOL_SIZE)
+            .max_size(target.pool_size)
             .min_idle(Some(MIN_IDLE))
             .connection_timeout(CONNECTION_TIMEOUT)
-            .build(Manager { target })
+            .build(Manager { target, round_trips: Arc::clone(&round_trips) })
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        Ok(PostgresStore { pool: Some(pool) })
+        Ok(PostgresStore { pool: Some(pool), round_trips })
+    }
+
+    /// The most connections the pool opens (`pool_size=N` in the URL, 16 by default).
+    pub fn pool_size(&self) -> u32 {
+        self.pool.as_ref().map_or(0, r2d2::Pool::max_size)
+    }
+
+    /// Network round trips the store's pooled connections have made since it opened: each
+    /// flight of statements sent together and answered, each statement prepared, each health
+    /// check. Tests count what a command costs with it.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
@@ -134,18 +161,15 @@ impl Drop for PostgresStore {
 }
 
 impl Store for PostgresStore {
+    // BEGIN is held back with the transaction's first writes and sent with its first read.
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
-        let mut conn = self.connection()?;
-        conn.client.batch_execute("begin isolation level read committed").map_err(unavailable)?;
-        Ok(Box::new(PgTx::new(conn)))
+        let conn = self.connection()?;
+        Ok(Box::new(PgTx::new(conn, "begin isolation level read committed")))
     }
 
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
-        let mut conn = self.connection()?;
-        conn.client
-            .batch_execute("begin isolation level repeatable read read only")
-            .map_err(unavailable)?;
-        Ok(Box::new(PgTx::new(conn)))
+        let conn = self.connection()?;
+        Ok(Box::new(PgTx::new(conn, "begin isolation level repeatable read read only")))
     }
 
     /// The feed shows a transaction once every transaction with a lower id has ended (any
@@ -155,16 +179,20 @@ impl Store for PostgresStore {
         let mut conn = self.connection()?;
         // Outside a transaction block every statement takes a new snapshot.
         let newest = conn
-            .statement("select max(xid)::text from journal_txn where tenant_id = $1")
-            .and_then(|s| conn.client.query_one(&s, &[&tenant_id.as_str()]))
+            .query_one(
+                "select max(xid)::text from journal_txn where tenant_id = $1",
+                &[&tenant_id.as_str()],
+            )
             .and_then(|row| row.try_get::<_, Option<String>>(0))
             .map_err(unavailable)?;
         let Some(newest) = newest else { return Ok(()) };
-        let caught_up = conn
-            .statement("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
-            .map_err(unavailable)?;
         for _ in 0..FEED_WAIT_POLLS {
-            let row = conn.client.query_one(&caught_up, &[&newest]).map_err(unavailable)?;
+            let row = conn
+                .query_one(
+                    "select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8",
+                    &[&newest],
+                )
+                .map_err(unavailable)?;
             if row.try_get::<_, bool>(0).map_err(unavailable)? {
                 return Ok(());
             }
@@ -185,7 +213,6 @@ impl Store for PostgresStore {
         let mut conn =
             pool.get_timeout(READY_TIMEOUT).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let version: i32 = conn
-            .client
             .query_one("select coalesce(max(version), 0) from schema_migration", &[])
             .and_then(|row| row.try_get(0))
             .map_err(unavailable)?;
@@ -199,10 +226,38 @@ impl Store for PostgresStore {
     }
 }
 
+/// A statement parameter.
+pub(crate) type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// An owned statement parameter.
+pub(crate) type Arg = Box<dyn ToSql + Sync>;
+
+/// A statement sent in a flight: a prepared statement with its parameters, or one of the
+/// transaction's own commands (`begin`, `commit`, savepoints) as a simple query.
+pub(crate) enum Sent<'a> {
+    Prepared(&'a Statement, &'a [Param<'a>]),
+    Simple(&'a str),
+}
+
+/// What a statement of a flight answered.
+pub(crate) enum Answer {
+    Rows(Vec<Row>),
+    Count(u64),
+    Done,
+}
+
 /// One pooled connection with the statements it has prepared.
+///
+/// The client is `tokio-postgres` on a current-thread runtime of the connection's own (as the
+/// synchronous `postgres` crate does inside), because only the asynchronous client pipelines:
+/// statements whose futures are polled together go out together and are answered in order,
+/// so a flight of many statements costs one network round trip.
 pub(crate) struct PgConn {
-    pub(crate) client: Client,
+    client: tokio_postgres::Client,
+    /// Drives the connection's socket while a flight is awaited.
+    runtime: tokio::runtime::Runtime,
     statements: HashMap<String, Statement>,
+    round_trips: Arc<AtomicU64>,
     /// Set when the connection may still hold an open transaction; the pool then closes it.
     pub(crate) broken: bool,
 }
@@ -213,35 +268,120 @@ impl PgConn {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql)?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let statement = self.runtime.block_on(self.client.prepare(sql))?;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
         self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
+
+    /// Sends `sent` in one flight (pipelined, in order) and waits for every answer: the
+    /// answers in order, each its statement's result. After a failed statement PostgreSQL
+    /// refuses the rest of the transaction's statements, so the first error is the cause.
+    pub(crate) fn flight(&mut self, sent: &[Sent<'_>]) -> Vec<Result<Answer, postgres::Error>> {
+        if sent.is_empty() {
+            return Vec::new();
+        }
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let client = &self.client;
+        let futures: Vec<Pending<'_, Result<Answer, postgres::Error>>> = sent
+            .iter()
+            .map(|sent| -> Pending<'_, _> {
+                match sent {
+                    Sent::Prepared(statement, refs) => {
+                        let (statement, refs): (&Statement, &[Param<'_>]) = (statement, refs);
+                        if statement.columns().is_empty() {
+                            Box::pin(async move {
+                                client.execute(statement, refs).await.map(Answer::Count)
+                            })
+                        } else {
+                            Box::pin(async move {
+                                client.query(statement, refs).await.map(Answer::Rows)
+                            })
+                        }
+                    }
+                    Sent::Simple(sql) => {
+                        let sql: &str = sql;
+                        Box::pin(
+                            async move { client.batch_execute(sql).await.map(|()| Answer::Done) },
+                        )
+                    }
+                }
+            })
+            .collect();
+        self.runtime.block_on(join_in_order(futures))
+    }
+
+    /// Runs one query on its own (outside a [`PgTx`](crate::tx::PgTx)) and returns its one row.
+    fn query_one(&mut self, sql: &str, args: &[Param<'_>]) -> Result<Row, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.runtime.block_on(self.client.query_one(&statement, args))
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// A statement's answer on its way.
+type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Polls every future of `futures` until all are done, each first in the order given (so
+/// `tokio-postgres` sends their statements in that order, together), and returns their outputs
+/// in that order.
+async fn join_in_order<T>(mut futures: Vec<Pending<'_, T>>) -> Vec<T> {
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// Opens and checks the pool's connections.
 pub(crate) struct Manager {
     target: Target,
+    round_trips: Arc<AtomicU64>,
 }
 
 impl r2d2::ManageConnection for Manager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = StoreError;
 
-    fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let client = self.target.connect()?;
-        Ok(PgConn { client, statements: HashMap::new(), broken: false })
+    fn connect(&self) -> Result<PgConn, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let client = self.target.connect_on(&runtime).map_err(unavailable)?;
+        Ok(PgConn {
+            client,
+            runtime,
+            statements: HashMap::new(),
+            round_trips: Arc::clone(&self.round_trips),
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), StoreError> {
+        conn.round_trips.fetch_add(1, Ordering::Relaxed);
+        conn.runtime.block_on(conn.client.simple_query("")).map(|_| ()).map_err(unavailable)
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.broken || conn.client.is_closed()
+        conn.broken || conn.is_closed()
     }
 }
 

@@ -22,21 +22,27 @@ use rustls::{
 use settle_store::{StoreError, StoreResult};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::unavailable;
+use crate::{MAX_POOL_SIZE, POOL_SIZE, unavailable};
 
 /// Where and how to connect: the driver's configuration and the TLS it uses.
 #[derive(Clone)]
 pub(crate) struct Target {
     config: Config,
+    /// The same, for the asynchronous client.
+    async_config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
+    /// Most connections the store's pool opens (`pool_size=`, read here with the TLS
+    /// parameters because the driver refuses parameters it does not know).
+    pub(crate) pool_size: u32,
 }
 
 impl Target {
     /// Reads a `postgres://` URL; `sslmode` and `sslrootcert` are taken out and read here,
     /// everything else is the driver's.
     pub(crate) fn parse(url: &str) -> StoreResult<Target> {
-        let (rest, mode, root_cert) = take_tls_parameters(url)?;
-        let mut config: Config = rest.parse().map_err(unavailable)?;
+        let (rest, pool_size) = take_pool_size(url)?;
+        let (rest, mode, root_cert) = take_tls_parameters(&rest)?;
+        let mut async_config: tokio_postgres::Config = rest.parse().map_err(unavailable)?;
         let root_cert = root_cert.map(PathBuf::from);
         let verify = match (mode, root_cert) {
             (Mode::Disable | Mode::Prefer, _) | (Mode::Require, None) => Verify::Nothing,
@@ -45,18 +51,62 @@ impl Target {
             (Mode::VerifyCa, None) => Verify::Chain(roots(&default_root_cert()?)?),
             (Mode::VerifyFull, None) => Verify::ChainAndName(roots(&default_root_cert()?)?),
         };
-        config.ssl_mode(match mode {
+        async_config.ssl_mode(match mode {
             Mode::Disable => SslMode::Disable,
             Mode::Prefer => SslMode::Prefer,
             Mode::Require | Mode::VerifyCa | Mode::VerifyFull => SslMode::Require,
         });
-        Ok(Target { config, tls: MakeRustlsConnect::new(client_config(verify)?) })
+        let config = Config::from(async_config.clone());
+        let tls = MakeRustlsConnect::new(client_config(verify)?);
+        Ok(Target { config, async_config, tls, pool_size })
     }
 
     /// Opens one connection.
     pub(crate) fn connect(&self) -> Result<Client, postgres::Error> {
         self.config.connect(self.tls.clone())
     }
+
+    /// Opens one connection with the asynchronous client on `runtime`, which then drives it
+    /// whenever it runs (the pool's connections, which pipeline).
+    pub(crate) fn connect_on(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<tokio_postgres::Client, postgres::Error> {
+        let (client, connection) = runtime.block_on(self.async_config.connect(self.tls.clone()))?;
+        // Ends with the connection; its error, if any, reaches every later statement.
+        runtime.spawn(connection);
+        Ok(client)
+    }
+}
+
+/// Splits `pool_size=N` off the URL's query: the URL without it and the pool's size
+/// ([`POOL_SIZE`] when absent). A value that is not a whole number from 1 to
+/// [`MAX_POOL_SIZE`] is refused with the reason.
+fn take_pool_size(url: &str) -> StoreResult<(String, u32)> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), POOL_SIZE));
+    };
+    let mut pool_size = POOL_SIZE;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("pool_size", value)) => {
+                pool_size = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_POOL_SIZE).contains(n))
+                    .ok_or_else(|| {
+                    refused(format!(
+                        "pool_size={value}: give the most connections Settle may open, \
+                             a whole number from 1 to {MAX_POOL_SIZE}"
+                    ))
+                })?;
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((rest, pool_size))
 }
 
 /// libpq's `sslmode` values.
@@ -269,7 +319,9 @@ fn refused(why: String) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::{Mode, take_tls_parameters};
+    use settle_store::StoreError;
+
+    use super::{Mode, take_pool_size, take_tls_parameters};
 
     #[test]
     fn sslmode_and_sslrootcert_are_read_and_the_rest_of_the_url_is_kept() {
@@ -284,5 +336,27 @@ mod tests {
         assert_eq!((rest.as_str(), mode), ("postgres://u@h/d", Mode::Disable));
         assert!(take_tls_parameters("postgres://u@h/d?sslmode=allow").is_err());
         assert!(take_tls_parameters("postgres://u@h/d?sslrootcert=%zz").is_err());
+    }
+
+    #[test]
+    fn pool_size_is_read_off_the_url_and_a_bad_value_is_refused() {
+        let (rest, size) = take_pool_size("postgres://u@h/d").expect("no query");
+        assert_eq!((rest.as_str(), size), ("postgres://u@h/d", 16));
+        let (rest, size) =
+            take_pool_size("postgres://u@h/d?sslmode=disable&pool_size=4").expect("four");
+        assert_eq!((rest.as_str(), size), ("postgres://u@h/d?sslmode=disable", 4));
+        let (rest, size) = take_pool_size("postgres://u@h/d?pool_size=1024").expect("most");
+        assert_eq!((rest.as_str(), size), ("postgres://u@h/d", 1024));
+        for bad in ["0", "-1", "1025", "4.5", "", "lots", "99999999999"] {
+            let url = format!("postgres://u@h/d?pool_size={bad}");
+            let err = match take_pool_size(&url) {
+                Err(StoreError::Unavailable(why)) => why.to_string(),
+                other => format!("{other:?}"),
+            };
+            assert!(
+                err.contains(&format!("pool_size={bad}: give the most connections")),
+                "{bad:?} gave {err:?}"
+            );
+        }
     }
 }

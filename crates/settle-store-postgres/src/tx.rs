@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use postgres::types::ToSql;
 use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::application::Application;
 use settle_core::customer::Customer;
@@ -17,22 +16,37 @@ use settle_store::{
 };
 
 use crate::rows::{PgRow, decimal_text, micros};
-use crate::{Manager, unavailable};
+use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
     CUSTOMER_COLUMNS, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue, Statement, Value,
     bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate, seq_cursor,
     split_customer_cursor,
 };
 
-/// A statement parameter.
-type Param<'a> = &'a (dyn ToSql + Sync);
+/// A statement held back until the transaction next talks to the database.
+enum Held {
+    /// A write whose answer the caller does not need (only that it succeeds).
+    Write(tokio_postgres::Statement, Vec<Arg>),
+    /// `begin` or a savepoint command.
+    Simple(&'static str),
+}
 
-/// An owned statement parameter, for statements assembled from optional filters.
-type Arg = Box<dyn ToSql + Sync>;
+/// What [`SAVEPOINT`] marks.
+const SAVEPOINT: &str = "savepoint unit";
 
 /// An open PostgreSQL transaction on a pooled connection; rolled back on drop unless committed.
+///
+/// Statements whose answer Settle does not use (`begin`, inserts and updates whose row count
+/// nobody reads, savepoints) are held back and sent pipelined with the next statement whose
+/// answer is needed, or with the COMMIT: a command costs one round trip per read it makes and
+/// one for the commit, not one per row. A held statement's error is reported by the call that
+/// sends it (a later read, a savepoint's release, or `commit`), mapped as before.
 pub(crate) struct PgTx {
     conn: r2d2::PooledConnection<Manager>,
+    /// Held back, in order.
+    held: Vec<Held>,
+    /// BEGIN has been sent: the server holds a transaction to end.
+    begun: bool,
     open: bool,
     /// A statement failed, so PostgreSQL has aborted the transaction and would turn a COMMIT
     /// into a silent ROLLBACK; `commit` reports it instead.
@@ -40,8 +54,9 @@ pub(crate) struct PgTx {
 }
 
 impl PgTx {
-    pub(crate) fn new(conn: r2d2::PooledConnection<Manager>) -> PgTx {
-        PgTx { conn, open: true, failed: false }
+    /// A transaction that `begin` (a BEGIN statement) starts with its first flight.
+    pub(crate) fn new(conn: r2d2::PooledConnection<Manager>, begin: &'static str) -> PgTx {
+        PgTx { conn, held: vec![Held::Simple(begin)], begun: false, open: true, failed: false }
     }
 
     fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {
@@ -51,9 +66,68 @@ impl PgTx {
         })
     }
 
+    /// Sends every held statement and then `last`, in one flight, and answers `last`'s result;
+    /// the first statement that failed (held or last) is the error.
+    fn send(&mut self, last: Option<Sent<'_>>) -> StoreResult<Answer> {
+        let held = std::mem::take(&mut self.held);
+        let refs: Vec<Vec<Param<'_>>> = held
+            .iter()
+            .map(|h| match h {
+                Held::Write(_, args) => args.iter().map(|a| a.as_ref() as Param<'_>).collect(),
+                Held::Simple(_) => Vec::new(),
+            })
+            .collect();
+        let mut sent: Vec<Sent<'_>> = held
+            .iter()
+            .zip(&refs)
+            .map(|(h, refs)| match h {
+                Held::Write(statement, _) => Sent::Prepared(statement, refs),
+                Held::Simple(sql) => Sent::Simple(sql),
+            })
+            .collect();
+        let has_last = last.is_some();
+        sent.extend(last);
+        if sent.is_empty() {
+            return Ok(Answer::Done);
+        }
+        self.begun = true;
+        let mut answers = self.conn.flight(&sent);
+        if let Some(at) = answers.iter().position(Result::is_err) {
+            let err = answers.swap_remove(at).err().map(unavailable);
+            self.failed = true;
+            return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
+        }
+        match (has_last, answers.pop()) {
+            (true, Some(Ok(answer))) => Ok(answer),
+            (false, _) => Ok(Answer::Done),
+            _ => {
+                self.failed = true;
+                Err(StoreError::Unavailable("a statement went unanswered".into()))
+            }
+        }
+    }
+
+    /// Holds a write back until the next statement whose answer is needed, or the commit.
+    fn hold(&mut self, sql: &str, args: Vec<Arg>) -> StoreResult<()> {
+        let result = self.conn.statement(sql);
+        let statement = self.checked(result)?;
+        self.held.push(Held::Write(statement, args));
+        Ok(())
+    }
+
+    /// Holds a shared write back (see [`PgTx::hold`]).
+    fn write(&mut self, statement: Statement) -> StoreResult<()> {
+        let (sql, args) = bind(statement);
+        self.hold(&sql, args)
+    }
+
     fn query(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<postgres::Row>> {
-        let result = self.conn.statement(sql).and_then(|s| self.conn.client.query(&s, args));
-        self.checked(result)
+        let result = self.conn.statement(sql);
+        let statement = self.checked(result)?;
+        match self.send(Some(Sent::Prepared(&statement, args)))? {
+            Answer::Rows(rows) => Ok(rows),
+            Answer::Count(_) | Answer::Done => Ok(Vec::new()),
+        }
     }
 
     fn query_rows<T>(
@@ -65,9 +139,15 @@ impl PgTx {
         self.query(sql, args)?.iter().map(|row| map(&PgRow(row))).collect()
     }
 
+    /// Runs a statement whose row count is needed, with everything held before it.
     fn execute(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<u64> {
-        let result = self.conn.statement(sql).and_then(|s| self.conn.client.execute(&s, args));
-        self.checked(result)
+        let result = self.conn.statement(sql);
+        let statement = self.checked(result)?;
+        match self.send(Some(Sent::Prepared(&statement, args)))? {
+            Answer::Count(count) => Ok(count),
+            Answer::Rows(rows) => Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX)),
+            Answer::Done => Ok(0),
+        }
     }
 
     /// Adds a journal transaction's effects to the per-customer account totals (an upsert,
@@ -81,20 +161,20 @@ impl PgTx {
         let tenant = lock.tenant_id().as_str();
         let customer = lock.customer_id().as_str();
         for ((account, currency), (debit, credit)) in txn.effects().accounts {
-            self.execute(
+            self.hold(
                 "insert into customer_account (tenant_id, customer_id, account, currency, \
                  debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
                  on conflict (tenant_id, customer_id, account, currency) do update set \
                  debit_minor = customer_account.debit_minor + excluded.debit_minor, \
                  credit_minor = customer_account.credit_minor + excluded.credit_minor",
-                &[
-                    &tenant,
-                    &customer,
-                    &account.name(),
-                    &currency.code(),
-                    &debit,
-                    &credit,
-                    &micros(now),
+                vec![
+                    Box::new(tenant.to_owned()),
+                    Box::new(customer.to_owned()),
+                    Box::new(account.name()),
+                    Box::new(currency.code().to_owned()),
+                    Box::new(debit),
+                    Box::new(credit),
+                    Box::new(micros(now)),
                 ],
             )?;
         }
@@ -246,7 +326,11 @@ fn bind(statement: Statement) -> (String, Vec<Arg>) {
 
 impl Drop for PgTx {
     fn drop(&mut self) {
-        if self.open && self.conn.client.batch_execute("rollback").is_err() {
+        // Held statements are dropped unsent; before BEGIN went out there is nothing to end.
+        if self.open
+            && self.begun
+            && self.conn.flight(&[Sent::Simple("rollback")]).iter().any(Result::is_err)
+        {
             // The connection may still hold the transaction: the pool must not hand it out.
             self.conn.broken = true;
         }
@@ -317,27 +401,41 @@ impl StoreTx for PgTx {
                 "commit refused: a statement of this transaction failed, so it was aborted".into(),
             ));
         }
-        let result = self.conn.client.batch_execute("commit");
-        self.checked(result)?;
+        if !self.begun && self.held.len() <= 1 {
+            // Nothing but BEGIN was ever asked for: there is nothing to commit.
+            self.held.clear();
+            self.open = false;
+            return Ok(());
+        }
+        // The held writes go with the COMMIT. If one fails, PostgreSQL answers the COMMIT
+        // with a ROLLBACK and the write's error is the answer: the writes are reported lost,
+        // never lost quietly.
+        self.send(Some(Sent::Simple("commit")))?;
         self.open = false;
         Ok(())
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
-        let result = self.conn.client.batch_execute("savepoint unit");
-        self.checked(result)
+        self.held.push(Held::Simple(SAVEPOINT));
+        Ok(())
     }
 
+    // Sends the unit's held writes, so a refusal among them is the unit's, found while it can
+    // still be rolled back alone.
     fn release_savepoint(&mut self) -> StoreResult<()> {
-        let result = self.conn.client.batch_execute("release savepoint unit");
-        self.checked(result)
+        self.send(Some(Sent::Simple("release savepoint unit"))).map(|_| ())
     }
 
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
-        // Rolling back to the savepoint ends the abort a failed statement of the unit caused.
-        let result =
-            self.conn.client.batch_execute("rollback to savepoint unit; release savepoint unit");
-        self.checked(result)?;
+        if let Some(at) = self.held.iter().rposition(|h| matches!(h, Held::Simple(SAVEPOINT))) {
+            // The savepoint was never sent: forgetting it and what came after is the rollback.
+            self.held.truncate(at);
+            return Ok(());
+        }
+        // Everything held came after the savepoint and is undone unsent. Rolling back to the
+        // savepoint ends the abort a failed statement of the unit caused.
+        self.held.clear();
+        self.send(Some(Sent::Simple("rollback to savepoint unit; release savepoint unit")))?;
         self.failed = false;
         Ok(())
     }

@@ -11,7 +11,7 @@ macro_rules! shared_billing {
             tenant_id: &::settle_core::ids::TenantId,
             product: &::settle_core::subscription::Product,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_product(tenant_id, product))?;
+            self.write($crate::billing::insert_product(tenant_id, product))?;
             Ok(())
         }
 
@@ -43,7 +43,7 @@ macro_rules! shared_billing {
             tenant_id: &::settle_core::ids::TenantId,
             price: &::settle_core::subscription::Price,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_price(tenant_id, price))?;
+            self.write($crate::billing::insert_price(tenant_id, price))?;
             Ok(())
         }
 
@@ -85,9 +85,9 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             subscription: &::settle_core::subscription::Subscription,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_subscription(lock.tenant_id(), subscription))?;
+            self.write($crate::billing::insert_subscription(lock.tenant_id(), subscription))?;
             for (idx, segment) in subscription.segments.iter().enumerate() {
-                self.run($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+                self.write($crate::billing::insert_segment(&subscription.id, idx, segment))?;
             }
             Ok(())
         }
@@ -98,9 +98,9 @@ macro_rules! shared_billing {
             subscription: &::settle_core::subscription::Subscription,
         ) -> ::settle_store::StoreResult<()> {
             self.update_subscription_billing(lock, subscription)?;
-            self.run($crate::billing::delete_segments(&subscription.id))?;
+            self.write($crate::billing::delete_segments(&subscription.id))?;
             for (idx, segment) in subscription.segments.iter().enumerate() {
-                self.run($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+                self.write($crate::billing::insert_segment(&subscription.id, idx, segment))?;
             }
             Ok(())
         }
@@ -167,7 +167,7 @@ macro_rules! shared_billing {
                 period_start,
                 document_id,
             );
-            self.run(statement)?;
+            self.write(statement)?;
             Ok(())
         }
 
@@ -192,7 +192,7 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             line: &::settle_store::BilledLine,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_billed_line(lock, line))?;
+            self.write($crate::billing::insert_billed_line(lock, line))?;
             Ok(())
         }
 
@@ -245,7 +245,7 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             amendment: &::settle_store::AmendmentRecord,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_amendment(lock, amendment))?;
+            self.write($crate::billing::insert_amendment(lock, amendment))?;
             Ok(())
         }
 
@@ -262,7 +262,7 @@ macro_rules! shared_billing {
             &mut self,
             run: &::settle_store::BillRun,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::billing::insert_bill_run(run))?;
+            self.write($crate::billing::insert_bill_run(run))?;
             self.write_bill_run_details(run)
         }
 
@@ -273,7 +273,7 @@ macro_rules! shared_billing {
             let changed = self.run($crate::billing::update_bill_run(run))?;
             $crate::billing::one_changed($crate::staff::changed(changed), "bill run")?;
             for statement in $crate::billing::delete_bill_run_details(run) {
-                self.run(statement)?;
+                self.write(statement)?;
             }
             self.write_bill_run_details(run)
         }
@@ -345,10 +345,10 @@ macro_rules! billing_helpers {
             run: &::settle_store::BillRun,
         ) -> ::settle_store::StoreResult<()> {
             for total in &run.totals {
-                self.run($crate::billing::insert_bill_run_total(&run.id, *total))?;
+                self.write($crate::billing::insert_bill_run_total(&run.id, *total))?;
             }
             for (customer_id, reason) in &run.failures {
-                self.run($crate::billing::insert_bill_run_failure(&run.id, customer_id, reason))?;
+                self.write($crate::billing::insert_bill_run_failure(&run.id, customer_id, reason))?;
             }
             Ok(())
         }

@@ -75,7 +75,7 @@ macro_rules! shared_imports {
             &mut self,
             record: &::settle_store::ExternalRef,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::imports::insert_external_ref(record))?;
+            self.write($crate::imports::insert_external_ref(record))?;
             Ok(())
         }
 

@@ -29,17 +29,17 @@ macro_rules! shared_writes {
                     ::settle_store::StoreError::Corrupt(format!("no document {}", document.id))
                 })?;
             let balance = document.balance().minor();
-            self.run($crate::statements::update_document(lock, document, balance - stored))?;
+            self.write($crate::statements::update_document(lock, document, balance - stored))?;
             if let Some(original) = &document.adjusts_invoice_id
                 && balance != stored
             {
-                self.run($crate::statements::add_group_balance(
+                self.write($crate::statements::add_group_balance(
                     original.as_str(),
                     balance - stored,
                 ))?;
             }
             for item in &document.items {
-                self.run($crate::statements::update_item(item))?;
+                self.write($crate::statements::update_item(item))?;
             }
             Ok(())
         }
@@ -51,9 +51,9 @@ macro_rules! shared_writes {
             now: ::chrono::DateTime<::chrono::Utc>,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), txn.customer_id());
-            self.run($crate::statements::insert_txn(lock, txn, now))?;
+            self.write($crate::statements::insert_txn(lock, txn, now))?;
             for (idx, posting) in txn.postings().iter().enumerate() {
-                self.run($crate::statements::insert_posting(lock, txn, idx, posting, now))?;
+                self.write($crate::statements::insert_posting(lock, txn, idx, posting, now))?;
             }
             self.add_to_account_totals(lock, txn, now)
         }
@@ -63,7 +63,7 @@ macro_rules! shared_writes {
             tenant_id: &::settle_core::ids::TenantId,
             settings: &::settle_core::settings::Settings,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::statements::update_settings(tenant_id.as_str(), settings))?;
+            self.write($crate::statements::update_settings(tenant_id.as_str(), settings))?;
             Ok(())
         }
 
@@ -72,7 +72,7 @@ macro_rules! shared_writes {
             tenant_id: &::settle_core::ids::TenantId,
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
+            self.write($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
             Ok(())
         }
 
@@ -82,7 +82,7 @@ macro_rules! shared_writes {
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
-            self.run($crate::statements::update_customer(lock, customer))?;
+            self.write($crate::statements::update_customer(lock, customer))?;
             Ok(())
         }
 
@@ -92,7 +92,7 @@ macro_rules! shared_writes {
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
-            self.run($crate::statements::update_customer_balances(lock, customer))?;
+            self.write($crate::statements::update_customer_balances(lock, customer))?;
             Ok(())
         }
 
@@ -102,13 +102,13 @@ macro_rules! shared_writes {
             document: &::settle_core::document::Document,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &document.customer_id);
-            self.run($crate::statements::insert_document(lock, document))?;
+            self.write($crate::statements::insert_document(lock, document))?;
             for (idx, item) in document.items.iter().enumerate() {
-                self.run($crate::statements::insert_item(lock, document, idx, item))?;
+                self.write($crate::statements::insert_item(lock, document, idx, item))?;
             }
             if let Some(original) = &document.adjusts_invoice_id {
                 let balance = document.balance().minor();
-                self.run($crate::statements::add_group_balance(original.as_str(), balance))?;
+                self.write($crate::statements::add_group_balance(original.as_str(), balance))?;
             }
             Ok(())
         }
@@ -119,7 +119,7 @@ macro_rules! shared_writes {
             payment: &::settle_core::payment::Payment,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &payment.customer_id);
-            self.run($crate::statements::insert_payment(lock, payment))?;
+            self.write($crate::statements::insert_payment(lock, payment))?;
             Ok(())
         }
 
@@ -129,7 +129,7 @@ macro_rules! shared_writes {
             payment: &::settle_core::payment::Payment,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &payment.customer_id);
-            self.run($crate::statements::update_payment(lock, payment))?;
+            self.write($crate::statements::update_payment(lock, payment))?;
             Ok(())
         }
 
@@ -139,9 +139,9 @@ macro_rules! shared_writes {
             application: &::settle_core::application::Application,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &application.customer_id);
-            self.run($crate::statements::insert_application(lock, application))?;
+            self.write($crate::statements::insert_application(lock, application))?;
             for idx in 0..application.items.len() {
-                self.run($crate::statements::insert_application_item(lock, application, idx))?;
+                self.write($crate::statements::insert_application_item(lock, application, idx))?;
             }
             Ok(())
         }
@@ -153,7 +153,7 @@ macro_rules! shared_writes {
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &application.customer_id);
             for idx in 0..application.items.len() {
-                self.run($crate::statements::update_application_item(application, idx))?;
+                self.write($crate::statements::update_application_item(application, idx))?;
             }
             Ok(())
         }
@@ -163,7 +163,7 @@ macro_rules! shared_writes {
             lock: &::settle_store::CustomerLock,
             adjustment: &::settle_core::adjustment::Adjustment,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::statements::insert_adjustment(lock, adjustment))?;
+            self.write($crate::statements::insert_adjustment(lock, adjustment))?;
             Ok(())
         }
 
@@ -172,7 +172,7 @@ macro_rules! shared_writes {
             lock: &::settle_store::CustomerLock,
             refund: &::settle_core::refund::Refund,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::statements::insert_refund(lock, refund))?;
+            self.write($crate::statements::insert_refund(lock, refund))?;
             Ok(())
         }
 
@@ -181,7 +181,7 @@ macro_rules! shared_writes {
             lock: &::settle_store::CustomerLock,
             line: &::settle_core::customer::HistoryLine,
         ) -> ::settle_store::StoreResult<()> {
-            self.run($crate::statements::insert_history(lock, line))?;
+            self.write($crate::statements::insert_history(lock, line))?;
             Ok(())
         }
     };

@@ -161,6 +161,12 @@ impl SqliteTx<'_> {
         self.execute(&statement.sql, &refs)
     }
 
+    /// Runs a shared write whose row count is not needed (the shared macros' `write`; SQLite
+    /// runs it at once).
+    fn write(&self, statement: Statement) -> StoreResult<()> {
+        self.run(statement).map(|_| ())
+    }
+
     /// Runs a shared query, mapping each row.
     fn fetch<T>(
         &self,
