@@ -172,6 +172,16 @@ impl Engine {
             crate::telemetry::bill_run_progress(before, &run);
             progress(&run);
         }
+        self.finish_bill_run(tenant_id, run, progress)
+    }
+
+    /// Marks a run [`BillRunStatus::Done`] with the request's idempotent response.
+    fn finish_bill_run(
+        &self,
+        tenant_id: &TenantId,
+        mut run: BillRun,
+        progress: &mut dyn FnMut(&BillRun),
+    ) -> EngineResult<BillRun> {
         run.status = BillRunStatus::Done;
         run.finished_at = Some(self.now());
         run.updated_at = self.now();
