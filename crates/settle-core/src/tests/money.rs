@@ -726,3 +726,12 @@ fn decimals_are_read_strictly_and_keep_their_scale() {
     }
     assert_eq!(parse_decimal("1".repeat(40).as_str()), None);
 }
+
+#[test]
+fn every_listed_currency_is_found_by_its_code() {
+    // The lookup is a binary search: an entry out of order would not be found.
+    assert!(crate::money::CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+    for &(code, exponent) in crate::money::CURRENCIES {
+        assert_eq!(Currency::parse(code).map(Currency::exponent), Ok(exponent), "{code}");
+    }
+}
