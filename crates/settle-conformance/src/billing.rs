@@ -205,8 +205,14 @@ pub fn subscriptions_read_back_list_and_are_found_when_due(store: &dyn Store) {
     let rest = PageRequest { limit: 1, cursor: first.next_cursor };
     assert_eq!(
         tx.subscriptions(&tenant, &SubscriptionQuery::default(), &rest).expect("list").rows,
-        [ben]
+        [ben.clone()]
     );
+    // A bill run ends a subscription whose end has come through the same write.
+    ben.status = SubscriptionStatus::Canceled;
+    ben.ends_on = Some(day(20));
+    tx.update_subscription_billing(&lock_b, &ben).expect("end");
+    assert_eq!(tx.subscription(&tenant, &ben.id).expect("read"), Some(ben.clone()));
+    assert!(tx.subscriptions(&tenant, &active, &all()).expect("list").rows.is_empty());
     tx.commit().expect("commit");
 }
 

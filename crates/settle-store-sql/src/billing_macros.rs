@@ -110,8 +110,13 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             subscription: &::settle_core::subscription::Subscription,
         ) -> ::settle_store::StoreResult<()> {
-            let changed =
-                self.run($crate::billing::update_subscription(lock.tenant_id(), subscription))?;
+            let tenant_id = lock.tenant_id();
+            let same_status = $crate::billing::update_subscription_same_status;
+            let mut changed = self.run(same_status(tenant_id, subscription))?;
+            if changed == 0 {
+                changed =
+                    self.run($crate::billing::update_subscription(tenant_id, subscription))?;
+            }
             $crate::billing::one_changed($crate::staff::changed(changed), "subscription")
         }
 
