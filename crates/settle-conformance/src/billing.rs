@@ -216,6 +216,62 @@ pub fn subscriptions_read_back_list_and_are_found_when_due(store: &dyn Store) {
     tx.commit().expect("commit");
 }
 
+/// A batch locks its customers in one call (in id order, unknown and other tenants' ids left
+/// out, each lock carrying the batch's instant) and reads their subscriptions that may still
+/// bill in one more, by customer, then by id, each with its segments in order.
+pub fn a_batch_locks_its_customers_and_reads_their_subscriptions_together(store: &dyn Store) {
+    let customers =
+        [customer("cus_a", "Ann", 0), customer("cus_b", "Ben", 0), customer("cus_c", "Cal", 0)];
+    let tenant = seed(store, "ten_acme", &customers);
+    seed(store, "ten_other", &[customer("cus_z", "Zoe", 0)]);
+    let pro = catalog(store, &tenant);
+    let mut ann_later = subscription("sub_3", "cus_a", &pro, day(5));
+    ann_later.segments[0].ends_on = Some(day(10));
+    ann_later.segments.push(Segment {
+        item_id: id(SubscriptionItemId::parse, "si_3b"),
+        starts_on: day(10),
+        quantity: "2".parse().expect("a quantity"),
+        ..ann_later.segments[0].clone()
+    });
+    ann_later.segments[1].ends_on = None;
+    let ann_first = subscription("sub_1", "cus_a", &pro, day(1));
+    let mut cal_ended = subscription("sub_2", "cus_c", &pro, day(1));
+    cal_ended.status = SubscriptionStatus::Canceled;
+    cal_ended.ends_on = Some(day(2));
+    let cal = subscription("sub_4", "cus_c", &pro, day(3));
+    let mut tx = store.begin_write().expect("begin");
+    for (owner, subscription) in [(0, &ann_later), (0, &ann_first), (2, &cal_ended), (2, &cal)] {
+        let (lock, _) =
+            tx.lock_customer(&tenant, &customers[owner].id, t0()).expect("lock").expect("known");
+        tx.insert_subscription(&lock, subscription).expect("insert");
+    }
+    tx.commit().expect("commit");
+
+    let mut tx = store.begin_write().expect("begin");
+    let now = t0() + TimeDelta::minutes(5);
+    let asked = vec![
+        customers[2].id.clone(),
+        customers[0].id.clone(),
+        id(CustomerId::parse, "cus_none"),
+        id(CustomerId::parse, "cus_z"),
+    ];
+    let locked = tx.lock_customers(&tenant, &asked, now).expect("lock");
+    let read: Vec<_> = locked.iter().map(|(lock, c)| (lock.customer_id(), lock.now(), c)).collect();
+    assert_eq!(
+        read,
+        [(&customers[0].id, now, &customers[0]), (&customers[2].id, now, &customers[2])]
+    );
+    let locks: Vec<_> = locked.iter().map(|(lock, _)| lock).collect();
+    assert_eq!(
+        tx.customers_subscriptions(&locks).expect("read"),
+        [ann_first, ann_later, cal.clone()]
+    );
+    assert_eq!(tx.customers_subscriptions(&locks[1..]).expect("read"), [cal]);
+    assert!(tx.customers_subscriptions(&[]).expect("read").is_empty());
+    assert!(tx.lock_customers(&tenant, &[], now).expect("lock").is_empty());
+    tx.commit().expect("commit");
+}
+
 /// A period is recorded as invoiced once: the second record of it is refused, whatever
 /// invoice it names; lines come back in the order they were written; amendments read back.
 pub fn a_period_is_invoiced_once_and_lines_and_amendments_read_back(store: &dyn Store) {

@@ -38,6 +38,7 @@ mod tests;
 mod writes;
 
 pub use billing::{
+    a_batch_locks_its_customers_and_reads_their_subscriptions_together,
     a_period_is_invoiced_once_and_lines_and_amendments_read_back,
     bill_runs_read_back_as_last_written, products_and_prices_read_back_list_by_id_and_archive_once,
     subscriptions_read_back_list_and_are_found_when_due,

@@ -1,6 +1,8 @@
 //! A unit of work: one write transaction holding one customer's lock. Commands record journal
 //! transactions through it, and it keeps every projection in step with each one.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
@@ -142,8 +144,13 @@ impl Engine {
         if self.dry_run.is_none() {
             self.check_idempotency(tx.as_mut(), tenant_id)?;
         }
+        // The unit's one instant: rows written under the lock are stamped with it.
+        let (lock, customer) = tx
+            .lock_customer(tenant_id, customer_id, self.now())?
+            .ok_or_else(|| not_found(customer_id))?;
+        let settings = tx.settings(tenant_id)?;
         let (out, preview, appended) =
-            self.unit_in(tx.as_mut(), tenant_id, customer_id, None, work)?;
+            self.unit_in(tx.as_mut(), (lock, customer), &settings, work)?;
         if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
             // Dropping the transaction rolls it back: nothing the command wrote is kept.
             drop(tx);
@@ -155,26 +162,17 @@ impl Engine {
         Ok(out)
     }
 
-    /// One unit of work inside `tx`: takes the customer's lock, reads the tenant's settings
-    /// (unless the caller read them for a whole batch), runs `work` and writes the customer.
-    /// Answers the preview too when this engine runs dry.
+    /// One unit of work inside `tx` on a customer locked in it: runs `work` and writes the
+    /// customer. Answers the preview too when this engine runs dry.
     fn unit_in<T>(
         &self,
         tx: &mut dyn settle_store::StoreTx,
-        tenant_id: &TenantId,
-        customer_id: &CustomerId,
-        settings: Option<&Settings>,
+        (lock, customer): (CustomerLock, Customer),
+        settings: &Settings,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<(T, Option<crate::Preview>, u64)> {
-        // The unit's one instant: rows written under the lock are stamped with it.
-        let now = self.now();
-        let (lock, customer) = tx
-            .lock_customer(tenant_id, customer_id, now)?
-            .ok_or_else(|| Rejection::NotFound { what: "customer", id: customer_id.to_string() })?;
-        let settings = match settings {
-            Some(settings) => settings.clone(),
-            None => tx.settings(tenant_id)?,
-        };
+        let now = lock.now();
+        let settings = settings.clone();
         let today = today_in(&settings, now)?;
         let watch = self.dry_run.as_ref().map(|_| Watch::new(&customer));
         let loaded = customer.clone();
@@ -212,24 +210,28 @@ impl Engine {
 
     /// Runs `work` for each of `customers` in one write transaction (batched commits), each
     /// customer's unit of work atomic: a unit that is refused rolls back alone and its refusal
-    /// stands in its place in the answer, in the order of `customers`. `finish` then writes
-    /// what the batch as a whole records (a bill run's progress), and the batch commits once.
+    /// stands in its place in the answer, in the order of `customers` (each named once; an
+    /// unknown customer is refused as not found). The batch locks and reads its customers
+    /// together, then `prepare` reads what the units need in a few statements (a bill run:
+    /// the customers' subscriptions) and hands it to each `work`. `finish` then writes what
+    /// the batch as a whole records (a bill run's progress), and the batch commits once.
     /// A store failure rolls the whole batch back. Writes no idempotency record: a batch
-    /// answers no single request.
+    /// answers no single request. The batch's rows carry one instant: they commit together.
     ///
     /// Refusals are rare, and a savepoint per unit costs every write a copy of each page it
     /// first touches, so the batch first runs without savepoints; only when a unit is refused
     /// is that attempt rolled back whole and the batch run again with a savepoint per unit.
-    pub(crate) fn write_batch<T>(
+    pub(crate) fn write_batch<T, P>(
         &self,
         tenant_id: &TenantId,
         customers: &[CustomerId],
-        mut work: impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
+        mut prepare: impl FnMut(&mut dyn StoreTx, &[&CustomerLock]) -> EngineResult<P>,
+        mut work: impl FnMut(&mut Unit<'_>, &mut P) -> EngineResult<T>,
         finish: impl FnOnce(&mut dyn settle_store::StoreTx, &Batch<T>) -> EngineResult<()>,
     ) -> EngineResult<Batch<T>> {
         let mut savepoints = false;
         let (mut tx, done, appended) = loop {
-            match self.run_batch(tenant_id, customers, &mut work, savepoints)? {
+            match self.run_batch(tenant_id, customers, &mut prepare, &mut work, savepoints)? {
                 Some(attempt) => break attempt,
                 // With savepoints an attempt always runs to the end.
                 None => savepoints = true,
@@ -242,23 +244,35 @@ impl Engine {
 
     /// One attempt at a batch, uncommitted. Without `savepoints`, the first refused unit ends
     /// the attempt: it answers `None` and dropping its transaction rolls everything back.
-    fn run_batch<T>(
+    fn run_batch<T, P>(
         &self,
         tenant_id: &TenantId,
         customers: &[CustomerId],
-        work: &mut impl FnMut(&mut Unit<'_>) -> EngineResult<T>,
+        prepare: &mut impl FnMut(&mut dyn StoreTx, &[&CustomerLock]) -> EngineResult<P>,
+        work: &mut impl FnMut(&mut Unit<'_>, &mut P) -> EngineResult<T>,
         savepoints: bool,
     ) -> EngineResult<Option<Attempt<'_, T>>> {
         let mut tx = self.begin_batch()?;
         let settings = tx.settings(tenant_id)?;
+        let mut locked: HashMap<CustomerId, (CustomerLock, Customer)> = tx
+            .lock_customers(tenant_id, customers, self.now())?
+            .into_iter()
+            .map(|(lock, customer)| (customer.id.clone(), (lock, customer)))
+            .collect();
+        let locks: Vec<&CustomerLock> = locked.values().map(|(lock, _)| lock).collect();
+        let mut prepared = prepare(tx.as_mut(), &locks)?;
         let mut done = Vec::with_capacity(customers.len());
         let mut appended = 0_u64;
         for customer_id in customers {
             if savepoints {
                 tx.savepoint()?;
             }
-            let result =
-                self.unit_in(tx.as_mut(), tenant_id, customer_id, Some(&settings), &mut *work);
+            let result = match locked.remove(customer_id) {
+                Some(found) => {
+                    self.unit_in(tx.as_mut(), found, &settings, |unit| work(unit, &mut prepared))
+                }
+                None => Err(not_found(customer_id)),
+            };
             // A store may hold writes back until it next talks to the database (PostgreSQL's
             // does); releasing the savepoint sends them, so a refusal they meet (a total out
             // of range) is this unit's and rolls back alone.
@@ -291,6 +305,11 @@ impl Engine {
         }
         Ok(Some((tx, done, appended)))
     }
+}
+
+/// The refusal of a unit whose customer is unknown.
+fn not_found(customer_id: &CustomerId) -> EngineError {
+    Rejection::NotFound { what: "customer", id: customer_id.to_string() }.into()
 }
 
 /// What each customer's unit of a batch answered, in the order the batch named them.

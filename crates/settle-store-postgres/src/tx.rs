@@ -300,6 +300,7 @@ impl PgTx {
 fn bind(statement: Statement) -> (String, Vec<Arg>) {
     let sql = statement.numbered(|n, value| match value {
         Value::Decimal(_) => format!("${n}::text::numeric"),
+        Value::TextList(_) => format!("(select unnest(${n}::text[]))"),
         _ => format!("${n}"),
     });
     let args = statement
@@ -318,6 +319,7 @@ fn bind(statement: Statement) -> (String, Vec<Arg>) {
                 Value::OptInt32(int) => Box::new(int),
                 Value::Bool(flag) => Box::new(flag),
                 Value::Decimal(decimal) => Box::new(decimal_text(decimal)),
+                Value::TextList(list) => Box::new(list),
             }
         })
         .collect();
@@ -593,6 +595,23 @@ impl StoreTx for PgTx {
             .into_iter()
             .next()
             .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
+    }
+
+    fn lock_customers(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_ids: &[CustomerId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerLock, Customer)>> {
+        // The rows are locked in id order (the query's order), as every batch takes them.
+        let mut statement =
+            settle_store_sql::queries::customers_by_ids(tenant_id.as_str(), customer_ids);
+        statement.sql = format!("{} for update", statement.sql).into();
+        let rows = self.fetch(statement, |row| settle_store_sql::customer(row))?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), c.id.clone(), now), c))
+            .collect())
     }
 
     fn customers(

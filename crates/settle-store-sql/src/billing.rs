@@ -334,6 +334,32 @@ pub fn customer_subscriptions(tenant_id: &TenantId, customer_id: &CustomerId) ->
     )
 }
 
+/// The subscriptions of the tenant's customers among `ids`, by customer, then by id: a bill
+/// run's batch reads its customers' subscriptions with it.
+pub fn subscriptions_of_customers(tenant_id: &TenantId, ids: &[&CustomerId]) -> Statement {
+    owned(
+        format!(
+            "select {SUBSCRIPTION_COLUMNS} from subscription where tenant_id = ?1 \
+             and customer_id in ?2 order by customer_id, subscription_id"
+        ),
+        vec![
+            text(tenant_id.as_str()),
+            Value::TextList(ids.iter().map(|id| id.to_string()).collect()),
+        ],
+    )
+}
+
+/// The segments of the subscriptions among `ids`, in each one's order, the subscription's id
+/// after the columns [`segment`] reads.
+pub fn segments_of(ids: &[&SubscriptionId]) -> Statement {
+    statement(
+        "select item_id, price_id, cast(quantity as text), starts_on, cast(ends_on as text), \
+         subscription_id from subscription_segment where subscription_id in ?1 \
+         order by subscription_id, idx",
+        vec![Value::TextList(ids.iter().map(|id| id.to_string()).collect())],
+    )
+}
+
 /// A subscription's segments in order.
 pub fn segments(id: &SubscriptionId) -> Statement {
     statement(

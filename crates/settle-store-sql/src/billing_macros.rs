@@ -159,6 +159,35 @@ macro_rules! shared_billing {
             self.attach_segments(rows)
         }
 
+        fn customers_subscriptions(
+            &mut self,
+            locks: &[&::settle_store::CustomerLock],
+        ) -> ::settle_store::StoreResult<Vec<::settle_core::subscription::Subscription>> {
+            let Some(first) = locks.first() else { return Ok(Vec::new()) };
+            debug_assert!(locks.iter().all(|lock| lock.tenant_id() == first.tenant_id()));
+            let ids: Vec<_> = locks.iter().map(|lock| lock.customer_id()).collect();
+            let statement = $crate::billing::subscriptions_of_customers(first.tenant_id(), &ids);
+            let mut rows = self.fetch(statement, |row| $crate::billing::subscription(row))?;
+            rows.retain(|s| s.status == ::settle_core::subscription::SubscriptionStatus::Active);
+            let ids: Vec<_> = rows.iter().map(|s| &s.id).collect();
+            if ids.is_empty() {
+                return Ok(rows);
+            }
+            let segments = self.fetch($crate::billing::segments_of(&ids), |row| {
+                Ok((row.text(5)?, $crate::billing::segment(row)?))
+            })?;
+            // Segments come in each subscription's order; hand them to their subscriptions.
+            let mut by_id: ::std::collections::HashMap<String, Vec<_>> =
+                ::std::collections::HashMap::with_capacity(rows.len());
+            for (id, segment) in segments {
+                by_id.entry(id).or_default().push(segment);
+            }
+            for subscription in &mut rows {
+                subscription.segments = by_id.remove(subscription.id.as_str()).unwrap_or_default();
+            }
+            Ok(rows)
+        }
+
         fn insert_billed_period(
             &mut self,
             lock: &::settle_store::CustomerLock,

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 use settle_core::document::{DocumentKind, DocumentStatus};
+use settle_core::ids::CustomerId;
 use settle_store::{ApplicationQuery, DocumentQuery, PageRequest, PaymentQuery, StoreResult};
 
 use crate::page::{SeqOrder, balance_filter_sql, fetch_limit, seq_cursor};
@@ -51,6 +52,21 @@ pub fn idempotency(tenant_id: &str, key: &str) -> Statement {
 /// A customer by id.
 pub fn customer(tenant_id: &str, customer_id: &str) -> Statement {
     by_id(CUSTOMER_COLUMNS, "customer", "customer_id", tenant_id, customer_id)
+}
+
+/// The tenant's customers among `ids`, by id. A PostgreSQL batch locks them with it.
+pub fn customers_by_ids(tenant_id: &str, ids: &[CustomerId]) -> Statement {
+    Statement {
+        sql: format!(
+            "select {CUSTOMER_COLUMNS} from customer where tenant_id = ?1 and customer_id in ?2 \
+             order by customer_id"
+        )
+        .into(),
+        args: vec![
+            Value::Text(tenant_id.to_owned()),
+            Value::TextList(ids.iter().map(ToString::to_string).collect()),
+        ],
+    }
 }
 
 /// A document by id.

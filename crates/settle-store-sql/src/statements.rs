@@ -43,6 +43,9 @@ pub enum Value {
     Decimal(Option<Decimal>),
     /// A flag (`boolean` in PostgreSQL, 0 or 1 in SQLite).
     Bool(bool),
+    /// A list of texts, written `x in ?N`: each adapter renders its placeholder as a subquery
+    /// over the list ([`Statement::numbered`]), so one prepared statement serves any length.
+    TextList(Vec<String>),
 }
 
 /// SQL text with `?N` placeholders and its parameters.
@@ -55,6 +58,11 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// Whether a parameter is a [`Value::TextList`], whose placeholder the adapter must render.
+    pub fn has_list(&self) -> bool {
+        self.args.iter().any(|arg| matches!(arg, Value::TextList(_)))
+    }
+
     /// The text with each `?N` written by `mark(N, &args[N - 1])`.
     pub fn numbered(&self, mark: impl Fn(usize, &Value) -> String) -> String {
         let mut out = String::with_capacity(self.sql.len() + 16);

@@ -155,10 +155,12 @@ impl SqliteTx<'_> {
 
     /// Runs a shared statement.
     fn run(&self, statement: Statement) -> StoreResult<usize> {
-        let args = bind(statement.args);
+        let rendered = with_lists(&statement);
+        let Statement { sql, args } = statement;
+        let args = bind(args);
         let refs: Vec<&dyn rusqlite::ToSql> =
             args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
-        self.execute(&statement.sql, &refs)
+        self.execute(rendered.as_deref().unwrap_or(&sql), &refs)
     }
 
     /// Runs a shared write whose row count is not needed (the shared macros' `write`; SQLite
@@ -173,10 +175,12 @@ impl SqliteTx<'_> {
         statement: Statement,
         map: impl FnMut(&SqlRow<'_, '_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let args = bind(statement.args);
+        let rendered = with_lists(&statement);
+        let Statement { sql, args } = statement;
+        let args = bind(args);
         let refs: Vec<&dyn rusqlite::ToSql> =
             args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
-        self.query_rows(&statement.sql, &refs, map)
+        self.query_rows(rendered.as_deref().unwrap_or(&sql), &refs, map)
     }
 
     /// Loads the items of `documents` in one query and attaches them in order.
@@ -253,6 +257,18 @@ impl SqliteTx<'_> {
     }
 }
 
+/// The text of a shared statement with a list parameter as SQLite runs it (`None`: the text
+/// as written). The list is bound as one JSON array and read back by `json_each`, so the
+/// statement stays the same whatever the list's length.
+fn with_lists(statement: &Statement) -> Option<String> {
+    statement.has_list().then(|| {
+        statement.numbered(|n, value| match value {
+            Value::TextList(_) => format!("(select value from json_each(?{n}))"),
+            _ => format!("?{n}"),
+        })
+    })
+}
+
 /// Binds shared parameters: dates, instants and decimals are stored as text.
 fn bind(args: Vec<Value>) -> Vec<Bound> {
     args.into_iter().map(Bound).collect()
@@ -285,6 +301,10 @@ impl rusqlite::ToSql for Bound {
             }
             Value::Bool(flag) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*flag))),
             Value::Decimal(decimal) => or_null(decimal.map(|d| text(d.to_string()))),
+            Value::TextList(list) => text(
+                serde_json::to_string(list)
+                    .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?,
+            ),
         })
     }
 }
@@ -498,6 +518,22 @@ impl StoreTx for SqliteTx<'_> {
         Ok(self
             .customer(tenant_id, customer_id)?
             .map(|c| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
+    }
+
+    fn lock_customers(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_ids: &[CustomerId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerLock, Customer)>> {
+        // As in `lock_customer`, the write transaction already serializes every customer.
+        let statement =
+            settle_store_sql::queries::customers_by_ids(tenant_id.as_str(), customer_ids);
+        let rows = self.fetch(statement, |row| settle_store_sql::customer(row))?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), c.id.clone(), now), c))
+            .collect())
     }
 
     fn customers(

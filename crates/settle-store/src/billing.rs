@@ -197,6 +197,12 @@ pub trait BillingTx {
     ) -> StoreResult<Page<Subscription>>;
     /// The locked customer's subscriptions that may still bill, by id.
     fn customer_subscriptions(&mut self, lock: &CustomerLock) -> StoreResult<Vec<Subscription>>;
+    /// [`BillingTx::customer_subscriptions`] of many locked customers of one tenant in a few
+    /// statements, by customer, then by id.
+    fn customers_subscriptions(
+        &mut self,
+        locks: &[&CustomerLock],
+    ) -> StoreResult<Vec<Subscription>>;
     /// Records a period as invoiced (by `document_id`, or by nothing when it had no line);
     /// a period recorded before is a [`StoreError::Conflict`](crate::StoreError::Conflict).
     fn insert_billed_period(

@@ -608,6 +608,16 @@ pub trait StoreTx: BillingTx {
         customer_id: &CustomerId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>>;
+    /// [`StoreTx::lock_customer`] for many customers in a few statements: a batch's locks and
+    /// reads, in id order (which is also the order PostgreSQL takes the row locks in, so two
+    /// batches never wait for each other in a cycle). Every lock carries `now`. Unknown ids
+    /// are left out.
+    fn lock_customers(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_ids: &[CustomerId],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerLock, Customer)>>;
     /// Reads a customer.
     fn customer(
         &mut self,

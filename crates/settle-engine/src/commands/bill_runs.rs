@@ -2,18 +2,20 @@
 //! the tenant's customers (or the listed ones).
 //!
 //! One customer's billing is [`Unit::bill_customer`], a function over the unit of work, so it
-//! runs in whatever transaction holds that customer's lock: today one `Engine::write` per
-//! customer; batched commits can call the same function with many customers per transaction.
+//! runs in whatever transaction holds that customer's lock: a batch of customers per
+//! transaction (batched commits), whose locks and subscriptions are read together.
 //! Exactly once: a period is invoiced in the same transaction that records it (a unique row per
 //! subscription and period start) and advances the subscription, so a rerun, a concurrent run
 //! or a run started again after a crash finds it invoiced and makes nothing.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use settle_core::document::Document;
 use settle_core::error::Rejection;
 use settle_core::ids::{BillRunId, CustomerId, TenantId};
 use settle_core::money::Money;
-use settle_core::subscription::{Price, SubscriptionStatus, period_lines};
+use settle_core::subscription::{Price, Subscription, SubscriptionStatus, period_lines};
 use settle_store::{BillRun, BillRunStatus};
 
 use crate::unit::Unit;
@@ -28,17 +30,19 @@ pub struct Billed {
 }
 
 impl Unit<'_> {
-    /// Invoices every due, not yet invoiced period of the locked customer's subscriptions,
-    /// one invoice per subscription and period (a one-time price on the invoice of the period
-    /// it starts in), and ends the subscriptions whose end has come.
+    /// Invoices every due, not yet invoiced period of the locked customer's `subscriptions`
+    /// (those that may still bill, read under the lock), one invoice per subscription and
+    /// period (a one-time price on the invoice of the period it starts in), and ends the
+    /// subscriptions whose end has come.
     /// `known` holds the prices read so far (a batch reads each price once).
     pub(crate) fn bill_customer(
         &mut self,
         as_of: NaiveDate,
+        subscriptions: Vec<Subscription>,
         known: &mut Vec<Price>,
     ) -> EngineResult<Billed> {
         let mut billed = Billed::default();
-        for mut subscription in self.tx.customer_subscriptions(&self.lock)? {
+        for mut subscription in subscriptions {
             let unknown: Vec<_> = subscription
                 .segments
                 .iter()
@@ -236,7 +240,20 @@ impl Engine {
         self.write_batch(
             tenant_id,
             customers,
-            |unit| unit.bill_customer(as_of, &mut known),
+            |tx, locks| {
+                let mut of_customer: HashMap<CustomerId, Vec<Subscription>> = HashMap::new();
+                for subscription in tx.customers_subscriptions(locks)? {
+                    of_customer
+                        .entry(subscription.customer_id.clone())
+                        .or_default()
+                        .push(subscription);
+                }
+                Ok(of_customer)
+            },
+            |unit, of_customer| {
+                let subscriptions = of_customer.remove(&unit.customer.id).unwrap_or_default();
+                unit.bill_customer(as_of, subscriptions, &mut known)
+            },
             |tx, results| {
                 let mut after = run.clone();
                 after.updated_at = self.now();

@@ -766,6 +766,14 @@ fn subscriptions_read_back_list_and_are_found_when_due() {
 }
 
 #[test]
+fn a_batch_locks_its_customers_and_reads_their_subscriptions_together() {
+    let Some(db) = TestDb::new("a_batch_locks_its_customers_and_reads_th") else {
+        return;
+    };
+    conformance::a_batch_locks_its_customers_and_reads_their_subscriptions_together(&db.open());
+}
+
+#[test]
 fn a_period_is_invoiced_once_and_lines_and_amendments_read_back() {
     let Some(db) = TestDb::new("a_period_is_invoiced_once_and_lines_and_") else {
         return;

@@ -347,6 +347,12 @@ fn subscriptions_read_back_list_and_are_found_when_due() {
 }
 
 #[test]
+fn a_batch_locks_its_customers_and_reads_their_subscriptions_together() {
+    let dir = tempfile::tempdir().expect("dir");
+    conformance::a_batch_locks_its_customers_and_reads_their_subscriptions_together(&fresh(&dir));
+}
+
+#[test]
 fn a_period_is_invoiced_once_and_lines_and_amendments_read_back() {
     let dir = tempfile::tempdir().expect("dir");
     conformance::a_period_is_invoiced_once_and_lines_and_amendments_read_back(&fresh(&dir));

@@ -244,7 +244,8 @@ impl Engine {
         self.write_batch(
             tenant_id,
             &order,
-            |unit| {
+            |_, _| Ok(()),
+            |unit, ()| {
                 let mut made = Made::default();
                 let invoices = by_customer.get(&unit.customer.id).map_or(&[][..], Vec::as_slice);
                 for invoice in invoices {
