@@ -139,7 +139,12 @@ impl Unit<'_> {
     pub(crate) fn next_number(&mut self, kind: DocumentKind) -> EngineResult<u64> {
         let tenant_id = self.tenant_id().clone();
         let Some(watch) = self.watch.as_mut() else {
-            return Ok(self.tx.next_number(&tenant_id, kind, self.now)?);
+            return match self.drawn.as_deref_mut() {
+                Some(drawn) if kind == DocumentKind::Invoice => {
+                    drawn.take(&mut *self.tx, &tenant_id, self.now)
+                }
+                _ => Ok(self.tx.next_number(&tenant_id, kind, self.now)?),
+            };
         };
         let shown = watch.numbers.iter().filter(|k| **k == kind).count();
         watch.numbers.push(kind);

@@ -589,6 +589,7 @@ fn a_stored_time_zone_that_does_not_parse_is_corrupt_data_not_utc() {
 mod collect;
 mod export;
 mod imports;
+mod numbers;
 mod preview;
 mod preview_model;
 mod staff;

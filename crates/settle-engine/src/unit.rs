@@ -38,6 +38,66 @@ pub(crate) struct Unit<'a> {
     pub(crate) watch: Option<Watch>,
     /// Journal transactions this unit appended, counted in the metrics once they commit.
     pub(crate) appended: u64,
+    /// In a batch, the invoice numbers it drew ahead for its units.
+    pub(crate) drawn: Option<&'a mut DrawnNumbers>,
+}
+
+/// Invoice numbers a batch draws ahead for its units and hands out in order: one call to the
+/// store for many invoices instead of one each. What the batch does not use it gives back
+/// ([`StoreTx::give_back_numbers`]). Only a batch whose units all commit or all roll back
+/// (one without a savepoint per unit) draws ahead: a unit rolled back alone would take its
+/// numbers back in the database but not here.
+#[derive(Debug, Default)]
+pub(crate) struct DrawnNumbers {
+    /// Drawn and not yet used, the lowest last.
+    ahead: Vec<u64>,
+    /// How many to draw when none is left: the units still to run, this one included.
+    pub(crate) units_left: u32,
+    /// The last number drawn, and the last used (before any is used, the one before the
+    /// first drawn).
+    drawn: Option<(u64, u64)>,
+}
+
+impl DrawnNumbers {
+    /// The next invoice number, drawing more when none is left.
+    pub(crate) fn take(
+        &mut self,
+        tx: &mut dyn StoreTx,
+        tenant_id: &TenantId,
+        now: DateTime<Utc>,
+    ) -> EngineResult<u64> {
+        let kind = settle_core::document::DocumentKind::Invoice;
+        if self.ahead.is_empty() {
+            let mut numbers = tx.next_numbers(tenant_id, kind, self.units_left.max(1), now)?;
+            let (Some(&first), Some(&last)) = (numbers.first(), numbers.last()) else {
+                return Err(corrupt("no document number drawn"));
+            };
+            let used = self.drawn.map_or(first.saturating_sub(1), |(_, used)| used);
+            self.drawn = Some((last, used));
+            numbers.reverse();
+            self.ahead = numbers;
+        }
+        let number = self.ahead.pop().ok_or_else(|| corrupt("no document number drawn"))?;
+        if let Some((_, used)) = self.drawn.as_mut() {
+            *used = number;
+        }
+        Ok(number)
+    }
+
+    /// Gives back what was drawn and not used.
+    fn give_back(&self, tx: &mut dyn StoreTx, tenant_id: &TenantId) -> EngineResult<()> {
+        match self.drawn {
+            Some((drawn, used)) if drawn > used => {
+                let kind = settle_core::document::DocumentKind::Invoice;
+                Ok(tx.give_back_numbers(tenant_id, kind, drawn, used)?)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn corrupt(what: &str) -> EngineError {
+    EngineError::Store(settle_store::StoreError::Corrupt(what.to_owned()))
 }
 
 /// The objects a journal transaction changes, so that their projections follow it.
@@ -150,7 +210,7 @@ impl Engine {
             .ok_or_else(|| not_found(customer_id))?;
         let settings = tx.settings(tenant_id)?;
         let (out, preview, appended) =
-            self.unit_in(tx.as_mut(), (lock, customer), &settings, work)?;
+            self.unit_in(tx.as_mut(), (lock, customer), &settings, None, work)?;
         if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
             // Dropping the transaction rolls it back: nothing the command wrote is kept.
             drop(tx);
@@ -169,6 +229,7 @@ impl Engine {
         tx: &mut dyn settle_store::StoreTx,
         (lock, customer): (CustomerLock, Customer),
         settings: &Settings,
+        drawn: Option<&mut DrawnNumbers>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<(T, Option<crate::Preview>, u64)> {
         let now = lock.now();
@@ -188,6 +249,7 @@ impl Engine {
             deferred_payment: None,
             watch: None,
             appended: 0,
+            drawn,
         };
         unit.check_versions(&self.expected_versions)?;
         unit.watch = watch;
@@ -263,13 +325,19 @@ impl Engine {
         let mut prepared = prepare(tx.as_mut(), &locks)?;
         let mut done = Vec::with_capacity(customers.len());
         let mut appended = 0_u64;
-        for customer_id in customers {
+        let mut drawn = (!savepoints).then(DrawnNumbers::default);
+        for (at, customer_id) in customers.iter().enumerate() {
             if savepoints {
                 tx.savepoint()?;
             }
+            if let Some(drawn) = drawn.as_mut() {
+                drawn.units_left = u32::try_from(customers.len() - at).unwrap_or(u32::MAX);
+            }
             let result = match locked.remove(customer_id) {
                 Some(found) => {
-                    self.unit_in(tx.as_mut(), found, &settings, |unit| work(unit, &mut prepared))
+                    self.unit_in(tx.as_mut(), found, &settings, drawn.as_mut(), |unit| {
+                        work(unit, &mut prepared)
+                    })
                 }
                 None => Err(not_found(customer_id)),
             };
@@ -292,6 +360,9 @@ impl Engine {
                 }
                 Err(other) => return Err(other),
             }
+        }
+        if let Some(drawn) = &drawn {
+            drawn.give_back(tx.as_mut(), tenant_id)?;
         }
         if !savepoints {
             // Sends what the store held back, so a refusal among the last units' writes ends

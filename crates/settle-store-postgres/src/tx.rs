@@ -564,6 +564,36 @@ impl StoreTx for PgTx {
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
 
+    fn next_numbers(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        count: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<u64>> {
+        let count = i32::try_from(count.max(1)).unwrap_or(i32::MAX);
+        let values = self.query_rows(
+            "select next_document_number($1, $2, $3) as n from generate_series(1, $4) order by n",
+            &[&tenant_id.as_str(), &kind.name(), &micros(now), &count],
+            |row| row.get::<i64>(0),
+        )?;
+        values
+            .into_iter()
+            .map(|n| u64::try_from(n).map_err(|_| StoreError::Corrupt("negative counter".into())))
+            .collect()
+    }
+
+    fn give_back_numbers(
+        &mut self,
+        _tenant_id: &TenantId,
+        _kind: DocumentKind,
+        _drawn: u64,
+        _used: u64,
+    ) -> StoreResult<()> {
+        // A sequence cannot take numbers back: those drawn and not used are gaps.
+        Ok(())
+    }
+
     fn peek_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
         let values = self.query_rows(
             "select peek_document_number($1, $2)",

@@ -495,6 +495,59 @@ impl StoreTx for SqliteTx<'_> {
         u64::try_from(value).map_err(|_| StoreError::Corrupt("negative counter".to_owned()))
     }
 
+    fn next_numbers(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        count: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<u64>> {
+        let count = count.max(1);
+        let last: i64 = self
+            .conn()
+            .prepare_cached(
+                "insert into counter (tenant_id, kind, last_value, created_at) \
+                 values (?1, ?2, ?3, ?4) \
+                 on conflict (tenant_id, kind) do update set last_value = last_value + ?3 \
+                 returning last_value",
+            )
+            .map_err(unavailable)?
+            .query_row(
+                params![tenant_id.as_str(), kind.name(), count, timestamp_text(now)],
+                |row| row.get(0),
+            )
+            .map_err(unavailable)?;
+        let last =
+            u64::try_from(last).map_err(|_| StoreError::Corrupt("negative counter".into()))?;
+        Ok((last - u64::from(count) + 1..=last).collect())
+    }
+
+    fn give_back_numbers(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        drawn: u64,
+        used: u64,
+    ) -> StoreResult<()> {
+        let as_int = |n: u64| i64::try_from(n).map_err(|_| StoreError::Corrupt("counter".into()));
+        // Writers take turns on SQLite: nothing else drew since, so the counter stands at
+        // `drawn`. Given back to before its first number, the counter goes, as it was then
+        // (its check allows no zero).
+        let changed = if used == 0 {
+            self.execute(
+                "delete from counter where tenant_id = ?1 and kind = ?2 and last_value = ?3",
+                &[&tenant_id.as_str(), &kind.name(), &as_int(drawn)?],
+            )?
+        } else {
+            self.execute(
+                "update counter set last_value = ?4 \
+                 where tenant_id = ?1 and kind = ?2 and last_value = ?3",
+                &[&tenant_id.as_str(), &kind.name(), &as_int(drawn)?, &as_int(used)?],
+            )?
+        };
+        settle_store_sql::billing::one_changed(changed, "document number counter")
+    }
+
     fn peek_number(&mut self, tenant_id: &TenantId, kind: DocumentKind) -> StoreResult<u64> {
         let last: Option<i64> = self
             .conn()

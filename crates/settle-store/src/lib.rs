@@ -592,6 +592,30 @@ pub trait StoreTx: BillingTx {
         now: DateTime<Utc>,
     ) -> StoreResult<u64>;
 
+    /// [`StoreTx::next_number`] `count` times in one call (at least once): a batch draws its
+    /// units' numbers ahead. The numbers increase; on PostgreSQL another transaction's may
+    /// fall between them. What the batch does not use it gives back with
+    /// [`StoreTx::give_back_numbers`].
+    fn next_numbers(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        count: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<u64>>;
+
+    /// Gives back the numbers of `kind` after `used` that this transaction drew, up to `drawn`
+    /// (the last it drew), so the next is `used + 1` again. SQLite's counter is part of the
+    /// transaction and takes them back; a PostgreSQL sequence cannot, and they are gaps
+    /// (ARCHITECTURE.md, "Document numbers").
+    fn give_back_numbers(
+        &mut self,
+        tenant_id: &TenantId,
+        kind: DocumentKind,
+        drawn: u64,
+        used: u64,
+    ) -> StoreResult<()>;
+
     /// The number the next [`StoreTx::next_number`] of `kind` in the tenant would give, without
     /// taking it: what a preview shows, since on PostgreSQL a number taken and rolled back is
     /// gone.

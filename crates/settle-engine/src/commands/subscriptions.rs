@@ -200,9 +200,8 @@ impl Unit<'_> {
             reason: None,
             items: lines.iter().map(|l| l.spec.clone()).collect(),
         };
-        let tenant_id = self.tenant_id().clone();
         let kind = DocumentKind::Invoice;
-        let number = kind.number(self.tx.next_number(&tenant_id, kind, self.now)?);
+        let number = kind.number(self.next_number(kind)?);
         let id = self.ids.document(kind);
         let mut document = draft_document(spec, id, number, &self.ids)?;
         link_tax_credits(&mut document, lines);

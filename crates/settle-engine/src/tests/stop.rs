@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Three customers, each with a 30.00 monthly subscription from Jan 1.
-fn three_subscribers(engine: &Engine, tenant: &TenantId) {
+pub(super) fn three_subscribers(engine: &Engine, tenant: &TenantId) {
     let product = engine
         .create_product(tenant, NewProduct { name: "Pro".into(), description: None })
         .expect("product");
@@ -44,7 +44,7 @@ fn three_subscribers(engine: &Engine, tenant: &TenantId) {
     }
 }
 
-fn jan_1() -> NaiveDate {
+pub(super) fn jan_1() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date")
 }
 

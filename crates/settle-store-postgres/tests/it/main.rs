@@ -814,6 +814,20 @@ fn peeking_at_the_next_number_takes_nothing() {
 }
 
 #[test]
+fn numbers_drawn_ahead_and_not_used_are_gaps() {
+    let Some(db) = TestDb::new("numbers_drawn_ahead_and_not_used") else {
+        return;
+    };
+    // A sequence cannot take numbers back (ARCHITECTURE.md, "Document numbers").
+    assert_eq!(
+        conformance::numbers_drawn_ahead_increase_and_what_is_given_back_is_never_used_twice(
+            &db.open()
+        ),
+        (9, 3)
+    );
+}
+
+#[test]
 fn connections_in_use_are_counted_until_their_transaction_ends() {
     let Some(db) = TestDb::new("connections_in_use_are_counted") else {
         return;

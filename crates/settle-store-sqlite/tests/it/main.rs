@@ -385,6 +385,19 @@ fn peeking_at_the_next_number_takes_nothing() {
 }
 
 #[test]
+fn numbers_drawn_ahead_and_not_used_are_taken_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = fresh(&dir);
+    // The counter is part of the transaction: no gap, even before the first number.
+    assert_eq!(
+        conformance::numbers_drawn_ahead_increase_and_what_is_given_back_is_never_used_twice(
+            &store
+        ),
+        (7, 1)
+    );
+}
+
+#[test]
 fn connections_in_use_are_counted_until_their_transaction_ends() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = fresh(&dir);
