@@ -266,10 +266,20 @@ pub fn a_batch_locks_its_customers_and_reads_their_subscriptions_together(store:
         tx.customers_subscriptions(&locks).expect("read"),
         [ann_first, ann_later, cal.clone()]
     );
-    assert_eq!(tx.customers_subscriptions(&locks[1..]).expect("read"), [cal]);
+    assert_eq!(tx.customers_subscriptions(&locks[1..]).expect("read"), std::slice::from_ref(&cal));
     assert!(tx.customers_subscriptions(&[]).expect("read").is_empty());
     assert!(tx.lock_customers(&tenant, &[], now).expect("lock").is_empty());
     tx.commit().expect("commit");
+
+    // Billing a subscription that is not as stored (its start moved) changes no row: the
+    // write is refused, at the call or at the commit after it, and nothing is kept.
+    let mut tx = store.begin_write().expect("begin");
+    let (lock, _) = tx.lock_customer(&tenant, &customers[2].id, t0()).expect("lock").expect("c");
+    let moved = Subscription { start_date: day(4), billed_periods: 1, ..cal.clone() };
+    let refused = crate::or_at_commit(tx, |tx| tx.update_subscription_billing(&lock, &moved));
+    assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
+    let mut tx = store.begin_read().expect("begin");
+    assert_eq!(tx.subscription(&tenant, &cal.id).expect("read"), Some(cal));
 }
 
 /// A period is recorded as invoiced once: the second record of it is refused, whatever

@@ -25,8 +25,9 @@ use settle_store_sql::{
 
 /// A statement held back until the transaction next talks to the database.
 enum Held {
-    /// A write whose answer the caller does not need (only that it succeeds).
-    Write(tokio_postgres::Statement, Vec<Arg>),
+    /// A write whose answer the caller does not need (only that it succeeds), and, when
+    /// named, what it writes: then it must change exactly one row.
+    Write(tokio_postgres::Statement, Vec<Arg>, Option<&'static str>),
     /// `begin` or a savepoint command.
     Simple(&'static str),
 }
@@ -73,7 +74,7 @@ impl PgTx {
         let refs: Vec<Vec<Param<'_>>> = held
             .iter()
             .map(|h| match h {
-                Held::Write(_, args) => args.iter().map(|a| a.as_ref() as Param<'_>).collect(),
+                Held::Write(_, args, _) => args.iter().map(|a| a.as_ref() as Param<'_>).collect(),
                 Held::Simple(_) => Vec::new(),
             })
             .collect();
@@ -81,7 +82,7 @@ impl PgTx {
             .iter()
             .zip(&refs)
             .map(|(h, refs)| match h {
-                Held::Write(statement, _) => Sent::Prepared(statement, refs),
+                Held::Write(statement, _, _) => Sent::Prepared(statement, refs),
                 Held::Simple(sql) => Sent::Simple(sql),
             })
             .collect();
@@ -97,6 +98,14 @@ impl PgTx {
             self.failed = true;
             return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
         }
+        for (held, answer) in held.iter().zip(&answers) {
+            if let (Held::Write(_, _, Some(what)), Ok(Answer::Count(changed))) = (held, answer)
+                && *changed != 1
+            {
+                self.failed = true;
+                return Err(StoreError::Corrupt(format!("{what}: {changed} rows changed")));
+            }
+        }
         match (has_last, answers.pop()) {
             (true, Some(Ok(answer))) => Ok(answer),
             (false, _) => Ok(Answer::Done),
@@ -111,7 +120,24 @@ impl PgTx {
     fn hold(&mut self, sql: &str, args: Vec<Arg>) -> StoreResult<()> {
         let result = self.conn.statement(sql);
         let statement = self.checked(result)?;
-        self.held.push(Held::Write(statement, args));
+        self.held.push(Held::Write(statement, args, None));
+        Ok(())
+    }
+
+    /// Holds back `any`, which must change exactly one row. `kept`, the narrower form SQLite
+    /// prefers, saves nothing here: an update that changes an indexed column writes a new
+    /// entry in every index of the row, whichever columns it names. A row count other than
+    /// one fails the call that sends it.
+    fn write_one_of(
+        &mut self,
+        _kept: Statement,
+        any: Statement,
+        what: &'static str,
+    ) -> StoreResult<()> {
+        let (sql, args) = bind(any);
+        let result = self.conn.statement(&sql);
+        let statement = self.checked(result)?;
+        self.held.push(Held::Write(statement, args, Some(what)));
         Ok(())
     }
 

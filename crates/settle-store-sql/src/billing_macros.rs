@@ -2,7 +2,10 @@
 //! of [`billing`](crate::billing).
 
 /// Expands, inside an adapter's `impl BillingTx`, to every method of the port's billing part;
-/// the adapter provides `run` and `fetch` as for [`shared_writes!`](crate::shared_writes).
+/// the adapter provides `run` and `fetch` as for [`shared_writes!`](crate::shared_writes),
+/// and `write_one_of(&mut self, kept, any, what)`: an update that must change exactly one row,
+/// given as `kept` (cheaper, changes no row when the row no longer matches it) and `any`
+/// (always applies); each adapter runs the pair its database does best with.
 #[macro_export]
 macro_rules! shared_billing {
     () => {
@@ -111,13 +114,11 @@ macro_rules! shared_billing {
             subscription: &::settle_core::subscription::Subscription,
         ) -> ::settle_store::StoreResult<()> {
             let tenant_id = lock.tenant_id();
-            let same_status = $crate::billing::update_subscription_same_status;
-            let mut changed = self.run(same_status(tenant_id, subscription))?;
-            if changed == 0 {
-                changed =
-                    self.run($crate::billing::update_subscription(tenant_id, subscription))?;
-            }
-            $crate::billing::one_changed($crate::staff::changed(changed), "subscription")
+            self.write_one_of(
+                $crate::billing::update_subscription_same_status(tenant_id, subscription),
+                $crate::billing::update_subscription(tenant_id, subscription),
+                "subscription",
+            )
         }
 
         fn subscription(

@@ -163,6 +163,17 @@ impl SqliteTx<'_> {
         self.execute(rendered.as_deref().unwrap_or(&sql), &refs)
     }
 
+    /// Runs `kept`, and `any` only when `kept` changed nothing; exactly one row must change.
+    /// SQLite rewrites every index over a column the update names, changed or not, so the
+    /// narrower statement first spares those rewrites (see `shared_billing!`).
+    fn write_one_of(&self, kept: Statement, any: Statement, what: &str) -> StoreResult<()> {
+        let mut changed = self.run(kept)?;
+        if changed == 0 {
+            changed = self.run(any)?;
+        }
+        settle_store_sql::billing::one_changed(changed, what)
+    }
+
     /// Runs a shared write whose row count is not needed (the shared macros' `write`; SQLite
     /// runs it at once).
     fn write(&self, statement: Statement) -> StoreResult<()> {

@@ -897,3 +897,53 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     assert!(trips <= 8, "posting a 3-line invoice took {trips} round trips");
     println!("posting a 3-line invoice: {trips} round trips");
 }
+
+/// A bill run's batch asks the database the same few times whatever its size: its customers'
+/// locks, subscriptions and invoice numbers come in one query each, and every invoice's writes
+/// are held and sent with them. Two tenants, one of 3 subscribers and one of 9, each billed in
+/// one batch, take the same number of round trips.
+#[test]
+fn a_bill_run_batch_takes_the_same_round_trips_for_3_customers_as_for_9() {
+    let Some(db) = TestDb::new("a_bill_run_batch_takes_the_same_round_trips") else {
+        return;
+    };
+    let url = format!("{}{}pool_size=1", db.url, if db.url.contains('?') { '&' } else { '?' });
+    let store = Arc::new(PostgresStore::open(&url).expect("open"));
+    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
+    let mut trips = Vec::new();
+    for (name, customers) in [("Warm-up", 3), ("Three", 3), ("Nine", 9)] {
+        let tenant = subscribers(&engine, name, customers);
+        let jan_1 = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+        let before = store.round_trips();
+        let run = engine.bill_run(&tenant, jan_1, None).expect("bill run");
+        trips.push(store.round_trips() - before);
+        assert_eq!(run.invoices_created, u32::try_from(customers).expect("few"));
+    }
+    println!("a bill run of 3 and of 9 customers: {:?} round trips", &trips[1..]);
+    assert_eq!(trips[1], trips[2], "round trips grew with the batch: {trips:?}");
+}
+
+/// A tenant whose `customers` each have a 30.00 monthly subscription from Jan 1, 2026.
+fn subscribers(engine: &Engine, name: &str, customers: usize) -> TenantId {
+    let tenant = engine.create_tenant(name).expect("tenant").tenant_id;
+    let product = settle_engine::NewProduct { name: "Pro".into(), description: None };
+    let product = engine.create_product(&tenant, product).expect("product");
+    let price = settle_engine::NewPrice {
+        product_id: product.id,
+        currency: "USD".into(),
+        unit_amount: settle_engine::Amount::parse("30.00").expect("an amount"),
+        recurring: Some(("month".into(), None)),
+        tax_rate: None,
+    };
+    let price = engine.create_price(&tenant, price).expect("price");
+    for n in 0..customers {
+        let new = settle_engine::NewCustomer { name: format!("C{n}"), ..Default::default() };
+        let customer = engine.create_customer(&tenant, new).expect("customer");
+        let items =
+            vec![settle_engine::NewSubscriptionItem { price_id: price.id.clone(), quantity: None }];
+        let start_date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1);
+        let new = settle_engine::NewSubscription { customer_id: customer.id, start_date, items };
+        engine.create_subscription(&tenant, new).expect("subscription");
+    }
+    tenant
+}
