@@ -660,8 +660,11 @@ impl StoreTx for PgTx {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<(CustomerLock, Customer)>> {
         // The rows are locked in id order (the query's order), as every batch takes them.
-        let mut statement =
-            settle_store_sql::queries::customers_by_ids(tenant_id.as_str(), customer_ids);
+        let mut statement = settle_store_sql::queries::customers_by_ids(
+            "tenant_id",
+            tenant_id.as_str(),
+            customer_ids,
+        );
         statement.sql = format!("{} for update", statement.sql).into();
         let rows = self.fetch(statement, |row| settle_store_sql::customer(row))?;
         Ok(rows

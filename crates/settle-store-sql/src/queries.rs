@@ -55,11 +55,15 @@ pub fn customer(tenant_id: &str, customer_id: &str) -> Statement {
 }
 
 /// The tenant's customers among `ids`, by id. A PostgreSQL batch locks them with it.
-pub fn customers_by_ids(tenant_id: &str, ids: &[CustomerId]) -> Statement {
+/// `tenant_column` is how the filter names `tenant_id`: SQLite's planner, given a plain
+/// `tenant_id`, reads every customer of the tenant through an index led by it and checks
+/// each against the list; SQLite's adapter writes `+tenant_id` so that the list's ids are
+/// looked up instead.
+pub fn customers_by_ids(tenant_column: &str, tenant_id: &str, ids: &[CustomerId]) -> Statement {
     Statement {
         sql: format!(
-            "select {CUSTOMER_COLUMNS} from customer where tenant_id = ?1 and customer_id in ?2 \
-             order by customer_id"
+            "select {CUSTOMER_COLUMNS} from customer where {tenant_column} = ?1 \
+             and customer_id in ?2 order by customer_id"
         )
         .into(),
         args: vec![

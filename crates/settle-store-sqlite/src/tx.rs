@@ -591,8 +591,11 @@ impl StoreTx for SqliteTx<'_> {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<(CustomerLock, Customer)>> {
         // As in `lock_customer`, the write transaction already serializes every customer.
-        let statement =
-            settle_store_sql::queries::customers_by_ids(tenant_id.as_str(), customer_ids);
+        let statement = settle_store_sql::queries::customers_by_ids(
+            "+tenant_id",
+            tenant_id.as_str(),
+            customer_ids,
+        );
         let rows = self.fetch(statement, |row| settle_store_sql::customer(row))?;
         Ok(rows
             .into_iter()
