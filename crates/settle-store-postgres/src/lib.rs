@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (11, include_str!("../migrations/0011_external_ref.sql")),
     (12, include_str!("../migrations/0012_bill_run_progress.sql")),
     (13, include_str!("../migrations/0013_shard_by_customer.sql")),
+    (14, include_str!("../migrations/0014_inserts_name_their_customer.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -18,9 +18,9 @@ use settle_store::{
 use crate::rows::{PgRow, decimal_text, micros};
 use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
-    CUSTOMER_COLUMNS, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue, Statement, Value,
-    bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate, seq_cursor,
-    split_customer_cursor,
+    CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
+    Statement, Value, bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate,
+    seq_cursor, split_customer_cursor,
 };
 
 /// A statement held back until the transaction next talks to the database.
@@ -145,6 +145,23 @@ impl PgTx {
     fn write(&mut self, statement: Statement) -> StoreResult<()> {
         let (sql, args) = bind(statement);
         self.hold(&sql, args)
+    }
+
+    /// Holds back the insert of a row that belongs to a parent row of `lock`'s customer, naming
+    /// its tenant and customer where the shared row does not: every per-customer table carries
+    /// them, and a database sharded by customer finds an insert's shard by them
+    /// (docs/SCALING.md).
+    fn write_child(&mut self, lock: &CustomerLock, mut insert: Insert) -> StoreResult<()> {
+        let keys = [
+            ("tenant_id", lock.tenant_id().as_str()),
+            ("customer_id", lock.customer_id().as_str()),
+        ];
+        for (column, id) in keys {
+            if !insert.names(column) {
+                insert = insert.with(column, Value::Text(id.to_owned()));
+            }
+        }
+        self.write(insert.statement())
     }
 
     fn query(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<postgres::Row>> {

@@ -15,12 +15,12 @@ use settle_core::subscription::{
     Interval, Price, Product, Recurring, Segment, Subscription, SubscriptionStatus, Timing,
 };
 use settle_store::{
-    AmendmentRecord, BillRun, BillRunStatus, BilledLine, PageRequest, StoreError, StoreResult,
-    SubscriptionQuery,
+    AmendmentRecord, BillRun, BillRunStatus, BilledLine, CustomerLock, PageRequest, StoreError,
+    StoreResult, SubscriptionQuery,
 };
 
 use crate::row::{Row, bad};
-use crate::statements::{Statement, Value};
+use crate::statements::{Insert, Statement, Value};
 
 fn text(value: &str) -> Value {
     Value::Text(value.to_owned())
@@ -252,18 +252,17 @@ pub fn delete_segments(id: &SubscriptionId) -> Statement {
 }
 
 /// Stores one segment of a subscription.
-pub fn insert_segment(id: &SubscriptionId, idx: usize, segment: &Segment) -> Statement {
-    statement(
-        "insert into subscription_segment (subscription_id, idx, item_id, price_id, quantity, \
-         starts_on, ends_on) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+pub fn insert_segment(id: &SubscriptionId, idx: usize, segment: &Segment) -> Insert {
+    Insert::new(
+        "subscription_segment",
         vec![
-            text(id.as_str()),
-            int32(u32::try_from(idx).unwrap_or(u32::MAX)),
-            text(segment.item_id.as_str()),
-            text(segment.price_id.as_str()),
-            Value::Decimal(Some(segment.quantity)),
-            Value::Date(segment.starts_on),
-            opt_date_value(segment.ends_on),
+            ("subscription_id", text(id.as_str())),
+            ("idx", int32(u32::try_from(idx).unwrap_or(u32::MAX))),
+            ("item_id", text(segment.item_id.as_str())),
+            ("price_id", text(segment.price_id.as_str())),
+            ("quantity", Value::Decimal(Some(segment.quantity))),
+            ("starts_on", Value::Date(segment.starts_on)),
+            ("ends_on", opt_date_value(segment.ends_on)),
         ],
     )
 }
@@ -382,20 +381,19 @@ pub fn segment<R: Row + ?Sized>(row: &R) -> StoreResult<Segment> {
 
 /// Records an invoiced period.
 pub fn insert_billed_period(
-    lock: &settle_store::CustomerLock,
+    lock: &CustomerLock,
     id: &SubscriptionId,
     period_start: NaiveDate,
     document_id: Option<&DocumentId>,
-) -> Statement {
-    statement(
-        "insert into subscription_period (tenant_id, subscription_id, period_start, document_id, \
-         created_at) values (?1, ?2, ?3, ?4, ?5)",
+) -> Insert {
+    Insert::new(
+        "subscription_period",
         vec![
-            text(lock.tenant_id().as_str()),
-            text(id.as_str()),
-            Value::Date(period_start),
-            opt_text(document_id.map(DocumentId::as_str)),
-            Value::Instant(lock.now()),
+            ("tenant_id", text(lock.tenant_id().as_str())),
+            ("subscription_id", text(id.as_str())),
+            ("period_start", Value::Date(period_start)),
+            ("document_id", opt_text(document_id.map(DocumentId::as_str))),
+            ("created_at", Value::Instant(lock.now())),
         ],
     )
 }
@@ -410,18 +408,17 @@ pub fn billed_periods(tenant_id: &TenantId, id: &SubscriptionId) -> Statement {
 }
 
 /// Records which invoice item charged a segment.
-pub fn insert_billed_line(lock: &settle_store::CustomerLock, line: &BilledLine) -> Statement {
-    statement(
-        "insert into subscription_line (tenant_id, subscription_id, period_start, item_id, \
-         segment_start, invoice_item_id, created_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+pub fn insert_billed_line(lock: &CustomerLock, line: &BilledLine) -> Insert {
+    Insert::new(
+        "subscription_line",
         vec![
-            text(lock.tenant_id().as_str()),
-            text(line.subscription_id.as_str()),
-            Value::Date(line.period_start),
-            text(line.item_id.as_str()),
-            Value::Date(line.segment_start),
-            text(line.invoice_item_id.as_str()),
-            Value::Instant(lock.now()),
+            ("tenant_id", text(lock.tenant_id().as_str())),
+            ("subscription_id", text(line.subscription_id.as_str())),
+            ("period_start", Value::Date(line.period_start)),
+            ("item_id", text(line.item_id.as_str())),
+            ("segment_start", Value::Date(line.segment_start)),
+            ("invoice_item_id", text(line.invoice_item_id.as_str())),
+            ("created_at", Value::Instant(lock.now())),
         ],
     )
 }
@@ -497,21 +494,19 @@ pub fn billable_customer_count(tenant_id: &TenantId, as_of: NaiveDate) -> Statem
 }
 
 /// Stores an amendment.
-pub fn insert_amendment(lock: &settle_store::CustomerLock, a: &AmendmentRecord) -> Statement {
-    statement(
-        "insert into amendment (amendment_id, tenant_id, subscription_id, effective_date, \
-         timing, takes_effect_on, changes, document_id, created_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+pub fn insert_amendment(lock: &CustomerLock, a: &AmendmentRecord) -> Insert {
+    Insert::new(
+        "amendment",
         vec![
-            text(a.id.as_str()),
-            text(lock.tenant_id().as_str()),
-            text(a.subscription_id.as_str()),
-            Value::Date(a.effective_date),
-            text(a.timing.name()),
-            Value::Date(a.takes_effect_on),
-            text(&a.changes),
-            opt_text(a.document_id.as_ref().map(DocumentId::as_str)),
-            Value::Instant(a.created_at),
+            ("amendment_id", text(a.id.as_str())),
+            ("tenant_id", text(lock.tenant_id().as_str())),
+            ("subscription_id", text(a.subscription_id.as_str())),
+            ("effective_date", Value::Date(a.effective_date)),
+            ("timing", text(a.timing.name())),
+            ("takes_effect_on", Value::Date(a.takes_effect_on)),
+            ("changes", text(&a.changes)),
+            ("document_id", opt_text(a.document_id.as_ref().map(DocumentId::as_str))),
+            ("created_at", Value::Instant(a.created_at)),
         ],
     )
 }

@@ -2,10 +2,11 @@
 //! of [`billing`](crate::billing).
 
 /// Expands, inside an adapter's `impl BillingTx`, to every method of the port's billing part;
-/// the adapter provides `run` and `fetch` as for [`shared_writes!`](crate::shared_writes),
-/// and `write_one_of(&mut self, kept, any, what)`: an update that must change exactly one row,
-/// given as `kept` (cheaper, changes no row when the row no longer matches it) and `any`
-/// (always applies); each adapter runs the pair its database does best with.
+/// the adapter provides `run`, `fetch` and `write_child` as for
+/// [`shared_writes!`](crate::shared_writes), and `write_one_of(&mut self, kept, any, what)`:
+/// an update that must change exactly one row, given as `kept` (cheaper, changes no row when
+/// the row no longer matches it) and `any` (always applies); each adapter runs the pair its
+/// database does best with.
 #[macro_export]
 macro_rules! shared_billing {
     () => {
@@ -90,7 +91,8 @@ macro_rules! shared_billing {
         ) -> ::settle_store::StoreResult<()> {
             self.write($crate::billing::insert_subscription(lock.tenant_id(), subscription))?;
             for (idx, segment) in subscription.segments.iter().enumerate() {
-                self.write($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+                let insert = $crate::billing::insert_segment(&subscription.id, idx, segment);
+                self.write_child(lock, insert)?;
             }
             Ok(())
         }
@@ -103,7 +105,8 @@ macro_rules! shared_billing {
             self.update_subscription_billing(lock, subscription)?;
             self.write($crate::billing::delete_segments(&subscription.id))?;
             for (idx, segment) in subscription.segments.iter().enumerate() {
-                self.write($crate::billing::insert_segment(&subscription.id, idx, segment))?;
+                let insert = $crate::billing::insert_segment(&subscription.id, idx, segment);
+                self.write_child(lock, insert)?;
             }
             Ok(())
         }
@@ -196,13 +199,13 @@ macro_rules! shared_billing {
             period_start: ::chrono::NaiveDate,
             document_id: Option<&::settle_core::ids::DocumentId>,
         ) -> ::settle_store::StoreResult<()> {
-            let statement = $crate::billing::insert_billed_period(
+            let insert = $crate::billing::insert_billed_period(
                 lock,
                 subscription_id,
                 period_start,
                 document_id,
             );
-            self.write(statement)?;
+            self.write_child(lock, insert)?;
             Ok(())
         }
 
@@ -227,7 +230,7 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             line: &::settle_store::BilledLine,
         ) -> ::settle_store::StoreResult<()> {
-            self.write($crate::billing::insert_billed_line(lock, line))?;
+            self.write_child(lock, $crate::billing::insert_billed_line(lock, line))?;
             Ok(())
         }
 
@@ -280,7 +283,7 @@ macro_rules! shared_billing {
             lock: &::settle_store::CustomerLock,
             amendment: &::settle_store::AmendmentRecord,
         ) -> ::settle_store::StoreResult<()> {
-            self.write($crate::billing::insert_amendment(lock, amendment))?;
+            self.write_child(lock, $crate::billing::insert_amendment(lock, amendment))?;
             Ok(())
         }
 

@@ -30,7 +30,7 @@ pub use records::{
     group_roots, history_line, item, payment, posting, stored_txns, txn_head,
 };
 pub use row::{Row, bad};
-pub use statements::{Statement, Value};
+pub use statements::{Insert, Statement, Value};
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,14 @@
 //! The write statements both stores run, one builder per statement, grouped by aggregate.
 //!
 //! The text uses SQLite's numbered placeholders (`?1`); the PostgreSQL adapter renumbers them
-//! as `$1` (see [`Statement::numbered`]). Each parameter is a [`Value`] that the adapter binds
-//! as its driver's type, which is where the stores really differ: SQLite keeps dates and
-//! instants as text, PostgreSQL as `date` and `timestamptz`, and reads exact decimals through a
-//! cast. Upserts and locks differ in syntax and stay in the adapters.
+//! as `$1` (see [`Statement::numbered`]). A row that belongs to a parent row (a document's or
+//! an application's item, a subscription's segment, invoiced period, line or amendment) is
+//! built as an [`Insert`], its columns named beside their values, because the stores keep
+//! different key columns in those tables: each adapter's `write_child` makes the statement.
+//! Each parameter is a [`Value`] that the adapter binds as its driver's type, which is where
+//! the stores really differ: SQLite keeps dates and instants as text, PostgreSQL as `date` and
+//! `timestamptz`, and reads exact decimals through a cast. Upserts and locks differ in syntax
+//! and stay in the adapters.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -84,6 +88,55 @@ impl Statement {
             }
         }
         out
+    }
+}
+
+/// An insert of one row, each column named beside its value, for the rows that belong to a
+/// parent row (a document's items, an application's items, a subscription's segments, invoiced
+/// periods, lines and amendments). The adapters write them through their own `write_child`,
+/// which may add the columns their tables keep beyond SQLite's (see
+/// [`shared_writes!`](crate::shared_writes)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insert {
+    table: &'static str,
+    row: Vec<(&'static str, Value)>,
+}
+
+impl Insert {
+    pub(crate) fn new(table: &'static str, row: Vec<(&'static str, Value)>) -> Insert {
+        Insert { table, row }
+    }
+
+    /// True when the row has a value for `column`.
+    pub fn names(&self, column: &str) -> bool {
+        self.row.iter().any(|(named, _)| *named == column)
+    }
+
+    /// The row with `column` set to `value` too, after its other columns.
+    pub fn with(mut self, column: &'static str, value: Value) -> Insert {
+        debug_assert!(!self.names(column), "{} names {column} twice", self.table);
+        self.row.push((column, value));
+        self
+    }
+
+    /// The statement: `insert into <table> (<columns>) values (?1, …)`.
+    pub fn statement(self) -> Statement {
+        use std::fmt::Write as _;
+        let mut sql = String::with_capacity(32 + 24 * self.row.len());
+        sql.push_str("insert into ");
+        sql.push_str(self.table);
+        sql.push_str(" (");
+        for (n, (column, _)) in self.row.iter().enumerate() {
+            sql.push_str(if n == 0 { "" } else { ", " });
+            sql.push_str(column);
+        }
+        sql.push_str(") values (");
+        for n in 1..=self.row.len() {
+            // Writing to a String cannot fail.
+            let _ = write!(sql, "{}?{n}", if n == 1 { "" } else { ", " });
+        }
+        sql.push(')');
+        Statement { sql: sql.into(), args: self.row.into_iter().map(|(_, value)| value).collect() }
     }
 }
 
@@ -234,31 +287,26 @@ pub fn insert_document(lock: &CustomerLock, document: &Document) -> Statement {
 }
 
 /// Stores item `idx` of a new document.
-pub fn insert_item(lock: &CustomerLock, document: &Document, idx: usize, item: &Item) -> Statement {
-    Statement {
-        sql: std::borrow::Cow::Borrowed(
-            "insert into document_item (item_id, document_id, tenant_id, idx, kind, \
-              parent_item_id, description, quantity, unit_price, tax_rate, invoice_item_id, \
-              amount_minor, balance_minor, created_at) \
-              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        ),
-        args: vec![
-            text(item.id.as_str()),
-            text(document.id.as_str()),
-            text(lock.tenant_id().as_str()),
-            small(idx),
-            text(item.kind.name()),
-            opt(item.parent_item_id.as_ref()),
-            text(&item.description),
-            Value::Decimal(item.quantity),
-            Value::Decimal(item.unit_price),
-            Value::Decimal(item.tax_rate),
-            opt(item.invoice_item_id.as_ref()),
-            Value::Int(item.amount.minor()),
-            Value::Int(item.balance.minor()),
-            Value::Instant(lock.now()),
+pub fn insert_item(lock: &CustomerLock, document: &Document, idx: usize, item: &Item) -> Insert {
+    Insert::new(
+        "document_item",
+        vec![
+            ("item_id", text(item.id.as_str())),
+            ("document_id", text(document.id.as_str())),
+            ("tenant_id", text(lock.tenant_id().as_str())),
+            ("idx", small(idx)),
+            ("kind", text(item.kind.name())),
+            ("parent_item_id", opt(item.parent_item_id.as_ref())),
+            ("description", text(&item.description)),
+            ("quantity", Value::Decimal(item.quantity)),
+            ("unit_price", Value::Decimal(item.unit_price)),
+            ("tax_rate", Value::Decimal(item.tax_rate)),
+            ("invoice_item_id", opt(item.invoice_item_id.as_ref())),
+            ("amount_minor", Value::Int(item.amount.minor())),
+            ("balance_minor", Value::Int(item.balance.minor())),
+            ("created_at", Value::Instant(lock.now())),
         ],
-    }
+    )
 }
 
 /// Writes a document's status and balance; `group_delta` is how much its balance moved, which
@@ -377,25 +425,21 @@ pub fn insert_application_item(
     lock: &CustomerLock,
     application: &Application,
     idx: usize,
-) -> Statement {
+) -> Insert {
     let item = &application.items[idx];
-    Statement {
-        sql: std::borrow::Cow::Borrowed(
-            "insert into application_item (application_id, idx, tenant_id, item_id, \
-              credit_memo_item_id, amount_minor, net_minor, created_at) \
-              values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        ),
-        args: vec![
-            text(application.id.as_str()),
-            small(idx),
-            text(lock.tenant_id().as_str()),
-            text(item.item_id.as_str()),
-            opt(item.credit_memo_item_id.as_ref()),
-            Value::Int(item.amount.minor()),
-            Value::Int(item.net.minor()),
-            Value::Instant(lock.now()),
+    Insert::new(
+        "application_item",
+        vec![
+            ("application_id", text(application.id.as_str())),
+            ("idx", small(idx)),
+            ("tenant_id", text(lock.tenant_id().as_str())),
+            ("item_id", text(item.item_id.as_str())),
+            ("credit_memo_item_id", opt(item.credit_memo_item_id.as_ref())),
+            ("amount_minor", Value::Int(item.amount.minor())),
+            ("net_minor", Value::Int(item.net.minor())),
+            ("created_at", Value::Instant(lock.now())),
         ],
-    }
+    )
 }
 
 /// Writes what is still applied on item `idx` of an application.

@@ -10,6 +10,14 @@
 /// with a dialect of their own (locks, upserts, lists, sums) stay written in each adapter.
 /// `append_journal` calls the adapter's `add_to_account_totals(&mut self, lock, txn, now)`,
 /// the per-customer totals' upsert.
+///
+/// Rows that belong to a parent row (a document's items, an application's items, and in
+/// [`shared_billing!`](crate::shared_billing) a subscription's segments, invoiced periods,
+/// lines and amendments) are built as an [`Insert`](crate::statements::Insert) and written by
+/// the adapter's `write_child(&mut self, lock, insert) -> StoreResult<()>`, which adds the
+/// columns its tables keep for the customer: none in SQLite, where such a row reaches its
+/// customer through its parent; `tenant_id` and `customer_id` in PostgreSQL, whose schema is
+/// ready to be sharded by customer.
 #[macro_export]
 macro_rules! shared_writes {
     () => {
@@ -104,7 +112,8 @@ macro_rules! shared_writes {
             debug_assert_eq!(lock.customer_id(), &document.customer_id);
             self.write($crate::statements::insert_document(lock, document))?;
             for (idx, item) in document.items.iter().enumerate() {
-                self.write($crate::statements::insert_item(lock, document, idx, item))?;
+                let insert = $crate::statements::insert_item(lock, document, idx, item);
+                self.write_child(lock, insert)?;
             }
             if let Some(original) = &document.adjusts_invoice_id {
                 let balance = document.balance().minor();
@@ -141,7 +150,8 @@ macro_rules! shared_writes {
             debug_assert_eq!(lock.customer_id(), &application.customer_id);
             self.write($crate::statements::insert_application(lock, application))?;
             for idx in 0..application.items.len() {
-                self.write($crate::statements::insert_application_item(lock, application, idx))?;
+                let insert = $crate::statements::insert_application_item(lock, application, idx);
+                self.write_child(lock, insert)?;
             }
             Ok(())
         }

@@ -22,9 +22,9 @@ use crate::group::{Writer, Writers};
 use crate::rows::{SqlRow, date_text, timestamp_text};
 use crate::{SqliteStore, unavailable};
 use settle_store_sql::{
-    CUSTOMER_COLUMNS, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue, Statement,
-    TxnHead, Value, bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate,
-    seq_cursor, split_customer_cursor,
+    CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
+    Statement, TxnHead, Value, bad, customer_cursor, customer_order, fetch_limit, like_pattern,
+    paginate, seq_cursor, split_customer_cursor,
 };
 
 enum Conn<'a> {
@@ -178,6 +178,12 @@ impl SqliteTx<'_> {
     /// runs it at once).
     fn write(&self, statement: Statement) -> StoreResult<()> {
         self.run(statement).map(|_| ())
+    }
+
+    /// Runs the insert of a row that belongs to a parent row as it is: such a row reaches its
+    /// customer through its parent, and SQLite's tables keep no customer column for it.
+    fn write_child(&self, _lock: &CustomerLock, insert: Insert) -> StoreResult<()> {
+        self.write(insert.statement())
     }
 
     /// Runs a shared query, mapping each row.

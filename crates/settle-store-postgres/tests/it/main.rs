@@ -1,6 +1,7 @@
 //! The PostgreSQL store against a real server: durability across a restart, journal
 //! immutability enforced by the database, rollback of unfinished transactions, repeatable
-//! migrations, list order and cursors, and per-customer row locks.
+//! migrations, list order and cursors, per-customer row locks, and a schema and inserts ready to
+//! be sharded by customer.
 //!
 //! Each test makes its own database on the server named by `SETTLE_TEST_POSTGRES_URL` and drops
 //! it at the end; without that variable each test says so and returns.
@@ -22,6 +23,7 @@ use settle_engine::{Clock, Engine};
 use settle_store::{Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
+mod child_rows;
 mod schema;
 mod tls;
 
@@ -322,7 +324,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
         Err(StoreError::Unavailable(_))

@@ -1,8 +1,9 @@
 //! The schema is ready to be sharded by customer (docs/SCALING.md): read from the catalog of a
 //! freshly migrated database, every table is classified, every per-customer table carries
 //! (tenant_id, customer_id) leading its primary key, unique constraints and unique indexes and
-//! its foreign keys to other distributed tables, and no small tenant-level (reference) table
-//! points at a distributed one. A scratch schema with deliberate faults shows the check fails.
+//! its foreign keys to other distributed tables, no small tenant-level (reference) table
+//! points at a distributed one, and no trigger fires on an insert into a distributed table. A
+//! scratch schema with deliberate faults shows the check fails.
 
 use std::collections::BTreeSet;
 
@@ -235,8 +236,32 @@ fn violations(client: &mut postgres::Client, schema: &str, classes: &Classes) ->
             }
         }
     }
+    problems.extend(insert_triggers(client, schema, classes));
     problems.sort();
     problems
+}
+
+/// Every trigger that fires on an insert into a distributed (per-customer or per-tenant) table,
+/// one line each. Its rows must arrive whole, the distribution column named by the statement:
+/// Citus runs a trigger on the shards only when told to, and one that reads another table by
+/// name does not read the co-located shard. It would also cost every inserted row a call.
+fn insert_triggers(client: &mut postgres::Client, schema: &str, classes: &Classes) -> Vec<String> {
+    client
+        .query(
+            "select event_object_table::text, trigger_name::text, lower(action_timing) \
+             from information_schema.triggers \
+             where trigger_schema = $1 and event_manipulation = 'INSERT'",
+            &[&schema],
+        )
+        .expect("triggers")
+        .iter()
+        .map(|row| -> (String, String, String) { (row.get(0), row.get(1), row.get(2)) })
+        .filter(|(table, _, _)| {
+            classes.per_customer.contains(&table.as_str())
+                || classes.per_tenant.contains(&table.as_str())
+        })
+        .map(|(table, name, timing)| format!("{table}: {name} runs {timing} insert"))
+        .collect()
 }
 
 #[test]
@@ -285,7 +310,13 @@ fn the_shard_check_names_each_table_and_constraint_that_breaks_the_rules() {
                  customer_id text not null, constraint setting_customer
                  foreign key (tenant_id, customer_id)
                      references broken.customer (tenant_id, customer_id));
-             create table broken.stray (id integer);",
+             create table broken.stray (id integer);
+             create function broken.fill() returns trigger language plpgsql as $$
+                 begin return new; end; $$;
+             create trigger item_fill before insert on broken.item
+                 for each row execute function broken.fill();
+             create trigger tenant_fill before insert on broken.tenant
+                 for each row execute function broken.fill();",
         )
         .expect("make the broken schema");
     let classes = Classes {
@@ -297,6 +328,7 @@ fn the_shard_check_names_each_table_and_constraint_that_breaks_the_rules() {
     let problems = violations(&mut client, "broken", &classes);
     let expected = [
         "customer: in 2 lists [\"per-customer\", \"reference\"], not exactly one",
+        "item: item_fill runs before insert",
         "item: item_number (number) does not start with (tenant_id, customer_id)",
         "item: item_pk (item_id) does not start with (tenant_id, customer_id)",
         "line: line_by_item (item_id) does not start with (tenant_id, customer_id)",
