@@ -3,6 +3,7 @@
 //! commands for different customers run in parallel, and read transactions at REPEATABLE READ
 //! so each sees one snapshot.
 
+mod bind;
 mod raw;
 mod rows;
 mod tls;
