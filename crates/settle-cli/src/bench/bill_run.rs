@@ -94,6 +94,15 @@ impl Fresh {
         }
     }
 
+    /// After a bulk load, what a store in use would have: PostgreSQL's planner statistics
+    /// (autovacuum analyzes a table within about a minute of such a load). SQLite keeps none.
+    pub(crate) fn settle_statistics(&self) -> anyhow::Result<()> {
+        if let RawTarget::Postgres(url) = &self.raw {
+            settle_store_postgres::analyze(url)?;
+        }
+        Ok(())
+    }
+
     /// Rows per second of a bulk insert of `rows` rows in one transaction into a bare table.
     #[allow(clippy::float_arithmetic, reason = "a printed rate")]
     pub(crate) fn raw_bulk_rate(&self, rows: u64) -> anyhow::Result<f64> {

@@ -205,7 +205,7 @@ fn measure(engine: &Engine, tenant: &TenantId, n: u64, repeat: u64) -> anyhow::R
 pub(crate) fn run(args: &ReadsArgs) -> anyhow::Result<std::process::ExitCode> {
     let dir = tempfile::tempdir().context("making a temporary folder")?;
     let fresh = Fresh::open(args.postgres.as_deref(), dir.path(), "reads")?;
-    let outcome = run_on(args, Arc::clone(&fresh.store));
+    let outcome = run_on(args, &fresh);
     fresh.close()?;
     for line in outcome? {
         println!("{line}");
@@ -213,7 +213,8 @@ pub(crate) fn run(args: &ReadsArgs) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn run_on(args: &ReadsArgs, store: Arc<dyn Store>) -> anyhow::Result<Vec<String>> {
+fn run_on(args: &ReadsArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
+    let store = Arc::clone(&fresh.store);
     let engine = Engine::new(Arc::clone(&store), Arc::new(SystemClock), Arc::new(RandomIds));
     let tenant = engine.create_tenant("Reads")?.tenant_id;
     let mut lines = vec![format!(
@@ -237,6 +238,7 @@ fn run_on(args: &ReadsArgs, store: Arc<dyn Store>) -> anyhow::Result<Vec<String>
             started.elapsed().as_secs_f64()
         ));
         loaded = n;
+        fresh.settle_statistics()?;
         lines.extend(measure(&engine, &tenant, n, args.repeat)?);
     }
     Ok(lines)
