@@ -47,6 +47,11 @@ pub(crate) struct Unit<'a> {
 /// ([`StoreTx::give_back_numbers`]). Only a batch whose units all commit or all roll back
 /// (one without a savepoint per unit) draws ahead: a unit rolled back alone would take its
 /// numbers back in the database but not here.
+///
+/// A draw takes as many numbers as the batch has units left, up to [`DRAW_AHEAD`]: on
+/// PostgreSQL the numbers not used are gaps, so a batch whose customers turn out to owe
+/// nothing (a listed customer with nothing due, an import run again over rows already in)
+/// leaves at most that many.
 #[derive(Debug, Default)]
 pub(crate) struct DrawnNumbers {
     /// Drawn and not yet used, the lowest last.
@@ -68,7 +73,8 @@ impl DrawnNumbers {
     ) -> EngineResult<u64> {
         let kind = settle_core::document::DocumentKind::Invoice;
         if self.ahead.is_empty() {
-            let mut numbers = tx.next_numbers(tenant_id, kind, self.units_left.max(1), now)?;
+            let count = self.units_left.clamp(1, DRAW_AHEAD);
+            let mut numbers = tx.next_numbers(tenant_id, kind, count, now)?;
             let (Some(&first), Some(&last)) = (numbers.first(), numbers.last()) else {
                 return Err(corrupt("no document number drawn"));
             };
@@ -95,6 +101,10 @@ impl DrawnNumbers {
         }
     }
 }
+
+/// Most invoice numbers a batch draws at once ([`DrawnNumbers`]): a batch of 2,000 invoices
+/// asks for numbers 20 times instead of 2,000.
+pub(crate) const DRAW_AHEAD: u32 = 100;
 
 fn corrupt(what: &str) -> EngineError {
     EngineError::Store(settle_store::StoreError::Corrupt(what.to_owned()))
