@@ -3,7 +3,7 @@
 -- serve the search's unchanged `like '%text%'` conditions. The LIKE is still checked on every
 -- row the index finds, so the results are exactly the same; a text shorter than three
 -- characters has no trigram, and the planner reads the rows as before.
--- The same as SQLite's 0015 (FTS5 trigram).
+-- The same as SQLite's 0010 (FTS5 trigram).
 
 create extension if not exists pg_trgm;
 

@@ -3,7 +3,7 @@
 -- asks it for the customers whose name or email holds every trigram of the text in order (a
 -- phrase), then applies the same LIKE as before to those rows, so the results are exactly the
 -- same; texts shorter than three characters have no trigram and keep the plain LIKE.
--- The same as PostgreSQL's 0014 (pg_trgm).
+-- The same as PostgreSQL's 0009 (pg_trgm).
 
 create virtual table customer_search using fts5 (
     name_lower,
