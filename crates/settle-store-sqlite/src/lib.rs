@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_external_ref.sql"),
     include_str!("../migrations/0013_bill_run_progress.sql"),
     include_str!("../migrations/0014_bounds_as_checks.sql"),
+    include_str!("../migrations/0015_name_index_covers_search.sql"),
 ];
 
 /// How long a connection waits for the database lock before giving up.

@@ -619,23 +619,22 @@ impl StoreTx for SqliteTx<'_> {
         let (key, direction, cmp) = (order.key, order.direction, order.after);
         // A search the trigram index answers with few rows starts from those rows; one it does
         // not serve (under three characters) or that matches many rows reads the customers in
-        // the list's order until the page is full, as before. The LIKE below decides either way
-        // (migration 0015).
+        // the list's order until the page is full, as before, from the name index, which
+        // carries the columns the LIKE tests (migration 0015). The LIKE below decides either
+        // way (migration 0010).
         let indexed = match query.search.as_deref().and_then(trigram_phrase) {
-            Some(phrase) if self.few_search_matches(&phrase)? => Some(phrase),
-            _ => None,
+            Some(phrase) => self.few_search_matches(&phrase)?,
+            None => None,
         };
         // `+tenant_id` keeps the planner from reading the tenant's whole sort index instead.
         let tenant = if indexed.is_some() { "+tenant_id" } else { "tenant_id" };
         let mut sql = format!("select {CUSTOMER_COLUMNS} from customer where {tenant} = ?1");
         let pattern = query.search.as_deref().map(like_pattern);
         let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(tenant_id.to_string())];
-        if let Some(phrase) = indexed {
-            args.push(Box::new(phrase));
+        if let Some(seqs) = indexed {
+            args.push(Box::new(seqs));
             let m = args.len();
-            sql.push_str(&format!(
-                " and seq in (select rowid from customer_search where customer_search match ?{m})"
-            ));
+            sql.push_str(&format!(" and seq in (select value from json_each(?{m}))"));
         }
         if let Some(pattern) = pattern {
             args.push(Box::new(pattern));
@@ -860,22 +859,31 @@ impl SqliteTx<'_> {
 /// Most rows of the customer search index a search may match and still start from the index:
 /// past it, the matches are dense enough that reading the list in order fills a page sooner
 /// than sorting every match would.
-const FEW_SEARCH_MATCHES: i64 = 2_000;
+const FEW_SEARCH_MATCHES: usize = 2_000;
 
 impl SqliteTx<'_> {
-    /// Whether the customer search index holds at most [`FEW_SEARCH_MATCHES`] rows for
-    /// `phrase` (in every tenant), reading no more than one past it.
-    fn few_search_matches(&mut self, phrase: &str) -> StoreResult<bool> {
-        let matches: i64 = self
+    /// The customers (their `seq`, in every tenant, as a JSON array) whose row of the customer
+    /// search index matches `phrase`, when there are at most [`FEW_SEARCH_MATCHES`]; `None`
+    /// past that, having read no more than one past it. The index is asked once: the list
+    /// query then reads these customers by their key.
+    fn few_search_matches(&mut self, phrase: &str) -> StoreResult<Option<String>> {
+        let limit = i64::try_from(FEW_SEARCH_MATCHES + 1).unwrap_or(i64::MAX);
+        let mut statement = self
             .conn()
             .prepare_cached(
-                "select count(*) from (select rowid from customer_search \
-                 where customer_search match ?1 limit ?2)",
+                "select rowid from customer_search where customer_search match ?1 limit ?2",
             )
-            .map_err(unavailable)?
-            .query_row(params![phrase, FEW_SEARCH_MATCHES + 1], |row| row.get(0))
             .map_err(unavailable)?;
-        Ok(matches <= FEW_SEARCH_MATCHES)
+        let seqs = statement
+            .query_map(params![phrase, limit], |row| row.get::<_, i64>(0))
+            .map_err(unavailable)?
+            .collect::<Result<Vec<i64>, _>>()
+            .map_err(unavailable)?;
+        if seqs.len() > FEW_SEARCH_MATCHES {
+            return Ok(None);
+        }
+        let listed: Vec<String> = seqs.iter().map(i64::to_string).collect();
+        Ok(Some(format!("[{}]", listed.join(","))))
     }
 }
 

@@ -194,7 +194,7 @@ fn measure(engine: &Engine, tenant: &TenantId, n: u64, repeat: u64) -> anyhow::R
         })?,
     );
     line(
-        "search, 2 characters (no index)",
+        "search, 2 characters (no trigram)",
         time(repeat.min(20), |_| list(CustomerSort::Name, Some("zz".to_owned())).map(drop))?,
     );
     Ok(lines)

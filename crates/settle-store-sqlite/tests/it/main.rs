@@ -2,6 +2,7 @@
 //! SQLite's own SQL can show (immutability triggers, CHECKs, migrations, a bad file).
 
 mod group_commit;
+mod search;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,0 +1,87 @@
+//! The customer search on SQLite's own paths: a text the trigram index finds in few rows
+//! starts from those rows, one it finds in many reads the name index in order, and a short
+//! text is decided from the name index without reading the rows that do not match.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use settle_core::customer::{Balances, Customer};
+use settle_core::ids::{CustomerId, TenantId};
+use settle_core::money::Currency;
+use settle_store::{CustomerQuery, CustomerSort, PageRequest, Store};
+use settle_store_sqlite::{Durability, SqliteStore};
+
+/// More customers share the searched words than the index hands over (2,000).
+const SHARED: usize = 2_050;
+
+fn customer(i: usize) -> Customer {
+    Customer {
+        id: CustomerId::parse(&format!("cus_{i:05}")).expect("an id"),
+        // Every name holds "harbour", in the reverse of the id's order.
+        name: format!("Harbour {:05}", SHARED - i),
+        email: Some(format!("ap{i:05}@harbour.test")),
+        currency: Currency::USD,
+        payment_terms_days: 30,
+        metadata: "{}".to_owned(),
+        created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("a time"),
+        balances: Balances::default(),
+    }
+}
+
+fn first_page(store: &dyn Store, tenant: &TenantId, search: &str, limit: u32) -> Vec<String> {
+    let query = CustomerQuery { search: Some(search.to_owned()), sort: CustomerSort::Name };
+    let page = PageRequest { limit, cursor: None };
+    let mut tx = store.begin_read().expect("read");
+    let rows = tx.customers(tenant, &query, &page).expect("search").rows;
+    rows.iter().map(|c| c.id.to_string()).collect()
+}
+
+#[test]
+fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("s.db"), Durability::Full).expect("open"));
+    let engine = settle_conformance::engine(Arc::clone(&store), 1);
+    let tenant = engine.create_tenant("Search").expect("tenant").tenant_id;
+    let mut tx = store.begin_write().expect("write");
+    for i in 0..SHARED {
+        tx.insert_customer(&tenant, &customer(i)).expect("insert");
+    }
+    tx.commit().expect("commit");
+
+    // All 2,050 match: more than the index hands over, so the name index is read in order.
+    let by_name: Vec<String> = (0..3).map(|k| format!("cus_{:05}", SHARED - 1 - k)).collect();
+    assert_eq!(first_page(store.as_ref(), &tenant, "HARBOUR", 3), by_name);
+    assert_eq!(first_page(store.as_ref(), &tenant, "harbour.test", 3), by_name);
+    // Names 01000–01999 (not one email): 1,000 customers, few enough to start from the index.
+    // The first page of 500 runs from name 01000 to 01499.
+    let few = first_page(store.as_ref(), &tenant, "r 01", 500);
+    assert_eq!(few.len(), 500);
+    assert_eq!(few.first().map(String::as_str), Some("cus_01050"));
+    assert_eq!(few.last().map(String::as_str), Some("cus_00551"));
+    // One customer, by the number in its email.
+    assert_eq!(first_page(store.as_ref(), &tenant, "AP01234@", 5), ["cus_01234"]);
+    // Two characters have no trigram: the name index decides them.
+    assert_eq!(first_page(store.as_ref(), &tenant, "p0", 2), ["cus_02049", "cus_02048"]);
+}
+
+#[test]
+fn a_short_search_is_decided_from_the_name_index() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path, Durability::Full).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    // The list query's shape for a search no trigram serves (tx.rs, `customers`).
+    let plan: Vec<String> = conn
+        .prepare(
+            "explain query plan select currency from customer where tenant_id = ?1 \
+             and (name_lower like ?2 escape '\\' or email_lower like ?2 escape '\\') \
+             order by name asc, customer_id asc limit ?3",
+        )
+        .expect("prepare")
+        .query_map(rusqlite::params!["ten", "%zz%", 51], |row| row.get::<_, String>(3))
+        .expect("plan")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(plan, ["SEARCH customer USING INDEX customer_by_name_with_search (tenant_id=?)"]);
+}
