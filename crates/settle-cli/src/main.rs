@@ -11,6 +11,7 @@ mod logs;
 mod metrics_server;
 mod shutdown;
 mod system;
+mod upkeep;
 mod users;
 
 use std::io::Write as _;
@@ -544,7 +545,8 @@ async fn serve(engine: Engine, listen: &str, options: ServeOptions) -> anyhow::R
     if let Some(metrics) = metrics {
         tokio::spawn(metrics.run(engine.clone()));
     }
-    tokio::spawn(prune_idempotency_keys(engine.clone()));
+    tokio::spawn(upkeep::prune_idempotency_keys(engine.clone()));
+    tokio::spawn(upkeep::keep_search_index_merged(engine.clone()));
     let daily =
         bill_daily_at.map(|at| tokio::spawn(billing::daily(engine.clone(), at, shutdown.clone())));
     // The back office answers its own routes; everything else is the API's.
@@ -555,38 +557,4 @@ async fn serve(engine: Engine, listen: &str, options: ServeOptions) -> anyhow::R
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().requested());
     let server = async { server.await.context("serving HTTP") };
     shutdown::serve_until_done(server, daily, shutdown, shutdown_timeout).await
-}
-
-/// Rows deleted per pruning transaction: small, so a write waits at most one short delete.
-const PRUNE_BATCH: u32 = 500;
-
-/// The pause between pruning batches, which lets waiting writes go first.
-const PRUNE_BATCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// The pause once fewer than a batch of expired keys were left.
-const PRUNE_ROUND_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Deletes expired idempotency keys for as long as the server runs: batch after batch until
-/// fewer than a batch are left, then again a minute later.
-async fn prune_idempotency_keys(engine: Engine) {
-    loop {
-        loop {
-            let batch = engine.clone();
-            match tokio::task::spawn_blocking(move || batch.prune_idempotency(PRUNE_BATCH)).await {
-                Ok(Ok(pruned)) if pruned >= PRUNE_BATCH as usize => {
-                    tokio::time::sleep(PRUNE_BATCH_PAUSE).await;
-                }
-                Ok(Ok(_)) => break,
-                Ok(Err(err)) => {
-                    tracing::warn!(error = %err, "pruning expired idempotency keys failed");
-                    break;
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "pruning expired idempotency keys panicked");
-                    break;
-                }
-            }
-        }
-        tokio::time::sleep(PRUNE_ROUND_PAUSE).await;
-    }
 }

@@ -62,7 +62,10 @@ pub use records::{
     api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
     external_ids_are_unique_per_tenant_and_kind, tenants_keep_their_settings_in_creation_order,
 };
-pub use search::customer_search_finds_substrings_of_name_or_email_at_every_length;
+pub use search::{
+    customer_search_finds_substrings_of_name_or_email_at_every_length,
+    the_search_index_merges_into_one_segment_and_finds_the_same,
+};
 pub use staff::{
     payment_links_are_found_by_hash_listed_newest_first_and_revoked_once,
     sign_in_failures_are_listed_per_email_cleared_and_pruned,

@@ -107,3 +107,52 @@ pub fn customer_search_finds_substrings_of_name_or_email_at_every_length(store: 
     assert_eq!(found("zenith", CustomerSort::Name, 5), ["cus_01"]);
     assert_eq!(found("Ze", CustomerSort::Name, 5), ["cus_01"]);
 }
+
+/// Merging the search index, step by step, leaves it in one segment and the searches finding
+/// what they found. `segmented`: whether the store keeps an index in segments for Settle to
+/// merge (SQLite's FTS5 index: one more for each write transaction that adds customers) or
+/// none (PostgreSQL's GIN indexes, kept by autovacuum: 0 segments, nothing to merge). Expects
+/// a store holding no other customers.
+pub fn the_search_index_merges_into_one_segment_and_finds_the_same(
+    store: &dyn Store,
+    segmented: bool,
+) {
+    let tenant = seed(store, "ten_merge", &[customer("cus_m0", "Quillon Works", 0)]);
+    for n in 1..6 {
+        let mut tx = store.begin_write().expect("begin");
+        let name = format!("Quillon Works {n}");
+        tx.insert_customer(&tenant, &customer(&format!("cus_m{n}"), &name, 0)).expect("insert");
+        tx.commit().expect("commit");
+    }
+    let found = |search: &str| -> Vec<String> {
+        let query = CustomerQuery { search: Some(search.to_owned()), sort: CustomerSort::Name };
+        let rows = read_all(store, 50, &|tx, page| tx.customers(&tenant, &query, page));
+        rows.iter().map(|c| c.id.to_string()).collect()
+    };
+    let everyone = ["cus_m0", "cus_m1", "cus_m2", "cus_m3", "cus_m4", "cus_m5"];
+    assert_eq!(found("quillon"), everyone);
+    let segments = store.search_index_segments().expect("segments");
+    assert_eq!(segments, if segmented { 6 } else { 0 }, "one segment per transaction");
+
+    let mut steps = 0;
+    while store.merge_search_index(1).expect("a merge step") {
+        steps += 1;
+        assert!(steps < 1_000, "merging never ends");
+    }
+    assert_eq!(steps > 0, segmented, "{steps} merge steps");
+    assert_eq!(store.search_index_segments().expect("segments"), u64::from(segmented));
+    assert!(!store.merge_search_index(1).expect("a merge step"), "nothing left to merge");
+    assert_eq!(found("quillon"), everyone);
+    assert_eq!(found("works 4"), ["cus_m4"]);
+
+    // A customer added after the merge is found at once, in a segment of its own.
+    seed_more(store, &tenant, customer("cus_m6", "Quillon Annex", 0));
+    assert_eq!(found("annex"), ["cus_m6"]);
+    assert_eq!(store.search_index_segments().expect("segments"), if segmented { 2 } else { 0 });
+}
+
+fn seed_more(store: &dyn Store, tenant: &settle_core::ids::TenantId, newcomer: Customer) {
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_customer(tenant, &newcomer).expect("insert");
+    tx.commit().expect("commit");
+}

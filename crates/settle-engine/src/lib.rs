@@ -153,6 +153,17 @@ impl Engine {
         self.store.connections_in_use()
     }
 
+    /// How many segments the customer search index is in (`Store::search_index_segments`).
+    pub fn search_index_segments(&self) -> EngineResult<u64> {
+        Ok(self.store.search_index_segments()?)
+    }
+
+    /// One short step, about `pages` pages written, of merging the customer search index into
+    /// one segment; whether there was anything to merge (`Store::merge_search_index`).
+    pub fn merge_search_index(&self, pages: u32) -> EngineResult<bool> {
+        Ok(self.store.merge_search_index(pages)?)
+    }
+
     /// Whether the store can serve: it answers a query and its schema is at this build's
     /// migrations (`/readyz`).
     pub fn check_ready(&self) -> EngineResult<()> {

@@ -42,6 +42,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_name_index_covers_search.sql"),
 ];
 
+/// The segments of the customer search index: FTS5 keeps a row in `customer_search_idx` for
+/// every segment (and more for a large one), so this counts its distinct `segid`s, one index
+/// seek each.
+const SEARCH_INDEX_SEGMENTS: &str = "with recursive segment (id) as ( \
+        select min(segid) from customer_search_idx \
+        union all \
+        select (select min(segid) from customer_search_idx where segid > segment.id) \
+        from segment where segment.id is not null) \
+    select count(id) from segment";
+
 /// How long a connection waits for the database lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -163,6 +173,30 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn search_index_segments(&self) -> StoreResult<u64> {
+        let conn = self.take_reader()?;
+        let counted = conn.query_row(SEARCH_INDEX_SEGMENTS, [], |row| row.get::<_, i64>(0));
+        match counted {
+            Ok(segments) => {
+                self.return_reader(conn);
+                Ok(u64::try_from(segments).unwrap_or(0))
+            }
+            Err(err) => {
+                self.discard_reader(conn);
+                Err(unavailable(err))
+            }
+        }
+    }
+
+    fn merge_search_index(&self, pages: u32) -> StoreResult<bool> {
+        // A write like any other, so it takes its turn among a group's members.
+        let writer = self.writers.begin()?;
+        let mut tx = SqliteTx::writer(writer, &self.writers);
+        let merged = tx.merge_search_index(pages)?;
+        Box::new(tx).commit()?;
+        Ok(merged)
+    }
+
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let writer = self.writers.begin()?;
         Ok(Box::new(SqliteTx::writer(writer, &self.writers)))

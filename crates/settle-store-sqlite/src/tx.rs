@@ -866,6 +866,21 @@ impl SqliteTx<'_> {
     /// search index matches `phrase`, when there are at most [`FEW_SEARCH_MATCHES`]; `None`
     /// past that, having read no more than one past it. The index is asked once: the list
     /// query then reads these customers by their key.
+    /// One step of FTS5's incremental merge of the customer search index, about `pages`
+    /// pages written. A negative page count merges segments of every level into one. The step
+    /// did some work when the connection's total change count grew by two or more (FTS5's
+    /// documented test).
+    pub(crate) fn merge_search_index(&mut self, pages: u32) -> StoreResult<bool> {
+        let conn = self.conn();
+        let before = conn.total_changes();
+        conn.execute(
+            "insert into customer_search (customer_search, rank) values ('merge', ?1)",
+            [-i64::from(pages.max(1))],
+        )
+        .map_err(unavailable)?;
+        Ok(conn.total_changes().saturating_sub(before) >= 2)
+    }
+
     fn few_search_matches(&mut self, phrase: &str) -> StoreResult<Option<String>> {
         let limit = i64::try_from(FEW_SEARCH_MATCHES + 1).unwrap_or(i64::MAX);
         let mut statement = self

@@ -447,6 +447,15 @@ pub trait Store: Send + Sync {
     /// Whether the store can serve: it answers a query, and its schema is at exactly the
     /// migrations this build runs (`StoreError::Unavailable` naming both versions when not).
     fn check_ready(&self) -> StoreResult<()>;
+    /// How many segments the customer search index is in. Every search looks in each, and a
+    /// write transaction that adds customers can add one. 0 for a store whose database keeps
+    /// its search index by itself.
+    fn search_index_segments(&self) -> StoreResult<u64>;
+    /// One short step, about `pages` pages written, of merging the customer search index into
+    /// one segment, as a write transaction of its own; whether there was anything to merge.
+    /// `settle serve` repeats it while the index is in many segments (ARCHITECTURE.md,
+    /// "Lists").
+    fn merge_search_index(&self, pages: u32) -> StoreResult<bool>;
 }
 
 /// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.

@@ -239,9 +239,28 @@ fn run_on(args: &ReadsArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         ));
         loaded = n;
         fresh.settle_statistics()?;
+        lines.push(merge_search_index(&engine)?);
         lines.extend(measure(&engine, &tenant, n, args.repeat)?);
     }
     Ok(lines)
+}
+
+/// What `settle serve` does to the customer search index soon after a load: merge it into one
+/// segment when the load left it in many. Reported as a line.
+fn merge_search_index(engine: &Engine) -> anyhow::Result<String> {
+    let segments = engine.search_index_segments()?;
+    let started = Instant::now();
+    let steps = crate::upkeep::merge_search_index(engine, Duration::ZERO)?;
+    Ok(if steps == 0 {
+        format!("  search index in {segments} segments: left as it is, as settle serve would")
+    } else {
+        format!(
+            "  search index merged from {segments} segments into {} in {steps} steps, {:.1} s, \
+             as settle serve does",
+            engine.search_index_segments()?,
+            started.elapsed().as_secs_f64()
+        )
+    })
 }
 
 /// Posts an invoice of a few dollars to customer `i`.

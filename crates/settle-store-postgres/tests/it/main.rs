@@ -808,6 +808,14 @@ fn customer_search_finds_substrings_of_name_or_email_at_every_length() {
 }
 
 #[test]
+fn the_search_index_has_no_segments_to_merge() {
+    let Some(db) = TestDb::new("search_index_merge") else {
+        return;
+    };
+    conformance::the_search_index_merges_into_one_segment_and_finds_the_same(&db.open(), false);
+}
+
+#[test]
 fn peeking_at_the_next_number_takes_nothing() {
     let Some(db) = TestDb::new("peeking_at_the_next_number") else {
         return;

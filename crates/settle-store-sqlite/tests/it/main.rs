@@ -380,6 +380,12 @@ fn customer_search_finds_substrings_of_name_or_email_at_every_length() {
 }
 
 #[test]
+fn the_search_index_merges_into_one_segment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::the_search_index_merges_into_one_segment_and_finds_the_same(&fresh(&dir), true);
+}
+
+#[test]
 fn peeking_at_the_next_number_takes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     conformance::peeking_at_the_next_number_takes_nothing(&fresh(&dir));
