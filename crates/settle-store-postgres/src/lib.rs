@@ -69,9 +69,9 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`Store::check_ready`] waits for a connection: a readiness probe answers quickly.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Prepared statements kept per connection (more than Settle's distinct statements); past it the
-/// cache starts over.
-const STATEMENT_CACHE: usize = 256;
+/// Prepared statements kept per connection (more than Settle's distinct statements, with up to
+/// six multi-row sizes of each insert that is merged); past it the cache starts over.
+const STATEMENT_CACHE: usize = 1024;
 
 /// How often, and how long between, [`Store::await_feed`] looks whether the feed has caught up
 /// (about two seconds in all; Settle's write transactions last milliseconds).
