@@ -4,6 +4,8 @@
 //! so each sees one snapshot.
 
 mod bind;
+mod flight;
+mod merge;
 mod raw;
 mod rows;
 mod tls;
@@ -67,9 +69,9 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`Store::check_ready`] waits for a connection: a readiness probe answers quickly.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Prepared statements kept per connection (more than Settle's distinct statements); past it the
-/// cache starts over.
-const STATEMENT_CACHE: usize = 256;
+/// Prepared statements kept per connection (more than Settle's distinct statements, with up to
+/// six multi-row sizes of each insert that is merged); past it the cache starts over.
+const STATEMENT_CACHE: usize = 1024;
 
 /// How often, and how long between, [`Store::await_feed`] looks whether the feed has caught up
 /// (about two seconds in all; Settle's write transactions last milliseconds).
@@ -85,6 +87,9 @@ pub struct PostgresStore {
     pool: Option<r2d2::Pool<Manager>>,
     /// Network round trips of the pool's connections, summed (see [`PostgresStore::round_trips`]).
     round_trips: Arc<AtomicU64>,
+    /// Statements the pool's connections have sent in flights (see
+    /// [`PostgresStore::statements_sent`]).
+    statements: Arc<AtomicU64>,
 }
 
 impl PostgresStore {
@@ -116,15 +121,22 @@ impl PostgresStore {
             }
         }
         migrate(&mut client)?;
+        let links = Arc::new(merge::Links::load(&mut client).map_err(unavailable)?);
         drop(client);
         let round_trips = Arc::new(AtomicU64::new(0));
+        let statements = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(target.pool_size)
             .min_idle(Some(MIN_IDLE))
             .connection_timeout(CONNECTION_TIMEOUT)
-            .build(Manager { target, round_trips: Arc::clone(&round_trips) })
+            .build(Manager {
+                target,
+                round_trips: Arc::clone(&round_trips),
+                statements_sent: Arc::clone(&statements),
+                links,
+            })
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        Ok(PostgresStore { pool: Some(pool), round_trips })
+        Ok(PostgresStore { pool: Some(pool), round_trips, statements })
     }
 
     /// The most connections the pool opens (`pool_size=N` in the URL, 16 by default).
@@ -137,6 +149,13 @@ impl PostgresStore {
     /// check. Tests count what a command costs with it.
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Statements the store's pooled connections have sent in transactions since it opened
+    /// (a multi-row insert counts once, however many rows it carries). Tests count what a
+    /// command costs the server with it.
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
@@ -249,6 +268,10 @@ pub(crate) type Arg = Box<dyn ToSql + Sync>;
 /// transaction's own commands (`begin`, `commit`, savepoints) as a simple query.
 pub(crate) enum Sent<'a> {
     Prepared(&'a Statement, &'a [Param<'a>]),
+    /// A statement not prepared, with its parameters' types: parsed and run in one message.
+    Typed(&'a str, &'a [(Param<'a>, postgres::types::Type)]),
+    /// A statement to prepare and keep, its answer [`Answer::Prepared`] until the flight keeps it.
+    Prepare(&'a str),
     Simple(&'a str),
 }
 
@@ -257,6 +280,7 @@ pub(crate) enum Answer {
     Rows(Vec<Row>),
     Count(u64),
     Done,
+    Prepared(Statement),
 }
 
 /// One pooled connection with the statements it has prepared.
@@ -271,6 +295,9 @@ pub(crate) struct PgConn {
     runtime: tokio::runtime::Runtime,
     statements: HashMap<String, Statement>,
     round_trips: Arc<AtomicU64>,
+    statements_sent: Arc<AtomicU64>,
+    /// How the database's tables depend on each other, for merging inserts.
+    pub(crate) links: Arc<merge::Links>,
     /// Set when the connection may still hold an open transaction; the pool then closes it.
     pub(crate) broken: bool,
 }
@@ -283,11 +310,20 @@ impl PgConn {
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let statement = self.runtime.block_on(self.client.prepare(sql))?;
+        self.keep(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// The prepared statement for `sql` if the connection has it.
+    pub(crate) fn cached(&self, sql: &str) -> Option<Statement> {
+        self.statements.get(sql).cloned()
+    }
+
+    fn keep(&mut self, sql: &str, statement: Statement) {
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
+        self.statements.insert(sql.to_owned(), statement);
     }
 
     /// Sends `sent` in one flight (pipelined, in order) and waits for every answer: the
@@ -298,6 +334,9 @@ impl PgConn {
             return Vec::new();
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let statements = sent.iter().filter(|s| !matches!(s, Sent::Prepare(_))).count();
+        self.statements_sent
+            .fetch_add(u64::try_from(statements).unwrap_or(u64::MAX), Ordering::Relaxed);
         let client = &self.client;
         let futures: Vec<Pending<'_, Result<Answer, postgres::Error>>> = sent
             .iter()
@@ -315,6 +354,17 @@ impl PgConn {
                             })
                         }
                     }
+                    Sent::Typed(sql, typed) => {
+                        let (sql, typed): (&str, &[(Param<'_>, postgres::types::Type)]) =
+                            (sql, typed);
+                        Box::pin(async move {
+                            client.query_typed(sql, typed).await.map(|_| Answer::Done)
+                        })
+                    }
+                    Sent::Prepare(sql) => {
+                        let sql: &str = sql;
+                        Box::pin(async move { client.prepare(sql).await.map(Answer::Prepared) })
+                    }
                     Sent::Simple(sql) => {
                         let sql: &str = sql;
                         Box::pin(
@@ -324,7 +374,17 @@ impl PgConn {
                 }
             })
             .collect();
-        self.runtime.block_on(join_in_order(futures))
+        let mut answers = self.runtime.block_on(join_in_order(futures));
+        // A statement prepared in the flight is kept for the next ones; one that could not be
+        // prepared (say, in an aborted transaction) is sent typed again next time.
+        for (sent, answer) in sent.iter().zip(answers.iter_mut()) {
+            if let Sent::Prepare(sql) = sent
+                && let Ok(Answer::Prepared(statement)) = std::mem::replace(answer, Ok(Answer::Done))
+            {
+                self.keep(sql, statement);
+            }
+        }
+        answers
     }
 
     /// Runs one query on its own (outside a [`PgTx`](crate::tx::PgTx)) and returns its one row.
@@ -367,6 +427,8 @@ async fn join_in_order<T>(mut futures: Vec<Pending<'_, T>>) -> Vec<T> {
 pub(crate) struct Manager {
     target: Target,
     round_trips: Arc<AtomicU64>,
+    statements_sent: Arc<AtomicU64>,
+    links: Arc<merge::Links>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -384,6 +446,8 @@ impl r2d2::ManageConnection for Manager {
             runtime,
             statements: HashMap::new(),
             round_trips: Arc::clone(&self.round_trips),
+            statements_sent: Arc::clone(&self.statements_sent),
+            links: Arc::clone(&self.links),
             broken: false,
         })
     }

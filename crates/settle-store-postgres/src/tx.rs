@@ -16,6 +16,8 @@ use settle_store::{
 };
 
 use crate::bind::bind;
+use crate::flight::Flight;
+use crate::merge;
 use crate::rows::{PgRow, micros};
 use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
@@ -25,12 +27,21 @@ use settle_store_sql::{
 };
 
 /// A statement held back until the transaction next talks to the database.
-enum Held {
-    /// A write whose answer the caller does not need (only that it succeeds), and, when
-    /// named, what it writes: then it must change exactly one row.
-    Write(tokio_postgres::Statement, Vec<Arg>, Option<&'static str>),
+pub(crate) enum Held {
+    /// A write whose answer the caller does not need (only that it succeeds).
+    Write(HeldWrite),
     /// `begin` or a savepoint command.
     Simple(&'static str),
+}
+
+/// A held write.
+pub(crate) struct HeldWrite {
+    pub(crate) statement: tokio_postgres::Statement,
+    /// The statement's text, which `merge.rs` reads.
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+    /// When named, what it writes: then it must change exactly one row, and is never merged.
+    pub(crate) check: Option<&'static str>,
 }
 
 /// What [`SAVEPOINT`] marks.
@@ -69,24 +80,20 @@ impl PgTx {
     }
 
     /// Sends every held statement and then `last`, in one flight, and answers `last`'s result;
-    /// the first statement that failed (held or last) is the error.
+    /// the first statement that failed (held or last) is the error. Held single-row inserts go
+    /// out merged into multi-row inserts (see `merge.rs`).
     fn send(&mut self, last: Option<Sent<'_>>) -> StoreResult<Answer> {
         let held = std::mem::take(&mut self.held);
-        let refs: Vec<Vec<Param<'_>>> = held
+        let texts: Vec<(Option<&str>, bool)> = held
             .iter()
             .map(|h| match h {
-                Held::Write(_, args, _) => args.iter().map(|a| a.as_ref() as Param<'_>).collect(),
-                Held::Simple(_) => Vec::new(),
+                Held::Write(write) => (Some(write.sql.as_str()), write.check.is_none()),
+                Held::Simple(_) => (None, false),
             })
             .collect();
-        let mut sent: Vec<Sent<'_>> = held
-            .iter()
-            .zip(&refs)
-            .map(|(h, refs)| match h {
-                Held::Write(statement, _, _) => Sent::Prepared(statement, refs),
-                Held::Simple(sql) => Sent::Simple(sql),
-            })
-            .collect();
+        let planned = merge::plan(&texts, &self.conn.links);
+        let flight = Flight::new(&mut self.conn, &held, &planned);
+        let mut sent = flight.sent();
         let has_last = last.is_some();
         sent.extend(last);
         if sent.is_empty() {
@@ -99,8 +106,9 @@ impl PgTx {
             self.failed = true;
             return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
         }
-        for (held, answer) in held.iter().zip(&answers) {
-            if let (Held::Write(_, _, Some(what)), Ok(Answer::Count(changed))) = (held, answer)
+        let answered = answers.iter().skip(flight.prepares());
+        for (check, answer) in flight.checks().iter().zip(answered) {
+            if let (Some(what), Ok(Answer::Count(changed))) = (check, answer)
                 && *changed != 1
             {
                 self.failed = true;
@@ -118,10 +126,10 @@ impl PgTx {
     }
 
     /// Holds a write back until the next statement whose answer is needed, or the commit.
-    fn hold(&mut self, sql: &str, args: Vec<Arg>) -> StoreResult<()> {
-        let result = self.conn.statement(sql);
+    fn hold(&mut self, sql: String, args: Vec<Arg>) -> StoreResult<()> {
+        let result = self.conn.statement(&sql);
         let statement = self.checked(result)?;
-        self.held.push(Held::Write(statement, args, None));
+        self.held.push(Held::Write(HeldWrite { statement, sql, args, check: None }));
         Ok(())
     }
 
@@ -138,14 +146,14 @@ impl PgTx {
         let (sql, args) = bind(any);
         let result = self.conn.statement(&sql);
         let statement = self.checked(result)?;
-        self.held.push(Held::Write(statement, args, Some(what)));
+        self.held.push(Held::Write(HeldWrite { statement, sql, args, check: Some(what) }));
         Ok(())
     }
 
     /// Holds a shared write back (see [`PgTx::hold`]).
     fn write(&mut self, statement: Statement) -> StoreResult<()> {
         let (sql, args) = bind(statement);
-        self.hold(&sql, args)
+        self.hold(sql, args)
     }
 
     /// Holds back the insert of a row that belongs to a parent row of `lock`'s customer, naming
@@ -170,7 +178,7 @@ impl PgTx {
         let statement = self.checked(result)?;
         match self.send(Some(Sent::Prepared(&statement, args)))? {
             Answer::Rows(rows) => Ok(rows),
-            Answer::Count(_) | Answer::Done => Ok(Vec::new()),
+            Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Ok(Vec::new()),
         }
     }
 
@@ -190,7 +198,7 @@ impl PgTx {
         match self.send(Some(Sent::Prepared(&statement, args)))? {
             Answer::Count(count) => Ok(count),
             Answer::Rows(rows) => Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX)),
-            Answer::Done => Ok(0),
+            Answer::Done | Answer::Prepared(_) => Ok(0),
         }
     }
 
@@ -206,11 +214,13 @@ impl PgTx {
         let customer = lock.customer_id().as_str();
         for ((account, currency), (debit, credit)) in txn.effects().accounts {
             self.hold(
-                "insert into customer_account (tenant_id, customer_id, account, currency, \
+                String::from(
+                    "insert into customer_account (tenant_id, customer_id, account, currency, \
                  debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
                  on conflict (tenant_id, customer_id, account, currency) do update set \
                  debit_minor = customer_account.debit_minor + excluded.debit_minor, \
                  credit_minor = customer_account.credit_minor + excluded.credit_minor",
+                ),
                 vec![
                     Box::new(tenant.to_owned()),
                     Box::new(customer.to_owned()),
