@@ -264,7 +264,7 @@ pub fn a_batch_locks_its_customers_and_reads_their_subscriptions_together(store:
     let locks: Vec<_> = locked.iter().map(|(lock, _)| lock).collect();
     assert_eq!(
         tx.customers_subscriptions(&locks).expect("read"),
-        [ann_first, ann_later, cal.clone()]
+        [ann_first.clone(), ann_later, cal.clone()]
     );
     assert_eq!(tx.customers_subscriptions(&locks[1..]).expect("read"), std::slice::from_ref(&cal));
     assert!(tx.customers_subscriptions(&[]).expect("read").is_empty());
@@ -279,6 +279,19 @@ pub fn a_batch_locks_its_customers_and_reads_their_subscriptions_together(store:
     let refused = crate::or_at_commit(tx, |tx| tx.update_subscription_billing(&lock, &moved));
     assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
     let mut tx = store.begin_read().expect("begin");
+    assert_eq!(tx.subscription(&tenant, &cal.id).expect("read"), Some(cal.clone()));
+
+    // The same behind another subscription's billing in the same transaction (a store may
+    // send the two as one statement, which must still change one row for each).
+    let mut tx = store.begin_write().expect("begin");
+    let (lock_a, _) = tx.lock_customer(&tenant, &customers[0].id, t0()).expect("lock").expect("a");
+    let (lock_c, _) = tx.lock_customer(&tenant, &customers[2].id, t0()).expect("lock").expect("c");
+    let advanced = Subscription { billed_periods: 1, ..ann_first.clone() };
+    tx.update_subscription_billing(&lock_a, &advanced).expect("held or written");
+    let refused = crate::or_at_commit(tx, |tx| tx.update_subscription_billing(&lock_c, &moved));
+    assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
+    let mut tx = store.begin_read().expect("begin");
+    assert_eq!(tx.subscription(&tenant, &ann_first.id).expect("read"), Some(ann_first));
     assert_eq!(tx.subscription(&tenant, &cal.id).expect("read"), Some(cal));
 }
 

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
+use futures_util::TryStreamExt as _;
 use postgres::Client;
 use postgres::types::ToSql;
 use settle_core::ids::TenantId;
@@ -85,6 +86,9 @@ const FEED_WAIT_STEP: Duration = Duration::from_millis(2);
 pub struct PostgresStore {
     /// Always `Some` until the store is dropped.
     pool: Option<r2d2::Pool<Manager>>,
+    /// Connections for batches (bill runs, imports), which send their writes ahead: each runs
+    /// its socket on a thread of its own (see [`PgConn`]). Always `Some` until dropped.
+    batch_pool: Option<r2d2::Pool<Manager>>,
     /// Network round trips of the pool's connections, summed (see [`PostgresStore::round_trips`]).
     round_trips: Arc<AtomicU64>,
     /// Statements the pool's connections have sent in flights (see
@@ -125,18 +129,31 @@ impl PostgresStore {
         drop(client);
         let round_trips = Arc::new(AtomicU64::new(0));
         let statements = Arc::new(AtomicU64::new(0));
+        let manager = |threaded| Manager {
+            target: target.clone(),
+            round_trips: Arc::clone(&round_trips),
+            statements_sent: Arc::clone(&statements),
+            links: Arc::clone(&links),
+            threaded,
+        };
         let pool = r2d2::Pool::builder()
             .max_size(target.pool_size)
             .min_idle(Some(MIN_IDLE))
             .connection_timeout(CONNECTION_TIMEOUT)
-            .build(Manager {
-                target,
-                round_trips: Arc::clone(&round_trips),
-                statements_sent: Arc::clone(&statements),
-                links,
-            })
+            .build(manager(false))
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-        Ok(PostgresStore { pool: Some(pool), round_trips, statements })
+        // Opened when a batch first asks, and closed after ten idle minutes.
+        let batch_pool = r2d2::Pool::builder()
+            .max_size(target.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(CONNECTION_TIMEOUT)
+            .build_unchecked(manager(true));
+        Ok(PostgresStore {
+            pool: Some(pool),
+            batch_pool: Some(batch_pool),
+            round_trips,
+            statements,
+        })
     }
 
     /// The most connections the pool opens (`pool_size=N` in the URL, 16 by default).
@@ -159,21 +176,25 @@ impl PostgresStore {
     }
 
     fn connection(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
-        let pool =
-            self.pool.as_ref().ok_or_else(|| StoreError::Unavailable("store closed".into()))?;
-        pool.get().map_err(|e| StoreError::Unavailable(Box::new(e)))
+        pooled(self.pool.as_ref())
     }
+}
+
+fn pooled(pool: Option<&r2d2::Pool<Manager>>) -> StoreResult<r2d2::PooledConnection<Manager>> {
+    let pool = pool.ok_or_else(|| StoreError::Unavailable("store closed".into()))?;
+    pool.get().map_err(|e| StoreError::Unavailable(Box::new(e)))
 }
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
         // Each connection owns a small Tokio runtime, and dropping a runtime inside an async
         // context panics (as when `settle serve` ends and drops the engine in its runtime); so
-        // the pool is closed on a plain thread of its own.
-        if let Some(pool) = self.pool.take() {
+        // the pools are closed on a plain thread of their own.
+        let pools = (self.pool.take(), self.batch_pool.take());
+        if pools.0.is_some() || pools.1.is_some() {
             let closing = std::thread::Builder::new()
                 .name("settle-pg-close".to_owned())
-                .spawn(move || drop(pool));
+                .spawn(move || drop(pools));
             if let Ok(closing) = closing {
                 // A panic while closing connections leaves nothing to clean up.
                 let _ = closing.join();
@@ -196,6 +217,13 @@ impl Store for PostgresStore {
     // BEGIN is held back with the transaction's first writes and sent with its first read.
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let conn = self.connection()?;
+        Ok(Box::new(PgTx::new(conn, "begin isolation level read committed")))
+    }
+
+    /// A batch's transaction on a connection of the batch pool, which sends its writes ahead
+    /// while the batch goes on (`tx.rs`, "Sending ahead").
+    fn begin_batch_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let conn = pooled(self.batch_pool.as_ref())?;
         Ok(Box::new(PgTx::new(conn, "begin isolation level read committed")))
     }
 
@@ -234,9 +262,15 @@ impl Store for PostgresStore {
     }
 
     fn connections_in_use(&self) -> Vec<(&'static str, u64)> {
-        let Some(pool) = &self.pool else { return Vec::new() };
-        let state = pool.state();
-        vec![("postgres", u64::from(state.connections.saturating_sub(state.idle_connections)))]
+        let in_use = |pool: &r2d2::Pool<Manager>| {
+            let state = pool.state();
+            u64::from(state.connections.saturating_sub(state.idle_connections))
+        };
+        let pools = [("postgres", &self.pool), ("postgres_batch", &self.batch_pool)];
+        pools
+            .into_iter()
+            .filter_map(|(name, pool)| pool.as_ref().map(|pool| (name, in_use(pool))))
+            .collect()
     }
 
     fn check_ready(&self) -> StoreResult<()> {
@@ -289,10 +323,16 @@ pub(crate) enum Answer {
 /// synchronous `postgres` crate does inside), because only the asynchronous client pipelines:
 /// statements whose futures are polled together go out together and are answered in order,
 /// so a flight of many statements costs one network round trip.
+///
+/// A batch pool's connection (`threaded`) has a runtime with one worker thread instead, which
+/// drives the socket whether or not a flight is awaited: a flight it sends ahead goes out
+/// while the caller goes on. The handoff between threads costs a single command about 6% of
+/// its time, so only batches use it.
 pub(crate) struct PgConn {
-    client: tokio_postgres::Client,
-    /// Drives the connection's socket while a flight is awaited.
+    client: Arc<tokio_postgres::Client>,
+    /// Drives the connection's socket while a flight is awaited, or always when `threaded`.
     runtime: tokio::runtime::Runtime,
+    pub(crate) threaded: bool,
     statements: HashMap<String, Statement>,
     round_trips: Arc<AtomicU64>,
     statements_sent: Arc<AtomicU64>,
@@ -329,62 +369,51 @@ impl PgConn {
     /// Sends `sent` in one flight (pipelined, in order) and waits for every answer: the
     /// answers in order, each its statement's result. After a failed statement PostgreSQL
     /// refuses the rest of the transaction's statements, so the first error is the cause.
+    /// Statements `sent` asks to prepare are kept (see [`PgConn::keep_prepared`]).
     pub(crate) fn flight(&mut self, sent: &[Sent<'_>]) -> Vec<Result<Answer, postgres::Error>> {
         if sent.is_empty() {
             return Vec::new();
         }
+        self.count_flight(sent.iter().filter(|s| !matches!(s, Sent::Prepare(_))).count());
+        let mut answers = self.runtime.block_on(join_in_order(requests(&self.client, sent)));
+        let prepares = sent.iter().filter_map(|s| match s {
+            Sent::Prepare(sql) => Some(*sql),
+            _ => None,
+        });
+        self.keep_prepared(prepares, &mut answers);
+        answers
+    }
+
+    /// Counts a flight of `statements` statements (prepares aside) in the store's figures.
+    pub(crate) fn count_flight(&self, statements: usize) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let statements = sent.iter().filter(|s| !matches!(s, Sent::Prepare(_))).count();
         self.statements_sent
             .fetch_add(u64::try_from(statements).unwrap_or(u64::MAX), Ordering::Relaxed);
-        let client = &self.client;
-        let futures: Vec<Pending<'_, Result<Answer, postgres::Error>>> = sent
-            .iter()
-            .map(|sent| -> Pending<'_, _> {
-                match sent {
-                    Sent::Prepared(statement, refs) => {
-                        let (statement, refs): (&Statement, &[Param<'_>]) = (statement, refs);
-                        if statement.columns().is_empty() {
-                            Box::pin(async move {
-                                client.execute(statement, refs).await.map(Answer::Count)
-                            })
-                        } else {
-                            Box::pin(async move {
-                                client.query(statement, refs).await.map(Answer::Rows)
-                            })
-                        }
-                    }
-                    Sent::Typed(sql, typed) => {
-                        let (sql, typed): (&str, &[(Param<'_>, postgres::types::Type)]) =
-                            (sql, typed);
-                        Box::pin(async move {
-                            client.query_typed(sql, typed).await.map(|_| Answer::Done)
-                        })
-                    }
-                    Sent::Prepare(sql) => {
-                        let sql: &str = sql;
-                        Box::pin(async move { client.prepare(sql).await.map(Answer::Prepared) })
-                    }
-                    Sent::Simple(sql) => {
-                        let sql: &str = sql;
-                        Box::pin(
-                            async move { client.batch_execute(sql).await.map(|()| Answer::Done) },
-                        )
-                    }
-                }
-            })
-            .collect();
-        let mut answers = self.runtime.block_on(join_in_order(futures));
-        // A statement prepared in the flight is kept for the next ones; one that could not be
-        // prepared (say, in an aborted transaction) is sent typed again next time.
-        for (sent, answer) in sent.iter().zip(answers.iter_mut()) {
-            if let Sent::Prepare(sql) = sent
-                && let Ok(Answer::Prepared(statement)) = std::mem::replace(answer, Ok(Answer::Done))
-            {
+    }
+
+    /// Keeps the statements a flight prepared (`prepares`, the texts of its first statements)
+    /// for the next flights. One that could not be prepared (say, in an aborted transaction)
+    /// is sent typed again next time.
+    pub(crate) fn keep_prepared<'s>(
+        &mut self,
+        prepares: impl Iterator<Item = &'s str>,
+        answers: &mut [Result<Answer, postgres::Error>],
+    ) {
+        for (sql, answer) in prepares.zip(answers.iter_mut()) {
+            if let Ok(Answer::Prepared(statement)) = std::mem::replace(answer, Ok(Answer::Done)) {
                 self.keep(sql, statement);
             }
         }
-        answers
+    }
+
+    /// The client, for a flight that outlives this borrow (see `tx.rs`, "Sending ahead").
+    pub(crate) fn client(&self) -> Arc<tokio_postgres::Client> {
+        Arc::clone(&self.client)
+    }
+
+    /// Waits for `future` with the connection's runtime driving its socket.
+    pub(crate) fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        self.runtime.block_on(future)
     }
 
     /// Runs one query on its own (outside a [`PgTx`](crate::tx::PgTx)) and returns its one row.
@@ -402,10 +431,55 @@ impl PgConn {
 /// A statement's answer on its way.
 type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// The requests of a flight, one future per statement of `sent`; polled together (see
+/// [`join_in_order`]) they go out together, in order.
+pub(crate) fn requests<'a>(
+    client: &'a tokio_postgres::Client,
+    sent: &'a [Sent<'a>],
+) -> Vec<Pending<'a, Result<Answer, postgres::Error>>> {
+    sent.iter()
+        .map(|sent| -> Pending<'a, _> {
+            match sent {
+                Sent::Prepared(statement, refs) => {
+                    let (statement, refs): (&Statement, &[Param<'_>]) = (statement, refs);
+                    if statement.columns().is_empty() {
+                        Box::pin(
+                            async move { client.execute(statement, refs).await.map(Answer::Count) },
+                        )
+                    } else {
+                        Box::pin(
+                            async move { client.query(statement, refs).await.map(Answer::Rows) },
+                        )
+                    }
+                }
+                Sent::Typed(sql, typed) => {
+                    let (sql, typed): (&str, &[(Param<'_>, postgres::types::Type)]) = (sql, typed);
+                    Box::pin(async move {
+                        let params = typed.iter().map(|(param, ty)| (*param, ty.clone()));
+                        let rows = client.query_typed_raw(sql, params).await?;
+                        let mut rows = std::pin::pin!(rows);
+                        while rows.try_next().await?.is_some() {}
+                        // Its row count, which a merged write whose count is checked needs.
+                        Ok(Answer::Count(rows.rows_affected().unwrap_or(0)))
+                    })
+                }
+                Sent::Prepare(sql) => {
+                    let sql: &str = sql;
+                    Box::pin(async move { client.prepare(sql).await.map(Answer::Prepared) })
+                }
+                Sent::Simple(sql) => {
+                    let sql: &str = sql;
+                    Box::pin(async move { client.batch_execute(sql).await.map(|()| Answer::Done) })
+                }
+            }
+        })
+        .collect()
+}
+
 /// Polls every future of `futures` until all are done, each first in the order given (so
 /// `tokio-postgres` sends their statements in that order, together), and returns their outputs
 /// in that order.
-async fn join_in_order<T>(mut futures: Vec<Pending<'_, T>>) -> Vec<T> {
+pub(crate) async fn join_in_order<T>(mut futures: Vec<Pending<'_, T>>) -> Vec<T> {
     let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut waiting = false;
@@ -429,6 +503,8 @@ pub(crate) struct Manager {
     round_trips: Arc<AtomicU64>,
     statements_sent: Arc<AtomicU64>,
     links: Arc<merge::Links>,
+    /// Whether its connections are batch connections (see [`PgConn`]).
+    threaded: bool,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -436,14 +512,20 @@ impl r2d2::ManageConnection for Manager {
     type Error = StoreError;
 
     fn connect(&self) -> Result<PgConn, StoreError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let mut builder = if self.threaded {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(1).thread_name("settle-pg-batch");
+            builder
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+        };
+        let runtime =
+            builder.enable_all().build().map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         let client = self.target.connect_on(&runtime).map_err(unavailable)?;
         Ok(PgConn {
-            client,
+            client: Arc::new(client),
             runtime,
+            threaded: self.threaded,
             statements: HashMap::new(),
             round_trips: Arc::clone(&self.round_trips),
             statements_sent: Arc::clone(&self.statements_sent),

@@ -1,6 +1,8 @@
 //! One PostgreSQL transaction implementing the storage port.
 
-use std::collections::HashMap;
+mod sending;
+
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::aging::{CustomerCredit, OpenDocument};
@@ -16,8 +18,6 @@ use settle_store::{
 };
 
 use crate::bind::bind;
-use crate::flight::Flight;
-use crate::merge;
 use crate::rows::{PgRow, micros};
 use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
@@ -40,7 +40,8 @@ pub(crate) struct HeldWrite {
     /// The statement's text, which `merge.rs` reads.
     pub(crate) sql: String,
     pub(crate) args: Vec<Arg>,
-    /// When named, what it writes: then it must change exactly one row, and is never merged.
+    /// When named, what it writes: then it must change exactly one row (merged with others of
+    /// its text, as many rows as they are).
     pub(crate) check: Option<&'static str>,
 }
 
@@ -54,10 +55,19 @@ const SAVEPOINT: &str = "savepoint unit";
 /// answer is needed, or with the COMMIT: a command costs one round trip per read it makes and
 /// one for the commit, not one per row. A held statement's error is reported by the call that
 /// sends it (a later read, a savepoint's release, or `commit`), mapped as before.
+///
+/// Sending ahead: on a batch connection (`PgConn::threaded`), whose socket a thread of its own
+/// drives, `sending::SEND_AHEAD_AT` held statements outside any savepoint are sent at once without
+/// waiting for their answers, so the server runs them while the batch builds its next
+/// customers' writes. At most one such flight stays unanswered when the next is sent; every
+/// other flight first collects their answers, so an error among them is reported by the next
+/// call that talks to the database or holds a write, and fails the transaction as before.
 pub(crate) struct PgTx {
     conn: r2d2::PooledConnection<Manager>,
     /// Held back, in order.
     held: Vec<Held>,
+    /// Flights sent ahead, oldest first, whose answers have not been looked at.
+    ahead: VecDeque<sending::Ahead>,
     /// BEGIN has been sent: the server holds a transaction to end.
     begun: bool,
     open: bool,
@@ -69,7 +79,14 @@ pub(crate) struct PgTx {
 impl PgTx {
     /// A transaction that `begin` (a BEGIN statement) starts with its first flight.
     pub(crate) fn new(conn: r2d2::PooledConnection<Manager>, begin: &'static str) -> PgTx {
-        PgTx { conn, held: vec![Held::Simple(begin)], begun: false, open: true, failed: false }
+        PgTx {
+            conn,
+            held: vec![Held::Simple(begin)],
+            ahead: VecDeque::new(),
+            begun: false,
+            open: true,
+            failed: false,
+        }
     }
 
     fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {
@@ -79,58 +96,26 @@ impl PgTx {
         })
     }
 
-    /// Sends every held statement and then `last`, in one flight, and answers `last`'s result;
-    /// the first statement that failed (held or last) is the error. Held single-row inserts go
-    /// out merged into multi-row inserts (see `merge.rs`).
-    fn send(&mut self, last: Option<Sent<'_>>) -> StoreResult<Answer> {
-        let held = std::mem::take(&mut self.held);
-        let texts: Vec<(Option<&str>, bool)> = held
-            .iter()
-            .map(|h| match h {
-                Held::Write(write) => (Some(write.sql.as_str()), write.check.is_none()),
-                Held::Simple(_) => (None, false),
-            })
-            .collect();
-        let planned = merge::plan(&texts, &self.conn.links);
-        let flight = Flight::new(&mut self.conn, &held, &planned);
-        let mut sent = flight.sent();
-        let has_last = last.is_some();
-        sent.extend(last);
-        if sent.is_empty() {
-            return Ok(Answer::Done);
-        }
-        self.begun = true;
-        let mut answers = self.conn.flight(&sent);
-        if let Some(at) = answers.iter().position(Result::is_err) {
-            let err = answers.swap_remove(at).err().map(unavailable);
-            self.failed = true;
-            return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
-        }
-        let answered = answers.iter().skip(flight.prepares());
-        for (check, answer) in flight.checks().iter().zip(answered) {
-            if let (Some(what), Ok(Answer::Count(changed))) = (check, answer)
-                && *changed != 1
-            {
-                self.failed = true;
-                return Err(StoreError::Corrupt(format!("{what}: {changed} rows changed")));
-            }
-        }
-        match (has_last, answers.pop()) {
-            (true, Some(Ok(answer))) => Ok(answer),
-            (false, _) => Ok(Answer::Done),
-            _ => {
-                self.failed = true;
-                Err(StoreError::Unavailable("a statement went unanswered".into()))
-            }
-        }
-    }
-
     /// Holds a write back until the next statement whose answer is needed, or the commit.
     fn hold(&mut self, sql: String, args: Vec<Arg>) -> StoreResult<()> {
+        self.hold_write(sql, args, None)
+    }
+
+    /// Holds a write, preparing its statement first if the connection has not (after
+    /// collecting the answers of flights sent ahead, which must not wait behind it).
+    fn hold_write(
+        &mut self,
+        sql: String,
+        args: Vec<Arg>,
+        check: Option<&'static str>,
+    ) -> StoreResult<()> {
+        if self.conn.cached(&sql).is_none() {
+            self.land()?;
+        }
         let result = self.conn.statement(&sql);
         let statement = self.checked(result)?;
-        self.held.push(Held::Write(HeldWrite { statement, sql, args, check: None }));
-        Ok(())
+        self.held.push(Held::Write(HeldWrite { statement, sql, args, check }));
+        self.maybe_send_ahead()
     }
 
     /// Holds back `any`, which must change exactly one row. `kept`, the narrower form SQLite
@@ -144,10 +129,7 @@ impl PgTx {
         what: &'static str,
     ) -> StoreResult<()> {
         let (sql, args) = bind(any);
-        let result = self.conn.statement(&sql);
-        let statement = self.checked(result)?;
-        self.held.push(Held::Write(HeldWrite { statement, sql, args, check: Some(what) }));
-        Ok(())
+        self.hold_write(sql, args, Some(what))
     }
 
     /// Holds a shared write back (see [`PgTx::hold`]).
@@ -351,7 +333,9 @@ impl PgTx {
 
 impl Drop for PgTx {
     fn drop(&mut self) {
-        // Held statements are dropped unsent; before BEGIN went out there is nothing to end.
+        // Held statements are dropped unsent, and answers to flights sent ahead unread (the
+        // connection reads past them); before BEGIN went out there is nothing to end.
+        self.ahead.clear();
         if self.open
             && self.begun
             && self.conn.flight(&[Sent::Simple("rollback")]).iter().any(Result::is_err)
@@ -431,6 +415,12 @@ impl StoreTx for PgTx {
             self.held.clear();
             self.open = false;
             return Ok(());
+        }
+        // A write whose row count is checked is answered before the COMMIT goes: a count
+        // found wrong after it would report as failed a transaction that committed.
+        let checked = |h: &Held| matches!(h, Held::Write(write) if write.check.is_some());
+        if self.held.iter().any(checked) {
+            self.send(None)?;
         }
         // The held writes go with the COMMIT. If one fails, PostgreSQL answers the COMMIT
         // with a ROLLBACK and the write's error is the answer: the writes are reported lost,

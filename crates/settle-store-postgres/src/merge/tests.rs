@@ -22,14 +22,27 @@ fn links() -> Links {
     for table in ["doc", "txn", "posting", "item", "total"] {
         keys.push(key(table, &["customer_id"], "customer", &["customer_id"]));
     }
-    Links { keys, triggers: HashMap::new() }
+    let unique = [("customer", "customer_id"), ("total", "customer_id"), ("item", "item_id")];
+    let unique =
+        unique.iter().map(|(table, key)| ((*table).to_owned(), vec![vec![(*key).to_owned()]]));
+    Links { keys, triggers: HashMap::new(), unique: unique.collect() }
 }
 
-/// The plan of `held` (each a write, merged when it may be) written as `1` for a statement
-/// sent as held and `[1 2]` for rows merged into one.
+/// The plan of `held` (each a write, merged when it may be, each naming a key of its own)
+/// written as `1` for a statement sent as held and `[1 2]` for rows merged into one.
 fn check(held: &[Option<&str>], links: &Links) -> String {
-    let held: Vec<(Option<&str>, bool)> = held.iter().map(|sql| (*sql, true)).collect();
-    let steps = plan(&held, links).into_iter().map(|step| match step {
+    let keyed: Vec<(Option<&str>, String)> =
+        held.iter().enumerate().map(|(at, sql)| (*sql, at.to_string())).collect();
+    let keyed: Vec<(Option<&str>, &str)> =
+        keyed.iter().map(|(sql, key)| (*sql, key.as_str())).collect();
+    check_keyed(&keyed, links)
+}
+
+/// [`check`] with the key each write names.
+fn check_keyed(held: &[(Option<&str>, &str)], links: &Links) -> String {
+    let texts: Vec<(Option<&str>, bool)> = held.iter().map(|(sql, _)| (*sql, false)).collect();
+    let key = |at: usize, _: &[usize]| held[at].1.to_owned();
+    let steps = plan(&texts, links, key).into_iter().map(|step| match step {
         Planned::One(at) => at.to_string(),
         Planned::Rows(rows) => {
             let rows: Vec<String> = rows.iter().map(ToString::to_string).collect();
@@ -39,35 +52,108 @@ fn check(held: &[Option<&str>], links: &Links) -> String {
     steps.collect::<Vec<_>>().join(" ")
 }
 
+/// The shape of `sql` given [`links`].
+fn shape(sql: &str) -> Option<Shape<'_>> {
+    Shape::parse(sql, &links())
+}
+
 #[test]
-fn a_plain_insert_has_a_shape_and_an_upsert_or_an_expression_has_none() {
-    let shape = Shape::parse(ITEM).expect("a plain insert");
-    assert_eq!((shape.table, shape.params), ("item", 3));
+fn a_plain_insert_an_upsert_and_an_update_by_a_unique_key_have_shapes_and_others_none() {
+    let item = shape(ITEM).expect("a plain insert");
+    assert_eq!((item.table, item.params, item.key.as_slice()), ("item", 3, &[][..]));
     assert_eq!(
-        shape.rows_sql(2),
-        "insert into item (item_id, doc_id, amount) values ($1, $2, $3::text::numeric), \
-         ($4, $5, $6::text::numeric)"
+        item.rows_sql(2, &[]).as_deref(),
+        Some(
+            "insert into item (item_id, doc_id, amount) values ($1, $2, $3::text::numeric), \
+             ($4, $5, $6::text::numeric)"
+        )
     );
     // A placeholder used twice stays one parameter per row.
-    let twice = Shape::parse("insert into doc (a, b, c) values ($1, $2, $1)").expect("plain");
-    assert_eq!(twice.rows_sql(2), "insert into doc (a, b, c) values ($1, $2, $1), ($3, $4, $3)");
-    assert_eq!(Shape::parse(UPSERT), None);
-    assert_eq!(Shape::parse("insert into t (a) values ($1) returning a"), None);
-    assert_eq!(Shape::parse("insert into t (a) values (now())"), None);
-    assert_eq!(Shape::parse("insert into t (a) select $1"), None);
-    assert_eq!(Shape::parse(BALANCE), None);
+    let twice = shape("insert into doc (a, b, c) values ($1, $2, $1)").expect("plain");
+    assert_eq!(
+        twice.rows_sql(2, &[]).as_deref(),
+        Some("insert into doc (a, b, c) values ($1, $2, $1), ($3, $4, $3)")
+    );
+    // An upsert's rows must differ in its conflict target.
+    let upsert = shape(UPSERT).expect("an upsert");
+    assert_eq!(upsert.key, [1]);
+    assert_eq!(
+        upsert.rows_sql(2, &[]).as_deref(),
+        Some(
+            "insert into total (customer_id, amount) values ($1, $2), ($3, $4) \
+             on conflict (customer_id) do update set amount = total.amount + excluded.amount"
+        )
+    );
+    // An update by a unique key: its values go in a list, cast to the statement's types.
+    let balance = shape(BALANCE).expect("an update by a unique key");
+    assert_eq!(balance.key, [1]);
+    assert_eq!(
+        balance.rows_sql(2, &[Type::TEXT, Type::INT8]).as_deref(),
+        Some(
+            "update customer as t set balance = v.p2 from (values ($1::text, $2::int8), \
+             ($3::text, $4::int8)) as v (p1, p2) where t.customer_id = v.p1"
+        )
+    );
+    assert_eq!(balance.rows_sql(2, &[Type::TEXT]), None, "a type missing");
+    for none in [
+        "insert into t (a) values ($1) returning a",
+        "insert into t (a) values (now())",
+        "insert into t (a) select $1",
+        "insert into total (customer_id, amount) values ($1, $2) on conflict (customer_id) \
+         do update set amount = $2",
+        "insert into doc (doc_id) values ($1) on conflict (doc_id) do nothing",
+        "update customer set balance = $2 where name = $1",
+        "update customer set balance = balance + $2 where customer_id = $1",
+        "update customer set balance = $2 where customer_id = $1 or name = $3",
+    ] {
+        assert_eq!(shape(none), None, "{none}");
+    }
 }
 
 #[test]
 fn consecutive_inserts_of_one_text_merge_and_others_stay_apart() {
     let held =
         [Some(DOC), Some(ITEM), Some(ITEM), Some(ITEM), Some(ITEM), Some(UPSERT), Some(UPSERT)];
-    assert_eq!(check(&held, &links()), "0 [1 2 3 4] 5 6");
+    assert_eq!(check(&held, &links()), "0 [1 2 3 4] [5 6]");
     // Three rows go as two and one: the sizes are fixed, so few statements are prepared.
     assert_eq!(check(&[Some(ITEM), Some(ITEM), Some(ITEM)], &links()), "[0 1] 2");
-    // A write whose row count is checked is never merged.
+    // A write whose row count is checked merges only with others that are.
+    let key = |at: usize, _: &[usize]| at.to_string();
     let counted = [(Some(ITEM), true), (Some(ITEM), false), (Some(ITEM), true)];
-    assert_eq!(plan(&counted, &links()), vec![Planned::One(0), Planned::One(1), Planned::One(2)]);
+    let one = vec![Planned::One(0), Planned::One(1), Planned::One(2)];
+    assert_eq!(plan(&counted, &links(), key), one);
+    let counted = [(Some(BALANCE), true), (Some(BALANCE), true)];
+    assert_eq!(plan(&counted, &links(), key), vec![Planned::Rows(vec![0, 1])]);
+}
+
+#[test]
+fn rows_of_an_upsert_or_an_update_group_name_different_keys() {
+    let links = links();
+    let held = [(Some(UPSERT), "a"), (Some(UPSERT), "b"), (Some(UPSERT), "a"), (Some(UPSERT), "c")];
+    assert_eq!(check_keyed(&held, &links), "[0 1] [2 3]");
+    let held = [(Some(BALANCE), "a"), (Some(BALANCE), "a"), (Some(BALANCE), "b")];
+    assert_eq!(check_keyed(&held, &links), "0 [1 2]");
+    // Plain inserts have no key: their rows' keys are the table's to check.
+    let held = [(Some(ITEM), "a"), (Some(ITEM), "a")];
+    assert_eq!(check_keyed(&held, &links), "[0 1]");
+}
+
+#[test]
+fn an_update_group_closes_at_its_own_table_or_a_key_it_sets() {
+    let links = links();
+    // A customer inserted between two balance updates: the second may be of that customer.
+    let insert = "insert into customer (customer_id, balance) values ($1, $2)";
+    assert_eq!(check(&[Some(BALANCE), Some(insert), Some(BALANCE)], &links), "0 1 2");
+    // An update that moves an item to another document may not pass that document's insert.
+    let move_item = "update item set doc_id = $2 where item_id = $1";
+    assert_eq!(check(&[Some(move_item), Some(DOC), Some(move_item)], &links), "0 1 2");
+    // One that sets no key column may.
+    let amount = "update item set amount = $2 where item_id = $1";
+    assert_eq!(check(&[Some(amount), Some(DOC), Some(amount)], &links), "[0 2] 1");
+    // A table with an update trigger keeps its updates apart.
+    let mut triggered = links;
+    triggered.triggers.insert("item".to_owned(), ON_UPDATE);
+    assert_eq!(check(&[Some(amount), Some(DOC), Some(amount)], &triggered), "0 1 2");
 }
 
 #[test]
@@ -76,7 +162,7 @@ fn units_of_a_batch_merge_table_by_table_parents_first() {
     // an item and a balance update, each.
     let unit = [TXN, POSTING, POSTING, UPSERT, DOC, ITEM, BALANCE];
     let held: Vec<Option<&str>> = unit.iter().chain(&unit).map(|sql| Some(*sql)).collect();
-    assert_eq!(check(&held, &links()), "[0 7] [1 2 8 9] 3 [4 11] [5 12] 6 10 13");
+    assert_eq!(check(&held, &links()), "[0 7] [1 2 8 9] [3 10] [4 11] [5 12] [6 13]");
 }
 
 #[test]
@@ -108,8 +194,9 @@ fn a_group_closes_at_a_savepoint_its_own_table_a_parent_insert_or_a_key_update()
 
 #[test]
 fn long_groups_are_cut_into_fixed_sizes_within_the_parameter_limit() {
-    let held: Vec<(Option<&str>, bool)> = (0..2_000).map(|_| (Some(ITEM), true)).collect();
-    let sizes: Vec<usize> = plan(&held, &links())
+    let key = |at: usize, _: &[usize]| at.to_string();
+    let held: Vec<(Option<&str>, bool)> = (0..2_000).map(|_| (Some(ITEM), false)).collect();
+    let sizes: Vec<usize> = plan(&held, &links(), key)
         .iter()
         .map(|step| match step {
             Planned::One(_) => 1,
@@ -123,8 +210,8 @@ fn long_groups_are_cut_into_fixed_sizes_within_the_parameter_limit() {
         (1..=300).map(|n| format!("c{n}")).collect::<Vec<_>>().join(", "),
         (1..=300).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
     );
-    let held: Vec<(Option<&str>, bool)> = (0..600).map(|_| (Some(wide.as_str()), true)).collect();
-    let largest = plan(&held, &links())
+    let held: Vec<(Option<&str>, bool)> = (0..600).map(|_| (Some(wide.as_str()), false)).collect();
+    let largest = plan(&held, &links(), key)
         .iter()
         .map(|step| if let Planned::Rows(rows) = step { rows.len() } else { 1 })
         .max();

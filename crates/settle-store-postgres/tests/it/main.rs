@@ -348,7 +348,7 @@ fn the_pool_size_is_read_from_the_url_and_a_bad_one_is_refused() {
     assert_eq!(store.pool_size(), 3);
     // The parameter is Settle's, taken out before the driver reads the URL.
     let held: Vec<_> = (0..3).map(|_| store.begin_read().expect("a connection")).collect();
-    assert_eq!(store.connections_in_use(), vec![("postgres", 3)]);
+    assert_eq!(store.connections_in_use(), vec![("postgres", 3), ("postgres_batch", 0)]);
     drop(held);
     for bad in ["0", "x", "2000"] {
         match PostgresStore::open(&format!("{}{joiner}pool_size={bad}", db.url)) {
@@ -846,9 +846,12 @@ fn connections_in_use_are_counted_until_their_transaction_ends() {
     let store = db.open();
     conformance::connections_in_use_are_counted_until_their_transaction_ends(&store);
     let second = store.begin_write().expect("write");
-    assert_eq!(store.connections_in_use(), [("postgres", 1)]);
-    drop(second);
-    assert_eq!(store.connections_in_use(), [("postgres", 0)]);
+    assert_eq!(store.connections_in_use(), [("postgres", 1), ("postgres_batch", 0)]);
+    // A batch takes a connection of the batch pool (which sends writes ahead).
+    let batch = store.begin_batch_write().expect("batch");
+    assert_eq!(store.connections_in_use(), [("postgres", 1), ("postgres_batch", 1)]);
+    drop((second, batch));
+    assert_eq!(store.connections_in_use(), [("postgres", 0), ("postgres_batch", 0)]);
 }
 
 /// Posting a 3-line invoice sends its ~26 statements in a few pipelined flights, not one round

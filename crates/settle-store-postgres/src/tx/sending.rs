@@ -1,0 +1,148 @@
+//! How a [`PgTx`] sends what it holds: in one flight with the statement whose answer it
+//! needs, or ahead on a batch connection (see [`PgTx`], "Sending ahead").
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use settle_store::{StoreError, StoreResult};
+
+use super::{Held, PgTx, SAVEPOINT};
+use crate::flight::Flight;
+use crate::{Answer, Sent, join_in_order, merge, requests, unavailable};
+
+/// Held statements past which a batch connection sends them ahead (about 30 customers of a
+/// bill run).
+pub(super) const SEND_AHEAD_AT: usize = 384;
+
+/// A flight sent ahead: its answers once they have come, with the flight they answer.
+pub(super) type Ahead =
+    Pin<Box<dyn Future<Output = (Vec<Result<Answer, postgres::Error>>, Flight)>>>;
+
+impl PgTx {
+    /// Sends every held statement and then `last`, in one flight, and answers `last`'s result;
+    /// the first statement that failed (held or last) is the error. Held single-row writes go
+    /// out merged into multi-row statements (see `merge.rs`). Flights sent ahead are answered
+    /// first.
+    pub(super) fn send(&mut self, last: Option<Sent<'_>>) -> StoreResult<Answer> {
+        self.land()?;
+        let held = std::mem::take(&mut self.held);
+        let flight = self.plan(&held);
+        let ready = flight.ready(&held);
+        let mut sent = flight.sent(&ready);
+        let has_last = last.is_some();
+        sent.extend(last);
+        if sent.is_empty() {
+            return Ok(Answer::Done);
+        }
+        self.begun = true;
+        let mut answers = self.conn.flight(&sent);
+        self.answered(&mut answers, &flight)?;
+        match (has_last, answers.pop()) {
+            (true, Some(Ok(answer))) => Ok(answer),
+            (false, _) => Ok(Answer::Done),
+            _ => {
+                self.failed = true;
+                Err(StoreError::Unavailable("a statement went unanswered".into()))
+            }
+        }
+    }
+
+    /// The flight that sends `held`, planned (see `merge.rs`).
+    fn plan(&self, held: &[Held]) -> Flight {
+        let texts: Vec<(Option<&str>, bool)> = held
+            .iter()
+            .map(|h| match h {
+                Held::Write(write) => (Some(write.sql.as_str()), write.check.is_some()),
+                Held::Simple(_) => (None, false),
+            })
+            .collect();
+        // Equal values have equal debug text (strings, numbers and dates here).
+        let key = |at: usize, params: &[usize]| match &held[at] {
+            Held::Write(write) => {
+                let values = params.iter().map(|n| write.args.get(n.wrapping_sub(1)));
+                values.map(|value| format!("{value:?}")).collect::<Vec<_>>().join("\u{1f}")
+            }
+            Held::Simple(_) => String::new(),
+        };
+        let planned = merge::plan(&texts, &self.conn.links, key);
+        Flight::new(&self.conn, held, &planned)
+    }
+
+    /// Fails with the first error among a flight's `answers`, or when a write whose row count
+    /// is checked changed another number of rows than it must.
+    fn answered(
+        &mut self,
+        answers: &mut Vec<Result<Answer, postgres::Error>>,
+        flight: &Flight,
+    ) -> StoreResult<()> {
+        if let Some(at) = answers.iter().position(Result::is_err) {
+            let err = answers.swap_remove(at).err().map(unavailable);
+            self.failed = true;
+            return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
+        }
+        let answered = answers.iter().skip(flight.prepare_count());
+        for (check, answer) in flight.checks().iter().zip(answered) {
+            if let (Some((what, expected)), Ok(Answer::Count(changed))) = (check, answer)
+                && changed != expected
+            {
+                self.failed = true;
+                return Err(StoreError::Corrupt(format!(
+                    "{what}: {changed} rows changed, not {expected}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the held statements ahead when the transaction is a batch's with enough of them
+    /// outside any savepoint (see [`PgTx`], "Sending ahead").
+    pub(super) fn maybe_send_ahead(&mut self) -> StoreResult<()> {
+        if !self.conn.threaded
+            || self.failed
+            || self.held.len() < SEND_AHEAD_AT
+            || self.held.iter().any(|h| matches!(h, Held::Simple(SAVEPOINT)))
+        {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        let flight = self.plan(&held);
+        self.conn.count_flight(flight.statements());
+        let client = self.conn.client();
+        let mut ahead: Ahead = Box::pin(async move {
+            let answers = {
+                let ready = flight.ready(&held);
+                let sent = flight.sent(&ready);
+                join_in_order(requests(&client, &sent)).await
+            };
+            (answers, flight)
+        });
+        self.begun = true;
+        // The first poll puts every request on the connection's queue, in order; its thread
+        // sends them, and keeps their answers until they are collected.
+        if let Poll::Ready(answered) = ahead.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+        {
+            ahead = Box::pin(std::future::ready(answered));
+        }
+        self.ahead.push_back(ahead);
+        while self.ahead.len() > 2 {
+            self.land_one()?;
+        }
+        Ok(())
+    }
+
+    /// Collects the answers of every flight sent ahead, oldest first.
+    pub(super) fn land(&mut self) -> StoreResult<()> {
+        while !self.ahead.is_empty() {
+            self.land_one()?;
+        }
+        Ok(())
+    }
+
+    fn land_one(&mut self) -> StoreResult<()> {
+        let Some(ahead) = self.ahead.pop_front() else { return Ok(()) };
+        let (mut answers, flight) = self.conn.block_on(ahead);
+        self.conn.keep_prepared(flight.prepares(), &mut answers);
+        self.answered(&mut answers, &flight)
+    }
+}
