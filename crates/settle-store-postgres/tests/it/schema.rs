@@ -4,6 +4,9 @@
 //! its foreign keys to other distributed tables, no small tenant-level (reference) table
 //! points at a distributed one, and no trigger fires on an insert into a distributed table. A
 //! scratch schema with deliberate faults shows the check fails.
+//!
+//! Every per-customer row also still reaches its customer, and so its tenant, through foreign
+//! keys on NOT NULL columns, now that migration 0015 dropped the keys a longer one implies.
 
 use std::collections::BTreeSet;
 
@@ -340,4 +343,100 @@ fn the_shard_check_names_each_table_and_constraint_that_breaks_the_rules() {
         "stray: in 0 lists [], not exactly one",
     ];
     assert_eq!(problems, expected);
+}
+
+/// Per-customer tables of `schema` (`customer` aside) with no chain of foreign keys to
+/// `customer`, each on NOT NULL columns starting with (tenant_id, customer_id); and `customer`
+/// when it has no key to `tenant`.
+fn unchained(client: &mut postgres::Client, schema: &str, per_customer: &[&str]) -> Vec<String> {
+    let rows = client
+        .query(
+            "select c.conrelid::regclass::text, c.confrelid::regclass::text,
+                 array(select a.attname::text from unnest(c.conkey) with ordinality k(n, o)
+                       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n
+                       order by k.o),
+                 (select bool_and(a.attnotnull) from unnest(c.conkey) k(n)
+                  join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n)
+             from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+             where c.contype = 'f' and n.nspname = $1",
+            &[&schema],
+        )
+        .expect("read the foreign keys");
+    let bare = |name: String| name.rsplit('.').next().unwrap_or_default().to_owned();
+    let keys: Vec<(String, String, Vec<String>, bool)> = rows
+        .iter()
+        .map(|row| (bare(row.get(0)), bare(row.get(1)), row.get(2), row.get(3)))
+        .collect();
+    let parents = |table: &str| -> Vec<&str> {
+        let lead = |columns: &[String]| starts_with(columns, &["tenant_id", "customer_id"]);
+        let kept = keys
+            .iter()
+            .filter(|(child, _, columns, not_null)| child == table && *not_null && lead(columns));
+        kept.map(|(_, parent, _, _)| parent.as_str()).collect()
+    };
+    let reaches = |table: &str| {
+        let (mut seen, mut next) = (BTreeSet::new(), vec![table]);
+        while let Some(at) = next.pop() {
+            if at == "customer" {
+                return true;
+            }
+            if seen.insert(at) {
+                next.extend(parents(at));
+            }
+        }
+        false
+    };
+    let mut problems: Vec<String> = per_customer
+        .iter()
+        .filter(|table| **table != "customer" && !reaches(table))
+        .map(|table| format!("{table}: no chain of NOT NULL keys to customer"))
+        .collect();
+    if !keys.iter().any(|(child, parent, _, _)| child == "customer" && parent == "tenant") {
+        problems.push("customer: no key to tenant".to_owned());
+    }
+    problems
+}
+
+#[test]
+fn every_per_customer_row_reaches_its_customer_through_the_keys_kept() {
+    let Some(db) = TestDb::new("every_per_customer_row_reaches_its_customer") else {
+        return;
+    };
+    drop(db.open());
+    let mut client = db.client();
+    assert_eq!(unchained(&mut client, "public", PER_CUSTOMER), Vec::<String>::new());
+    // The check finds a table with no key, one whose key may be null and one whose chain ends
+    // at a table that has none.
+    client
+        .batch_execute(
+            "create schema chains;
+             create table chains.tenant (tenant_id text primary key);
+             create table chains.customer (tenant_id text not null, customer_id text not null,
+                 primary key (tenant_id, customer_id));
+             create table chains.doc (tenant_id text not null, customer_id text not null,
+                 doc_id text not null, primary key (tenant_id, customer_id, doc_id),
+                 foreign key (tenant_id, customer_id) references chains.customer);
+             create table chains.item (tenant_id text not null, customer_id text not null,
+                 doc_id text not null, foreign key (tenant_id, customer_id, doc_id)
+                     references chains.doc);
+             create table chains.orphan (tenant_id text not null, customer_id text not null);
+             create table chains.loose (tenant_id text not null, customer_id text,
+                 foreign key (tenant_id, customer_id) references chains.customer);
+             create table chains.stray (tenant_id text not null, customer_id text not null,
+                 primary key (tenant_id, customer_id));
+             create table chains.behind (tenant_id text not null, customer_id text not null,
+                 foreign key (tenant_id, customer_id) references chains.stray);",
+        )
+        .expect("make the schema");
+    let tables = ["customer", "doc", "item", "orphan", "loose", "behind", "stray"];
+    assert_eq!(
+        unchained(&mut client, "chains", &tables),
+        [
+            "orphan: no chain of NOT NULL keys to customer",
+            "loose: no chain of NOT NULL keys to customer",
+            "behind: no chain of NOT NULL keys to customer",
+            "stray: no chain of NOT NULL keys to customer",
+            "customer: no key to tenant",
+        ]
+    );
 }
