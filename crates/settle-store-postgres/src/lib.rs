@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (13, include_str!("../migrations/0013_shard_by_customer.sql")),
     (14, include_str!("../migrations/0014_inserts_name_their_customer.sql")),
     (15, include_str!("../migrations/0015_drop_implied_foreign_keys.sql")),
+    (16, include_str!("../migrations/0016_customer_search_table.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

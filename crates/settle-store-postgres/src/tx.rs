@@ -184,6 +184,19 @@ impl PgTx {
         }
     }
 
+    /// Writes the customer's row of `customer_search`, whose trigram indexes serve the search
+    /// (migration 0016), so that an update of the balances alone leaves them as they are.
+    fn index_customer_search(
+        &mut self,
+        tenant_id: &TenantId,
+        customer: &Customer,
+    ) -> StoreResult<()> {
+        self.write(settle_store_sql::statements::upsert_customer_search(
+            tenant_id.as_str(),
+            customer,
+        ))
+    }
+
     /// Adds a journal transaction's effects to the per-customer account totals (an upsert,
     /// whose syntax is the dialect's).
     fn add_to_account_totals(
@@ -676,9 +689,20 @@ impl StoreTx for PgTx {
         if let Some(search) = query.search.as_deref() {
             args.push(Box::new(like_pattern(search)));
             let n = mark(&args);
-            sql.push_str(&format!(
-                " and (name_lower like {n} escape '\\' or email_lower like {n} escape '\\')"
-            ));
+            let matches =
+                format!("(name_lower like {n} escape '\\' or email_lower like {n} escape '\\')");
+            if search.chars().count() >= 3 {
+                // The trigram indexes of `customer_search` find the few rows that hold the text
+                // (migration 0016).
+                sql.push_str(&format!(
+                    " and customer_id in (select customer_id from customer_search \
+                     where tenant_id = $1 and {matches})"
+                ));
+            } else {
+                // No trigram: the customer's own columns are matched while the list's order
+                // is walked, which stops at a page's worth of the many rows such a text meets.
+                sql.push_str(&format!(" and {matches}"));
+            }
         }
         if let Some(cursor) = &page.cursor {
             let (value, id) = split_customer_cursor(order, cursor)?;

@@ -9,7 +9,10 @@
 /// a wrapper type generic over the driver would have to carry every read as well; the methods
 /// with a dialect of their own (locks, upserts, lists, sums) stay written in each adapter.
 /// `append_journal` calls the adapter's `add_to_account_totals(&mut self, lock, txn, now)`,
-/// the per-customer totals' upsert.
+/// the per-customer totals' upsert. `insert_customer` and `update_customer` call its
+/// `index_customer_search(&mut self, tenant_id, customer)`, which keeps what the customer search
+/// reads: nothing in SQLite, whose search index follows the customer row by triggers; the row
+/// of `customer_search` in PostgreSQL.
 ///
 /// Rows that belong to a parent row (a document's items, an application's items, and in
 /// [`shared_billing!`](crate::shared_billing) a subscription's segments, invoiced periods,
@@ -81,7 +84,7 @@ macro_rules! shared_writes {
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
             self.write($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
-            Ok(())
+            self.index_customer_search(tenant_id, customer)
         }
 
         fn update_customer(
@@ -91,7 +94,7 @@ macro_rules! shared_writes {
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
             self.write($crate::statements::update_customer(lock, customer))?;
-            Ok(())
+            self.index_customer_search(lock.tenant_id(), customer)
         }
 
         fn update_customer_balances(

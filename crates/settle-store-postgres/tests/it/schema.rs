@@ -15,6 +15,7 @@ use super::TestDb;
 /// Tables with per-customer rows: distributed by customer_id, co-located with `customer`.
 const PER_CUSTOMER: &[&str] = &[
     "customer",
+    "customer_search",
     "document",
     "document_item",
     "payment",
