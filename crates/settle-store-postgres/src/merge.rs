@@ -188,7 +188,8 @@ fn target(sql: &str) -> Target<'_> {
 /// A single-row write that merges with others of its text: a plain insert, whose row holds
 /// nothing but placeholders (`$N`, perhaps cast), an upsert of such a row whose update reads
 /// only the row and the table, or an update setting columns to placeholders where columns
-/// equal placeholders, a unique key among them. No `returning`, no other expression.
+/// equal placeholders, a unique key among them and none of the columns it sets. No
+/// `returning`, no other expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shape<'a> {
     table: &'a str,
@@ -247,7 +248,9 @@ impl<'a> Shape<'a> {
         };
         let set: Vec<_> = set.split(", ").map(pair).collect::<Option<_>>()?;
         let keys: Vec<_> = condition.split(" and ").map(pair).collect::<Option<_>>()?;
-        if !is_name(table) {
+        // A row whose `where` reads a column the statement sets could meet a row an earlier
+        // row of the group changed: one statement would not do what they did one by one.
+        if !is_name(table) || set.iter().any(|(column, _)| keys.iter().any(|(k, _)| k == column)) {
             return None;
         }
         let params = set.iter().chain(&keys).map(|(_, n)| *n).max()?;

@@ -105,6 +105,7 @@ fn a_plain_insert_an_upsert_and_an_update_by_a_unique_key_have_shapes_and_others
         "update customer set balance = $2 where name = $1",
         "update customer set balance = balance + $2 where customer_id = $1",
         "update customer set balance = $2 where customer_id = $1 or name = $3",
+        RENAME,
     ] {
         assert_eq!(shape(none), None, "{none}");
     }
