@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (14, include_str!("../migrations/0014_inserts_name_their_customer.sql")),
     (15, include_str!("../migrations/0015_drop_implied_foreign_keys.sql")),
     (16, include_str!("../migrations/0016_customer_search_table.sql")),
+    (17, include_str!("../migrations/0017_fewer_index_writes.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
