@@ -18,6 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use rusqlite::Connection;
 use settle_store::{StoreError, StoreResult};
 
+use crate::checkpoint::Checkpointer;
 use crate::unavailable;
 
 /// Most members one group transaction takes before it commits, waiting writers or not, so a
@@ -100,6 +101,8 @@ pub(crate) struct Writers {
     groups: AtomicU64,
     members: AtomicU64,
     largest: AtomicU64,
+    /// Told after each commit, when the store checkpoints beside the writer.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Writers {
@@ -111,7 +114,14 @@ impl Writers {
             groups: AtomicU64::new(0),
             members: AtomicU64::new(0),
             largest: AtomicU64::new(0),
+            checkpointer: None,
         }
+    }
+
+    /// These writers with `checkpointer` told of every commit.
+    pub(crate) fn with_checkpointer(mut self, checkpointer: Checkpointer) -> Writers {
+        self.checkpointer = Some(checkpointer);
+        self
     }
 
     pub(crate) fn set_limit(&mut self, limit: usize) {
@@ -238,7 +248,12 @@ impl Writers {
             conn.execute_batch("rollback").map_err(|err| err.to_string())
         } else {
             match conn.execute_batch("commit") {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    if let Some(checkpointer) = &self.checkpointer {
+                        checkpointer.committed();
+                    }
+                    Ok(())
+                }
                 Err(err) => {
                     if !conn.is_autocommit() {
                         let _ = conn.execute_batch("rollback");

@@ -4,6 +4,7 @@
 //! connections that see consistent snapshots while the writer works.
 
 mod backup;
+mod checkpoint;
 mod group;
 mod raw;
 mod rows;
@@ -18,6 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use settle_store::{Store, StoreError, StoreResult, StoreTx};
 
 pub use crate::backup::{BackupProgress, backup};
+use crate::checkpoint::{BACKSTOP_PAGES, Checkpointer};
 pub use crate::group::CommitGroups;
 use crate::group::Writers;
 pub use crate::raw::{raw_bulk_insert, raw_one_row_transactions};
@@ -88,10 +90,17 @@ impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> StoreResult<SqliteStore> {
         let mut writer = connect(path, durability)?;
         migrate(&mut writer)?;
+        // The writer's commits leave checkpoints to the checkpointer (see `checkpoint`).
+        writer
+            .execute_batch(&format!("pragma wal_autocheckpoint = {BACKSTOP_PAGES}"))
+            .map_err(unavailable)?;
+        let checkpointer = Checkpointer::start(connect(path, durability)?).map_err(|err| {
+            StoreError::Unavailable(format!("starting the checkpointer: {err}").into())
+        })?;
         Ok(SqliteStore {
             path: path.to_owned(),
             durability,
-            writers: Writers::new(writer),
+            writers: Writers::new(writer).with_checkpointer(checkpointer),
             readers: Mutex::new(Vec::new()),
             readers_out: AtomicU64::new(0),
         })

@@ -1,0 +1,117 @@
+//! Checkpoints beside the writer, not inside its commits.
+//!
+//! In WAL mode a commit appends pages to the `-wal` file, and a checkpoint copies them into the
+//! database file. SQLite's default runs that checkpoint inside the commit that takes the WAL
+//! past 1,000 pages: that commit (and, with group commit, every member waiting for it) waits
+//! for the copy and its fsync, and a bill run's batch pays for it on the one thread doing the
+//! work. Here the writer connection checkpoints itself only as a backstop, past
+//! [`BACKSTOP_PAGES`]; after each commit it wakes a thread with a connection of its own,
+//! which runs a passive checkpoint (one that never waits for, nor blocks, readers or the
+//! writer) at most once per [`PACE`], so the copies share the disk's fsyncs with the commits
+//! about as before.
+//!
+//! A checkpoint changes nothing a reader sees and nothing a crash can lose: the committed
+//! pages are already durable in the WAL, and SQLite redoes an interrupted checkpoint.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+/// WAL pages past which the writer checkpoints itself, should the checkpointer fall behind
+/// (about 40 MB with SQLite's 4 KiB pages).
+pub(crate) const BACKSTOP_PAGES: u32 = 10_000;
+
+/// Least time between two checkpoints of the checkpointer.
+const PACE: Duration = Duration::from_millis(100);
+
+/// What the writer tells the checkpointer.
+#[derive(Default)]
+struct Signal {
+    /// Commits have landed since the last checkpoint began.
+    pending: bool,
+    /// The store is closing.
+    stop: bool,
+}
+
+/// The checkpointer thread; dropping it stops the thread and waits for it.
+pub(crate) struct Checkpointer {
+    signal: Arc<(Mutex<Signal>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread, which checkpoints through `conn` (a connection of its own to the
+    /// store's file).
+    pub(crate) fn start(conn: Connection) -> std::io::Result<Checkpointer> {
+        let signal: Arc<(Mutex<Signal>, Condvar)> = Arc::default();
+        let theirs = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".to_owned())
+            .spawn(move || run(&conn, &theirs))?;
+        Ok(Checkpointer { signal, thread: Some(thread) })
+    }
+
+    /// Tells the checkpointer that a commit landed.
+    pub(crate) fn committed(&self) {
+        let (lock, wake) = &*self.signal;
+        lock.lock().unwrap_or_else(PoisonError::into_inner).pending = true;
+        wake.notify_one();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.signal;
+        lock.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
+        wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The thread: waits for a commit, then checkpoints, no sooner than [`PACE`] after the last
+/// checkpoint (commits landing meanwhile share the next one).
+fn run(conn: &Connection, signal: &(Mutex<Signal>, Condvar)) {
+    let (lock, wake) = signal;
+    let mut last: Option<Instant> = None;
+    loop {
+        {
+            let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            while !state.pending && !state.stop {
+                state = wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+            }
+            // Wait out the pace; closing the store cuts the wait short.
+            let due = last.and_then(|at| at.checked_add(PACE));
+            while let Some(left) = due.and_then(|due| due.checked_duration_since(Instant::now())) {
+                if state.stop {
+                    break;
+                }
+                state = wake.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
+            }
+            if state.stop {
+                return;
+            }
+            state.pending = false;
+        }
+        last = Some(Instant::now());
+        checkpoint(conn);
+    }
+}
+
+/// One passive checkpoint. A failure (the disk full, say) leaves the pages in the WAL, where
+/// the next checkpoint, or the writer's backstop, copies them.
+fn checkpoint(conn: &Connection) {
+    let done = conn.query_row("pragma wal_checkpoint(passive)", [], |row| row.get::<_, i64>(0));
+    let outcome = match done {
+        Ok(0) => "done",
+        Ok(_) => "busy",
+        Err(_) => "failed",
+    };
+    metrics::counter!("settle_sqlite_checkpoints_total", "outcome" => outcome).increment(1);
+}
+
+#[cfg(test)]
+mod tests;
