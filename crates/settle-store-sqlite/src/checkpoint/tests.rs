@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OpenFlags};
 
 use crate::checkpoint::{BACKSTOP_PAGES, Checkpointer};
+use crate::group::Writers;
 use crate::{Durability, SqliteStore};
 
 /// What the database file alone holds, without its WAL: only checkpointed pages.
@@ -13,30 +14,57 @@ fn rows_in_the_file(path: &std::path::Path) -> i64 {
     conn.query_row("select count(*) from t", [], |r| r.get(0)).unwrap_or(-1)
 }
 
+/// Waits (at most 5 s) until the database file alone holds `rows` rows of `t`.
+fn wait_for_rows_in_the_file(path: &std::path::Path, rows: i64) -> i64 {
+    let mut seen = rows_in_the_file(path);
+    for _ in 0..500 {
+        if seen == rows {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        seen = rows_in_the_file(path);
+    }
+    seen
+}
+
+/// A writer connection that never checkpoints by itself, over a file whose table `t` is
+/// already in the database file.
+fn writer_without_checkpoints(path: &std::path::Path) -> Connection {
+    let writer = crate::connect(path, Durability::Full).expect("connect");
+    writer.execute_batch("pragma wal_autocheckpoint = 0; create table t (x)").expect("schema");
+    writer.execute_batch("pragma wal_checkpoint(truncate)").expect("the table in the file");
+    writer
+}
+
+fn checkpointer(path: &std::path::Path) -> Checkpointer {
+    Checkpointer::start(crate::connect(path, Durability::Full).expect("connect")).expect("start")
+}
+
 #[test]
 fn a_commit_reaches_the_database_file_through_the_checkpointer() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("checkpoint.db");
-    let writer = crate::connect(&path, Durability::Full).expect("connect");
-    writer.execute_batch("pragma wal_autocheckpoint = 0; create table t (x)").expect("schema");
-    writer.execute_batch("pragma wal_checkpoint(truncate)").expect("the table in the file");
-    let checkpointer =
-        Checkpointer::start(crate::connect(&path, Durability::Full).expect("connect"))
-            .expect("start");
+    let writer = writer_without_checkpoints(&path);
+    let checkpointer = checkpointer(&path);
 
     writer.execute_batch("insert into t (x) values (1), (2)").expect("insert");
     assert_eq!(rows_in_the_file(&path), 0, "the rows are only in the WAL until a checkpoint");
     checkpointer.committed();
-    let mut seen = 0;
-    for _ in 0..500 {
-        seen = rows_in_the_file(&path);
-        if seen == 2 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    assert_eq!(seen, 2, "the checkpointer copied the commit into the file");
+    assert_eq!(wait_for_rows_in_the_file(&path, 2), 2, "the checkpointer copied the commit");
     drop(checkpointer);
+}
+
+#[test]
+fn a_group_commit_wakes_the_checkpointer() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("group.db");
+    let writers =
+        Writers::new(writer_without_checkpoints(&path)).with_checkpointer(checkpointer(&path));
+
+    let member = writers.begin().expect("begin");
+    member.conn.execute_batch("insert into t (x) values (1)").expect("insert");
+    writers.commit(member).expect("commit");
+    assert_eq!(wait_for_rows_in_the_file(&path, 1), 1, "the commit was checkpointed");
 }
 
 #[test]
