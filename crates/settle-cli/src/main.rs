@@ -110,6 +110,11 @@ enum Command {
         #[arg(long, value_name = "CUSTOMERS", default_value_t = settle_engine::BILL_RUN_BATCH,
               value_parser = batch_size)]
         batch: usize,
+        /// Batches in flight at once, each on a connection of its own (default: 2 on
+        /// PostgreSQL, where a second batch uses the server time the first leaves idle; 1 on
+        /// SQLite, which commits one writer at a time).
+        #[arg(long, value_name = "BATCHES", value_parser = workers)]
+        workers: Option<usize>,
     },
     /// Load sample customers, invoices, payments and credits (each seed's situation) into an
     /// empty store.
@@ -263,11 +268,23 @@ pub(crate) fn batch_size(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `--workers`: 1 to 16 batches in flight.
+pub(crate) fn workers(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=16).contains(&n) => Ok(n),
+        _ => Err("a number of batches from 1 to 16".to_owned()),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         serve @ Command::Serve { .. } => run_serve(&ServeArgs::of(serve)),
-        Command::BillRun { as_of, store, tenant, batch } => {
+        Command::BillRun { as_of, store, tenant, batch, workers } => {
             let engine = engine(&store.database, false)?.with_bill_run_batch(batch);
+            let engine = match workers {
+                Some(batches) => engine.with_bill_run_workers(batches),
+                None => engine,
+            };
             let tenant_id = users::tenant_or_first(&engine, tenant.as_deref())?;
             let run = billing::bill_run(&engine, &tenant_id, as_of)?;
             Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

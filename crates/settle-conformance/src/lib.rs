@@ -177,6 +177,29 @@ pub fn connections_in_use_are_counted_until_their_transaction_ends(store: &dyn S
     assert_eq!(total(), before);
 }
 
+/// As many batch write transactions as the store runs side by side
+/// (`Store::concurrent_batches`, at least one) can be open at once, each writing, and all commit;
+/// answers how many that is.
+pub fn concurrent_batches_can_be_open_at_once_and_all_commit(store: &dyn Store) -> usize {
+    let batches = store.concurrent_batches();
+    assert!(batches >= 1, "at least one batch");
+    let now = PinnedClock.now();
+    let ids: Vec<TenantId> =
+        (0..batches).map(|n| TenantId::parse(&format!("ten_batch{n}")).expect("id")).collect();
+    let mut open = Vec::new();
+    for id in &ids {
+        let mut tx = store.begin_batch_write().expect("begin");
+        tx.insert_tenant(id, "Batch", now).expect("insert");
+        open.push(tx);
+    }
+    for tx in open {
+        tx.commit().expect("commit");
+    }
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.tenants().expect("tenants"), ids);
+    batches
+}
+
 /// A store just opened (migrated by this build) is ready to serve.
 pub fn a_fresh_store_is_ready(store: &dyn Store) {
     store.check_ready().expect("a fresh store is ready");

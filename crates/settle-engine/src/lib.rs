@@ -117,6 +117,9 @@ pub struct Engine {
     stop: StopSignal,
     /// Customers a bill run bills per transaction ([`BILL_RUN_BATCH`] unless set).
     bill_run_batch: usize,
+    /// Batches a bill run keeps in flight at once (the store's
+    /// [`Store::concurrent_batches`] unless set).
+    bill_run_workers: Option<usize>,
 }
 
 impl Engine {
@@ -133,6 +136,7 @@ impl Engine {
             expected_versions: Arc::default(),
             stop: StopSignal::default(),
             bill_run_batch: BILL_RUN_BATCH,
+            bill_run_workers: None,
         }
     }
 
@@ -146,6 +150,18 @@ impl Engine {
     pub fn with_bill_run_batch(mut self, customers: usize) -> Engine {
         self.bill_run_batch = customers.max(1);
         self
+    }
+
+    /// This engine, keeping `batches` bill-run batches in flight at once (at least one)
+    /// instead of what the store suggests ([`Store::concurrent_batches`]).
+    pub fn with_bill_run_workers(mut self, batches: usize) -> Engine {
+        self.bill_run_workers = Some(batches.max(1));
+        self
+    }
+
+    /// Batches a bill run keeps in flight at once.
+    pub fn bill_run_workers(&self) -> usize {
+        self.bill_run_workers.unwrap_or_else(|| self.store.concurrent_batches()).max(1)
     }
 
     /// Connections in use in each of the store's pools, by pool name.

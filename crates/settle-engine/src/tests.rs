@@ -596,4 +596,5 @@ mod staff;
 mod stop;
 mod subscriptions;
 mod transfer_apply;
+mod workers;
 mod write_off;

@@ -60,6 +60,9 @@ const MIGRATION_LOCK: i64 = 0x5e77_1e00_0001;
 /// Most connections the pool opens unless the URL says `pool_size=N`.
 pub(crate) const POOL_SIZE: u32 = 16;
 
+/// Bill-run batches a run keeps in flight at once ([`Store::concurrent_batches`]).
+const CONCURRENT_BATCHES: usize = 2;
+
 /// The largest `pool_size` accepted (PostgreSQL's default `max_connections` is 100; a larger
 /// pool only helps against a server configured for it).
 pub(crate) const MAX_POOL_SIZE: u32 = 1024;
@@ -228,6 +231,15 @@ impl Store for PostgresStore {
     fn begin_batch_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let conn = pooled(self.batch_pool.as_ref())?;
         Ok(Box::new(PgTx::new(conn, "begin isolation level read committed")))
+    }
+
+    /// Two: a batch keeps one server process busy while the batch's own process builds the
+    /// next statements, so on two cores a second batch uses what the first leaves idle
+    /// (docs/BENCHMARKS.md, "Two batches at once on PostgreSQL"). Never more than the pool
+    /// can hold beside a connection for the run's reads.
+    fn concurrent_batches(&self) -> usize {
+        let pool = usize::try_from(self.pool_size()).unwrap_or(usize::MAX);
+        CONCURRENT_BATCHES.min(pool.saturating_sub(1)).max(1)
     }
 
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {

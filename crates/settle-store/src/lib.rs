@@ -432,6 +432,13 @@ pub trait Store: Send + Sync {
     fn begin_batch_write(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         self.begin_write()
     }
+    /// How many batch write transactions (a bill run's batches of customers) are worth
+    /// running at once. Batches never share a customer, so they conflict on nothing but the
+    /// server's time: where one writer commits at a time (SQLite) a second batch only waits,
+    /// so 1 by default.
+    fn concurrent_batches(&self) -> usize {
+        1
+    }
     /// Waits a short, bounded while until every journal transaction of the tenant committed
     /// so far can be read from [`StoreTx::journal_feed`], so a client reads its own writes in
     /// the feed. A store whose feed shows every commit at once (SQLite) returns at once; when

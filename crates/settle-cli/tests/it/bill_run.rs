@@ -1,5 +1,6 @@
-//! A bill run killed half way (kill -9) and started again finishes the rest and invoices no
-//! period twice, on the store `SETTLE_TEST_STORE` names.
+//! A bill run killed half way (kill -9) and started again, with several batches in flight at
+//! once, finishes the rest and invoices no period twice, on the store `SETTLE_TEST_STORE`
+//! names.
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -94,9 +95,10 @@ fn kill_nine_during_a_bill_run_then_a_rerun_invoices_every_period_exactly_once()
     let committed = committed.expect("a progress line before the kill");
     assert!(committed > 0 && committed < CUSTOMERS, "{committed} invoices committed");
 
-    // Started again, it finishes the rest.
+    // Started again, it finishes the rest, three batches of 100 in flight at once.
     let rerun = settle()
-        .args(["bill-run", "--as-of", "2026-01-01", "--database", &store.url])
+        .args(["bill-run", "--as-of", "2026-01-01", "--batch", "100", "--workers", "3"])
+        .args(["--database", &store.url])
         .output()
         .expect("rerun");
     let out = String::from_utf8_lossy(&rerun.stdout);

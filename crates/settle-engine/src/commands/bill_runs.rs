@@ -9,6 +9,7 @@
 //! or a run started again after a crash finds it invoiced and makes nothing.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use settle_core::document::Document;
@@ -104,24 +105,73 @@ pub const BILL_RUN_BATCH: usize = 2000;
 /// and a misread run that commits again reads as running again.
 pub const BILL_RUN_STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
+/// The pages of customers a run bills, handed out one batch at a time.
+struct Pages {
+    /// The listed customers not yet handed out, in id order; `None`: the due ones.
+    listed: Option<std::vec::IntoIter<CustomerId>>,
+    /// The last customer handed out, where the next page of due customers starts.
+    after: Option<CustomerId>,
+    /// A batch failed: hand out nothing more.
+    ended: bool,
+}
+
+impl Pages {
+    /// The next batch: listed customers in id order; else the due ones after the last page's
+    /// last customer, read as the run goes so memory stays flat in the tenant's size. Empty
+    /// when there is none.
+    fn next(
+        &mut self,
+        engine: &Engine,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+    ) -> EngineResult<Vec<CustomerId>> {
+        if self.ended {
+            return Ok(Vec::new());
+        }
+        let batch: Vec<CustomerId> = match &mut self.listed {
+            Some(ids) => ids.by_ref().take(engine.bill_run_batch).collect(),
+            None => engine.read(|tx| {
+                let limit = u32::try_from(engine.bill_run_batch).unwrap_or(u32::MAX);
+                Ok(tx.billable_customers(tenant_id, as_of, self.after.as_ref(), limit)?)
+            })?,
+        };
+        if let Some(last) = batch.last() {
+            self.after = Some(last.clone());
+        }
+        Ok(batch)
+    }
+}
+
+/// A run as its committed batches left it, and the report it makes after each.
+struct Committed<'p> {
+    run: BillRun,
+    progress: &'p mut (dyn FnMut(&BillRun) + Send),
+}
+
 impl Engine {
     /// Runs a bill run for `as_of` over `customer_ids` (default: every customer with a period
     /// due), [`BILL_RUN_BATCH`] customers per transaction (or what [`Engine::with_bill_run_batch`]
-    /// set), calling `progress` after each batch.
+    /// set), calling `progress` after each batch commits.
     /// Each customer's billing runs in a savepoint: a customer whose billing is refused is
     /// rolled back alone and listed in `failures`; the run's progress is written in the same
     /// transaction as the batch's invoices, so after a crash it says exactly what was
     /// committed. A store failure stops the run (a new run for the same date finishes it), and
     /// so does the engine's [`crate::StopSignal`], checked before each batch: the run is then
     /// answered as it stands, [`BillRunStatus::Stopped`].
+    ///
+    /// Where the store runs batches side by side ([`settle_store::Store::concurrent_batches`],
+    /// or [`Engine::with_bill_run_workers`]), that many batches are in flight at once, each on
+    /// a thread (this one included) taking the next page of customers when its batch commits.
+    /// Batches share no customer; their progress writes and reports take turns, so each commit
+    /// records the run as every batch committed before it left it.
     pub fn run_bill_run(
         &self,
         tenant_id: &TenantId,
         as_of: NaiveDate,
         customer_ids: Option<Vec<CustomerId>>,
-        progress: &mut dyn FnMut(&BillRun),
+        progress: &mut (dyn FnMut(&BillRun) + Send),
     ) -> EngineResult<BillRun> {
-        let mut listed = customer_ids.map(|mut ids| {
+        let listed = customer_ids.map(|mut ids| {
             ids.sort();
             ids.dedup();
             ids.into_iter()
@@ -130,7 +180,7 @@ impl Engine {
             Some(ids) => ids.len() as u64,
             None => self.read(|tx| Ok(tx.billable_customer_count(tenant_id, as_of)?))?,
         };
-        let mut run = BillRun {
+        let run = BillRun {
             id: self.new_ids().bill_run(),
             tenant_id: tenant_id.clone(),
             as_of,
@@ -153,30 +203,59 @@ impl Engine {
         }
         crate::telemetry::bill_run_started();
         progress(&run);
-        let mut after: Option<CustomerId> = None;
-        loop {
+        let pages = Mutex::new(Pages { listed, after: None, ended: false });
+        let committed = Mutex::new(Committed { run, progress });
+        let workers = self.bill_run_workers();
+        let stopped = std::thread::scope(|scope| {
+            let bill = || self.bill_pages(tenant_id, as_of, &pages, &committed);
+            let others: Vec<_> = (1..workers).map(|_| scope.spawn(bill)).collect();
+            let mut outcome = bill();
+            for other in others {
+                let theirs = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                outcome = match (outcome, theirs) {
+                    (Err(err), _) | (Ok(_), Err(err)) => Err(err),
+                    (Ok(mine), Ok(theirs)) => Ok(mine || theirs),
+                };
+            }
+            outcome
+        })?;
+        let Committed { run, progress } =
+            committed.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if stopped {
+            self.stop_bill_run(run, progress)
+        } else {
+            self.finish_bill_run(tenant_id, run, progress)
+        }
+    }
+
+    /// One worker of a run: bills the next page of customers until there is none, the run is
+    /// asked to stop (answers `true`) or a batch fails (which ends every worker's run).
+    fn bill_pages(
+        &self,
+        tenant_id: &TenantId,
+        as_of: NaiveDate,
+        pages: &Mutex<Pages>,
+        committed: &Mutex<Committed<'_>>,
+    ) -> EngineResult<bool> {
+        let result = (|| loop {
             // Shutting down: stop at this customer boundary, with the progress committed so
             // far, and say so on the run; a new run for the same date bills the rest.
             if self.stop.is_raised() {
-                return self.stop_bill_run(run, progress);
+                return Ok(true);
             }
-            // Listed customers in id order; else the due ones after the last batch's last
-            // customer, read as the run goes so memory stays flat in the tenant's size.
-            let batch: Vec<CustomerId> = match &mut listed {
-                Some(ids) => ids.by_ref().take(self.bill_run_batch).collect(),
-                None => self.read(|tx| {
-                    let limit = u32::try_from(self.bill_run_batch).unwrap_or(u32::MAX);
-                    Ok(tx.billable_customers(tenant_id, as_of, after.as_ref(), limit)?)
-                })?,
-            };
-            let Some(last) = batch.last() else { break };
-            after = Some(last.clone());
-            let before = (run.customers_done, run.invoices_created, run.failures.len());
-            run = self.bill_batch(tenant_id, as_of, &batch, run)?;
-            crate::telemetry::bill_run_progress(before, &run);
-            progress(&run);
+            let batch = pages
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .next(self, tenant_id, as_of)?;
+            if batch.is_empty() {
+                return Ok(false);
+            }
+            self.bill_batch(tenant_id, as_of, &batch, committed)?;
+        })();
+        if result.is_err() {
+            pages.lock().unwrap_or_else(PoisonError::into_inner).ended = true;
         }
-        self.finish_bill_run(tenant_id, run, progress)
+        result
     }
 
     /// Marks a run [`BillRunStatus::Done`] with the request's idempotent response.
@@ -184,7 +263,7 @@ impl Engine {
         &self,
         tenant_id: &TenantId,
         mut run: BillRun,
-        progress: &mut dyn FnMut(&BillRun),
+        progress: &mut (dyn FnMut(&BillRun) + Send),
     ) -> EngineResult<BillRun> {
         run.status = BillRunStatus::Done;
         run.finished_at = Some(self.now());
@@ -202,7 +281,7 @@ impl Engine {
     fn stop_bill_run(
         &self,
         mut run: BillRun,
-        progress: &mut dyn FnMut(&BillRun),
+        progress: &mut (dyn FnMut(&BillRun) + Send),
     ) -> EngineResult<BillRun> {
         run.status = BillRunStatus::Stopped;
         run.stopped_at = Some(self.now());
@@ -227,15 +306,18 @@ impl Engine {
         run
     }
 
-    /// Bills one batch of customers in one transaction and writes the run's progress in it.
+    /// Bills one batch of customers in one transaction and writes the run's progress in it:
+    /// the run as committed so far plus this batch. The progress is held from that write until
+    /// the commit and the report after it, so batches in flight at once write and report in
+    /// turn, each on top of the ones committed before it.
     fn bill_batch(
         &self,
         tenant_id: &TenantId,
         as_of: NaiveDate,
         customers: &[CustomerId],
-        run: BillRun,
-    ) -> EngineResult<BillRun> {
-        let mut next = None;
+        committed: &Mutex<Committed<'_>>,
+    ) -> EngineResult<()> {
+        let mut held = None;
         let mut known = Vec::new();
         self.write_batch(
             tenant_id,
@@ -255,7 +337,8 @@ impl Engine {
                 unit.bill_customer(as_of, subscriptions, &mut known)
             },
             |tx, results| {
-                let mut after = run.clone();
+                let turn = committed.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut after = turn.run.clone();
                 after.updated_at = self.now();
                 for (customer_id, result) in results {
                     after.customers_done = after.customers_done.saturating_add(1);
@@ -274,15 +357,21 @@ impl Engine {
                     }
                 }
                 tx.update_bill_run(&after)?;
-                next = Some(after);
+                held = Some((turn, after));
                 Ok(())
             },
         )?;
-        next.ok_or_else(|| {
-            EngineError::Store(settle_store::StoreError::Corrupt(
+        // Committed: the run is now as this batch wrote it.
+        let Some((mut turn, after)) = held else {
+            return Err(EngineError::Store(settle_store::StoreError::Corrupt(
                 "a batch wrote no progress".into(),
-            ))
-        })
+            )));
+        };
+        let before = (turn.run.customers_done, turn.run.invoices_created, turn.run.failures.len());
+        crate::telemetry::bill_run_progress(before, &after);
+        (turn.progress)(&after);
+        turn.run = after;
+        Ok(())
     }
 
     /// [`Engine::run_bill_run`] with no progress report.

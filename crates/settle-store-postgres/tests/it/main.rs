@@ -839,6 +839,15 @@ fn numbers_drawn_ahead_and_not_used_are_gaps() {
 }
 
 #[test]
+fn concurrent_batches_can_be_open_at_once_and_all_commit() {
+    let Some(db) = TestDb::new("concurrent_batches") else {
+        return;
+    };
+    // Two with the default pool: a second batch uses the server time the first leaves idle.
+    assert_eq!(conformance::concurrent_batches_can_be_open_at_once_and_all_commit(&db.open()), 2);
+}
+
+#[test]
 fn connections_in_use_are_counted_until_their_transaction_ends() {
     let Some(db) = TestDb::new("connections_in_use_are_counted") else {
         return;

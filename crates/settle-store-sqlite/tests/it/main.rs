@@ -405,6 +405,14 @@ fn numbers_drawn_ahead_and_not_used_are_taken_back() {
 }
 
 #[test]
+fn concurrent_batches_can_be_open_at_once_and_all_commit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = fresh(&dir);
+    // One writer commits at a time: a second batch would only wait for the first.
+    assert_eq!(conformance::concurrent_batches_can_be_open_at_once_and_all_commit(&store), 1);
+}
+
+#[test]
 fn connections_in_use_are_counted_until_their_transaction_ends() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = fresh(&dir);
