@@ -235,8 +235,9 @@ impl Store for PostgresStore {
 
     /// Two: a batch keeps one server process busy while the batch's own process builds the
     /// next statements, so on two cores a second batch uses what the first leaves idle
-    /// (docs/BENCHMARKS.md, "Two batches at once on PostgreSQL"). Never more than the pool
-    /// can hold beside a connection for the run's reads.
+    /// (docs/BENCHMARKS.md, "The million on SQLite in under a minute; two batches at once
+    /// on PostgreSQL"). Never more than the pool can hold beside a connection for the run's
+    /// reads.
     fn concurrent_batches(&self) -> usize {
         let pool = usize::try_from(self.pool_size()).unwrap_or(usize::MAX);
         CONCURRENT_BATCHES.min(pool.saturating_sub(1)).max(1)
