@@ -27,8 +27,8 @@ use settle_store::{Store, StoreError, StoreResult, StoreTx};
 use tokio_postgres::{Row, Statement};
 
 pub use crate::raw::{
-    RAW_ACCOUNTS, analyze, raw_bulk_insert, raw_one_row_transactions, raw_prepare,
-    raw_single_row_updates,
+    RAW_ACCOUNTS, WalPosition, analyze, raw_bulk_insert, raw_one_row_transactions, raw_prepare,
+    raw_single_row_updates, wal_bytes_since, wal_position,
 };
 use crate::tls::Target;
 use crate::tx::PgTx;

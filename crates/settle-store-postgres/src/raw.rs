@@ -86,3 +86,27 @@ pub fn raw_single_row_updates(url: &str, count: u64, seed: u64) -> StoreResult<(
     }
     Ok(())
 }
+
+/// A position in the server's write-ahead log (`pg_current_wal_lsn()`), to measure what the
+/// whole server writes from there ([`wal_bytes_since`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalPosition(String);
+
+/// Where the server at `url` is writing its write-ahead log now.
+pub fn wal_position(url: &str) -> StoreResult<WalPosition> {
+    let row =
+        client(url)?.query_one("select pg_current_wal_lsn()::text", &[]).map_err(unavailable)?;
+    Ok(WalPosition(row.get(0)))
+}
+
+/// Bytes of write-ahead log the server at `url` has written since `from`, every database's.
+/// Exact at once, unlike `pg_stat_wal`, which each connection publishes only now and then.
+pub fn wal_bytes_since(url: &str, from: &WalPosition) -> StoreResult<i64> {
+    let row = client(url)?
+        .query_one(
+            "select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)::bigint",
+            &[&from.0],
+        )
+        .map_err(unavailable)?;
+    Ok(row.get(0))
+}

@@ -106,6 +106,22 @@ impl Fresh {
         Ok(())
     }
 
+    /// Where the PostgreSQL server writes its write-ahead log now; `None` on SQLite.
+    fn wal_position(&self) -> anyhow::Result<Option<settle_store_postgres::WalPosition>> {
+        match &self.raw {
+            RawTarget::Postgres(url) => Ok(Some(settle_store_postgres::wal_position(url)?)),
+            RawTarget::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// Bytes of write-ahead log the PostgreSQL server has written since `from`.
+    fn wal_bytes_since(&self, from: &settle_store_postgres::WalPosition) -> anyhow::Result<i64> {
+        match &self.raw {
+            RawTarget::Postgres(url) => Ok(settle_store_postgres::wal_bytes_since(url, from)?),
+            RawTarget::Sqlite(_) => anyhow::bail!("SQLite has no server write-ahead log"),
+        }
+    }
+
     /// Rows per second of a bulk insert of `rows` rows in one transaction into a bare table.
     #[allow(clippy::float_arithmetic, reason = "a printed rate")]
     pub(crate) fn raw_bulk_rate(&self, rows: u64) -> anyhow::Result<f64> {
@@ -257,6 +273,7 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
     ));
 
     let mut batches: Vec<Duration> = Vec::new();
+    let wal_from = fresh.wal_position()?;
     let mut last = Instant::now();
     let started = Instant::now();
     let run = engine.run_bill_run(&tenant, anchor()?, None, &mut |_| {
@@ -265,6 +282,7 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
     })?;
     let elapsed = started.elapsed();
     let rss = peak_rss_mib();
+    let wal_bytes = wal_from.map(|from| fresh.wal_bytes_since(&from)).transpose()?;
     anyhow::ensure!(
         u64::from(run.invoices_created) == n && run.failures.is_empty(),
         "the bill run made {} invoices with {} failures, not {n}",
@@ -291,6 +309,13 @@ fn run_on(args: &BillRunArgs, fresh: &Fresh) -> anyhow::Result<Vec<String>> {
         args.batch,
         rss.map_or_else(|| "?".to_owned(), |m| m.to_string()),
     ));
+    if let Some(bytes) = wal_bytes {
+        // Per invoice, so runs on a machine whose speed swings can still be compared.
+        lines.push(format!(
+            "  server write-ahead log during the run (the whole server's): {:.0} bytes per invoice",
+            bytes as f64 / n.max(1) as f64,
+        ));
+    }
     lines.extend(fresh.closing_lines(&engine, n, rate, args.verify)?);
     Ok(lines)
 }

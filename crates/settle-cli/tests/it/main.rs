@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 mod backup;
+mod bench;
 mod bill_run;
 mod bounds;
 mod import;
