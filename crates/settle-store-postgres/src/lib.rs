@@ -52,6 +52,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (15, include_str!("../migrations/0015_drop_implied_foreign_keys.sql")),
     (16, include_str!("../migrations/0016_customer_search_table.sql")),
     (17, include_str!("../migrations/0017_fewer_index_writes.sql")),
+    (18, include_str!("../migrations/0018_drop_duplicate_subscription_index.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

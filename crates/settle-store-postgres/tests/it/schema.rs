@@ -441,3 +441,79 @@ fn every_per_customer_row_reaches_its_customer_through_the_keys_kept() {
         ]
     );
 }
+
+/// Indexes of `schema` that another index of the same table makes redundant: plain (not
+/// unique, not partial, no expression) B-tree indexes whose key columns, with their
+/// collations, lead another full B-tree index's key. Every write to an indexed column pays for
+/// each of them and no read needs them. One line each: "table: index (columns) leads other".
+fn redundant_indexes(client: &mut postgres::Client, schema: &str) -> Vec<String> {
+    client
+        .query(
+            "with ix as ( \
+               select x.indrelid, x.indexrelid, x.indisunique, \
+                      x.indpred is null and x.indexprs is null as whole, \
+                      (x.indkey::int2[])[0:x.indnkeyatts - 1] as keys, \
+                      (x.indcollation::oid[])[0:x.indnkeyatts - 1] as collations, \
+                      i.relam \
+               from pg_index x \
+               join pg_class i on i.oid = x.indexrelid \
+               join pg_class t on t.oid = x.indrelid \
+               join pg_namespace n on n.oid = t.relnamespace \
+               where n.nspname = $1) \
+             select t.relname::text || ': ' || i.relname::text || ' (' || \
+                    array_to_string(array(select a.attname::text \
+                        from unnest(r.keys) with ordinality k(n, o) \
+                        join pg_attribute a on a.attrelid = r.indrelid and a.attnum = k.n \
+                        order by k.o), ', ') || ') leads ' || o.relname::text \
+             from ix r \
+             join ix c on c.indrelid = r.indrelid and c.indexrelid <> r.indexrelid \
+             join pg_class t on t.oid = r.indrelid \
+             join pg_class i on i.oid = r.indexrelid \
+             join pg_class o on o.oid = c.indexrelid \
+             where not r.indisunique and r.whole and c.whole and r.relam = c.relam \
+               and cardinality(r.keys) <= cardinality(c.keys) \
+               and r.keys = c.keys[1:cardinality(r.keys)] \
+               and r.collations = c.collations[1:cardinality(r.keys)] \
+             order by 1",
+            &[&schema],
+        )
+        .expect("indexes")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn no_index_repeats_the_lead_of_another() {
+    let Some(db) = TestDb::new("no_index_repeats_the_lead_of_another") else {
+        return;
+    };
+    drop(db.open());
+    let mut client = db.client();
+    let redundant = redundant_indexes(&mut client, "public");
+    assert!(redundant.is_empty(), "indexes another one makes redundant:\n{}", redundant.join("\n"));
+
+    // The check finds one: the index migration 0018 dropped, and others like it.
+    client
+        .batch_execute(
+            "create schema doubled;
+             create table doubled.thing (a text, b text, c text, d int,
+                 primary key (a, b, c));
+             create index thing_by_ab on doubled.thing (a, b, c);
+             create index thing_by_a on doubled.thing (a);
+             create index thing_by_a_c on doubled.thing (a collate \"C\");
+             create index thing_by_d on doubled.thing (d) where d > 0;
+             create index thing_by_d_all on doubled.thing (d);
+             create unique index thing_by_b on doubled.thing (b);
+             create index thing_by_b_c on doubled.thing (b, c);",
+        )
+        .expect("make the doubled schema");
+    assert_eq!(
+        redundant_indexes(&mut client, "doubled"),
+        [
+            "thing: thing_by_a (a) leads thing_by_ab",
+            "thing: thing_by_a (a) leads thing_pkey",
+            "thing: thing_by_ab (a, b, c) leads thing_pkey",
+        ]
+    );
+}
