@@ -68,6 +68,33 @@ pub fn customer_lists_sort_by_bytes_and_cursors_round_trip(store: &dyn Store) {
     assert_eq!(all(CustomerSort::Name, Some("äB"), 1), ["cus_a6"]);
     // The email is searched too.
     assert_eq!(all(CustomerSort::Name, Some("B@EXAMPLE"), 2), ["cus_B2", "cus_b1", "cus_a6"]);
+    // A balance written after the insert moves the customer in the list by balance, whichever
+    // write changed it: the balances alone, or the profile with them.
+    let by_id = |id: &str| settle_core::ids::CustomerId::parse(id).expect("id");
+    let mut tx = store.begin_write().expect("begin");
+    let (lock, mut b1) =
+        tx.lock_customer(&tenant, &by_id("cus_b1"), t0()).expect("lock").expect("b1");
+    b1.balances.receivable = 0;
+    b1.balances.credit_balance = 50;
+    tx.update_customer_balances(&lock, &b1).expect("balances");
+    let (lock, mut z8) =
+        tx.lock_customer(&tenant, &by_id("cus_Z8"), t0()).expect("lock").expect("z8");
+    z8.balances.receivable = 400;
+    tx.update_customer(&lock, &z8).expect("profile and balances");
+    tx.commit().expect("commit");
+    let by_balance =
+        ["cus_Z8", "cus_a7", "cus_p4", "cus_u3", "cus_B2", "cus_s5", "cus_a6", "cus_b1"];
+    for limit in [1, 3, 500] {
+        assert_eq!(all(CustomerSort::Balance, None, limit), by_balance, "limit {limit}");
+        let mut reversed = by_balance;
+        reversed.reverse();
+        assert_eq!(all(CustomerSort::BalanceDesc, None, limit), reversed, "limit {limit}");
+    }
+    assert_eq!(all(CustomerSort::BalanceDesc, Some("abc"), 1), ["cus_a7", "cus_Z8"]);
+    assert_eq!(
+        all(CustomerSort::Balance, Some("b"), 2),
+        ["cus_Z8", "cus_a7", "cus_B2", "cus_a6", "cus_b1"]
+    );
     let mut tx = store.begin_read().expect("read");
     let junk = PageRequest { limit: 2, cursor: Some("no newline".into()) };
     let err = tx.customers(&tenant, &CustomerQuery::default(), &junk).expect_err("bad cursor");

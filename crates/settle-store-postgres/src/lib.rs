@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (16, include_str!("../migrations/0016_customer_search_table.sql")),
     (17, include_str!("../migrations/0017_fewer_index_writes.sql")),
     (18, include_str!("../migrations/0018_drop_duplicate_subscription_index.sql")),
+    (19, include_str!("../migrations/0019_customer_balance_key.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -1,5 +1,6 @@
 //! One PostgreSQL transaction implementing the storage port.
 
+mod beside;
 mod sending;
 
 use std::collections::{HashMap, VecDeque};
@@ -10,7 +11,7 @@ use settle_core::application::Application;
 use settle_core::customer::Customer;
 use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
-use settle_core::ledger::{Account, JournalTxn};
+use settle_core::ledger::Account;
 use settle_core::money::Currency;
 use settle_store::{
     AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
@@ -57,15 +58,18 @@ const SAVEPOINT: &str = "savepoint unit";
 /// sends it (a later read, a savepoint's release, or `commit`), mapped as before.
 ///
 /// Sending ahead: on a batch connection (`PgConn::threaded`), whose socket a thread of its own
-/// drives, `sending::SEND_AHEAD_AT` held statements outside any savepoint are sent at once without
-/// waiting for their answers, so the server runs them while the batch builds its next
-/// customers' writes. At most one such flight stays unanswered when the next is sent; every
+/// drives, held statements outside any savepoint are sent once 32 customers' worth are held
+/// (`sending::SEND_AHEAD_ROWS`), without waiting for their answers, so the server runs them
+/// while the batch builds its next customers' writes. At most one such flight stays unanswered when the next is sent; every
 /// other flight first collects their answers, so an error among them is reported by the next
 /// call that talks to the database or holds a write, and fails the transaction as before.
 pub(crate) struct PgTx {
     conn: r2d2::PooledConnection<Manager>,
     /// Held back, in order.
     held: Vec<Held>,
+    /// On a batch connection, the held writes of each text, in the order the texts came: the
+    /// rows each merged statement will carry (see `sending::SEND_AHEAD_ROWS`).
+    rows_by_text: Vec<(String, usize)>,
     /// Flights sent ahead, oldest first, whose answers have not been looked at.
     ahead: VecDeque<sending::Ahead>,
     /// BEGIN has been sent: the server holds a transaction to end.
@@ -82,6 +86,7 @@ impl PgTx {
         PgTx {
             conn,
             held: vec![Held::Simple(begin)],
+            rows_by_text: Vec::new(),
             ahead: VecDeque::new(),
             begun: false,
             open: true,
@@ -114,14 +119,15 @@ impl PgTx {
         }
         let result = self.conn.statement(&sql);
         let statement = self.checked(result)?;
+        self.count_row(&sql);
         self.held.push(Held::Write(HeldWrite { statement, sql, args, check }));
         self.maybe_send_ahead()
     }
 
     /// Holds back `any`, which must change exactly one row. `kept`, the narrower form SQLite
-    /// prefers, saves nothing here: an update that changes an indexed column writes a new
-    /// entry in every index of the row, whichever columns it names. A row count other than
-    /// one fails the call that sends it.
+    /// prefers, saves nothing here: whether an update writes index entries depends on whether
+    /// an indexed column's value changes, not on which columns it names. A row count other
+    /// than one fails the call that sends it.
     fn write_one_of(
         &mut self,
         _kept: Statement,
@@ -182,52 +188,6 @@ impl PgTx {
             Answer::Rows(rows) => Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX)),
             Answer::Done | Answer::Prepared(_) => Ok(0),
         }
-    }
-
-    /// Writes the customer's row of `customer_search`, whose trigram indexes serve the search
-    /// (migration 0016), so that an update of the balances alone leaves them as they are.
-    fn index_customer_search(
-        &mut self,
-        tenant_id: &TenantId,
-        customer: &Customer,
-    ) -> StoreResult<()> {
-        self.write(settle_store_sql::statements::upsert_customer_search(
-            tenant_id.as_str(),
-            customer,
-        ))
-    }
-
-    /// Adds a journal transaction's effects to the per-customer account totals (an upsert,
-    /// whose syntax is the dialect's).
-    fn add_to_account_totals(
-        &mut self,
-        lock: &CustomerLock,
-        txn: &JournalTxn,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let tenant = lock.tenant_id().as_str();
-        let customer = lock.customer_id().as_str();
-        for ((account, currency), (debit, credit)) in txn.effects().accounts {
-            self.hold(
-                String::from(
-                    "insert into customer_account (tenant_id, customer_id, account, currency, \
-                 debit_minor, credit_minor, created_at) values ($1, $2, $3, $4, $5, $6, $7) \
-                 on conflict (tenant_id, customer_id, account, currency) do update set \
-                 debit_minor = customer_account.debit_minor + excluded.debit_minor, \
-                 credit_minor = customer_account.credit_minor + excluded.credit_minor",
-                ),
-                vec![
-                    Box::new(tenant.to_owned()),
-                    Box::new(customer.to_owned()),
-                    Box::new(account.name()),
-                    Box::new(currency.code().to_owned()),
-                    Box::new(debit),
-                    Box::new(credit),
-                    Box::new(micros(now)),
-                ],
-            )?;
-        }
-        Ok(())
     }
 
     /// Runs a shared statement.
@@ -344,6 +304,21 @@ impl PgTx {
     }
 }
 
+/// What a customer list ordered by `key` reads, and its sort and tie-break expressions (names
+/// and ids compare by bytes). The list by balance walks the index of `customer_balance_key`
+/// (migration 0019) and joins each customer's row to it.
+fn customer_list_source(key: &str) -> (&'static str, &str, &'static str) {
+    match key {
+        "name" => ("customer", "name collate \"C\"", "customer_id collate \"C\""),
+        "balance_minor" => (
+            "customer join customer_balance_key k using (tenant_id, customer_id)",
+            "k.balance_minor",
+            "k.customer_id collate \"C\"",
+        ),
+        _ => ("customer", key, "customer_id collate \"C\""),
+    }
+}
+
 impl Drop for PgTx {
     fn drop(&mut self) {
         // Held statements are dropped unsent, and answers to flights sent ahead unread (the
@@ -425,7 +400,7 @@ impl StoreTx for PgTx {
         }
         if !self.begun && self.held.len() <= 1 {
             // Nothing but BEGIN was ever asked for: there is nothing to commit.
-            self.held.clear();
+            self.take_held();
             self.open = false;
             return Ok(());
         }
@@ -457,12 +432,12 @@ impl StoreTx for PgTx {
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
         if let Some(at) = self.held.iter().rposition(|h| matches!(h, Held::Simple(SAVEPOINT))) {
             // The savepoint was never sent: forgetting it and what came after is the rollback.
-            self.held.truncate(at);
+            self.forget_held_from(at);
             return Ok(());
         }
         // Everything held came after the savepoint and is undone unsent. Rolling back to the
         // savepoint ends the abort a failed statement of the unit caused.
-        self.held.clear();
+        self.take_held();
         self.send(Some(Sent::Simple("rollback to savepoint unit; release savepoint unit")))?;
         self.failed = false;
         Ok(())
@@ -683,8 +658,8 @@ impl StoreTx for PgTx {
         // whatever the database's default collation.
         let order = customer_order(query.sort);
         let (key, direction, cmp) = (order.key, order.direction, order.after);
-        let sort_key = if key == "name" { "name collate \"C\"" } else { key };
-        let mut sql = format!("select {CUSTOMER_COLUMNS} from customer where tenant_id = $1");
+        let (rows_from, sort_key, id_key) = customer_list_source(key);
+        let mut sql = format!("select {CUSTOMER_COLUMNS} from {rows_from} where tenant_id = $1");
         let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
         if let Some(search) = query.search.as_deref() {
             args.push(Box::new(like_pattern(search)));
@@ -716,9 +691,7 @@ impl StoreTx for PgTx {
             } else {
                 args.push(Box::new(id));
                 let i = mark(&args);
-                sql.push_str(&format!(
-                    " and ({sort_key}, customer_id collate \"C\") {cmp} ({v}, {i})"
-                ));
+                sql.push_str(&format!(" and ({sort_key}, {id_key}) {cmp} ({v}, {i})"));
             }
         }
         args.push(Box::new(fetch_limit(page)));
@@ -727,7 +700,7 @@ impl StoreTx for PgTx {
             sql.push_str(&format!(" order by seq {direction} limit {l}"));
         } else {
             sql.push_str(&format!(
-                " order by {sort_key} {direction}, customer_id collate \"C\" {direction} limit {l}"
+                " order by {sort_key} {direction}, {id_key} {direction} limit {l}"
             ));
         }
         let rows = self.query_args(&sql, &args, |row| {

@@ -224,6 +224,37 @@ pub fn upsert_customer_search(tenant_id: &str, customer: &Customer) -> Statement
     }
 }
 
+/// Stores a new customer's row of PostgreSQL's `customer_balance_key`, the balance its list by
+/// balance walks (migration 0019; SQLite indexes the customer's own column).
+pub fn insert_customer_balance_key(tenant_id: &str, customer: &Customer) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "insert into customer_balance_key (tenant_id, customer_id, balance_minor) \
+              values (?1, ?2, ?3)",
+        ),
+        args: vec![
+            text(tenant_id),
+            text(customer.id.as_str()),
+            Value::Int(customer.balances.balance()),
+        ],
+    }
+}
+
+/// Writes a customer's balance to its row of PostgreSQL's `customer_balance_key`.
+pub fn update_customer_balance_key(lock: &CustomerLock, customer: &Customer) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update customer_balance_key set balance_minor = ?3 \
+              where tenant_id = ?1 and customer_id = ?2",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(lock.customer_id().as_str()),
+            Value::Int(customer.balances.balance()),
+        ],
+    }
+}
+
 /// Writes a customer's profile and balances.
 pub fn update_customer(lock: &CustomerLock, customer: &Customer) -> Statement {
     let b = customer.balances;

@@ -12,7 +12,11 @@
 /// the per-customer totals' upsert. `insert_customer` and `update_customer` call its
 /// `index_customer_search(&mut self, tenant_id, customer)`, which keeps what the customer search
 /// reads: nothing in SQLite, whose search index follows the customer row by triggers; the row
-/// of `customer_search` in PostgreSQL.
+/// of `customer_search` in PostgreSQL. Those two and `update_customer_balances` also call its
+/// `add_customer_balance_key(&mut self, tenant_id, customer)` (on insert) or
+/// `update_customer_balance_key(&mut self, lock, customer)`, which keep the balance the list by
+/// balance walks: nothing in SQLite, which indexes the customer's own column; the row of
+/// `customer_balance_key` in PostgreSQL, so that the customer's row can change in place.
 ///
 /// Rows that belong to a parent row (a document's items, an application's items, and in
 /// [`shared_billing!`](crate::shared_billing) a subscription's segments, invoiced periods,
@@ -84,7 +88,8 @@ macro_rules! shared_writes {
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
             self.write($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
-            self.index_customer_search(tenant_id, customer)
+            self.index_customer_search(tenant_id, customer)?;
+            self.add_customer_balance_key(tenant_id, customer)
         }
 
         fn update_customer(
@@ -94,7 +99,8 @@ macro_rules! shared_writes {
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
             self.write($crate::statements::update_customer(lock, customer))?;
-            self.index_customer_search(lock.tenant_id(), customer)
+            self.index_customer_search(lock.tenant_id(), customer)?;
+            self.update_customer_balance_key(lock, customer)
         }
 
         fn update_customer_balances(
@@ -104,7 +110,7 @@ macro_rules! shared_writes {
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
             self.write($crate::statements::update_customer_balances(lock, customer))?;
-            Ok(())
+            self.update_customer_balance_key(lock, customer)
         }
 
         fn insert_document(

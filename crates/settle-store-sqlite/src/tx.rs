@@ -132,6 +132,26 @@ impl SqliteTx<'_> {
         Ok(())
     }
 
+    /// Nothing: the list by balance walks an index on the customer's own `balance_minor`
+    /// (SQLite updates a row in place and rewrites only the index entries whose columns
+    /// changed).
+    fn add_customer_balance_key(
+        &mut self,
+        _tenant_id: &TenantId,
+        _customer: &Customer,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Nothing, as [`Self::add_customer_balance_key`].
+    fn update_customer_balance_key(
+        &mut self,
+        _lock: &CustomerLock,
+        _customer: &Customer,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Adds a journal transaction's effects to the per-customer account totals (an upsert,
     /// whose syntax is the dialect's).
     fn add_to_account_totals(
