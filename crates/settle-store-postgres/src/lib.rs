@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (17, include_str!("../migrations/0017_fewer_index_writes.sql")),
     (18, include_str!("../migrations/0018_drop_duplicate_subscription_index.sql")),
     (19, include_str!("../migrations/0019_customer_balance_key.sql")),
+    (20, include_str!("../migrations/0020_drop_unread_indexes.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.
