@@ -235,20 +235,27 @@ impl PgTx {
         Ok(())
     }
 
-    /// Loads the items of `documents` in one query and attaches them in order.
-    fn attach_items(&mut self, documents: &mut [Document]) -> StoreResult<()> {
+    /// Loads the items of `documents` (all of `tenant_id`) in one query and attaches them in
+    /// order. They are found by their key (tenant, customer, document, position), as a
+    /// database sharded by customer finds them (migration 0021).
+    fn attach_items(
+        &mut self,
+        tenant_id: &TenantId,
+        documents: &mut [Document],
+    ) -> StoreResult<()> {
         if documents.is_empty() {
             return Ok(());
         }
         let currencies: HashMap<String, Currency> =
             documents.iter().map(|d| (d.id.to_string(), d.currency)).collect();
-        let ids: Vec<String> = documents.iter().map(|d| d.id.to_string()).collect();
+        let customers: Vec<&str> = documents.iter().map(|d| d.customer_id.as_str()).collect();
+        let ids: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
         let rows = self.query_rows(
             "select document_id, item_id, kind, parent_item_id, description, quantity::text, \
              unit_price::text, tax_rate::text, invoice_item_id, amount_minor, balance_minor, \
-             credited_minor from document_item where document_id = any($1) \
-             order by document_id, idx",
-            &[&ids],
+             credited_minor from document_item where tenant_id = $1 and (customer_id, document_id) \
+             in (select * from unnest($2::text[], $3::text[])) order by document_id, idx",
+            &[&tenant_id.as_str(), &customers, &ids],
             |row| {
                 let document_id = row.text(0)?;
                 let currency = *currencies.get(&document_id).ok_or_else(|| bad(0, &document_id))?;
@@ -282,21 +289,30 @@ impl PgTx {
         Ok(())
     }
 
-    /// Journal transactions with their postings from a query selecting [`JOURNAL_COLUMNS`]
-    /// and then each row's cursor as text.
-    fn stored_txns(&mut self, sql: &str, args: &[Arg]) -> StoreResult<Vec<(StoredTxn, String)>> {
+    /// Journal transactions of `tenant_id` with their postings, from a query selecting
+    /// [`JOURNAL_COLUMNS`] and then each row's cursor as text.
+    fn stored_txns(
+        &mut self,
+        tenant_id: &TenantId,
+        sql: &str,
+        args: &[Arg],
+    ) -> StoreResult<Vec<(StoredTxn, String)>> {
         let heads =
             self.query_args(sql, args, |row| Ok((settle_store_sql::txn_head(row)?, row.text(8)?)))?;
-        let ids: Vec<String> = heads.iter().map(|(h, _)| h.txn_id().to_owned()).collect();
+        let customers: Vec<&str> = heads.iter().map(|(h, _)| h.customer_id().as_str()).collect();
+        let ids: Vec<&str> = heads.iter().map(|(h, _)| h.txn_id()).collect();
         let postings = if ids.is_empty() {
             Vec::new()
         } else {
+            // Each transaction's postings by the posting key (tenant, customer, transaction),
+            // as a sharded database finds them (migration 0021).
             self.query_rows(
                 &format!(
-                    "select {POSTING_COLUMNS} from posting where txn_id = any($1) \
+                    "select {POSTING_COLUMNS} from posting where tenant_id = $1 \
+                     and (customer_id, txn_id) in (select * from unnest($2::text[], $3::text[])) \
                      order by txn_id, idx"
                 ),
-                &[&ids],
+                &[&tenant_id.as_str(), &customers, &ids],
                 |row| settle_store_sql::posting(row),
             )?
         };
@@ -726,7 +742,7 @@ impl StoreTx for PgTx {
             sql.push_str(&format!(" and customer_id = {}", mark(&args)));
         }
         push_seq_page(&mut sql, &mut args, page, SeqOrder::OldestFirst)?;
-        let rows = self.stored_txns(&sql, &args)?;
+        let rows = self.stored_txns(tenant_id, &sql, &args)?;
         Ok(paginate(rows, page))
     }
 
@@ -750,7 +766,7 @@ impl StoreTx for PgTx {
             Box::new(seq),
             Box::new(fetch_limit(page)),
         ];
-        let mut rows = self.stored_txns(&sql, &args)?;
+        let mut rows = self.stored_txns(tenant_id, &sql, &args)?;
         let limit = usize::try_from(page.limit.clamp(1, 500)).unwrap_or(500);
         let mut has_more = rows.len() > limit;
         rows.truncate(limit);
@@ -793,7 +809,8 @@ impl StoreTx for PgTx {
             "select p.account, p.currency, \
              sum(case p.side when 'debit' then p.amount_minor else 0 end)::text, \
              sum(case p.side when 'credit' then p.amount_minor else 0 end)::text \
-             from journal_txn j join posting p on p.txn_id = j.txn_id \
+             from journal_txn j join posting p \
+             using (tenant_id, customer_id, txn_id) \
              where j.tenant_id = $1 and j.effective_date <= $2 \
              group by p.account, p.currency \
              order by p.account collate \"C\", p.currency collate \"C\"",
@@ -835,7 +852,8 @@ impl StoreTx for PgTx {
             "select p.account, p.currency, \
              sum(case p.side when 'debit' then p.amount_minor else 0 end)::text, \
              sum(case p.side when 'credit' then p.amount_minor else 0 end)::text \
-             from journal_txn j join posting p on p.txn_id = j.txn_id \
+             from journal_txn j join posting p \
+             using (tenant_id, customer_id, txn_id) \
              where j.tenant_id = $1 and j.customer_id = $2 and j.effective_date <= $3 \
              group by p.account, p.currency \
              order by p.account collate \"C\", p.currency collate \"C\"",
@@ -856,7 +874,8 @@ impl StoreTx for PgTx {
              from (select p.document_id, \
                    sum(case p.side when 'debit' then p.amount_minor \
                    else -p.amount_minor end) as balance \
-                   from posting p join journal_txn j on j.txn_id = p.txn_id \
+                   from posting p join journal_txn j \
+                   using (tenant_id, customer_id, txn_id) \
                    where p.tenant_id = $1 and p.account = 'receivable' and p.currency = $2 \
                    and p.document_id is not null and j.effective_date <= $3 \
                    group by p.document_id \
@@ -891,7 +910,8 @@ impl StoreTx for PgTx {
              from (select j.customer_id, \
                    sum(case p.side when 'credit' then p.amount_minor \
                    else -p.amount_minor end) as credit \
-                   from posting p join journal_txn j on j.txn_id = p.txn_id \
+                   from posting p join journal_txn j \
+                   using (tenant_id, customer_id, txn_id) \
                    where p.tenant_id = $1 and p.currency = $2 and j.effective_date <= $3 \
                    and p.account in ('unapplied_payments', 'credit_memos', 'credit_balance') \
                    group by j.customer_id) s \

@@ -291,6 +291,11 @@ impl TxnHead {
         &self.txn_id
     }
 
+    /// The customer it belongs to, which leads every key of its postings.
+    pub fn customer_id(&self) -> &CustomerId {
+        &self.customer_id
+    }
+
     /// Its position in the journal.
     pub fn seq(&self) -> i64 {
         self.seq

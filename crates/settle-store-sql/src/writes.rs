@@ -279,7 +279,7 @@ macro_rules! shared_reads {
                 .into_iter()
                 .map(|(d, _)| d)
                 .collect();
-            self.attach_items(&mut rows)?;
+            self.attach_items(tenant_id, &mut rows)?;
             self.attach_groups(&mut rows)?;
             Ok(rows.into_iter().next())
         }
@@ -307,7 +307,7 @@ macro_rules! shared_reads {
                 $crate::document(row).map(|(d, seq)| (d, seq.to_string()))
             })?;
             let mut page_rows = $crate::paginate(rows, page);
-            self.attach_items(&mut page_rows.rows)?;
+            self.attach_items(tenant_id, &mut page_rows.rows)?;
             self.attach_groups(&mut page_rows.rows)?;
             Ok(page_rows)
         }
@@ -387,7 +387,7 @@ macro_rules! shared_reads {
                     .into_iter()
                     .map(|(d, _)| d)
                     .collect();
-                self.attach_items(&mut rows)?;
+                self.attach_items(tenant_id, &mut rows)?;
                 self.attach_groups(&mut rows)?;
                 lists.push(rows);
             }

@@ -230,8 +230,9 @@ impl SqliteTx<'_> {
         self.query_rows(rendered.as_deref().unwrap_or(&sql), &refs, map)
     }
 
-    /// Loads the items of `documents` in one query and attaches them in order.
-    fn attach_items(&self, documents: &mut [Document]) -> StoreResult<()> {
+    /// Loads the items of `documents` (all of `_tenant_id`) in one query and attaches them in
+    /// order; SQLite finds them by document id.
+    fn attach_items(&self, _tenant_id: &TenantId, documents: &mut [Document]) -> StoreResult<()> {
         if documents.is_empty() {
             return Ok(());
         }

@@ -327,7 +327,7 @@ fn opening_twice_runs_migrations_once_and_a_bad_url_is_refused() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+        vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
     );
     assert!(matches!(
         PostgresStore::open("postgres://postgres@127.0.0.1:1/nothing_listens_here"),
