@@ -577,6 +577,90 @@ fn a_customers_balance_update_stays_on_its_page() {
     assert_eq!(updated, [row("customer", 1000, 1000), row("customer_balance_key", 1000, 0)]);
 }
 
+/// Loads `n` customers of `tenant` with a balance key and a monthly subscription each, then, in
+/// one transaction as a bill run's batch does, updates every balance key and every
+/// subscription's next billing date (both indexed, so neither update is heap-only), and
+/// returns how many new versions of each landed on another page than their row's:
+/// (balance keys, subscriptions).
+fn rows_moved_by_a_batch(client: &mut postgres::Client, tenant: &str, n: i32) -> (i64, i64) {
+    let mut tx = client.transaction().expect("begin");
+    let load = [
+        "insert into customer (customer_id, tenant_id, name, name_lower, email, email_lower, \
+         currency, payment_terms_days, created_at) \
+         select $1 || '_cus' || lpad(i::text, 6, '0'), $1, 'Customer ' || i, 'customer ' || i, \
+         'c' || i || '@example.com', 'c' || i || '@example.com', 'USD', 30, now() \
+         from generate_series(1, $2) i",
+        "insert into customer_balance_key (tenant_id, customer_id, balance_minor) \
+         select tenant_id, customer_id, 0 from customer where tenant_id = $1 and $2 > 0",
+        "insert into subscription (subscription_id, tenant_id, customer_id, currency, status, \
+         start_date, recurring_interval, interval_count, billed_periods, next_bill_on, \
+         created_at) select 'sub_' || customer_id, tenant_id, customer_id, 'USD', 'active', \
+         date '2026-01-01', 'month', 1, 0, date '2026-01-01', now() \
+         from customer where tenant_id = $1 and $2 > 0",
+    ];
+    for sql in load {
+        tx.execute(sql, &[&tenant, &n]).expect("load");
+    }
+    tx.commit().expect("load");
+    let mut tx = client.transaction().expect("begin");
+    let mut moved = Vec::new();
+    for (table, set) in [
+        ("customer_balance_key", "balance_minor = -2999"),
+        ("subscription", "billed_periods = 1, next_bill_on = date '2026-02-01'"),
+    ] {
+        let page = |alias: &str| format!("({alias}ctid::text::point)[0]");
+        tx.batch_execute(&format!(
+            "create temp table before_update as \
+             select customer_id, {} as page from {table} where tenant_id = '{tenant}'",
+            page("")
+        ))
+        .expect("pages before");
+        tx.execute(&format!("update {table} set {set} where tenant_id = $1"), &[&tenant])
+            .expect("update");
+        let count: i64 = tx
+            .query_one(
+                &format!(
+                    "select count(*) from {table} t join before_update b using (customer_id) \
+                     where t.tenant_id = $1 and {} <> b.page",
+                    page("t.")
+                ),
+                &[&tenant],
+            )
+            .expect("pages after")
+            .get(0);
+        moved.push(count);
+        tx.batch_execute("drop table before_update").expect("drop");
+    }
+    tx.commit().expect("batch");
+    (moved[0], moved[1])
+}
+
+/// A bill run's invoice updates its customer's balance key and its subscription, each with an
+/// indexed column changing. Both tables keep half of each page free (migration 0021), so the
+/// new versions of a whole batch stay on their rows' pages; packed full, as without the
+/// fillfactor, most move, and each move logs a lock on the old version first.
+#[test]
+fn a_batchs_balance_key_and_subscription_updates_stay_on_their_pages() {
+    let Some(db) = TestDb::new("a_batchs_balance_key_and_subscription_updates_stay") else {
+        return;
+    };
+    let tenant = super::seed(&db.open(), &[]);
+    let mut client = db.client();
+    assert_eq!(rows_moved_by_a_batch(&mut client, tenant.as_str(), 1000), (0, 0));
+
+    // The same batch on pages packed full (what the tables had before 0021) moves rows.
+    client
+        .batch_execute(
+            "alter table customer_balance_key reset (fillfactor); \
+             alter table subscription reset (fillfactor); \
+             insert into tenant (tenant_id, name, created_at) \
+             select 'ten_packed', name, created_at from tenant limit 1",
+        )
+        .expect("packed pages");
+    let (keys, subscriptions) = rows_moved_by_a_batch(&mut client, "ten_packed", 1000);
+    assert!(keys > 500 && subscriptions > 500, "moved: {keys} keys, {subscriptions} subscriptions");
+}
+
 /// Every index of a table a bill run's invoice writes costs each invoice an entry, so each one
 /// is here with the read or the key it serves; an index added, or one dropped, fails this test
 /// until the list says why. (0020 dropped three that no statement read; 0021 two more, once
