@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt as _;
 use postgres::Client;
@@ -76,6 +76,14 @@ const MIN_IDLE: u32 = 1;
 
 /// How long a caller waits for a free connection before the store reports itself unavailable.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pooled connection that answered within this long is handed out without first being
+/// tested with an empty query (one round trip more per checkout, about 0.1 ms on this
+/// machine's loopback: docs/BENCHMARKS.md). One idle for longer is tested, so connections left
+/// over from a database restart are found and replaced before a request uses them. A server
+/// that drops a connection within this window fails the one request that uses it next (a
+/// 503 the client retries with its idempotency key); the pool then replaces it.
+pub const TESTED_AFTER_IDLE: Duration = Duration::from_millis(500);
 
 /// How long [`Store::check_ready`] waits for a connection: a readiness probe answers quickly.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -360,6 +368,8 @@ pub(crate) struct PgConn {
     pub(crate) links: Arc<merge::Links>,
     /// Set when the connection may still hold an open transaction; the pool then closes it.
     pub(crate) broken: bool,
+    /// When the server last answered on it (see [`TESTED_AFTER_IDLE`]).
+    answered_at: Instant,
 }
 
 impl PgConn {
@@ -370,6 +380,7 @@ impl PgConn {
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let statement = self.runtime.block_on(self.client.prepare(sql))?;
+        self.mark_answered();
         self.keep(sql, statement.clone());
         Ok(statement)
     }
@@ -396,6 +407,7 @@ impl PgConn {
         }
         self.count_flight(sent.iter().filter(|s| !matches!(s, Sent::Prepare(_))).count());
         let mut answers = self.runtime.block_on(join_in_order(requests(&self.client, sent)));
+        self.mark_answered();
         let prepares = sent.iter().filter_map(|s| match s {
             Sent::Prepare(sql) => Some(*sql),
             _ => None,
@@ -445,6 +457,19 @@ impl PgConn {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    /// Notes that the server just answered, unless the connection has closed.
+    pub(crate) fn mark_answered(&mut self) {
+        if !self.is_closed() {
+            self.answered_at = Instant::now();
+        }
+    }
+
+    /// Whether the pool should test the connection before handing it out: it has not
+    /// answered for [`TESTED_AFTER_IDLE`].
+    fn needs_test(&self) -> bool {
+        self.answered_at.elapsed() >= TESTED_AFTER_IDLE
     }
 }
 
@@ -551,12 +576,18 @@ impl r2d2::ManageConnection for Manager {
             statements_sent: Arc::clone(&self.statements_sent),
             links: Arc::clone(&self.links),
             broken: false,
+            answered_at: Instant::now(),
         })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), StoreError> {
+        if !conn.needs_test() {
+            return Ok(());
+        }
         conn.round_trips.fetch_add(1, Ordering::Relaxed);
-        conn.runtime.block_on(conn.client.simple_query("")).map(|_| ()).map_err(unavailable)
+        conn.runtime.block_on(conn.client.simple_query("")).map_err(unavailable)?;
+        conn.mark_answered();
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {

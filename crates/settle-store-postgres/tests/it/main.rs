@@ -25,6 +25,7 @@ use settle_store_postgres::PostgresStore;
 
 mod child_rows;
 mod merged_inserts;
+mod pool;
 mod schema;
 mod tls;
 
