@@ -24,6 +24,7 @@ use settle_engine::{
 };
 use settle_store::{DocumentQuery, IdempotencyRecord, PageRequest, Store};
 
+mod answers;
 mod billing;
 mod fixture;
 mod ledger;
@@ -37,6 +38,7 @@ mod staff;
 mod tests;
 mod writes;
 
+pub use answers::a_posted_document_is_answered_as_a_read_finds_it;
 pub use billing::{
     a_batch_locks_its_customers_and_reads_their_subscriptions_together,
     a_period_is_invoiced_once_and_lines_and_amendments_read_back,
@@ -60,7 +62,9 @@ pub use numbers::{
 };
 pub use records::{
     api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
-    external_ids_are_unique_per_tenant_and_kind, tenants_keep_their_settings_in_creation_order,
+    external_ids_are_unique_per_tenant_and_kind,
+    settings_read_after_a_customer_lock_are_the_tenants_as_they_stand,
+    tenants_keep_their_settings_in_creation_order,
 };
 pub use search::{
     customer_search_finds_substrings_of_name_or_email_at_every_length,

@@ -2,11 +2,11 @@
 
 use chrono::TimeDelta;
 use settle_core::application::Rule;
-use settle_core::ids::{ApiKeyId, TenantId};
+use settle_core::ids::{ApiKeyId, CustomerId, TenantId};
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{ApiKeyRecord, Role, Store, StoreError};
 
-use crate::fixture::{id, t0};
+use crate::fixture::{customer, id, seed, t0};
 
 /// Tenants are listed oldest first (ties by id), start with default settings, keep the settings
 /// written, and refuse a second tenant of the same id.
@@ -161,4 +161,39 @@ pub fn external_ids_are_unique_per_tenant_and_kind(store: &dyn Store) {
     let by_email = tx.customers_by_email(&tenant, "ADA@example.com").expect("by email");
     assert_eq!(by_email, [id(CustomerId::parse, "cus_a"), id(CustomerId::parse, "cus_b")]);
     assert_eq!(tx.customers_by_email(&other, "ada@example.com").expect("by email"), []);
+}
+
+/// The settings read after a customer's lock are its tenant's as they stand in the
+/// transaction: changes committed before it, a change the same transaction made before or
+/// after the lock, and another tenant's settings when another tenant is asked for (PostgreSQL
+/// reads them in the lock's flight and keeps them for the next call).
+pub fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand(store: &dyn Store) {
+    let a = seed(store, "ten_settingsa", &[customer("cus_settingsa", "Settings A", 0)]);
+    let b = seed(store, "ten_settingsb", &[]);
+    let customer_id = id(CustomerId::parse, "cus_settingsa");
+    let named = |name: &str| Settings { business_name: name.to_owned(), ..Settings::default() };
+    let mut tx = store.begin_write().expect("begin");
+    tx.update_settings(&a, &named("Committed")).expect("update");
+    tx.update_settings(&b, &named("Other tenant")).expect("update");
+    tx.commit().expect("commit");
+
+    let mut tx = store.begin_write().expect("begin");
+    tx.lock_customer(&a, &customer_id, t0()).expect("lock").expect("a customer");
+    assert_eq!(tx.settings(&b).expect("settings").business_name, "Other tenant");
+    assert_eq!(tx.settings(&a).expect("settings").business_name, "Committed");
+    drop(tx);
+
+    let mut tx = store.begin_write().expect("begin");
+    tx.update_settings(&a, &named("Before the lock")).expect("update");
+    tx.lock_customer(&a, &customer_id, t0()).expect("lock").expect("a customer");
+    assert_eq!(tx.settings(&a).expect("settings").business_name, "Before the lock");
+    drop(tx);
+
+    let mut tx = store.begin_write().expect("begin");
+    tx.lock_customer(&a, &customer_id, t0()).expect("lock").expect("a customer");
+    tx.update_settings(&a, &named("After the lock")).expect("update");
+    assert_eq!(tx.settings(&a).expect("settings").business_name, "After the lock");
+    drop(tx);
+    let mut tx = store.begin_read().expect("read");
+    assert_eq!(tx.settings(&a).expect("settings").business_name, "Committed");
 }

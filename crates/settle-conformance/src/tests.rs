@@ -33,6 +33,7 @@ fn suite_functions() -> Vec<(String, String)> {
     let mut functions = Vec::new();
     for file in [
         "lib.rs",
+        "answers.rs",
         "records.rs",
         "lists.rs",
         "writes.rs",

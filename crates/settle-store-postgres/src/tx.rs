@@ -13,6 +13,7 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
 use settle_core::ledger::Account;
 use settle_core::money::Currency;
+use settle_core::settings::Settings;
 use settle_store::{
     AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
@@ -78,6 +79,9 @@ pub(crate) struct PgTx {
     /// A statement failed, so PostgreSQL has aborted the transaction and would turn a COMMIT
     /// into a silent ROLLBACK; `commit` reports it instead.
     failed: bool,
+    /// The tenant's settings, read in the flight that locked a customer, for the unit's
+    /// `settings` call that follows (see [`PgTx::prefetched_settings`]).
+    settings: Option<(TenantId, Settings)>,
 }
 
 impl PgTx {
@@ -91,6 +95,7 @@ impl PgTx {
             begun: false,
             open: true,
             failed: false,
+            settings: None,
         }
     }
 
@@ -114,6 +119,8 @@ impl PgTx {
         args: Vec<Arg>,
         check: Option<&'static str>,
     ) -> StoreResult<()> {
+        // What this write changes may be the prefetched settings' row.
+        self.settings = None;
         if self.conn.cached(&sql).is_none() {
             self.land()?;
         }
@@ -216,6 +223,17 @@ impl PgTx {
     ) -> StoreResult<Vec<T>> {
         let refs: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
         self.query_rows(sql, &refs, map)
+    }
+
+    /// The tenant's settings if the flight that locked a customer of `tenant_id` read them, and
+    /// nothing was taken or written since: read in this transaction after everything it had
+    /// written, at READ COMMITTED, they are what a statement sent now would read, but for
+    /// another transaction's commit in between, which a unit may see or not either way.
+    fn prefetched_settings(&mut self, tenant_id: &TenantId) -> Option<Settings> {
+        match self.settings.take() {
+            Some((tenant, settings)) if tenant == *tenant_id => Some(settings),
+            _ => None,
+        }
     }
 
     /// Reads the invoice group of each invoice in `documents`: its original, then the
@@ -630,18 +648,37 @@ impl StoreTx for PgTx {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>> {
         // The row lock is held until the transaction ends: another command for this customer
-        // waits here, while commands for other customers go on.
-        let sql = format!(
+        // waits here, while commands for other customers go on. Every unit reads its tenant's
+        // settings next, so they come in the same flight, after the lock.
+        let lock_sql = format!(
             "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
              for update"
         );
-        let rows = self.query_rows(&sql, &[&tenant_id.as_str(), &customer_id.as_str()], |row| {
-            settle_store_sql::customer(row)
-        })?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .map(|(c, _)| (adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), c)))
+        let (settings_sql, settings_args) =
+            bind(settle_store_sql::queries::settings(tenant_id.as_str()));
+        let result = self.conn.statement(&lock_sql);
+        let lock = self.checked(result)?;
+        let result = self.conn.statement(&settings_sql);
+        let settings = self.checked(result)?;
+        let lock_args: [Param<'_>; 2] = [&tenant_id.as_str(), &customer_id.as_str()];
+        let settings_refs: Vec<Param<'_>> =
+            settings_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let answers = self.send_with(vec![
+            Sent::Prepared(&lock, &lock_args),
+            Sent::Prepared(&settings, &settings_refs),
+        ])?;
+        let mut rows = answers.into_iter().map(|answer| match answer {
+            Answer::Rows(rows) => rows,
+            Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Vec::new(),
+        });
+        let (customers, settings) =
+            (rows.next().unwrap_or_default(), rows.next().unwrap_or_default());
+        if let Some(row) = settings.first() {
+            self.settings = Some((tenant_id.clone(), settle_store_sql::settings(&PgRow(row))?));
+        }
+        let Some(row) = customers.first() else { return Ok(None) };
+        let (customer, _) = settle_store_sql::customer(&PgRow(row))?;
+        Ok(Some((adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), customer)))
     }
 
     fn lock_customers(

@@ -12,9 +12,22 @@ use settle_core::ids::{
 use settle_core::ledger::{Account, JournalTxn, Posting, Side, TxnKind};
 use settle_core::money::Currency;
 use settle_core::payment::{Payment, PaymentMethod, PaymentStatus};
+use settle_core::settings::{NegativeInvoicePolicy, Settings};
 use settle_store::{AccountTotal, ApiKeyRecord, Role, StoreError, StoreResult, StoredTxn};
 
 use crate::row::{Row, bad};
+
+/// A tenant's settings, from a row of [`queries::settings`](crate::queries::settings).
+pub fn settings<R: Row + ?Sized>(row: &R) -> StoreResult<Settings> {
+    Ok(Settings {
+        default_currency: row.currency(0)?,
+        time_zone: row.text(1)?,
+        application_rule: row.parsed(2, Rule::parse)?,
+        negative_invoice_policy: row.parsed(3, NegativeInvoicePolicy::parse)?,
+        auto_apply_credit: row.int(4)? != 0,
+        business_name: row.text(5)?,
+    })
+}
 
 /// The columns [`customer`] reads, in its order.
 pub const CUSTOMER_COLUMNS: &str = "customer_id, name, email, currency, payment_terms_days, \

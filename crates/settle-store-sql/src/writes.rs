@@ -209,8 +209,11 @@ macro_rules! shared_writes {
 /// Expands, inside an adapter's `impl StoreTx`, to the reads whose text is the same for every
 /// SQL store: records by id, the document, payment, application and history lists, and Attention. The
 /// adapter provides `fetch(&mut self, Statement, map) -> StoreResult<Vec<T>>` (binds and runs
-/// a shared statement, mapping each row), `attach_items`, `attach_groups` and
-/// `attach_application_items`.
+/// a shared statement, mapping each row), `attach_items`, `attach_groups`,
+/// `attach_application_items` and `prefetched_settings(&mut self, tenant_id) ->
+/// Option<Settings>`: the tenant's settings when the adapter already read them in this
+/// transaction (PostgreSQL reads them in the flight that locks the customer; SQLite, whose
+/// reads cost no round trip, never does).
 #[macro_export]
 macro_rules! shared_reads {
     () => {
@@ -218,19 +221,11 @@ macro_rules! shared_reads {
             &mut self,
             tenant_id: &::settle_core::ids::TenantId,
         ) -> ::settle_store::StoreResult<::settle_core::settings::Settings> {
-            use $crate::Row as _;
+            if let Some(settings) = self.prefetched_settings(tenant_id) {
+                return Ok(settings);
+            }
             let statement = $crate::queries::settings(tenant_id.as_str());
-            let rows = self.fetch(statement, |row| {
-                Ok(::settle_core::settings::Settings {
-                    default_currency: row.currency(0)?,
-                    time_zone: row.text(1)?,
-                    application_rule: row.parsed(2, ::settle_core::application::Rule::parse)?,
-                    negative_invoice_policy: row
-                        .parsed(3, ::settle_core::settings::NegativeInvoicePolicy::parse)?,
-                    auto_apply_credit: row.int(4)? != 0,
-                    business_name: row.text(5)?,
-                })
-            })?;
+            let rows = self.fetch(statement, |row| $crate::settings(row))?;
             rows.into_iter().next().ok_or_else(|| {
                 ::settle_store::StoreError::Corrupt(format!("no tenant {tenant_id}"))
             })

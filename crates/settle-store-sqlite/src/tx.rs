@@ -13,6 +13,7 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
 use settle_core::ledger::{Account, JournalTxn, Posting};
 use settle_core::money::Currency;
+use settle_core::settings::Settings;
 use settle_store::{
     AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
@@ -254,6 +255,12 @@ impl SqliteTx<'_> {
         })?;
         settle_store_sql::attach_items(documents, rows);
         Ok(())
+    }
+
+    /// Never any: SQLite's reads cost no round trip, so nothing is read ahead.
+    #[allow(clippy::unused_self)]
+    fn prefetched_settings(&mut self, _tenant_id: &TenantId) -> Option<Settings> {
+        None
     }
 
     /// Reads the invoice group of each invoice in `documents`: its original, then the

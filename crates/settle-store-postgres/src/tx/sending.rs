@@ -33,27 +33,32 @@ impl PgTx {
     /// out merged into multi-row statements (see `merge.rs`). Flights sent ahead are answered
     /// first.
     pub(super) fn send(&mut self, last: Option<Sent<'_>>) -> StoreResult<Answer> {
+        let mut answers = self.send_with(last.into_iter().collect())?;
+        Ok(answers.pop().unwrap_or(Answer::Done))
+    }
+
+    /// Like [`PgTx::send`], with several statements last (reads whose answers are needed
+    /// together), answering each of them in order.
+    pub(super) fn send_with(&mut self, last: Vec<Sent<'_>>) -> StoreResult<Vec<Answer>> {
         self.land()?;
         let held = self.take_held();
         let flight = self.plan(&held);
         let ready = flight.ready(&held);
         let mut sent = flight.sent(&ready);
-        let has_last = last.is_some();
+        let wanted = last.len();
         sent.extend(last);
         if sent.is_empty() {
-            return Ok(Answer::Done);
+            return Ok(Vec::new());
         }
         self.begun = true;
         let mut answers = self.conn.flight(&sent);
         self.answered(&mut answers, &flight)?;
-        match (has_last, answers.pop()) {
-            (true, Some(Ok(answer))) => Ok(answer),
-            (false, _) => Ok(Answer::Done),
-            _ => {
-                self.failed = true;
-                Err(StoreError::Unavailable("a statement went unanswered".into()))
-            }
-        }
+        let Some(first) = answers.len().checked_sub(wanted) else {
+            self.failed = true;
+            return Err(StoreError::Unavailable("a statement went unanswered".into()));
+        };
+        // `answered` found no error among them.
+        Ok(answers.split_off(first).into_iter().flatten().collect())
     }
 
     /// The flight that sends `held`, planned (see `merge.rs`).

@@ -376,6 +376,22 @@ fn customer_lists_sort_by_bytes_and_cursors_round_trip() {
 }
 
 #[test]
+fn a_posted_document_is_answered_as_a_read_finds_it() {
+    let Some(db) = TestDb::new("a_posted_document_is_answered_as_a_read_finds_it") else {
+        return;
+    };
+    conformance::a_posted_document_is_answered_as_a_read_finds_it(Arc::new(db.open()));
+}
+
+#[test]
+fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand() {
+    let Some(db) = TestDb::new("settings_read_after_a_customer_lock") else {
+        return;
+    };
+    conformance::settings_read_after_a_customer_lock_are_the_tenants_as_they_stand(&db.open());
+}
+
+#[test]
 fn document_numbers_are_unique_under_concurrency() {
     let Some(db) = TestDb::new("document_numbers_are_unique_under_concurrency") else {
         return;

@@ -88,6 +88,20 @@ fn a_savepoint_undoes_one_unit_and_keeps_the_rest() {
 }
 
 #[test]
+fn a_posted_document_is_answered_as_a_read_finds_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::a_posted_document_is_answered_as_a_read_finds_it(Arc::new(store));
+}
+
+#[test]
+fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::settings_read_after_a_customer_lock_are_the_tenants_as_they_stand(&store);
+}
+
+#[test]
 fn document_numbers_are_unique_under_concurrency() {
     let dir = tempfile::tempdir().expect("dir");
     let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
