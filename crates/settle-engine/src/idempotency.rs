@@ -5,12 +5,17 @@
 //! The engine never renders a response: the caller passes a [`SaveResponse`] that turns each
 //! kind of command result into an opaque [`SavedResponse`], and a replay is an
 //! [`Outcome::Replayed`], not an error: [`Engine::idempotent`] looks the key up before the
-//! command begins, and again after a write that lost the key to a concurrent twin.
+//! command's first write, and again after a write that lost the key to a concurrent twin. A
+//! command whose first write is a customer's unit looks it up inside that unit's transaction,
+//! where the unit checks it anyway (one read less, which on PostgreSQL is a round trip); any
+//! other write transaction is preceded by the look-up on its own; and a command that ends
+//! without having looked it up (it failed first, or wrote nothing) looks it up then.
 //!
 //! A saved response is kept for the retention period (by the engine's clock): after it the key
 //! is as if never used, and `prune_idempotency` deletes such records in small batches.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use settle_core::adjustment::Adjustment;
@@ -197,9 +202,21 @@ pub struct Idempotency {
     pub save: Arc<dyn SaveResponse>,
 }
 
-/// The constraint a keyed write reports when a concurrent request with the same key committed
-/// between [`Engine::idempotent`]'s look-up and the write's own check.
+/// The constraint a keyed write reports when it finds the key saved for the same request: by a
+/// concurrent twin that committed first, or by the request made before this replay.
 const KEY_TAKEN: &str = "idempotency key taken by a concurrent request";
+
+fn key_taken() -> EngineError {
+    EngineError::Store(StoreError::Conflict { constraint: KEY_TAKEN.to_owned() })
+}
+
+/// One request's idempotency while its command runs.
+pub(crate) struct KeyScope {
+    request: Idempotency,
+    /// Set once the key has been looked up: by a write transaction's own check, or by
+    /// [`Engine::look_up_key_first`].
+    looked_up: AtomicBool,
+}
 
 impl Engine {
     /// Runs `call` as one request made with an idempotency key. Before `call` begins, the key
@@ -214,15 +231,23 @@ impl Engine {
         idempotency: Idempotency,
         call: impl FnOnce(&Engine) -> EngineResult<T>,
     ) -> EngineResult<Outcome<T>> {
-        if let Some(saved) = self.saved_response(&idempotency)? {
-            return Ok(Outcome::Replayed(saved));
-        }
-        let scope = Arc::new(idempotency);
+        let scope = Arc::new(KeyScope { request: idempotency, looked_up: AtomicBool::new(false) });
         let engine = Engine { idempotency: Some(Arc::clone(&scope)), ..self.clone() };
-        match call(&engine) {
-            Ok(out) => Ok(Outcome::Done(out)),
-            Err(err @ EngineError::Store(StoreError::Conflict { .. })) => {
-                match self.saved_response(&scope) {
+        let result = call(&engine);
+        let looked_up = scope.looked_up.load(Ordering::SeqCst);
+        match result {
+            Ok(out) if looked_up => Ok(Outcome::Done(out)),
+            // It wrote nothing that checks the key: a response saved before answers instead.
+            Ok(out) => match self.saved_response(&scope.request)? {
+                Some(saved) => Ok(Outcome::Replayed(saved)),
+                None => Ok(Outcome::Done(out)),
+            },
+            Err(err) => {
+                let conflict = matches!(err, EngineError::Store(StoreError::Conflict { .. }));
+                if looked_up && !conflict {
+                    return Err(err);
+                }
+                match self.saved_response(&scope.request) {
                     Ok(Some(saved)) => Ok(Outcome::Replayed(saved)),
                     Err(EngineError::IdempotencyKeyReused) => {
                         Err(EngineError::IdempotencyKeyReused)
@@ -230,7 +255,20 @@ impl Engine {
                     Ok(None) | Err(_) => Err(err),
                 }
             }
-            Err(err) => Err(err),
+        }
+    }
+
+    /// Before a write transaction that is not a customer's unit: looks the key up, once per
+    /// request, and stops with the conflict [`Engine::idempotent`] answers with the saved
+    /// response when there is one.
+    pub(crate) fn look_up_key_first(&self) -> EngineResult<()> {
+        let Some(scope) = &self.idempotency else { return Ok(()) };
+        if scope.looked_up.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        match self.saved_response(&scope.request)? {
+            Some(_) => Err(key_taken()),
+            None => Ok(()),
         }
     }
 
@@ -296,6 +334,8 @@ impl Engine {
         tenant_id: &TenantId,
     ) -> EngineResult<()> {
         let Some(scope) = &self.idempotency else { return Ok(()) };
+        scope.looked_up.store(true, Ordering::SeqCst);
+        let scope = &scope.request;
         let key = scope.key.as_str();
         let expired_at = self.idempotency_expired_at();
         match tx.idempotency(tenant_id, key)? {
@@ -306,9 +346,7 @@ impl Engine {
                 tx.remove_expired_idempotency(tenant_id, key, expired_at)?;
                 Ok(())
             }
-            Some(record) if record.request_hash == scope.request_hash => {
-                Err(EngineError::Store(StoreError::Conflict { constraint: KEY_TAKEN.to_owned() }))
-            }
+            Some(record) if record.request_hash == scope.request_hash => Err(key_taken()),
             Some(_) => Err(EngineError::IdempotencyKeyReused),
         }
     }
@@ -321,6 +359,7 @@ impl Engine {
         out: &T,
     ) -> EngineResult<()> {
         let Some(scope) = &self.idempotency else { return Ok(()) };
+        let scope = &scope.request;
         let saved = out.save_with(scope.save.as_ref()).map_err(|_| EngineError::SaveFailed)?;
         tx.insert_idempotency(&IdempotencyRecord {
             tenant_id: tenant_id.clone(),

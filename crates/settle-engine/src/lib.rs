@@ -105,7 +105,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
-    idempotency: Option<Arc<Idempotency>>,
+    idempotency: Option<Arc<idempotency::KeyScope>>,
     idempotency_retention: chrono::TimeDelta,
     session_idle: chrono::TimeDelta,
     /// Set on the copy [`Engine::preview`] runs a command on: units roll back and leave their
@@ -200,6 +200,7 @@ impl Engine {
         if self.dry_run.is_some() {
             return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
         }
+        self.look_up_key_first()?;
         Ok(self.store.begin_write()?)
     }
 
@@ -208,6 +209,7 @@ impl Engine {
         if self.dry_run.is_some() {
             return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
         }
+        self.look_up_key_first()?;
         Ok(self.store.begin_batch_write()?)
     }
 

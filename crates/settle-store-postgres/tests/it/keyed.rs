@@ -1,0 +1,129 @@
+//! A keyed post looks its key up inside its own transaction, in the flight that begins it,
+//! not in a read transaction of its own before it; a replay still answers the saved response
+//! and changes nothing.
+
+use std::sync::Arc;
+
+use settle_conformance as conformance;
+use settle_core::adjustment::Adjustment;
+use settle_core::application::Application;
+use settle_core::customer::{Customer, HistoryLine};
+use settle_core::document::{Document, DocumentKind};
+use settle_core::ids::{CustomerId, TenantId};
+use settle_core::payment::Payment;
+use settle_core::refund::Refund;
+use settle_engine::{
+    Amount, BillingResult, CreatedKey, CreatedPaymentLink, Engine, EntryOutcome, Idempotency,
+    IdempotencyKey, NewDocument, NewItem, Outcome, SaveFailed, SaveResponse, SavedResponse,
+};
+use settle_store::Store;
+use settle_store_postgres::PostgresStore;
+
+use super::TestDb;
+
+/// Saves a document as its id; nothing else is posted here.
+struct DocumentIds;
+
+impl SaveResponse for DocumentIds {
+    fn document(&self, document: &Document) -> Result<SavedResponse, SaveFailed> {
+        Ok(SavedResponse { status: 201, body: document.id.to_string() })
+    }
+    fn customer(&self, _: &Customer) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn payment(&self, _: &Payment) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn application(&self, _: &Application) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn refund(&self, _: &Refund) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn adjustment(&self, _: &Adjustment) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn entry(&self, _: &HistoryLine, _: &EntryOutcome) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn api_key(&self, _: &CreatedKey) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn payment_link(&self, _: &CreatedPaymentLink) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn transfer(&self, _: &Document, _: &Customer) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+    fn billing(&self, _: BillingResult<'_>) -> Result<SavedResponse, SaveFailed> {
+        Err(SaveFailed)
+    }
+}
+
+/// Posts a 3-line invoice of 60.00 under `key`.
+fn post_keyed(
+    engine: &Engine,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    key: &str,
+) -> Outcome<Document> {
+    let line = |text: &str| NewItem {
+        description: "Work".into(),
+        amount: Some(Amount::parse(text).expect("amount")),
+        ..NewItem::default()
+    };
+    let idempotency = Idempotency {
+        tenant_id: tenant.clone(),
+        key: IdempotencyKey::parse(key).expect("key"),
+        request_hash: "the same request".into(),
+        save: Arc::new(DocumentIds),
+    };
+    let new = NewDocument {
+        kind: DocumentKind::Invoice,
+        customer_id: customer.clone(),
+        items: vec![line("10.00"), line("20.00"), line("30.00")],
+        invoice_date: None,
+        due_date: None,
+        adjusts_invoice_id: None,
+        reason: None,
+        post: true,
+    };
+    engine.idempotent(idempotency, |e| e.create_document(tenant, new)).expect("post")
+}
+
+#[test]
+fn a_keyed_post_looks_its_key_up_in_its_own_first_flight_and_replays() {
+    let Some(db) = TestDb::new("a_keyed_post_looks_its_key_up_in_its_own_first_flight") else {
+        return;
+    };
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let store =
+        Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
+    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
+    let tenant = engine.create_tenant("Keyed").expect("tenant").tenant_id;
+    let customer = engine
+        .create_customer(
+            &tenant,
+            settle_engine::NewCustomer { name: "Keyed".into(), ..Default::default() },
+        )
+        .expect("customer")
+        .id;
+    post_keyed(&engine, &tenant, &customer, "warm-up");
+
+    let before = store.round_trips();
+    let Outcome::Done(posted) = post_keyed(&engine, &tenant, &customer, "the-key") else {
+        panic!("a new key runs the command");
+    };
+    let trips = store.round_trips() - before;
+    // BEGIN with the key's look-up; the customer's lock with the settings; the number; the
+    // writes, whose row counts are checked before COMMIT goes; COMMIT. The look-up in a read
+    // transaction of its own before the command took two more (its read and its rollback).
+    assert_eq!(trips, 5, "a keyed post of a 3-line invoice");
+
+    let Outcome::Replayed(saved) = post_keyed(&engine, &tenant, &customer, "the-key") else {
+        panic!("the same key and request replay");
+    };
+    assert_eq!((saved.status, saved.body), (201, posted.id.to_string()));
+    let owed = engine.customer(&tenant, &customer).expect("customer").balances.receivable;
+    assert_eq!(owed, 12_000, "two invoices of 60.00: the warm-up and the keyed one, not three");
+}
