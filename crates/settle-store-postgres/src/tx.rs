@@ -1,6 +1,7 @@
 //! One PostgreSQL transaction implementing the storage port.
 
 mod beside;
+mod reads;
 mod sending;
 
 use std::collections::{HashMap, VecDeque};
@@ -650,35 +651,15 @@ impl StoreTx for PgTx {
         // The row lock is held until the transaction ends: another command for this customer
         // waits here, while commands for other customers go on. Every unit reads its tenant's
         // settings next, so they come in the same flight, after the lock.
-        let lock_sql = format!(
-            "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
-             for update"
-        );
-        let (settings_sql, settings_args) =
-            bind(settle_store_sql::queries::settings(tenant_id.as_str()));
-        let result = self.conn.statement(&lock_sql);
-        let lock = self.checked(result)?;
-        let result = self.conn.statement(&settings_sql);
-        let settings = self.checked(result)?;
-        let lock_args: [Param<'_>; 2] = [&tenant_id.as_str(), &customer_id.as_str()];
-        let settings_refs: Vec<Param<'_>> =
-            settings_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
-        let answers = self.send_with(vec![
-            Sent::Prepared(&lock, &lock_args),
-            Sent::Prepared(&settings, &settings_refs),
-        ])?;
-        let mut rows = answers.into_iter().map(|answer| match answer {
-            Answer::Rows(rows) => rows,
-            Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Vec::new(),
-        });
-        let (customers, settings) =
-            (rows.next().unwrap_or_default(), rows.next().unwrap_or_default());
-        if let Some(row) = settings.first() {
-            self.settings = Some((tenant_id.clone(), settle_store_sql::settings(&PgRow(row))?));
-        }
-        let Some(row) = customers.first() else { return Ok(None) };
-        let (customer, _) = settle_store_sql::customer(&PgRow(row))?;
-        Ok(Some((adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now), customer)))
+        self.lock_with_settings(tenant_id, customer_id, now)
+    }
+
+    fn document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> StoreResult<Option<Document>> {
+        self.read_document(tenant_id, document_id)
     }
 
     fn lock_customers(

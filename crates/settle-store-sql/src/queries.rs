@@ -78,11 +78,6 @@ pub fn document(tenant_id: &str, document_id: &str) -> Statement {
     by_id(DOCUMENT_COLUMNS, "document", "document_id", tenant_id, document_id)
 }
 
-/// A document's stored balance.
-pub fn document_balance(tenant_id: &str, document_id: &str) -> Statement {
-    by_id("balance_minor", "document", "document_id", tenant_id, document_id)
-}
-
 /// The document an item belongs to.
 pub fn item_document(tenant_id: &str, item_id: &str) -> Statement {
     by_id("document_id", "document_item", "item_id", tenant_id, item_id)

@@ -358,13 +358,13 @@ pub fn insert_item(lock: &CustomerLock, document: &Document, idx: usize, item: &
     )
 }
 
-/// Writes a document's status and balance; `group_delta` is how much its balance moved, which
-/// moves its own group balance too.
-pub fn update_document(lock: &CustomerLock, document: &Document, group_delta: i64) -> Statement {
+/// Writes a document's status and balance, and moves its own group balance by as much as its
+/// balance moved (the right side of `set` reads the row as it was).
+pub fn update_document(lock: &CustomerLock, document: &Document) -> Statement {
     Statement {
         sql: std::borrow::Cow::Borrowed(
             "update document set status = ?3, balance_minor = ?4, open_item_count = ?5, \
-              group_balance_minor = group_balance_minor + ?6 \
+              group_balance_minor = group_balance_minor + (?4 - balance_minor) \
               where tenant_id = ?1 and document_id = ?2",
         ),
         args: vec![
@@ -373,7 +373,30 @@ pub fn update_document(lock: &CustomerLock, document: &Document, group_delta: i6
             text(document.status.name()),
             Value::Int(document.balance().minor()),
             small(document.open_item_count()),
-            Value::Int(group_delta),
+        ],
+    }
+}
+
+/// Moves the group balance kept on `original` by as much as `member`'s balance moves from
+/// its stored one to its balance now; writes nothing when it does not move. Runs before the
+/// member's own update, whose stored balance it reads.
+pub fn move_group_balance(
+    lock: &CustomerLock,
+    original: &settle_core::ids::DocumentId,
+    member: &Document,
+) -> Statement {
+    Statement {
+        sql: std::borrow::Cow::Borrowed(
+            "update document set group_balance_minor = group_balance_minor + (?4 - \
+              (select m.balance_minor from document m where m.tenant_id = ?1 and m.document_id = ?3)) \
+              where tenant_id = ?1 and document_id = ?2 and ?4 <> \
+              (select m.balance_minor from document m where m.tenant_id = ?1 and m.document_id = ?3)",
+        ),
+        args: vec![
+            text(lock.tenant_id().as_str()),
+            text(original.as_str()),
+            text(member.id.as_str()),
+            Value::Int(member.balance().minor()),
         ],
     }
 }

@@ -34,25 +34,13 @@ macro_rules! shared_writes {
             document: &::settle_core::document::Document,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &document.customer_id);
-            let statement =
-                $crate::queries::document_balance(lock.tenant_id().as_str(), document.id.as_str());
-            let stored = self
-                .fetch(statement, |row| $crate::Row::int(row, 0))?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ::settle_store::StoreError::Corrupt(format!("no document {}", document.id))
-                })?;
-            let balance = document.balance().minor();
-            self.write($crate::statements::update_document(lock, document, balance - stored))?;
-            if let Some(original) = &document.adjusts_invoice_id
-                && balance != stored
-            {
-                self.write($crate::statements::add_group_balance(
-                    original.as_str(),
-                    balance - stored,
-                ))?;
+            // The group balances move by what the document's balance moved, which the
+            // statements compute from the stored balance they replace: no read first (a round
+            // trip on PostgreSQL). The original's moves before the member's row changes.
+            if let Some(original) = &document.adjusts_invoice_id {
+                self.write($crate::statements::move_group_balance(lock, original, document))?;
             }
+            self.write($crate::statements::update_document(lock, document))?;
             for item in &document.items {
                 self.write($crate::statements::update_item(item))?;
             }
@@ -207,7 +195,8 @@ macro_rules! shared_writes {
 }
 
 /// Expands, inside an adapter's `impl StoreTx`, to the reads whose text is the same for every
-/// SQL store: records by id, the document, payment, application and history lists, and Attention. The
+/// SQL store: records by id (but a document, which each adapter reads in its own way: PostgreSQL
+/// in one flight), the document, payment, application and history lists, and Attention. The
 /// adapter provides `fetch(&mut self, Statement, map) -> StoreResult<Vec<T>>` (binds and runs
 /// a shared statement, mapping each row), `attach_items`, `attach_groups`,
 /// `attach_application_items` and `prefetched_settings(&mut self, tenant_id) ->
@@ -261,22 +250,6 @@ macro_rules! shared_reads {
             let statement = $crate::queries::customer(tenant_id.as_str(), customer_id.as_str());
             let rows = self.fetch(statement, |row| $crate::customer(row))?;
             Ok(rows.into_iter().next().map(|(c, _)| c))
-        }
-
-        fn document(
-            &mut self,
-            tenant_id: &::settle_core::ids::TenantId,
-            document_id: &::settle_core::ids::DocumentId,
-        ) -> ::settle_store::StoreResult<Option<::settle_core::document::Document>> {
-            let statement = $crate::queries::document(tenant_id.as_str(), document_id.as_str());
-            let mut rows: Vec<::settle_core::document::Document> = self
-                .fetch(statement, |row| $crate::document(row))?
-                .into_iter()
-                .map(|(d, _)| d)
-                .collect();
-            self.attach_items(tenant_id, &mut rows)?;
-            self.attach_groups(&mut rows)?;
-            Ok(rows.into_iter().next())
         }
 
         fn item_document(

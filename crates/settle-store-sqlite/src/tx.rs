@@ -1,19 +1,16 @@
 //! One SQLite transaction implementing the storage port.
 
-use std::collections::HashMap;
 use std::sync::MutexGuard;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use settle_core::aging::{CustomerCredit, OpenDocument};
-use settle_core::application::Application;
 use settle_core::customer::Customer;
 use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
 use settle_core::ledger::{Account, JournalTxn, Posting};
 use settle_core::money::Currency;
-use settle_core::settings::Settings;
 use settle_store::{
     AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
@@ -24,7 +21,7 @@ use crate::rows::{SqlRow, date_text, timestamp_text};
 use crate::{SqliteStore, unavailable};
 use settle_store_sql::{
     CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
-    Statement, TxnHead, Value, bad, customer_cursor, customer_order, fetch_limit, like_pattern,
+    Statement, TxnHead, Value, customer_cursor, customer_order, fetch_limit, like_pattern,
     paginate, seq_cursor, split_customer_cursor,
 };
 
@@ -37,6 +34,8 @@ enum Conn<'a> {
 
 /// An open SQLite transaction; rolled back on drop unless committed. A write transaction is one
 /// member of a group transaction: rolling it back undoes only its own writes.
+mod documents;
+
 pub(crate) struct SqliteTx<'a> {
     conn: Conn<'a>,
     open: bool,
@@ -231,71 +230,6 @@ impl SqliteTx<'_> {
         self.query_rows(rendered.as_deref().unwrap_or(&sql), &refs, map)
     }
 
-    /// Loads the items of `documents` (all of `_tenant_id`) in one query and attaches them in
-    /// order; SQLite finds them by document id.
-    fn attach_items(&self, _tenant_id: &TenantId, documents: &mut [Document]) -> StoreResult<()> {
-        if documents.is_empty() {
-            return Ok(());
-        }
-        let marks = vec!["?"; documents.len()].join(", ");
-        let sql = format!(
-            "select document_id, item_id, kind, parent_item_id, description, quantity, \
-             unit_price, tax_rate, invoice_item_id, amount_minor, balance_minor, credited_minor \
-             from document_item where document_id in ({marks}) order by document_id, idx"
-        );
-        let currencies: HashMap<String, Currency> =
-            documents.iter().map(|d| (d.id.to_string(), d.currency)).collect();
-        let ids: Vec<String> = documents.iter().map(|d| d.id.to_string()).collect();
-        let args: Vec<&dyn rusqlite::ToSql> =
-            ids.iter().map(|i| i as &dyn rusqlite::ToSql).collect();
-        let rows = self.query_rows(&sql, &args, |row| {
-            let document_id = row.text(0)?;
-            let currency = *currencies.get(&document_id).ok_or_else(|| bad(0, &document_id))?;
-            Ok((document_id, settle_store_sql::item(row, 1, currency)?))
-        })?;
-        settle_store_sql::attach_items(documents, rows);
-        Ok(())
-    }
-
-    /// Never any: SQLite's reads cost no round trip, so nothing is read ahead.
-    #[allow(clippy::unused_self)]
-    fn prefetched_settings(&mut self, _tenant_id: &TenantId) -> Option<Settings> {
-        None
-    }
-
-    /// Reads the invoice group of each invoice in `documents`: its original, then the
-    /// adjustment invoices of that original in the order they were made.
-    fn attach_groups(&self, documents: &mut [Document]) -> StoreResult<()> {
-        let roots = settle_store_sql::group_roots(documents);
-        if roots.is_empty() {
-            return Ok(());
-        }
-        let marks = vec!["?"; roots.len()].join(", ");
-        let sql = format!(
-            "select coalesce(adjusts_invoice_id, document_id), document_id from document \
-             where document_id in ({marks}) or adjusts_invoice_id in ({marks}) order by seq"
-        );
-        let args: Vec<&dyn rusqlite::ToSql> =
-            roots.iter().chain(roots.iter()).map(|r| r as &dyn rusqlite::ToSql).collect();
-        let rows = self
-            .query_rows(&sql, &args, |row| Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?)))?;
-        settle_store_sql::attach_groups(documents, rows);
-        Ok(())
-    }
-
-    fn attach_application_items(&self, applications: &mut [Application]) -> StoreResult<()> {
-        for application in applications {
-            let currency = application.currency;
-            application.items = self.query_rows(
-                "select item_id, credit_memo_item_id, amount_minor, net_minor \
-                 from application_item where application_id = ?1 order by idx",
-                &[&application.id.as_str()],
-                |row| settle_store_sql::application_item(row, 0, currency),
-            )?;
-        }
-        Ok(())
-    }
-
     /// The postings of `heads`' transactions, as `(txn id, posting)` in order.
     fn postings_of(&self, heads: &[(TxnHead, String)]) -> StoreResult<Vec<(String, Posting)>> {
         if heads.is_empty() {
@@ -407,6 +341,14 @@ impl StoreTx for SqliteTx<'_> {
     settle_store_sql::shared_reads!();
     settle_store_sql::shared_staff!();
     settle_store_sql::shared_imports!();
+
+    fn document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> StoreResult<Option<Document>> {
+        self.read_document(tenant_id, document_id)
+    }
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         if let Conn::Writer(writer, writers) = &mut self.conn {

@@ -1,0 +1,136 @@
+//! Reads PostgreSQL answers in one flight where the shared reads would take several round
+//! trips: a customer's lock with its tenant's settings, and a document with its items and
+//! its invoice group.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use settle_core::customer::Customer;
+use settle_core::document::Document;
+use settle_core::ids::{CustomerId, DocumentId, TenantId};
+use settle_core::money::Currency;
+use settle_store::{CustomerLock, StoreResult};
+use settle_store_sql::{CUSTOMER_COLUMNS, Row as _, bad};
+
+use super::PgTx;
+use crate::bind::bind;
+use crate::rows::PgRow;
+use crate::{Answer, Param, Sent};
+
+/// A document's items, found by the document's id through its row (which names the customer
+/// that leads the items' key), in order.
+const ITEMS_OF_ONE: &str = "select document_id, item_id, kind, parent_item_id, description, \
+     quantity::text, unit_price::text, tax_rate::text, invoice_item_id, amount_minor, \
+     balance_minor, credited_minor from document_item where tenant_id = $1 and \
+     (customer_id, document_id) in (select customer_id, document_id from document \
+     where tenant_id = $1 and document_id = $2) order by idx";
+
+/// The invoice group of a document that is an invoice: its original (the document itself or
+/// the invoice it adjusts), then the original's adjustment invoices in the order they were
+/// made; nothing for another kind. The root is found once, then both indexes serve the
+/// members.
+const GROUP_OF_ONE: &str = "with root as (select coalesce(adjusts_invoice_id, document_id) as id \
+     from document where tenant_id = $1 and document_id = $2 and kind = 'invoice') \
+     select coalesce(d.adjusts_invoice_id, d.document_id), d.document_id from document d, root \
+     where d.document_id = root.id or d.adjusts_invoice_id = root.id order by d.seq";
+
+/// The rows of each answer, in order; an answer without rows is none.
+fn rows_of(answers: Vec<Answer>) -> impl Iterator<Item = Vec<postgres::Row>> {
+    answers.into_iter().map(|answer| match answer {
+        Answer::Rows(rows) => rows,
+        Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Vec::new(),
+    })
+}
+
+impl PgTx {
+    /// Locks the customer's row and reads its tenant's settings after it, in one flight; the
+    /// settings are kept for the unit's `settings` call that follows.
+    pub(super) fn lock_with_settings(
+        &mut self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(CustomerLock, Customer)>> {
+        let lock_sql = format!(
+            "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
+             for update"
+        );
+        let (settings_sql, settings_args) =
+            bind(settle_store_sql::queries::settings(tenant_id.as_str()));
+        let result = self.conn.statement(&lock_sql);
+        let lock = self.checked(result)?;
+        let result = self.conn.statement(&settings_sql);
+        let settings = self.checked(result)?;
+        let lock_args: [Param<'_>; 2] = [&tenant_id.as_str(), &customer_id.as_str()];
+        let settings_refs: Vec<Param<'_>> =
+            settings_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let answers = self.send_with(vec![
+            Sent::Prepared(&lock, &lock_args),
+            Sent::Prepared(&settings, &settings_refs),
+        ])?;
+        let mut rows = rows_of(answers);
+        let (customers, settings) = (rows.next().unwrap_or_default(), rows.next());
+        if let Some(row) = settings.unwrap_or_default().first() {
+            self.settings = Some((tenant_id.clone(), settle_store_sql::settings(&PgRow(row))?));
+        }
+        let Some(row) = customers.first() else { return Ok(None) };
+        let (customer, _) = settle_store_sql::customer(&PgRow(row))?;
+        let lock =
+            settle_store::adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now);
+        Ok(Some((lock, customer)))
+    }
+
+    /// A document with its items and its group, in one flight.
+    pub(super) fn read_document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> StoreResult<Option<Document>> {
+        let (document_sql, document_args) =
+            bind(settle_store_sql::queries::document(tenant_id.as_str(), document_id.as_str()));
+        let statements =
+            [document_sql.as_str(), ITEMS_OF_ONE, GROUP_OF_ONE].map(|sql| self.conn.statement(sql));
+        let [document, items, group] = statements;
+        let (document, items, group) =
+            (self.checked(document)?, self.checked(items)?, self.checked(group)?);
+        let document_refs: Vec<Param<'_>> =
+            document_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let by_id: [Param<'_>; 2] = [&tenant_id.as_str(), &document_id.as_str()];
+        let answers = self.send_with(vec![
+            Sent::Prepared(&document, &document_refs),
+            Sent::Prepared(&items, &by_id),
+            Sent::Prepared(&group, &by_id),
+        ])?;
+        let mut rows = rows_of(answers);
+        let (documents, items, group) = (
+            rows.next().unwrap_or_default(),
+            rows.next().unwrap_or_default(),
+            rows.next().unwrap_or_default(),
+        );
+        let mut documents: Vec<Document> = documents
+            .iter()
+            .map(|row| settle_store_sql::document(&PgRow(row)).map(|(d, _)| d))
+            .collect::<StoreResult<_>>()?;
+        let currencies: HashMap<String, Currency> =
+            documents.iter().map(|d| (d.id.to_string(), d.currency)).collect();
+        let items = items
+            .iter()
+            .map(|row| {
+                let row = PgRow(row);
+                let id = row.text(0)?;
+                let currency = *currencies.get(&id).ok_or_else(|| bad(0, &id))?;
+                Ok((id, settle_store_sql::item(&row, 1, currency)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        settle_store_sql::attach_items(&mut documents, items);
+        let group = group
+            .iter()
+            .map(|row| {
+                let row = PgRow(row);
+                Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        settle_store_sql::attach_groups(&mut documents, group);
+        Ok(documents.into_iter().next())
+    }
+}
