@@ -81,6 +81,11 @@ pub fn api_keys_are_found_by_hash_and_revoked_once(store: &dyn Store) {
     let mut tx = store.begin_read().expect("read");
     let found = tx.api_key_by_hash(&key.key_hash).expect("read").expect("the key");
     assert_eq!(found.revoked_at, Some(revoked_at));
+    drop(tx);
+    // The store's own read, outside any transaction, finds the same record, and nothing for
+    // an unknown hash.
+    assert_eq!(Store::api_key_by_hash(store, &key.key_hash).expect("read"), Some(found));
+    assert_eq!(Store::api_key_by_hash(store, &"cd".repeat(32)).expect("read"), None);
 }
 
 /// A tenant's keys are listed oldest first (ties by id), revoked ones with their instant, and

@@ -23,7 +23,7 @@ use futures_util::TryStreamExt as _;
 use postgres::Client;
 use postgres::types::ToSql;
 use settle_core::ids::TenantId;
-use settle_store::{Store, StoreError, StoreResult, StoreTx};
+use settle_store::{ApiKeyRecord, Store, StoreError, StoreResult, StoreTx};
 use tokio_postgres::{Row, Statement};
 
 pub use crate::raw::{
@@ -260,6 +260,14 @@ impl Store for PostgresStore {
         Ok(Box::new(PgTx::new(conn, "begin isolation level repeatable read read only")))
     }
 
+    /// One statement outside any transaction: one round trip, where a read-only transaction
+    /// takes two (its read with `BEGIN`, then the `ROLLBACK`).
+    fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let mut conn = self.connection()?;
+        let row = conn.query_opt(tx::API_KEY_BY_HASH, &[&key_hash]).map_err(unavailable)?;
+        row.map(|row| settle_store_sql::api_key(&rows::PgRow(&row))).transpose()
+    }
+
     /// The feed shows a transaction once every transaction with a lower id has ended (any
     /// in the cluster: PostgreSQL's snapshot does not say which tenant an open one writes to).
     /// This waits until that holds for the newest transaction of the tenant visible now.
@@ -452,7 +460,19 @@ impl PgConn {
     fn query_one(&mut self, sql: &str, args: &[Param<'_>]) -> Result<Row, postgres::Error> {
         let statement = self.statement(sql)?;
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        self.runtime.block_on(self.client.query_one(&statement, args))
+        let row = self.runtime.block_on(self.client.query_one(&statement, args));
+        self.mark_answered();
+        row
+    }
+
+    /// Runs one query on its own (outside a [`PgTx`](crate::tx::PgTx)) and returns its row,
+    /// if it has one.
+    fn query_opt(&mut self, sql: &str, args: &[Param<'_>]) -> Result<Option<Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let row = self.runtime.block_on(self.client.query_opt(&statement, args));
+        self.mark_answered();
+        row
     }
 
     pub(crate) fn is_closed(&self) -> bool {

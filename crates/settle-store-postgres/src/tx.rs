@@ -51,6 +51,11 @@ pub(crate) struct HeldWrite {
 /// What [`SAVEPOINT`] marks.
 const SAVEPOINT: &str = "savepoint unit";
 
+/// An API key by the SHA-256 of its text, in a transaction or outside any
+/// ([`PostgresStore::api_key_by_hash`](crate::PostgresStore)).
+pub(crate) const API_KEY_BY_HASH: &str = "select api_key_id, tenant_id, key_hash, role, name, \
+     created_at, revoked_at from api_key where key_hash = $1";
+
 /// An open PostgreSQL transaction on a pooled connection; rolled back on drop unless committed.
 ///
 /// Statements whose answer Settle does not use (`begin`, inserts and updates whose row count
@@ -572,12 +577,8 @@ impl StoreTx for PgTx {
     }
 
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let rows = self.query_rows(
-            "select api_key_id, tenant_id, key_hash, role, name, created_at, revoked_at \
-             from api_key where key_hash = $1",
-            &[&key_hash],
-            |row| settle_store_sql::api_key(row),
-        )?;
+        let rows =
+            self.query_rows(API_KEY_BY_HASH, &[&key_hash], |row| settle_store_sql::api_key(row))?;
         Ok(rows.into_iter().next())
     }
 

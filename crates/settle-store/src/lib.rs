@@ -425,6 +425,13 @@ pub trait Store: Send + Sync {
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// The API key whose SHA-256 is `key_hash`, read by one statement, which needs no
+    /// transaction around it: every request checks its key, and on PostgreSQL a read-only
+    /// transaction's begin and end would cost a round trip more. By default, in a
+    /// [`Store::begin_read`] transaction.
+    fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.begin_read()?.api_key_by_hash(key_hash)
+    }
     /// Begins a write transaction for a large batch (a bill run's or an import's). A store
     /// that groups concurrent writes into one commit gives it a group of its own, as the
     /// group's first member, so that its size costs neither it nor the others. By default,

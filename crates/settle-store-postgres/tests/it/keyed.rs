@@ -100,7 +100,14 @@ fn a_keyed_post_looks_its_key_up_in_its_own_first_flight_and_replays() {
     let store =
         Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
-    let tenant = engine.create_tenant("Keyed").expect("tenant").tenant_id;
+    let made = engine.create_tenant("Keyed").expect("tenant");
+    let tenant = made.tenant_id;
+    engine.authenticate(&made.key).expect("warm-up").expect("the key");
+    let before = store.round_trips();
+    let caller = engine.authenticate(&made.key).expect("authenticate").expect("the key");
+    // One statement outside any transaction: no BEGIN before it, no ROLLBACK after it.
+    assert_eq!(store.round_trips() - before, 1, "checking an API key");
+    assert_eq!(caller.tenant_id, tenant);
     let customer = engine
         .create_customer(
             &tenant,
