@@ -655,14 +655,6 @@ impl StoreTx for PgTx {
         self.lock_with_settings(tenant_id, customer_id, now)
     }
 
-    fn document(
-        &mut self,
-        tenant_id: &TenantId,
-        document_id: &DocumentId,
-    ) -> StoreResult<Option<Document>> {
-        self.read_document(tenant_id, document_id)
-    }
-
     fn lock_customers(
         &mut self,
         tenant_id: &TenantId,

@@ -195,11 +195,11 @@ macro_rules! shared_writes {
 }
 
 /// Expands, inside an adapter's `impl StoreTx`, to the reads whose text is the same for every
-/// SQL store: records by id (but a document, which each adapter reads in its own way: PostgreSQL
-/// in one flight), the document, payment, application and history lists, and Attention. The
+/// SQL store: records by id, the document, payment, application and history lists, and Attention. The
 /// adapter provides `fetch(&mut self, Statement, map) -> StoreResult<Vec<T>>` (binds and runs
 /// a shared statement, mapping each row), `attach_items`, `attach_groups`,
-/// `attach_application_items` and `prefetched_settings(&mut self, tenant_id) ->
+/// `attach_application_items`, `read_document(&mut self, tenant_id, document_id)` (a document
+/// with its items and its group: PostgreSQL reads them in one flight) and `prefetched_settings(&mut self, tenant_id) ->
 /// Option<Settings>`: the tenant's settings when the adapter already read them in this
 /// transaction (PostgreSQL reads them in the flight that locks the customer; SQLite, whose
 /// reads cost no round trip, never does).
@@ -250,6 +250,14 @@ macro_rules! shared_reads {
             let statement = $crate::queries::customer(tenant_id.as_str(), customer_id.as_str());
             let rows = self.fetch(statement, |row| $crate::customer(row))?;
             Ok(rows.into_iter().next().map(|(c, _)| c))
+        }
+
+        fn document(
+            &mut self,
+            tenant_id: &::settle_core::ids::TenantId,
+            document_id: &::settle_core::ids::DocumentId,
+        ) -> ::settle_store::StoreResult<Option<::settle_core::document::Document>> {
+            self.read_document(tenant_id, document_id)
         }
 
         fn item_document(

@@ -7,7 +7,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 use settle_core::aging::{CustomerCredit, OpenDocument};
 use settle_core::customer::Customer;
-use settle_core::document::{Document, DocumentKind};
+use settle_core::document::DocumentKind;
 use settle_core::ids::{ApiKeyId, CustomerId, DocumentId, TenantId};
 use settle_core::ledger::{Account, JournalTxn, Posting};
 use settle_core::money::Currency;
@@ -341,14 +341,6 @@ impl StoreTx for SqliteTx<'_> {
     settle_store_sql::shared_reads!();
     settle_store_sql::shared_staff!();
     settle_store_sql::shared_imports!();
-
-    fn document(
-        &mut self,
-        tenant_id: &TenantId,
-        document_id: &DocumentId,
-    ) -> StoreResult<Option<Document>> {
-        self.read_document(tenant_id, document_id)
-    }
 
     fn commit(mut self: Box<Self>) -> StoreResult<()> {
         if let Conn::Writer(writer, writers) = &mut self.conn {

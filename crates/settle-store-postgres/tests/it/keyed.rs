@@ -8,13 +8,13 @@ use settle_conformance as conformance;
 use settle_core::adjustment::Adjustment;
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
-use settle_core::document::{Document, DocumentKind};
+use settle_core::document::Document;
 use settle_core::ids::{CustomerId, TenantId};
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
 use settle_engine::{
-    Amount, BillingResult, CreatedKey, CreatedPaymentLink, Engine, EntryOutcome, Idempotency,
-    IdempotencyKey, NewDocument, NewItem, Outcome, SaveFailed, SaveResponse, SavedResponse,
+    BillingResult, CreatedKey, CreatedPaymentLink, Engine, EntryOutcome, Idempotency,
+    IdempotencyKey, Outcome, SaveFailed, SaveResponse, SavedResponse,
 };
 use settle_store::Store;
 use settle_store_postgres::PostgresStore;
@@ -67,27 +67,13 @@ fn post_keyed(
     customer: &CustomerId,
     key: &str,
 ) -> Outcome<Document> {
-    let line = |text: &str| NewItem {
-        description: "Work".into(),
-        amount: Some(Amount::parse(text).expect("amount")),
-        ..NewItem::default()
-    };
     let idempotency = Idempotency {
         tenant_id: tenant.clone(),
         key: IdempotencyKey::parse(key).expect("key"),
         request_hash: "the same request".into(),
         save: Arc::new(DocumentIds),
     };
-    let new = NewDocument {
-        kind: DocumentKind::Invoice,
-        customer_id: customer.clone(),
-        items: vec![line("10.00"), line("20.00"), line("30.00")],
-        invoice_date: None,
-        due_date: None,
-        adjusts_invoice_id: None,
-        reason: None,
-        post: true,
-    };
+    let new = super::three_line_invoice(customer);
     engine.idempotent(idempotency, |e| e.create_document(tenant, new)).expect("post")
 }
 

@@ -888,6 +888,25 @@ fn connections_in_use_are_counted_until_their_transaction_ends() {
     assert_eq!(store.connections_in_use(), [("postgres", 0), ("postgres_batch", 0)]);
 }
 
+/// A posted invoice for `customer_id` of three lines: 10.00, 20.00 and 30.00.
+fn three_line_invoice(customer_id: &CustomerId) -> settle_engine::NewDocument {
+    let line = |text: &str| settle_engine::NewItem {
+        description: "Work".into(),
+        amount: Some(settle_engine::Amount::parse(text).expect("amount")),
+        ..settle_engine::NewItem::default()
+    };
+    settle_engine::NewDocument {
+        kind: DocumentKind::Invoice,
+        customer_id: customer_id.clone(),
+        items: vec![line("10.00"), line("20.00"), line("30.00")],
+        invoice_date: None,
+        due_date: None,
+        adjusts_invoice_id: None,
+        reason: None,
+        post: true,
+    }
+}
+
 /// Posting a 3-line invoice sends its ~26 statements in a few pipelined flights, not one round
 /// trip each: held-back writes go with the next read or with the COMMIT. Counted once the
 /// connection has prepared its statements (the first post of a connection prepares each once).
@@ -912,28 +931,7 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
             settle_engine::NewCustomer { name: "Counted".into(), ..Default::default() },
         )
         .expect("customer");
-    let post = || {
-        let line = |text: &str| settle_engine::NewItem {
-            description: "Work".into(),
-            amount: Some(settle_engine::Amount::parse(text).expect("amount")),
-            ..settle_engine::NewItem::default()
-        };
-        engine
-            .create_document(
-                &tenant,
-                settle_engine::NewDocument {
-                    kind: DocumentKind::Invoice,
-                    customer_id: customer.id.clone(),
-                    items: vec![line("10.00"), line("20.00"), line("30.00")],
-                    invoice_date: None,
-                    due_date: None,
-                    adjusts_invoice_id: None,
-                    reason: None,
-                    post: true,
-                },
-            )
-            .expect("post")
-    };
+    let post = || engine.create_document(&tenant, three_line_invoice(&customer.id)).expect("post");
     post();
     let before = store.round_trips();
     let invoice = post();
