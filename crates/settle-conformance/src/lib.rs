@@ -293,12 +293,11 @@ pub fn an_idempotency_key_is_saved_once(store: &dyn Store) {
     tx.insert_tenant(&tenant, "Keys", PinnedClock.now()).expect("tenant");
     tx.insert_idempotency(&record).expect("save");
     tx.commit().expect("commit");
-    let mut tx = store.begin_write().expect("begin");
+    let tx = store.begin_write().expect("begin");
     assert!(matches!(
-        tx.insert_idempotency(&record),
+        or_at_commit(tx, |tx| tx.insert_idempotency(&record)),
         Err(settle_store::StoreError::Conflict { .. })
     ));
-    drop(tx);
     let mut tx = store.begin_read().expect("read");
     assert_eq!(tx.idempotency(&tenant, "k-1").expect("read"), Some(record));
     assert_eq!(tx.idempotency(&tenant, "k-2").expect("read"), None);

@@ -505,19 +505,23 @@ impl StoreTx for PgTx {
     }
 
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()> {
-        self.execute(
+        // Held like the command's other writes, so it goes with the COMMIT: a concurrent twin
+        // that saved the key first fails it there, and the unique violation is the conflict
+        // the engine answers with the twin's saved response.
+        let args: Vec<Arg> = vec![
+            Box::new(record.tenant_id.as_str().to_owned()),
+            Box::new(record.key.clone()),
+            Box::new(record.request_hash.clone()),
+            Box::new(i32::from(record.status)),
+            Box::new(record.body.clone()),
+            Box::new(micros(record.created_at)),
+        ];
+        self.hold(
             "insert into idempotency_key (tenant_id, idempotency_key, request_hash, status, \
-             body, created_at) values ($1, $2, $3, $4, $5, $6)",
-            &[
-                &record.tenant_id.as_str(),
-                &record.key,
-                &record.request_hash,
-                &i32::from(record.status),
-                &record.body,
-                &micros(record.created_at),
-            ],
-        )?;
-        Ok(())
+             body, created_at) values ($1, $2, $3, $4, $5, $6)"
+                .to_owned(),
+            args,
+        )
     }
 
     fn remove_expired_idempotency(

@@ -473,6 +473,11 @@ pub trait Store: Send + Sync {
 }
 
 /// One database transaction. Dropping it without [`StoreTx::commit`] rolls it back.
+///
+/// A write the database refuses (a `Conflict`, an `OutOfRange`) is reported by the call that
+/// makes it or, where the store holds writes back to send them together (PostgreSQL), by the
+/// next call that talks to the database or by [`StoreTx::commit`]; either way the transaction
+/// then commits nothing.
 pub trait StoreTx: BillingTx {
     /// Makes every write of the transaction durable.
     fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -508,7 +513,8 @@ pub trait StoreTx: BillingTx {
         tenant_id: &TenantId,
         key: &str,
     ) -> StoreResult<Option<IdempotencyRecord>>;
-    /// Saves a response; a second record for the same `(tenant, key)` is a `Conflict`.
+    /// Saves a response; a second record for the same `(tenant, key)` is a `Conflict` (at the
+    /// call or later: see [`StoreTx`]).
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> StoreResult<()>;
     /// Deletes the record of `(tenant, key)` if it was saved at or before `expired_at`, so the
     /// key can be saved again in this transaction; `true` if one was deleted.
