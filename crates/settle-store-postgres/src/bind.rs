@@ -2,8 +2,8 @@
 
 use settle_store_sql::{Statement, Value};
 
-use crate::Arg;
 use crate::rows::{decimal_text, micros};
+use crate::{Arg, Param};
 
 /// Writes each `x in ?N` whose parameter is a list as `x = any(?N)`: PostgreSQL then looks
 /// each id up in the index. Behind a subquery (`in (select unnest(...))`) its planner cannot
@@ -60,6 +60,11 @@ pub(crate) fn bind(statement: Statement) -> (String, Vec<Arg>) {
         })
         .collect();
     (sql, args)
+}
+
+/// Owned parameters as the driver takes them.
+pub(crate) fn params(args: &[Arg]) -> Vec<Param<'_>> {
+    args.iter().map(|a| a.as_ref() as Param<'_>).collect()
 }
 
 #[cfg(test)]

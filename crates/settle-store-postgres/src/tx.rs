@@ -20,7 +20,7 @@ use settle_store::{
     PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
 };
 
-use crate::bind::bind;
+use crate::bind::{bind, params};
 use crate::rows::{PgRow, micros};
 use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
@@ -177,10 +177,7 @@ impl PgTx {
     fn query(&mut self, sql: &str, args: &[Param<'_>]) -> StoreResult<Vec<postgres::Row>> {
         let result = self.conn.statement(sql);
         let statement = self.checked(result)?;
-        match self.send(Some(Sent::Prepared(&statement, args)))? {
-            Answer::Rows(rows) => Ok(rows),
-            Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Ok(Vec::new()),
-        }
+        self.send(Some(Sent::Prepared(&statement, args))).map(reads::rows)
     }
 
     fn query_rows<T>(
@@ -206,7 +203,7 @@ impl PgTx {
     /// Runs a shared statement.
     fn run(&mut self, statement: Statement) -> StoreResult<u64> {
         let (sql, args) = bind(statement);
-        let refs: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let refs = params(&args);
         self.execute(&sql, &refs)
     }
 
@@ -227,7 +224,7 @@ impl PgTx {
         args: &[Arg],
         map: impl FnMut(&PgRow<'_>) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let refs: Vec<Param<'_>> = args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let refs = params(args);
         self.query_rows(sql, &refs, map)
     }
 
@@ -253,7 +250,7 @@ impl PgTx {
             "select coalesce(adjusts_invoice_id, document_id), document_id from document \
              where document_id = any($1) or adjusts_invoice_id = any($1) order by seq",
             &[&roots],
-            |row| Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?)),
+            reads::group_row,
         )?;
         settle_store_sql::attach_groups(documents, rows);
         Ok(())
@@ -270,21 +267,18 @@ impl PgTx {
         if documents.is_empty() {
             return Ok(());
         }
-        let currencies: HashMap<String, Currency> =
-            documents.iter().map(|d| (d.id.to_string(), d.currency)).collect();
+        let currencies = reads::currencies(documents);
         let customers: Vec<&str> = documents.iter().map(|d| d.customer_id.as_str()).collect();
         let ids: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
         let rows = self.query_rows(
-            "select document_id, item_id, kind, parent_item_id, description, quantity::text, \
-             unit_price::text, tax_rate::text, invoice_item_id, amount_minor, balance_minor, \
-             credited_minor from document_item where tenant_id = $1 and (customer_id, document_id) \
-             in (select * from unnest($2::text[], $3::text[])) order by document_id, idx",
+            &format!(
+                "select {} from document_item where tenant_id = $1 and \
+                 (customer_id, document_id) in (select * from unnest($2::text[], $3::text[])) \
+                 order by document_id, idx",
+                reads::ITEM_COLUMNS
+            ),
             &[&tenant_id.as_str(), &customers, &ids],
-            |row| {
-                let document_id = row.text(0)?;
-                let currency = *currencies.get(&document_id).ok_or_else(|| bad(0, &document_id))?;
-                Ok((document_id, settle_store_sql::item(row, 1, currency)?))
-            },
+            |row| reads::item_row(row, &currencies),
         )?;
         settle_store_sql::attach_items(documents, rows);
         Ok(())

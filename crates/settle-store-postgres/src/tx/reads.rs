@@ -6,24 +6,31 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use settle_core::customer::Customer;
-use settle_core::document::Document;
+use settle_core::document::{Document, Item};
 use settle_core::ids::{CustomerId, DocumentId, TenantId};
 use settle_core::money::Currency;
 use settle_store::{CustomerLock, StoreResult};
 use settle_store_sql::{CUSTOMER_COLUMNS, Row as _, bad};
 
 use super::PgTx;
-use crate::bind::bind;
+use crate::bind::{bind, params};
 use crate::rows::PgRow;
 use crate::{Answer, Param, Sent};
 
+/// The columns [`item_row`] reads, the document's id first.
+pub(super) const ITEM_COLUMNS: &str = "document_id, item_id, kind, parent_item_id, description, \
+     quantity::text, unit_price::text, tax_rate::text, invoice_item_id, amount_minor, \
+     balance_minor, credited_minor";
+
 /// A document's items, found by the document's id through its row (which names the customer
 /// that leads the items' key), in order.
-const ITEMS_OF_ONE: &str = "select document_id, item_id, kind, parent_item_id, description, \
-     quantity::text, unit_price::text, tax_rate::text, invoice_item_id, amount_minor, \
-     balance_minor, credited_minor from document_item where tenant_id = $1 and \
-     (customer_id, document_id) in (select customer_id, document_id from document \
-     where tenant_id = $1 and document_id = $2) order by idx";
+fn items_of_one() -> String {
+    format!(
+        "select {ITEM_COLUMNS} from document_item where tenant_id = $1 and \
+         (customer_id, document_id) in (select customer_id, document_id from document \
+         where tenant_id = $1 and document_id = $2) order by idx"
+    )
+}
 
 /// The invoice group of a document that is an invoice: its original (the document itself or
 /// the invoice it adjusts), then the original's adjustment invoices in the order they were
@@ -34,12 +41,37 @@ const GROUP_OF_ONE: &str = "with root as (select coalesce(adjusts_invoice_id, do
      select coalesce(d.adjusts_invoice_id, d.document_id), d.document_id from document d, root \
      where d.document_id = root.id or d.adjusts_invoice_id = root.id order by d.seq";
 
-/// The rows of each answer, in order; an answer without rows is none.
-fn rows_of(answers: Vec<Answer>) -> impl Iterator<Item = Vec<postgres::Row>> {
-    answers.into_iter().map(|answer| match answer {
+/// Each document's currency by its id, for reading its items' amounts.
+pub(super) fn currencies(documents: &[Document]) -> HashMap<String, Currency> {
+    documents.iter().map(|d| (d.id.to_string(), d.currency)).collect()
+}
+
+/// An item row of [`ITEM_COLUMNS`] as `(document id, item)`, in its document's currency.
+pub(super) fn item_row(
+    row: &PgRow<'_>,
+    currencies: &HashMap<String, Currency>,
+) -> StoreResult<(String, Item)> {
+    let document_id = row.text(0)?;
+    let currency = *currencies.get(&document_id).ok_or_else(|| bad(0, &document_id))?;
+    Ok((document_id, settle_store_sql::item(row, 1, currency)?))
+}
+
+/// A row of an invoice group as `(original's id, member's id)`.
+pub(super) fn group_row(row: &PgRow<'_>) -> StoreResult<(String, DocumentId)> {
+    Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?))
+}
+
+/// The rows an answer carries; none for an answer without rows.
+pub(super) fn rows(answer: Answer) -> Vec<postgres::Row> {
+    match answer {
         Answer::Rows(rows) => rows,
         Answer::Count(_) | Answer::Done | Answer::Prepared(_) => Vec::new(),
-    })
+    }
+}
+
+/// The rows of each answer, in order.
+fn rows_of(answers: Vec<Answer>) -> impl Iterator<Item = Vec<postgres::Row>> {
+    answers.into_iter().map(rows)
 }
 
 impl PgTx {
@@ -62,8 +94,7 @@ impl PgTx {
         let result = self.conn.statement(&settings_sql);
         let settings = self.checked(result)?;
         let lock_args: [Param<'_>; 2] = [&tenant_id.as_str(), &customer_id.as_str()];
-        let settings_refs: Vec<Param<'_>> =
-            settings_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let settings_refs = params(&settings_args);
         let answers = self.send_with(vec![
             Sent::Prepared(&lock, &lock_args),
             Sent::Prepared(&settings, &settings_refs),
@@ -88,13 +119,13 @@ impl PgTx {
     ) -> StoreResult<Option<Document>> {
         let (document_sql, document_args) =
             bind(settle_store_sql::queries::document(tenant_id.as_str(), document_id.as_str()));
-        let statements =
-            [document_sql.as_str(), ITEMS_OF_ONE, GROUP_OF_ONE].map(|sql| self.conn.statement(sql));
+        let items_sql = items_of_one();
+        let statements = [document_sql.as_str(), items_sql.as_str(), GROUP_OF_ONE]
+            .map(|sql| self.conn.statement(sql));
         let [document, items, group] = statements;
         let (document, items, group) =
             (self.checked(document)?, self.checked(items)?, self.checked(group)?);
-        let document_refs: Vec<Param<'_>> =
-            document_args.iter().map(|a| a.as_ref() as Param<'_>).collect();
+        let document_refs = params(&document_args);
         let by_id: [Param<'_>; 2] = [&tenant_id.as_str(), &document_id.as_str()];
         let answers = self.send_with(vec![
             Sent::Prepared(&document, &document_refs),
@@ -111,25 +142,14 @@ impl PgTx {
             .iter()
             .map(|row| settle_store_sql::document(&PgRow(row)).map(|(d, _)| d))
             .collect::<StoreResult<_>>()?;
-        let currencies: HashMap<String, Currency> =
-            documents.iter().map(|d| (d.id.to_string(), d.currency)).collect();
+        let currencies = currencies(&documents);
         let items = items
             .iter()
-            .map(|row| {
-                let row = PgRow(row);
-                let id = row.text(0)?;
-                let currency = *currencies.get(&id).ok_or_else(|| bad(0, &id))?;
-                Ok((id, settle_store_sql::item(&row, 1, currency)?))
-            })
+            .map(|row| item_row(&PgRow(row), &currencies))
             .collect::<StoreResult<Vec<_>>>()?;
         settle_store_sql::attach_items(&mut documents, items);
-        let group = group
-            .iter()
-            .map(|row| {
-                let row = PgRow(row);
-                Ok((row.text(0)?, row.parsed(1, DocumentId::parse)?))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+        let group =
+            group.iter().map(|row| group_row(&PgRow(row))).collect::<StoreResult<Vec<_>>>()?;
         settle_store_sql::attach_groups(&mut documents, group);
         Ok(documents.into_iter().next())
     }
