@@ -27,6 +27,7 @@ use settle_store::{DocumentQuery, IdempotencyRecord, PageRequest, Store};
 mod answers;
 mod billing;
 mod fixture;
+mod keys;
 mod ledger;
 mod lists;
 mod locks;
@@ -45,6 +46,7 @@ pub use billing::{
     bill_runs_read_back_as_last_written, products_and_prices_read_back_list_by_id_and_archive_once,
     subscriptions_read_back_list_and_are_found_when_due,
 };
+pub use keys::{SavedIds, a_replay_answers_the_saved_response_whichever_way_the_command_goes};
 pub use ledger::{
     the_feed_holds_every_commit_after_await_feed, the_journal_is_append_only_and_sums_by_date,
 };

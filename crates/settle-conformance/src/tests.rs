@@ -34,6 +34,7 @@ fn suite_functions() -> Vec<(String, String)> {
     for file in [
         "lib.rs",
         "answers.rs",
+        "keys.rs",
         "records.rs",
         "lists.rs",
         "writes.rs",

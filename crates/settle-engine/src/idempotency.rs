@@ -219,13 +219,16 @@ pub(crate) struct KeyScope {
 }
 
 impl Engine {
-    /// Runs `call` as one request made with an idempotency key. Before `call` begins, the key
-    /// is looked up: a saved response for the same request is [`Outcome::Replayed`] and `call`
-    /// does not run; for another request, [`EngineError::IdempotencyKeyReused`]. Otherwise
-    /// every write transaction of `call` saves the response `idempotency.save` renders before it
-    /// commits. A write that finds the key taken by a concurrent twin (or fails on the key's
-    /// uniqueness) rolls back as a conflict, and the key is looked up again to answer the twin's
-    /// response.
+    /// Runs `call` as one request made with an idempotency key. Before `call`'s first write
+    /// the key is looked up (inside a customer's unit, by the unit itself; before any other
+    /// write transaction, on its own): a saved response for the same request is
+    /// [`Outcome::Replayed`] and `call` writes nothing; for another request,
+    /// [`EngineError::IdempotencyKeyReused`]. A `call` that ends without having looked the key
+    /// up (it failed first, or wrote nothing) is answered the same way by a look-up then.
+    /// Otherwise every write transaction of `call` saves the response `idempotency.save`
+    /// renders before it commits. A write that finds the key taken by a concurrent twin (or
+    /// fails on the key's uniqueness) rolls back as a conflict, and the key is looked up again
+    /// to answer the twin's response.
     pub fn idempotent<T>(
         &self,
         idempotency: Idempotency,

@@ -5,60 +5,13 @@
 use std::sync::Arc;
 
 use settle_conformance as conformance;
-use settle_core::adjustment::Adjustment;
-use settle_core::application::Application;
-use settle_core::customer::{Customer, HistoryLine};
 use settle_core::document::Document;
 use settle_core::ids::{CustomerId, TenantId};
-use settle_core::payment::Payment;
-use settle_core::refund::Refund;
-use settle_engine::{
-    BillingResult, CreatedKey, CreatedPaymentLink, Engine, EntryOutcome, Idempotency,
-    IdempotencyKey, Outcome, SaveFailed, SaveResponse, SavedResponse,
-};
+use settle_engine::{Engine, Idempotency, IdempotencyKey, Outcome};
 use settle_store::Store;
 use settle_store_postgres::PostgresStore;
 
 use super::TestDb;
-
-/// Saves a document as its id; nothing else is posted here.
-struct DocumentIds;
-
-impl SaveResponse for DocumentIds {
-    fn document(&self, document: &Document) -> Result<SavedResponse, SaveFailed> {
-        Ok(SavedResponse { status: 201, body: document.id.to_string() })
-    }
-    fn customer(&self, _: &Customer) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn payment(&self, _: &Payment) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn application(&self, _: &Application) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn refund(&self, _: &Refund) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn adjustment(&self, _: &Adjustment) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn entry(&self, _: &HistoryLine, _: &EntryOutcome) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn api_key(&self, _: &CreatedKey) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn payment_link(&self, _: &CreatedPaymentLink) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn transfer(&self, _: &Document, _: &Customer) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-    fn billing(&self, _: BillingResult<'_>) -> Result<SavedResponse, SaveFailed> {
-        Err(SaveFailed)
-    }
-}
 
 /// Posts a 3-line invoice of 60.00 under `key`.
 fn post_keyed(
@@ -71,7 +24,7 @@ fn post_keyed(
         tenant_id: tenant.clone(),
         key: IdempotencyKey::parse(key).expect("key"),
         request_hash: "the same request".into(),
-        save: Arc::new(DocumentIds),
+        save: Arc::new(conformance::SavedIds),
     };
     let new = super::three_line_invoice(customer);
     engine.idempotent(idempotency, |e| e.create_document(tenant, new)).expect("post")

@@ -393,6 +393,16 @@ fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand() {
 }
 
 #[test]
+fn a_replay_answers_the_saved_response_whichever_way_the_command_goes() {
+    let Some(db) = TestDb::new("a_replay_answers_the_saved_response") else {
+        return;
+    };
+    conformance::a_replay_answers_the_saved_response_whichever_way_the_command_goes(Arc::new(
+        db.open(),
+    ));
+}
+
+#[test]
 fn document_numbers_are_unique_under_concurrency() {
     let Some(db) = TestDb::new("document_numbers_are_unique_under_concurrency") else {
         return;

@@ -102,6 +102,15 @@ fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand() {
 }
 
 #[test]
+fn a_replay_answers_the_saved_response_whichever_way_the_command_goes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::a_replay_answers_the_saved_response_whichever_way_the_command_goes(Arc::new(
+        store,
+    ));
+}
+
+#[test]
 fn document_numbers_are_unique_under_concurrency() {
     let dir = tempfile::tempdir().expect("dir");
     let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
