@@ -7,15 +7,14 @@ use std::sync::Arc;
 use settle_core::adjustment::Adjustment;
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
-use settle_core::document::{Document, DocumentKind};
+use settle_core::document::Document;
 use settle_core::error::Rejection;
 use settle_core::ids::TenantId;
 use settle_core::payment::Payment;
 use settle_core::refund::Refund;
 use settle_engine::{
     BillingResult, CreatedKey, CreatedPaymentLink, Engine, EngineError, EntryOutcome, Idempotency,
-    IdempotencyKey, NewCustomer, NewDocument, NewItem, Outcome, SaveFailed, SaveResponse,
-    SavedResponse,
+    IdempotencyKey, NewCustomer, Outcome, SaveFailed, SaveResponse, SavedResponse,
 };
 use settle_store::{CustomerQuery, PageRequest, Store};
 
@@ -85,25 +84,7 @@ pub fn a_replay_answers_the_saved_response_whichever_way_the_command_goes(store:
         .create_customer(&tenant, NewCustomer { name: "Replayed".into(), ..NewCustomer::default() })
         .expect("customer")
         .id;
-    let post = |e: &Engine| {
-        e.create_document(
-            &tenant,
-            NewDocument {
-                kind: DocumentKind::Invoice,
-                customer_id: customer.clone(),
-                items: vec![NewItem {
-                    description: "Work".into(),
-                    amount: Some(crate::amount("25.00")),
-                    ..NewItem::default()
-                }],
-                invoice_date: None,
-                due_date: None,
-                adjusts_invoice_id: None,
-                reason: None,
-                post: true,
-            },
-        )
-    };
+    let post = |e: &Engine| e.create_document(&tenant, crate::one_line_invoice(&customer, "25.00"));
     let Ok(Outcome::Done(posted)) = engine.idempotent(keyed(&tenant, "post", "the post"), post)
     else {
         panic!("a new key runs the command");

@@ -113,25 +113,8 @@ pub fn workload(engine: &Engine) -> (TenantId, CustomerId) {
     let customer = engine
         .create_customer(&tenant, NewCustomer { name: "Durable".into(), ..NewCustomer::default() })
         .expect("customer");
-    let invoice = engine
-        .create_document(
-            &tenant,
-            NewDocument {
-                kind: DocumentKind::Invoice,
-                customer_id: customer.id.clone(),
-                items: vec![NewItem {
-                    description: "Work".into(),
-                    amount: Some(amount("120.00")),
-                    ..NewItem::default()
-                }],
-                invoice_date: None,
-                due_date: None,
-                adjusts_invoice_id: None,
-                reason: None,
-                post: true,
-            },
-        )
-        .expect("invoice");
+    let invoice =
+        engine.create_document(&tenant, one_line_invoice(&customer.id, "120.00")).expect("invoice");
     engine
         .record_payment(
             &tenant,
@@ -532,6 +515,24 @@ pub(crate) fn or_at_commit(
 ) -> settle_store::StoreResult<()> {
     write(tx.as_mut())?;
     tx.commit()
+}
+
+/// A posted invoice for `customer_id` of one line, "Work", of `text` dollars.
+pub(crate) fn one_line_invoice(customer_id: &CustomerId, text: &str) -> NewDocument {
+    NewDocument {
+        kind: DocumentKind::Invoice,
+        customer_id: customer_id.clone(),
+        items: vec![NewItem {
+            description: "Work".into(),
+            amount: Some(amount(text)),
+            ..NewItem::default()
+        }],
+        invoice_date: None,
+        due_date: None,
+        adjusts_invoice_id: None,
+        reason: None,
+        post: true,
+    }
 }
 
 /// An amount written as decimal text.

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use settle_core::document::DocumentKind;
 use settle_core::ids::DocumentId;
-use settle_engine::{NewCustomer, NewDocument, NewItem};
+use settle_engine::NewCustomer;
 use settle_store::Store;
 
 use settle_engine::Clock as _;
 
-use crate::{amount, engine};
+use crate::engine;
 
 /// Posts per customer in [`document_numbers_stay_unique_and_increasing_across_customers`].
 const POSTS: usize = 10;
@@ -35,20 +35,7 @@ pub fn document_numbers_stay_unique_and_increasing_across_customers(store: Arc<d
                 s.spawn(move || {
                     (0..POSTS)
                         .map(|_| {
-                            let new = NewDocument {
-                                kind: DocumentKind::Invoice,
-                                customer_id: customer.clone(),
-                                items: vec![NewItem {
-                                    description: "Work".into(),
-                                    amount: Some(amount("10.00")),
-                                    ..NewItem::default()
-                                }],
-                                invoice_date: None,
-                                due_date: None,
-                                adjusts_invoice_id: None,
-                                reason: None,
-                                post: true,
-                            };
+                            let new = crate::one_line_invoice(customer, "10.00");
                             let document = engine.create_document(tenant, new).expect("post");
                             let n = document
                                 .number
