@@ -9,7 +9,9 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{DocumentId, TenantId};
 use settle_core::payment::PaymentMethod;
 use settle_engine::SettingsPatch;
-use settle_engine::{Amount, Engine, NewCustomer, NewDocument, NewItem, NewPayment, NewTax};
+use settle_engine::{
+    Amount, ApplicationTarget, Engine, NewCustomer, NewDocument, NewItem, NewPayment, NewTax,
+};
 use settle_store::Store;
 
 fn amount(text: &str) -> Amount {
@@ -123,4 +125,62 @@ pub fn a_posted_document_is_answered_as_a_read_finds_it(store: Arc<dyn Store>) {
         },
     );
     assert_eq!(paid.balance().minor(), 2_500);
+}
+
+/// A read of one flight ([`Store::begin_read_flight`]) finds what a read transaction finds: a
+/// customer after each write (a post, a payment applied to it), a document with its items
+/// and group, and nothing for an unknown id. A transaction begun after it reads and writes
+/// as usual on the same store: the one flight left nothing open.
+pub fn a_read_of_one_flight_finds_what_a_read_transaction_finds(store: Arc<dyn Store>) {
+    let engine = crate::engine(Arc::clone(&store), 1);
+    let tenant = engine.create_tenant("One flight").expect("tenant").tenant_id;
+    let customer = engine
+        .create_customer(&tenant, NewCustomer { name: "Flown".into(), ..NewCustomer::default() })
+        .expect("customer")
+        .id;
+    let both = |what: &str| {
+        let mut flight = store.begin_read_flight().expect("one flight");
+        let once = flight.customer(&tenant, &customer).expect("read").expect("the customer");
+        drop(flight);
+        let mut tx = store.begin_read().expect("read");
+        let read = tx.customer(&tenant, &customer).expect("read").expect("the customer");
+        assert_eq!(once, read, "{what}: the customer read in one flight");
+        once
+    };
+    let invoice = engine
+        .create_document(&tenant, crate::one_line_invoice(&customer, "120.00"))
+        .expect("invoice");
+    assert_eq!(both("after the post").balances.receivable, 12_000);
+    let payment = NewPayment {
+        customer_id: customer.clone(),
+        amount: amount("50.00"),
+        method: PaymentMethod::Ach,
+        reference: None,
+        effective_date: None,
+        applications: vec![ApplicationTarget {
+            target_id: invoice.id.clone(),
+            amount: Some(amount("50.00")),
+            items: None,
+            rule: None,
+        }],
+        description: None,
+    };
+    engine.record_payment(&tenant, payment).expect("payment");
+    assert_eq!(both("after the payment").balances.receivable, 7_000);
+
+    let mut flight = store.begin_read_flight().expect("one flight");
+    let once = flight.document(&tenant, &invoice.id).expect("read").expect("the invoice");
+    drop(flight);
+    let read = store.begin_read().expect("read").document(&tenant, &invoice.id).expect("read");
+    assert_eq!(Some(once.clone()), read, "the invoice read in one flight");
+    assert_eq!((once.balance().minor(), once.group.clone()), (7_000, vec![invoice.id.clone()]));
+    let unknown = DocumentId::parse("inv_unknown").expect("id");
+    let mut flight = store.begin_read_flight().expect("one flight");
+    assert_eq!(flight.document(&tenant, &unknown).expect("read"), None);
+    drop(flight);
+
+    let mut tx = store.begin_write().expect("write");
+    assert!(tx.customer(&tenant, &customer).expect("read").is_some());
+    tx.commit().expect("nothing left open");
+    assert_eq!(engine.customer(&tenant, &customer).expect("read").balances.receivable, 7_000);
 }

@@ -39,7 +39,10 @@ mod staff;
 mod tests;
 mod writes;
 
-pub use answers::a_posted_document_is_answered_as_a_read_finds_it;
+pub use answers::{
+    a_posted_document_is_answered_as_a_read_finds_it,
+    a_read_of_one_flight_finds_what_a_read_transaction_finds,
+};
 pub use billing::{
     a_batch_locks_its_customers_and_reads_their_subscriptions_together,
     a_period_is_invoiced_once_and_lines_and_amendments_read_back,

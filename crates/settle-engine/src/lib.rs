@@ -218,6 +218,16 @@ impl Engine {
         let mut tx = self.store.begin_read()?;
         read(tx.as_mut())
     }
+
+    /// A read of one store call, whose statements go to the database together
+    /// ([`settle_store::Store::begin_read_flight`]): one round trip on PostgreSQL, not two.
+    fn read_flight<T>(
+        &self,
+        read: impl FnOnce(&mut dyn StoreTx) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let mut tx = self.store.begin_read_flight()?;
+        read(tx.as_mut())
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,9 @@ pub(crate) const POOL_SIZE: u32 = 16;
 /// Bill-run batches a run keeps in flight at once ([`Store::concurrent_batches`]).
 const CONCURRENT_BATCHES: usize = 2;
 
+/// How a read-only transaction begins: one snapshot for all its statements.
+const READ_ONLY: &str = "begin isolation level repeatable read read only";
+
 /// The largest `pool_size` accepted (PostgreSQL's default `max_connections` is 100; a larger
 /// pool only helps against a server configured for it).
 pub(crate) const MAX_POOL_SIZE: u32 = 1024;
@@ -257,7 +260,13 @@ impl Store for PostgresStore {
 
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
         let conn = self.connection()?;
-        Ok(Box::new(PgTx::new(conn, "begin isolation level repeatable read read only")))
+        Ok(Box::new(PgTx::new(conn, READ_ONLY)))
+    }
+
+    /// `BEGIN`, the read's statements and `COMMIT` in one flight: one round trip.
+    fn begin_read_flight(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        let conn = self.connection()?;
+        Ok(Box::new(PgTx::one_flight(conn, READ_ONLY)))
     }
 
     /// One statement outside any transaction: one round trip, where a read-only transaction

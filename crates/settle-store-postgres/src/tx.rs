@@ -88,6 +88,20 @@ pub(crate) struct PgTx {
     /// The tenant's settings, read in the flight that locked a customer, for the unit's
     /// `settings` call that follows (see [`PgTx::prefetched_settings`]).
     settings: Option<(TenantId, Settings)>,
+    /// Whether the transaction ends with its first flight (a read of one flight).
+    one_flight: OneFlight,
+}
+
+/// Whether a transaction ends with its first flight ([`settle_store::Store::begin_read_flight`]):
+/// its `COMMIT` goes last in that flight, so the read costs one round trip, not two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OneFlight {
+    /// An ordinary transaction, ended by its own `COMMIT` or `ROLLBACK`.
+    No,
+    /// It ends with its first flight, which has not gone yet.
+    Unsent,
+    /// Its one flight went: another would read outside its snapshot, so it is refused.
+    Sent,
 }
 
 impl PgTx {
@@ -102,7 +116,15 @@ impl PgTx {
             open: true,
             failed: false,
             settings: None,
+            one_flight: OneFlight::No,
         }
+    }
+
+    /// A read-only transaction that `begin` starts and a `COMMIT` ends, both in its one flight.
+    pub(crate) fn one_flight(conn: r2d2::PooledConnection<Manager>, begin: &'static str) -> PgTx {
+        let mut tx = PgTx::new(conn, begin);
+        tx.one_flight = OneFlight::Unsent;
+        tx
     }
 
     fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> StoreResult<T> {

@@ -425,6 +425,15 @@ pub trait Store: Send + Sync {
     fn begin_write(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
     /// Starts a read-only transaction that sees one consistent snapshot.
     fn begin_read(&self) -> StoreResult<Box<dyn StoreTx + '_>>;
+    /// Starts a read-only transaction for a read whose statements all go in one call (reading
+    /// a customer, or a document with its items and group). A store that talks to its
+    /// database over the network may end the transaction in that same flight, so the read
+    /// costs one round trip instead of two; such a store refuses a second call that talks to
+    /// the database, rather than answer it from another snapshot. By default,
+    /// [`Store::begin_read`].
+    fn begin_read_flight(&self) -> StoreResult<Box<dyn StoreTx + '_>> {
+        self.begin_read()
+    }
     /// The API key whose SHA-256 is `key_hash`, read by one statement, which needs no
     /// transaction around it: every request checks its key, and on PostgreSQL a read-only
     /// transaction's begin and end would cost a round trip more. By default, in a

@@ -132,7 +132,7 @@ impl Engine {
         tenant_id: &TenantId,
         customer_id: &CustomerId,
     ) -> EngineResult<Customer> {
-        self.read(|tx| {
+        self.read_flight(|tx| {
             tx.customer(tenant_id, customer_id)?.ok_or_else(|| {
                 Rejection::NotFound { what: "customer", id: customer_id.to_string() }.into()
             })

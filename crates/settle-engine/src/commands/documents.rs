@@ -253,7 +253,7 @@ impl Engine {
         tenant_id: &TenantId,
         document_id: &DocumentId,
     ) -> EngineResult<Document> {
-        self.read(|tx| {
+        self.read_flight(|tx| {
             tx.document(tenant_id, document_id)?.ok_or_else(|| {
                 Rejection::NotFound { what: "document", id: document_id.to_string() }.into()
             })

@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use settle_store::{StoreError, StoreResult};
 
-use super::{Held, PgTx, SAVEPOINT};
+use super::{Held, OneFlight, PgTx, SAVEPOINT};
 use crate::flight::Flight;
 use crate::{Answer, Sent, join_in_order, merge, requests, unavailable};
 
@@ -40,6 +40,12 @@ impl PgTx {
     /// Like [`PgTx::send`], with several statements last (reads whose answers are needed
     /// together), answering each of them in order.
     pub(super) fn send_with(&mut self, last: Vec<Sent<'_>>) -> StoreResult<Vec<Answer>> {
+        if self.one_flight == OneFlight::Sent {
+            self.failed = true;
+            return Err(StoreError::Unavailable(
+                "a read of one flight asked the database a second time".into(),
+            ));
+        }
         self.land()?;
         let held = self.take_held();
         let flight = self.plan(&held);
@@ -50,8 +56,22 @@ impl PgTx {
         if sent.is_empty() {
             return Ok(Vec::new());
         }
+        let ends = self.one_flight == OneFlight::Unsent;
+        if ends {
+            sent.push(Sent::Simple("commit"));
+            self.one_flight = OneFlight::Sent;
+        }
         self.begun = true;
         let mut answers = self.conn.flight(&sent);
+        if ends {
+            let end = answers.pop();
+            if matches!(end, Some(Ok(_))) && answers.iter().all(Result::is_ok) {
+                // The COMMIT ended the transaction; when a statement failed, the COMMIT
+                // answered as a ROLLBACK would, and the drop's ROLLBACK finds nothing to end.
+                self.begun = false;
+                self.open = false;
+            }
+        }
         self.answered(&mut answers, &flight)?;
         let Some(first) = answers.len().checked_sub(wanted) else {
             self.failed = true;

@@ -27,6 +27,7 @@ mod child_rows;
 mod keyed;
 mod merged_inserts;
 mod pool;
+mod reads;
 mod schema;
 mod tls;
 
@@ -382,6 +383,14 @@ fn a_posted_document_is_answered_as_a_read_finds_it() {
         return;
     };
     conformance::a_posted_document_is_answered_as_a_read_finds_it(Arc::new(db.open()));
+}
+
+#[test]
+fn a_read_of_one_flight_finds_what_a_read_transaction_finds() {
+    let Some(db) = TestDb::new("a_read_of_one_flight_finds_what_a_read_transaction_finds") else {
+        return;
+    };
+    conformance::a_read_of_one_flight_finds_what_a_read_transaction_finds(Arc::new(db.open()));
 }
 
 #[test]

@@ -95,6 +95,13 @@ fn a_posted_document_is_answered_as_a_read_finds_it() {
 }
 
 #[test]
+fn a_read_of_one_flight_finds_what_a_read_transaction_finds() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
+    conformance::a_read_of_one_flight_finds_what_a_read_transaction_finds(Arc::new(store));
+}
+
+#[test]
 fn settings_read_after_a_customer_lock_are_the_tenants_as_they_stand() {
     let dir = tempfile::tempdir().expect("dir");
     let store = SqliteStore::open(&dir.path().join("settle.db"), Durability::Full).expect("open");
