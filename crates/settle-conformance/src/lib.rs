@@ -61,6 +61,7 @@ pub use lists::{
 };
 pub use locks::a_second_writer_on_a_customer_waits_until_the_first_commits;
 pub use numbers::{
+    a_unit_opens_with_its_lock_settings_number_and_saved_response,
     document_numbers_stay_unique_and_increasing_across_customers,
     numbers_drawn_ahead_increase_and_what_is_given_back_is_never_used_twice,
     peeking_at_the_next_number_takes_nothing,

@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use settle_core::document::DocumentKind;
-use settle_core::ids::DocumentId;
+use settle_core::ids::{CustomerId, DocumentId};
 use settle_engine::NewCustomer;
-use settle_store::Store;
+use settle_store::{IdempotencyRecord, Store, UnitOpening};
 
 use settle_engine::Clock as _;
 
@@ -127,4 +127,60 @@ pub fn numbers_drawn_ahead_increase_and_what_is_given_back_is_never_used_twice(
     assert!([1, 3].contains(&first), "{first}");
     tx.commit().expect("commit");
     (next, first)
+}
+
+/// A unit opens with what its reads would find one by one
+/// ([`StoreTx::open_unit`](settle_store::StoreTx::open_unit)): the customer locked, the
+/// tenant's settings and the next number of the kind asked for; no number without a kind, for
+/// an unknown customer, or when a response is saved under the key (a replay takes none), and
+/// then the saved response itself.
+pub fn a_unit_opens_with_its_lock_settings_number_and_saved_response(store: &dyn Store) {
+    use crate::fixture::{customer, id, seed, t0};
+    let tenant = seed(store, "ten_opening", &[customer("cus_opened", "Opened", 0)]);
+    let known = id(CustomerId::parse, "cus_opened");
+    let unknown = id(CustomerId::parse, "cus_unknown");
+    let opening = |customer_id, key, number| UnitOpening {
+        tenant_id: &tenant,
+        customer_id,
+        now: t0(),
+        key,
+        number,
+    };
+    let mut tx = store.begin_write().expect("begin");
+    let expected_settings = tx.settings(&tenant).expect("settings");
+    let opened = tx.open_unit(&opening(&known, None, Some(DocumentKind::Invoice))).expect("open");
+    let (lock, found) = opened.locked.expect("the customer");
+    assert_eq!((lock.customer_id(), lock.now(), found.name.as_str()), (&known, t0(), "Opened"));
+    assert_eq!((opened.saved, opened.settings, opened.number), (None, expected_settings, Some(1)));
+    assert_eq!(tx.next_number(&tenant, DocumentKind::Invoice, t0()).expect("number"), 2);
+    let record = IdempotencyRecord {
+        tenant_id: tenant.clone(),
+        key: "saved-key".into(),
+        request_hash: "hash".into(),
+        status: 201,
+        body: "{}".into(),
+        created_at: t0(),
+    };
+    tx.insert_idempotency(&record).expect("save");
+    tx.commit().expect("commit");
+
+    let mut tx = store.begin_write().expect("begin");
+    let unknown_customer = tx
+        .open_unit(&opening(&unknown, Some("new-key"), Some(DocumentKind::Invoice)))
+        .expect("open");
+    assert!(unknown_customer.locked.is_none() && unknown_customer.saved.is_none());
+    assert_eq!(unknown_customer.number, None, "no number for an unknown customer");
+    let replay = tx
+        .open_unit(&opening(&known, Some("saved-key"), Some(DocumentKind::Invoice)))
+        .expect("open");
+    assert_eq!((replay.saved, replay.number), (Some(record), None), "a replay takes no number");
+    assert!(replay.locked.is_some(), "the customer is locked all the same");
+    let plain = tx.open_unit(&opening(&known, Some("new-key"), None)).expect("open");
+    assert_eq!((plain.saved, plain.number), (None, None), "no kind, no number");
+    let memo = tx
+        .open_unit(&opening(&known, Some("new-key"), Some(DocumentKind::CreditMemo)))
+        .expect("open");
+    assert_eq!(memo.number, Some(1), "numbers are per kind");
+    assert_eq!(tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek"), 3);
+    tx.commit().expect("commit");
 }

@@ -336,21 +336,40 @@ impl Engine {
         tx: &mut dyn StoreTx,
         tenant_id: &TenantId,
     ) -> EngineResult<()> {
-        let Some(scope) = &self.idempotency else { return Ok(()) };
+        let Some(key) = self.key_to_look_up() else { return Ok(()) };
+        let saved = tx.idempotency(tenant_id, key)?;
+        self.judge_saved(tx, tenant_id, saved)
+    }
+
+    /// The request's idempotency key, if it has one, marked as looked up: the caller looks it
+    /// up in its transaction and hands what it found to [`Engine::judge_saved`].
+    pub(crate) fn key_to_look_up(&self) -> Option<&str> {
+        let scope = self.idempotency.as_ref()?;
         scope.looked_up.store(true, Ordering::SeqCst);
+        Some(scope.request.key.as_str())
+    }
+
+    /// What the response `saved` under the request's key means (see
+    /// [`Engine::check_idempotency`]): nothing saved, or an expired record (deleted here), lets
+    /// the command go on.
+    pub(crate) fn judge_saved(
+        &self,
+        tx: &mut dyn StoreTx,
+        tenant_id: &TenantId,
+        saved: Option<IdempotencyRecord>,
+    ) -> EngineResult<()> {
+        let (Some(scope), Some(record)) = (&self.idempotency, saved) else { return Ok(()) };
         let scope = &scope.request;
-        let key = scope.key.as_str();
         let expired_at = self.idempotency_expired_at();
-        match tx.idempotency(tenant_id, key)? {
-            None => Ok(()),
-            Some(record) if record.created_at <= expired_at => {
-                // A twin replacing it too waits on this delete, then fails on the unique key
-                // when it saves, and answers this request's response.
-                tx.remove_expired_idempotency(tenant_id, key, expired_at)?;
-                Ok(())
-            }
-            Some(record) if record.request_hash == scope.request_hash => Err(key_taken()),
-            Some(_) => Err(EngineError::IdempotencyKeyReused),
+        if record.created_at <= expired_at {
+            // A twin replacing it too waits on this delete, then fails on the unique key
+            // when it saves, and answers this request's response.
+            tx.remove_expired_idempotency(tenant_id, scope.key.as_str(), expired_at)?;
+            Ok(())
+        } else if record.request_hash == scope.request_hash {
+            Err(key_taken())
+        } else {
+            Err(EngineError::IdempotencyKeyReused)
         }
     }
 

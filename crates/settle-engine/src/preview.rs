@@ -139,6 +139,12 @@ impl Unit<'_> {
     pub(crate) fn next_number(&mut self, kind: DocumentKind) -> EngineResult<u64> {
         let tenant_id = self.tenant_id().clone();
         let Some(watch) = self.watch.as_mut() else {
+            if let Some((drawn_kind, number)) = self.numbered
+                && drawn_kind == kind
+            {
+                self.numbered = None;
+                return Ok(number);
+            }
             return match self.drawn.as_deref_mut() {
                 Some(drawn) if kind == DocumentKind::Invoice => {
                     drawn.take(&mut *self.tx, &tenant_id, self.now)

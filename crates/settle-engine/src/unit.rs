@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::application::Application;
 use settle_core::customer::{Customer, HistoryLine};
-use settle_core::document::Document;
+use settle_core::document::{Document, DocumentKind};
 use settle_core::error::Rejection;
 use settle_core::fold;
 use settle_core::ids::{CustomerId, DocumentId, NewIds, TenantId};
 use settle_core::ledger::JournalTxn;
 use settle_core::payment::Payment;
 use settle_core::settings::Settings;
-use settle_store::{CustomerLock, StoreTx};
+use settle_store::{CustomerLock, StoreTx, UnitOpening};
 
 use crate::preview::Watch;
 use crate::telemetry;
@@ -40,6 +40,26 @@ pub(crate) struct Unit<'a> {
     pub(crate) appended: u64,
     /// In a batch, the invoice numbers it drew ahead for its units.
     pub(crate) drawn: Option<&'a mut DrawnNumbers>,
+    /// The number of the kind the store drew when it opened the unit, until the command
+    /// takes it ([`StoreTx::open_unit`]).
+    pub(crate) numbered: Option<(DocumentKind, u64)>,
+}
+
+/// The numbers a unit starts with: a batch's drawn ahead, or one drawn with the lock.
+pub(crate) struct Numbers<'a> {
+    drawn: Option<&'a mut DrawnNumbers>,
+    numbered: Option<(DocumentKind, u64)>,
+}
+
+impl<'a> Numbers<'a> {
+    /// A batch's unit's: the numbers the batch drew ahead, if it did, with `units_left` units
+    /// of the batch still to run, this one included.
+    fn drawn(mut drawn: Option<&'a mut DrawnNumbers>, units_left: u32) -> Numbers<'a> {
+        if let Some(drawn) = drawn.as_deref_mut() {
+            drawn.units_left = units_left;
+        }
+        Numbers { drawn, numbered: None }
+    }
 }
 
 /// Invoice numbers a batch draws ahead for its units and hands out in order: one call to the
@@ -206,7 +226,7 @@ impl Engine {
             .document(tenant_id, document_id)?
             .ok_or_else(|| Rejection::NotFound { what: "document", id: document_id.to_string() })?
             .customer_id;
-        self.write_in(tx, tenant_id, &owner, work)
+        self.write_in(tx, tenant_id, &owner, None, work)
     }
 
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
@@ -218,7 +238,20 @@ impl Engine {
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
         let tx = self.store.begin_write()?;
-        self.write_in(tx, tenant_id, customer_id, work)
+        self.write_in(tx, tenant_id, customer_id, None, work)
+    }
+
+    /// [`Engine::write`] for a command that numbers one document of `kind`: the store may
+    /// draw its number with the customer's lock ([`StoreTx::open_unit`]).
+    pub(crate) fn write_numbered<T: Saved>(
+        &self,
+        tenant_id: &TenantId,
+        customer_id: &CustomerId,
+        kind: DocumentKind,
+        work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let tx = self.store.begin_write()?;
+        self.write_in(tx, tenant_id, customer_id, Some(kind), work)
     }
 
     fn write_in<T: Saved>(
@@ -226,18 +259,30 @@ impl Engine {
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
+        number: Option<DocumentKind>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        if self.dry_run.is_none() {
-            self.check_idempotency(tx.as_mut(), tenant_id)?;
-        }
-        // The unit's one instant: rows written under the lock are stamped with it.
-        let (lock, customer) = tx
-            .lock_customer(tenant_id, customer_id, self.now())?
-            .ok_or_else(|| not_found(customer_id))?;
-        let settings = tx.settings(tenant_id)?;
-        let (out, preview, appended) =
-            self.unit_in(tx.as_mut(), (lock, customer), &settings, None, work)?;
+        // A dry run neither looks its key up nor takes a number (a preview only peeks).
+        let live = self.dry_run.is_none();
+        let opening = UnitOpening {
+            tenant_id,
+            customer_id,
+            // The unit's one instant: rows written under the lock are stamped with it.
+            now: self.now(),
+            key: if live { self.key_to_look_up() } else { None },
+            number: number.filter(|_| live),
+        };
+        let opened = tx.open_unit(&opening)?;
+        self.judge_saved(tx.as_mut(), tenant_id, opened.saved)?;
+        let (lock, customer) = opened.locked.ok_or_else(|| not_found(customer_id))?;
+        let numbered = opening.number.zip(opened.number);
+        let (out, preview, appended) = self.unit_in(
+            tx.as_mut(),
+            (lock, customer),
+            &opened.settings,
+            Numbers { drawn: None, numbered },
+            work,
+        )?;
         if let (Some(dry_run), Some(preview)) = (&self.dry_run, preview) {
             // Dropping the transaction rolls it back: nothing the command wrote is kept.
             drop(tx);
@@ -256,7 +301,7 @@ impl Engine {
         tx: &mut dyn settle_store::StoreTx,
         (lock, customer): (CustomerLock, Customer),
         settings: &Settings,
-        drawn: Option<&mut DrawnNumbers>,
+        numbers: Numbers<'_>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<(T, Option<crate::Preview>, u64)> {
         let now = lock.now();
@@ -276,7 +321,8 @@ impl Engine {
             deferred_payment: None,
             watch: None,
             appended: 0,
-            drawn,
+            drawn: numbers.drawn,
+            numbered: numbers.numbered,
         };
         unit.check_versions(&self.expected_versions)?;
         unit.watch = watch;
@@ -357,15 +403,12 @@ impl Engine {
             if savepoints {
                 tx.savepoint()?;
             }
-            if let Some(drawn) = drawn.as_mut() {
-                drawn.units_left = u32::try_from(customers.len() - at).unwrap_or(u32::MAX);
-            }
+            let left = u32::try_from(customers.len() - at).unwrap_or(u32::MAX);
+            let numbers = Numbers::drawn(drawn.as_mut(), left);
             let result = match locked.remove(customer_id) {
-                Some(found) => {
-                    self.unit_in(tx.as_mut(), found, &settings, drawn.as_mut(), |unit| {
-                        work(unit, &mut prepared)
-                    })
-                }
+                Some(found) => self.unit_in(tx.as_mut(), found, &settings, numbers, |unit| {
+                    work(unit, &mut prepared)
+                }),
                 None => Err(not_found(customer_id)),
             };
             // A store may hold writes back until it next talks to the database (PostgreSQL's

@@ -16,8 +16,9 @@ use settle_core::ledger::Account;
 use settle_core::money::Currency;
 use settle_core::settings::Settings;
 use settle_store::{
-    AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, Page,
-    PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, adapter,
+    AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord,
+    OpenedUnit, Page, PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, UnitOpening,
+    adapter,
 };
 
 use crate::bind::{bind, params};
@@ -673,6 +674,10 @@ impl StoreTx for PgTx {
         // waits here, while commands for other customers go on. Every unit reads its tenant's
         // settings next, so they come in the same flight, after the lock.
         self.lock_with_settings(tenant_id, customer_id, now)
+    }
+
+    fn open_unit(&mut self, opening: &UnitOpening<'_>) -> StoreResult<OpenedUnit> {
+        self.open_unit_in_one_flight(opening)
     }
 
     fn lock_customers(

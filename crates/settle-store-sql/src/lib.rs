@@ -27,7 +27,8 @@ pub use records::{
     APPLICATION_COLUMNS, CUSTOMER_COLUMNS, DOCUMENT_COLUMNS, HISTORY_COLUMNS, JOURNAL_COLUMNS,
     PAYMENT_COLUMNS, POSTING_COLUMNS, TxnHead, account_total, api_key, application,
     application_item, attach_application_items, attach_groups, attach_items, customer, document,
-    group_roots, history_line, item, payment, posting, settings, stored_txns, txn_head,
+    group_roots, history_line, idempotency_record, item, payment, posting, settings, stored_txns,
+    txn_head,
 };
 pub use row::{Row, bad};
 pub use statements::{Insert, Statement, Value};

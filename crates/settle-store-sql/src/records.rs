@@ -13,7 +13,9 @@ use settle_core::ledger::{Account, JournalTxn, Posting, Side, TxnKind};
 use settle_core::money::Currency;
 use settle_core::payment::{Payment, PaymentMethod, PaymentStatus};
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
-use settle_store::{AccountTotal, ApiKeyRecord, Role, StoreError, StoreResult, StoredTxn};
+use settle_store::{
+    AccountTotal, ApiKeyRecord, IdempotencyRecord, Role, StoreError, StoreResult, StoredTxn,
+};
 
 use crate::row::{Row, bad};
 
@@ -26,6 +28,24 @@ pub fn settings<R: Row + ?Sized>(row: &R) -> StoreResult<Settings> {
         negative_invoice_policy: row.parsed(3, NegativeInvoicePolicy::parse)?,
         auto_apply_credit: row.int(4)? != 0,
         business_name: row.text(5)?,
+    })
+}
+
+/// The response saved under `key`, from a row of
+/// [`queries::idempotency`](crate::queries::idempotency).
+pub fn idempotency_record<R: Row + ?Sized>(
+    tenant_id: &TenantId,
+    key: &str,
+    row: &R,
+) -> StoreResult<IdempotencyRecord> {
+    let status = row.int(1)?;
+    Ok(IdempotencyRecord {
+        tenant_id: tenant_id.clone(),
+        key: key.to_owned(),
+        request_hash: row.text(0)?,
+        status: u16::try_from(status).map_err(|_| bad(1, &status.to_string()))?,
+        body: row.text(2)?,
+        created_at: row.timestamp(3)?,
     })
 }
 

@@ -225,20 +225,9 @@ macro_rules! shared_reads {
             tenant_id: &::settle_core::ids::TenantId,
             key: &str,
         ) -> ::settle_store::StoreResult<Option<::settle_store::IdempotencyRecord>> {
-            use $crate::Row as _;
             let statement = $crate::queries::idempotency(tenant_id.as_str(), key);
-            let rows = self.fetch(statement, |row| {
-                let status = row.int(1)?;
-                Ok(::settle_store::IdempotencyRecord {
-                    tenant_id: tenant_id.clone(),
-                    key: key.to_owned(),
-                    request_hash: row.text(0)?,
-                    status: u16::try_from(status)
-                        .map_err(|_| $crate::bad(1, &status.to_string()))?,
-                    body: row.text(2)?,
-                    created_at: row.timestamp(3)?,
-                })
-            })?;
+            let rows =
+                self.fetch(statement, |row| $crate::idempotency_record(tenant_id, key, row))?;
             Ok(rows.into_iter().next())
         }
 

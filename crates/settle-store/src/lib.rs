@@ -232,6 +232,37 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a unit of work on one customer reads and takes before its command runs
+/// ([`StoreTx::open_unit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct UnitOpening<'a> {
+    /// The tenant.
+    pub tenant_id: &'a TenantId,
+    /// The customer to lock.
+    pub customer_id: &'a CustomerId,
+    /// The unit's instant: its lock carries it, and a number drawn records it.
+    pub now: DateTime<Utc>,
+    /// The request's idempotency key, to look up first.
+    pub key: Option<&'a str>,
+    /// The kind of document the command will number, to draw its number with the lock.
+    pub number: Option<DocumentKind>,
+}
+
+/// What [`StoreTx::open_unit`] found and took.
+#[derive(Debug)]
+pub struct OpenedUnit {
+    /// The response saved under the key, if one is: the caller decides what it means (a
+    /// replay, a reused key, an expired record to remove) before using the rest.
+    pub saved: Option<IdempotencyRecord>,
+    /// The customer's lock and row; `None` if there is no such customer.
+    pub locked: Option<(CustomerLock, Customer)>,
+    /// The tenant's settings.
+    pub settings: Settings,
+    /// The number drawn when one was asked for, the customer is known and no response is
+    /// saved under the key; otherwise the command draws it itself.
+    pub number: Option<u64>,
+}
+
 /// A journal transaction as stored: with its position and time of writing.
 #[derive(Debug, Clone)]
 pub struct StoredTxn {
@@ -670,6 +701,28 @@ pub trait StoreTx: BillingTx {
         customer_id: &CustomerId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>>;
+    /// Opens a unit of work: looks up the idempotency key, locks the customer and reads it,
+    /// reads the tenant's settings and draws the number the command will use, as
+    /// [`StoreTx::idempotency`], [`StoreTx::lock_customer`], [`StoreTx::settings`] and
+    /// [`StoreTx::next_number`] would one after the other (the default), except that no
+    /// number is drawn for an unknown customer or a key with a saved response. A store that
+    /// talks to its database over the network asks for them in one flight. A number drawn
+    /// and not used is a gap on PostgreSQL, as one drawn by a command that is then refused.
+    fn open_unit(&mut self, opening: &UnitOpening<'_>) -> StoreResult<OpenedUnit> {
+        let saved = match opening.key {
+            Some(key) => self.idempotency(opening.tenant_id, key)?,
+            None => None,
+        };
+        let locked = self.lock_customer(opening.tenant_id, opening.customer_id, opening.now)?;
+        let settings = self.settings(opening.tenant_id)?;
+        let number = match opening.number {
+            Some(kind) if saved.is_none() && locked.is_some() => {
+                Some(self.next_number(opening.tenant_id, kind, opening.now)?)
+            }
+            _ => None,
+        };
+        Ok(OpenedUnit { saved, locked, settings, number })
+    }
     /// [`StoreTx::lock_customer`] for many customers in a few statements: a batch's locks and
     /// reads, in id order (which is also the order PostgreSQL takes the row locks in, so two
     /// batches never wait for each other in a cycle). Every lock carries `now`. Unknown ids

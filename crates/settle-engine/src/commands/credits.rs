@@ -316,7 +316,7 @@ impl Engine {
             check_text("reason", reason, true)?;
         }
         let customer_id = new.customer_id.clone();
-        self.write(tenant_id, &customer_id, |unit| {
+        self.write_numbered(tenant_id, &customer_id, DocumentKind::CreditMemo, |unit| {
             let memo = unit.create_credit_memo(new)?;
             if memo.status == DocumentStatus::Posted {
                 unit.after_credit_arrives()?;

@@ -204,8 +204,8 @@ impl Engine {
             )
             .into());
         }
-        let customer_id = new.customer_id.clone();
-        self.write(tenant_id, &customer_id, |unit| {
+        let (customer_id, kind) = (new.customer_id.clone(), new.kind);
+        self.write_numbered(tenant_id, &customer_id, kind, |unit| {
             let post = new.post;
             let mut document = unit.create_document(new)?;
             let appended = unit.appended;

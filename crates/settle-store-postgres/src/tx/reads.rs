@@ -9,12 +9,12 @@ use settle_core::customer::Customer;
 use settle_core::document::{Document, Item};
 use settle_core::ids::{CustomerId, DocumentId, TenantId};
 use settle_core::money::Currency;
-use settle_store::{CustomerLock, StoreResult};
+use settle_store::{CustomerLock, OpenedUnit, StoreError, StoreResult, UnitOpening};
 use settle_store_sql::{CUSTOMER_COLUMNS, Row as _, bad};
 
 use super::PgTx;
 use crate::bind::{bind, params};
-use crate::rows::PgRow;
+use crate::rows::{PgRow, micros};
 use crate::{Answer, Param, Sent};
 
 /// The columns [`item_row`] reads, the document's id first.
@@ -40,6 +40,28 @@ const GROUP_OF_ONE: &str = "with root as (select coalesce(adjusts_invoice_id, do
      from document where tenant_id = $1 and document_id = $2 and kind = 'invoice') \
      select coalesce(d.adjusts_invoice_id, d.document_id), d.document_id from document d, root \
      where d.document_id = root.id or d.adjusts_invoice_id = root.id order by d.seq";
+
+/// Locks a customer's row and reads it.
+fn lock_sql() -> String {
+    format!(
+        "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
+         for update"
+    )
+}
+
+/// Draws the next number of a kind in the tenant (migration 0008's function), only for a
+/// known customer (locked by the statement before it in the flight) and, `keyed`, only when
+/// no response is saved under the key: a replay takes no number.
+fn number_sql(keyed: bool) -> &'static str {
+    if keyed {
+        "select next_document_number($1, $2, $3) where exists (select 1 from customer \
+         where tenant_id = $1 and customer_id = $4) and not exists (select 1 from \
+         idempotency_key where tenant_id = $1 and idempotency_key = $5)"
+    } else {
+        "select next_document_number($1, $2, $3) where exists (select 1 from customer \
+         where tenant_id = $1 and customer_id = $4)"
+    }
+}
 
 /// Each document's currency by its id, for reading its items' amounts.
 pub(super) fn currencies(documents: &[Document]) -> HashMap<String, Currency> {
@@ -83,10 +105,7 @@ impl PgTx {
         customer_id: &CustomerId,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<(CustomerLock, Customer)>> {
-        let lock_sql = format!(
-            "select {CUSTOMER_COLUMNS} from customer where tenant_id = $1 and customer_id = $2 \
-             for update"
-        );
+        let lock_sql = lock_sql();
         let (settings_sql, settings_args) =
             bind(settle_store_sql::queries::settings(tenant_id.as_str()));
         let result = self.conn.statement(&lock_sql);
@@ -109,6 +128,53 @@ impl PgTx {
         let lock =
             settle_store::adapter::customer_lock(tenant_id.clone(), customer_id.clone(), now);
         Ok(Some((lock, customer)))
+    }
+
+    /// Opens a unit in one flight ([`settle_store::StoreTx::open_unit`]): the key's saved
+    /// response, the customer's lock, the tenant's settings, and the number, which the
+    /// statement draws only for a known customer and a key with no saved response.
+    pub(super) fn open_unit_in_one_flight(
+        &mut self,
+        opening: &UnitOpening<'_>,
+    ) -> StoreResult<OpenedUnit> {
+        let (tenant_id, customer_id) = (opening.tenant_id, opening.customer_id);
+        let (key_sql, key_args) = bind(settle_store_sql::queries::idempotency(
+            tenant_id.as_str(),
+            opening.key.unwrap_or_default(),
+        ));
+        let (settings_sql, settings_args) =
+            bind(settle_store_sql::queries::settings(tenant_id.as_str()));
+        let lock_sql = lock_sql();
+        let number_sql = number_sql(opening.key.is_some());
+        let texts = [key_sql.as_str(), lock_sql.as_str(), settings_sql.as_str(), number_sql];
+        let [key, lock, settings, number] = texts.map(|sql| self.conn.statement(sql));
+        let (key, lock, settings, number) = (
+            self.checked(key)?,
+            self.checked(lock)?,
+            self.checked(settings)?,
+            self.checked(number)?,
+        );
+        let (key_refs, settings_refs) = (params(&key_args), params(&settings_args));
+        let (tenant, customer) = (tenant_id.as_str(), customer_id.as_str());
+        let lock_args: [Param<'_>; 2] = [&tenant, &customer];
+        let kind = opening.number.map(|kind| kind.name());
+        let at = micros(opening.now);
+        let key_text = opening.key.unwrap_or_default();
+        let mut number_args: Vec<Param<'_>> = vec![&tenant, &kind, &at, &customer];
+        if opening.key.is_some() {
+            number_args.push(&key_text);
+        }
+        let mut sent = Vec::with_capacity(4);
+        if opening.key.is_some() {
+            sent.push(Sent::Prepared(&key, &key_refs));
+        }
+        sent.push(Sent::Prepared(&lock, &lock_args));
+        sent.push(Sent::Prepared(&settings, &settings_refs));
+        if opening.number.is_some() {
+            sent.push(Sent::Prepared(&number, &number_args));
+        }
+        let answers = self.send_with(sent)?;
+        opened_unit(opening, answers)
     }
 
     /// A document with its items and its group, in one flight.
@@ -153,4 +219,42 @@ impl PgTx {
         settle_store_sql::attach_groups(&mut documents, group);
         Ok(documents.into_iter().next())
     }
+}
+
+/// What [`PgTx::open_unit_in_one_flight`]'s flight answered: the saved response when a key
+/// was looked up, the lock's row, the settings, and the number when one was asked for.
+fn opened_unit(opening: &UnitOpening<'_>, answers: Vec<Answer>) -> StoreResult<OpenedUnit> {
+    let (tenant_id, customer_id) = (opening.tenant_id, opening.customer_id);
+    let mut rows = rows_of(answers);
+    let saved = match opening.key {
+        Some(key) => match rows.next().unwrap_or_default().first() {
+            Some(row) => Some(settle_store_sql::idempotency_record(tenant_id, key, &PgRow(row))?),
+            None => None,
+        },
+        None => None,
+    };
+    let locked = match rows.next().unwrap_or_default().first() {
+        Some(row) => {
+            let (customer, _) = settle_store_sql::customer(&PgRow(row))?;
+            let lock = settle_store::adapter::customer_lock(
+                tenant_id.clone(),
+                customer_id.clone(),
+                opening.now,
+            );
+            Some((lock, customer))
+        }
+        None => None,
+    };
+    let settings = match rows.next().unwrap_or_default().first() {
+        Some(row) => settle_store_sql::settings(&PgRow(row))?,
+        None => return Err(StoreError::Corrupt(format!("no tenant {tenant_id}"))),
+    };
+    let number = match rows.next().unwrap_or_default().first() {
+        Some(row) => Some(
+            u64::try_from(PgRow(row).int(0)?)
+                .map_err(|_| StoreError::Corrupt("negative counter".to_owned()))?,
+        ),
+        None => None,
+    };
+    Ok(OpenedUnit { saved, locked, settings, number })
 }

@@ -1,11 +1,11 @@
-//! A keyed post looks its key up inside its own transaction, in the flight that begins it,
-//! not in a read transaction of its own before it; a replay still answers the saved response
-//! and changes nothing.
+//! A keyed post looks its key up inside its own transaction, in the flight that begins it
+//! and locks the customer, not in a read transaction of its own before it; a replay still
+//! answers the saved response, takes no number and changes nothing.
 
 use std::sync::Arc;
 
 use settle_conformance as conformance;
-use settle_core::document::Document;
+use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{CustomerId, TenantId};
 use settle_engine::{Engine, Idempotency, IdempotencyKey, Outcome};
 use settle_store::Store;
@@ -61,16 +61,20 @@ fn a_keyed_post_looks_its_key_up_in_its_own_first_flight_and_replays() {
         panic!("a new key runs the command");
     };
     let trips = store.round_trips() - before;
-    // BEGIN with the key's look-up; the customer's lock with the settings; the number; the
-    // writes and the saved response with COMMIT. The look-up in a read transaction of its own
-    // before the command took two more (its read and its rollback), and the saved response
-    // sent on its own one more.
-    assert_eq!(trips, 4, "a keyed post of a 3-line invoice");
+    // BEGIN with the key's look-up, the customer's lock, the settings and the number; then
+    // the writes and the saved response with COMMIT. The look-up in a read transaction of
+    // its own before the command took two more (its read and its rollback), the lock and the
+    // number one each after the look-up, and the saved response sent on its own one more.
+    assert_eq!(trips, 2, "a keyed post of a 3-line invoice");
 
     let Outcome::Replayed(saved) = post_keyed(&engine, &tenant, &customer, "the-key") else {
         panic!("the same key and request replay");
     };
     assert_eq!((saved.status, saved.body), (201, posted.id.to_string()));
+    let mut tx = store.begin_write().expect("begin");
+    let next = tx.peek_number(&tenant, DocumentKind::Invoice).expect("peek");
+    assert_eq!(next, 3, "the warm-up took 1, the keyed post 2, the replay none");
+    drop(tx);
     let owed = engine.customer(&tenant, &customer).expect("customer").balances.receivable;
     assert_eq!(owed, 12_000, "two invoices of 60.00: the warm-up and the keyed one, not three");
 }

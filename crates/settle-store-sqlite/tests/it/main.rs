@@ -422,6 +422,12 @@ fn peeking_at_the_next_number_takes_nothing() {
 }
 
 #[test]
+fn a_unit_opens_with_its_lock_settings_number_and_saved_response() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::a_unit_opens_with_its_lock_settings_number_and_saved_response(&fresh(&dir));
+}
+
+#[test]
 fn numbers_drawn_ahead_and_not_used_are_taken_back() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = fresh(&dir);
