@@ -145,6 +145,7 @@ pub fn a_unit_opens_with_its_lock_settings_number_and_saved_response(store: &dyn
         now: t0(),
         key,
         number,
+        documents: &[],
     };
     let mut tx = store.begin_write().expect("begin");
     let expected_settings = tx.settings(&tenant).expect("settings");

@@ -45,6 +45,15 @@ pub(crate) struct Unit<'a> {
     pub(crate) numbered: Option<(DocumentKind, u64)>,
 }
 
+/// What a command will need when its unit opens, for the store to fetch with the lock.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ahead<'a> {
+    /// The kind of the one document it numbers.
+    pub(crate) number: Option<DocumentKind>,
+    /// The documents it reads before writing any.
+    pub(crate) documents: &'a [DocumentId],
+}
+
 /// The numbers a unit starts with: a batch's drawn ahead, or one drawn with the lock.
 pub(crate) struct Numbers<'a> {
     drawn: Option<&'a mut DrawnNumbers>,
@@ -226,7 +235,7 @@ impl Engine {
             .document(tenant_id, document_id)?
             .ok_or_else(|| Rejection::NotFound { what: "document", id: document_id.to_string() })?
             .customer_id;
-        self.write_in(tx, tenant_id, &owner, None, work)
+        self.write_in(tx, tenant_id, &owner, Ahead::default(), work)
     }
 
     /// Runs `work` for one customer: begins a write transaction, takes the customer's lock,
@@ -238,20 +247,21 @@ impl Engine {
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
         let tx = self.store.begin_write()?;
-        self.write_in(tx, tenant_id, customer_id, None, work)
+        self.write_in(tx, tenant_id, customer_id, Ahead::default(), work)
     }
 
-    /// [`Engine::write`] for a command that numbers one document of `kind`: the store may
-    /// draw its number with the customer's lock ([`StoreTx::open_unit`]).
-    pub(crate) fn write_numbered<T: Saved>(
+    /// [`Engine::write`] for a command that says `ahead` what it will need: the store may
+    /// draw its number and read its documents with the customer's lock
+    /// ([`StoreTx::open_unit`]).
+    pub(crate) fn write_with<T: Saved>(
         &self,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
-        kind: DocumentKind,
+        ahead: Ahead<'_>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
         let tx = self.store.begin_write()?;
-        self.write_in(tx, tenant_id, customer_id, Some(kind), work)
+        self.write_in(tx, tenant_id, customer_id, ahead, work)
     }
 
     fn write_in<T: Saved>(
@@ -259,7 +269,7 @@ impl Engine {
         mut tx: Box<dyn settle_store::StoreTx + '_>,
         tenant_id: &TenantId,
         customer_id: &CustomerId,
-        number: Option<DocumentKind>,
+        ahead: Ahead<'_>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
         // A dry run neither looks its key up nor takes a number (a preview only peeks).
@@ -270,7 +280,8 @@ impl Engine {
             // The unit's one instant: rows written under the lock are stamped with it.
             now: self.now(),
             key: if live { self.key_to_look_up() } else { None },
-            number: number.filter(|_| live),
+            number: ahead.number.filter(|_| live),
+            documents: ahead.documents,
         };
         let opened = tx.open_unit(&opening)?;
         self.judge_saved(tx.as_mut(), tenant_id, opened.saved)?;

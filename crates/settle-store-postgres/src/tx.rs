@@ -91,6 +91,9 @@ pub(crate) struct PgTx {
     settings: Option<(TenantId, Settings)>,
     /// Whether the transaction ends with its first flight (a read of one flight).
     one_flight: OneFlight,
+    /// Documents the unit's opening flight read, each kept for its first read and all
+    /// forgotten at the first write of a document (see [`PgTx::open_unit_in_one_flight`]).
+    ahead_documents: Vec<(TenantId, DocumentId, Option<Document>)>,
 }
 
 /// Whether a transaction ends with its first flight ([`settle_store::Store::begin_read_flight`]):
@@ -118,7 +121,27 @@ impl PgTx {
             failed: false,
             settings: None,
             one_flight: OneFlight::No,
+            ahead_documents: Vec::new(),
         }
+    }
+
+    /// The document the unit's opening flight read, if it did and nothing read or wrote a
+    /// document since (`Some(None)`: it read that there is none).
+    fn ahead_document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> Option<Option<Document>> {
+        let at = self
+            .ahead_documents
+            .iter()
+            .position(|(tenant, id, _)| tenant == tenant_id && id == document_id)?;
+        Some(self.ahead_documents.swap_remove(at).2)
+    }
+
+    /// A document is about to be written: what was read ahead may no longer be what is stored.
+    fn documents_changed(&mut self) {
+        self.ahead_documents.clear();
     }
 
     /// A read-only transaction that `begin` starts and a `COMMIT` ends, both in its one flight.

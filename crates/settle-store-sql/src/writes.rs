@@ -25,6 +25,10 @@
 /// columns its tables keep for the customer: none in SQLite, where such a row reaches its
 /// customer through its parent; `tenant_id` and `customer_id` in PostgreSQL, whose schema is
 /// ready to be sharded by customer.
+///
+/// `update_document` and `insert_document` first call the adapter's
+/// `documents_changed(&mut self)`: PostgreSQL then forgets the documents its unit's opening
+/// flight read ahead, which nothing but their first read may use; SQLite reads none ahead.
 #[macro_export]
 macro_rules! shared_writes {
     () => {
@@ -34,6 +38,7 @@ macro_rules! shared_writes {
             document: &::settle_core::document::Document,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &document.customer_id);
+            self.documents_changed();
             // The group balances move by what the document's balance moved, which the
             // statements compute from the stored balance they replace: no read first (a round
             // trip on PostgreSQL). The original's moves before the member's row changes.
@@ -107,6 +112,7 @@ macro_rules! shared_writes {
             document: &::settle_core::document::Document,
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &document.customer_id);
+            self.documents_changed();
             self.write($crate::statements::insert_document(lock, document))?;
             for (idx, item) in document.items.iter().enumerate() {
                 let insert = $crate::statements::insert_item(lock, document, idx, item);

@@ -246,6 +246,9 @@ pub struct UnitOpening<'a> {
     pub key: Option<&'a str>,
     /// The kind of document the command will number, to draw its number with the lock.
     pub number: Option<DocumentKind>,
+    /// Documents the command reads before it writes any document (the targets of a payment's
+    /// applications): a store may read them with the lock, for their first read.
+    pub documents: &'a [DocumentId],
 }
 
 /// What [`StoreTx::open_unit`] found and took.

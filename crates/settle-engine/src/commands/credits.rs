@@ -12,7 +12,7 @@ use settle_core::refund::{self, Refund, RefundRequest, RefundSource};
 use super::Amount;
 use super::documents::{NewDocument, NewItem};
 use super::{check_text, parse_amount};
-use crate::unit::{Touched, Unit};
+use crate::unit::{Ahead, Touched, Unit};
 use crate::{Engine, EngineResult};
 
 /// A requested credit memo item.
@@ -316,7 +316,8 @@ impl Engine {
             check_text("reason", reason, true)?;
         }
         let customer_id = new.customer_id.clone();
-        self.write_numbered(tenant_id, &customer_id, DocumentKind::CreditMemo, |unit| {
+        let ahead = Ahead { number: Some(DocumentKind::CreditMemo), ..Ahead::default() };
+        self.write_with(tenant_id, &customer_id, ahead, |unit| {
             let memo = unit.create_credit_memo(new)?;
             if memo.status == DocumentStatus::Posted {
                 unit.after_credit_arrives()?;

@@ -12,7 +12,7 @@ use settle_store::{DocumentQuery, Page, PageRequest};
 
 use super::Amount;
 use super::{check_text, parse_amount};
-use crate::unit::{Touched, Unit};
+use crate::unit::{Ahead, Touched, Unit};
 use crate::{Engine, EngineResult};
 
 /// A request for a new document.
@@ -205,7 +205,8 @@ impl Engine {
             .into());
         }
         let (customer_id, kind) = (new.customer_id.clone(), new.kind);
-        self.write_numbered(tenant_id, &customer_id, kind, |unit| {
+        let ahead = Ahead { number: Some(kind), ..Ahead::default() };
+        self.write_with(tenant_id, &customer_id, ahead, |unit| {
             let post = new.post;
             let mut document = unit.create_document(new)?;
             let appended = unit.appended;

@@ -2,14 +2,14 @@
 
 use chrono::NaiveDate;
 use settle_core::error::Rejection;
-use settle_core::ids::{CustomerId, PaymentId, TenantId};
+use settle_core::ids::{CustomerId, DocumentId, PaymentId, TenantId};
 use settle_core::payment::{Payment, PaymentMethod, PaymentRequest, record_payment};
 use settle_store::{Page, PageRequest, PaymentQuery};
 
 use super::Amount;
 use super::applications::{ApplicationTarget, LoadedSource};
 use super::{check_text, parse_amount};
-use crate::unit::{Touched, Unit};
+use crate::unit::{Ahead, Touched, Unit};
 use crate::{Engine, EngineError, EngineResult};
 
 /// A request to record a payment.
@@ -100,7 +100,12 @@ impl Engine {
     /// Records a payment, applying it to the given documents in the same transaction.
     pub fn record_payment(&self, tenant_id: &TenantId, new: NewPayment) -> EngineResult<Payment> {
         let customer_id = new.customer_id.clone();
-        self.write(tenant_id, &customer_id, |unit| {
+        let mut targets: Vec<DocumentId> =
+            new.applications.iter().map(|a| a.target_id.clone()).collect();
+        targets.sort();
+        targets.dedup();
+        let ahead = Ahead { documents: &targets, ..Ahead::default() };
+        self.write_with(tenant_id, &customer_id, ahead, |unit| {
             let payment = unit.record_payment(new)?;
             if !unit.settings.auto_apply_credit {
                 return Ok(payment);

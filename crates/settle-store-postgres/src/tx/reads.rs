@@ -173,59 +173,89 @@ impl PgTx {
         if opening.number.is_some() {
             sent.push(Sent::Prepared(&number, &number_args));
         }
+        // The documents the command reads first, after the lock that keeps them as read.
+        let [document, items, group] = self.document_statements()?;
+        let ids: Vec<&str> = opening.documents.iter().map(DocumentId::as_str).collect();
+        let by_ids: Vec<[Param<'_>; 2]> = ids.iter().map(|id| [&tenant as Param<'_>, id]).collect();
+        for by_id in &by_ids {
+            sent.push(Sent::Prepared(&document, by_id));
+            sent.push(Sent::Prepared(&items, by_id));
+            sent.push(Sent::Prepared(&group, by_id));
+        }
         let answers = self.send_with(sent)?;
-        opened_unit(opening, answers)
+        let mut rows = rows_of(answers);
+        let opened = opened_unit(opening, &mut rows)?;
+        self.ahead_documents.clear();
+        for id in opening.documents {
+            let read = document_of(&mut rows)?;
+            self.ahead_documents.push((tenant_id.clone(), id.clone(), read));
+        }
+        Ok(opened)
     }
 
-    /// A document with its items and its group, in one flight.
+    /// A document with its items and its group, in one flight; or, the first time a unit reads
+    /// it, as its opening flight read it ([`PgTx::open_unit_in_one_flight`]).
     pub(super) fn read_document(
         &mut self,
         tenant_id: &TenantId,
         document_id: &DocumentId,
     ) -> StoreResult<Option<Document>> {
-        let (document_sql, document_args) =
-            bind(settle_store_sql::queries::document(tenant_id.as_str(), document_id.as_str()));
-        let items_sql = items_of_one();
-        let statements = [document_sql.as_str(), items_sql.as_str(), GROUP_OF_ONE]
-            .map(|sql| self.conn.statement(sql));
-        let [document, items, group] = statements;
-        let (document, items, group) =
-            (self.checked(document)?, self.checked(items)?, self.checked(group)?);
-        let document_refs = params(&document_args);
+        if let Some(read) = self.ahead_document(tenant_id, document_id) {
+            return Ok(read);
+        }
+        let [document, items, group] = self.document_statements()?;
         let by_id: [Param<'_>; 2] = [&tenant_id.as_str(), &document_id.as_str()];
         let answers = self.send_with(vec![
-            Sent::Prepared(&document, &document_refs),
+            Sent::Prepared(&document, &by_id),
             Sent::Prepared(&items, &by_id),
             Sent::Prepared(&group, &by_id),
         ])?;
         let mut rows = rows_of(answers);
-        let (documents, items, group) = (
-            rows.next().unwrap_or_default(),
-            rows.next().unwrap_or_default(),
-            rows.next().unwrap_or_default(),
-        );
-        let mut documents: Vec<Document> = documents
-            .iter()
-            .map(|row| settle_store_sql::document(&PgRow(row)).map(|(d, _)| d))
-            .collect::<StoreResult<_>>()?;
-        let currencies = currencies(&documents);
-        let items = items
-            .iter()
-            .map(|row| item_row(&PgRow(row), &currencies))
-            .collect::<StoreResult<Vec<_>>>()?;
-        settle_store_sql::attach_items(&mut documents, items);
-        let group =
-            group.iter().map(|row| group_row(&PgRow(row))).collect::<StoreResult<Vec<_>>>()?;
-        settle_store_sql::attach_groups(&mut documents, group);
-        Ok(documents.into_iter().next())
+        document_of(&mut rows)
     }
+
+    /// The three statements that read a document, its items and its invoice group, each
+    /// taking the tenant and the document's id.
+    fn document_statements(&mut self) -> StoreResult<[tokio_postgres::Statement; 3]> {
+        let (document_sql, _) = bind(settle_store_sql::queries::document("", ""));
+        let items_sql = items_of_one();
+        let [document, items, group] = [document_sql.as_str(), items_sql.as_str(), GROUP_OF_ONE]
+            .map(|sql| self.conn.statement(sql));
+        Ok([self.checked(document)?, self.checked(items)?, self.checked(group)?])
+    }
+}
+
+/// The document the next three answers of `rows` read ([`PgTx::document_statements`]).
+fn document_of(
+    rows: &mut impl Iterator<Item = Vec<postgres::Row>>,
+) -> StoreResult<Option<Document>> {
+    let (documents, items, group) = (
+        rows.next().unwrap_or_default(),
+        rows.next().unwrap_or_default(),
+        rows.next().unwrap_or_default(),
+    );
+    let mut documents: Vec<Document> = documents
+        .iter()
+        .map(|row| settle_store_sql::document(&PgRow(row)).map(|(d, _)| d))
+        .collect::<StoreResult<_>>()?;
+    let currencies = currencies(&documents);
+    let items = items
+        .iter()
+        .map(|row| item_row(&PgRow(row), &currencies))
+        .collect::<StoreResult<Vec<_>>>()?;
+    settle_store_sql::attach_items(&mut documents, items);
+    let group = group.iter().map(|row| group_row(&PgRow(row))).collect::<StoreResult<Vec<_>>>()?;
+    settle_store_sql::attach_groups(&mut documents, group);
+    Ok(documents.into_iter().next())
 }
 
 /// What [`PgTx::open_unit_in_one_flight`]'s flight answered: the saved response when a key
 /// was looked up, the lock's row, the settings, and the number when one was asked for.
-fn opened_unit(opening: &UnitOpening<'_>, answers: Vec<Answer>) -> StoreResult<OpenedUnit> {
+fn opened_unit(
+    opening: &UnitOpening<'_>,
+    rows: &mut impl Iterator<Item = Vec<postgres::Row>>,
+) -> StoreResult<OpenedUnit> {
     let (tenant_id, customer_id) = (opening.tenant_id, opening.customer_id);
-    let mut rows = rows_of(answers);
     let saved = match opening.key {
         Some(key) => match rows.next().unwrap_or_default().first() {
             Some(row) => Some(settle_store_sql::idempotency_record(tenant_id, key, &PgRow(row))?),
@@ -249,7 +279,8 @@ fn opened_unit(opening: &UnitOpening<'_>, answers: Vec<Answer>) -> StoreResult<O
         Some(row) => settle_store_sql::settings(&PgRow(row))?,
         None => return Err(StoreError::Corrupt(format!("no tenant {tenant_id}"))),
     };
-    let number = match rows.next().unwrap_or_default().first() {
+    let answered = if opening.number.is_some() { rows.next() } else { None };
+    let number = match answered.unwrap_or_default().first() {
         Some(row) => Some(
             u64::try_from(PgRow(row).int(0)?)
                 .map_err(|_| StoreError::Corrupt("negative counter".to_owned()))?,

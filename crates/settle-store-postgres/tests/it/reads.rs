@@ -64,3 +64,90 @@ fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
     assert_eq!(open, 0, "no connection is left inside a transaction");
     assert_eq!(engine.document(&tenant, &invoice.id).expect("document"), invoice);
 }
+
+/// A payment of 10.00 from `customer` applied to each of `targets` in turn, 10.00 in all.
+fn payment(
+    customer: &settle_core::ids::CustomerId,
+    targets: &[(&settle_core::ids::DocumentId, &str)],
+) -> settle_engine::NewPayment {
+    let amount = |text: &str| settle_engine::Amount::parse(text).expect("amount");
+    settle_engine::NewPayment {
+        customer_id: customer.clone(),
+        amount: amount("10.00"),
+        method: settle_core::payment::PaymentMethod::Ach,
+        reference: None,
+        effective_date: None,
+        applications: targets
+            .iter()
+            .map(|(target, applied)| settle_engine::ApplicationTarget {
+                target_id: (*target).clone(),
+                amount: Some(amount(applied)),
+                items: None,
+                rule: None,
+            })
+            .collect(),
+        description: None,
+    }
+}
+
+/// A payment's targets are read with the customer's lock, in the unit's opening flight: paying
+/// one invoice is two round trips. What was read ahead serves only a document's first read and
+/// is forgotten once a document is written, so a payment applied to two invoices, or twice to
+/// one, leaves each with the balance the applications say.
+#[test]
+fn a_payment_reads_its_targets_with_the_lock_and_never_a_stale_one() {
+    let Some(db) = TestDb::new("a_payment_reads_its_targets_with_the_lock") else {
+        return;
+    };
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let store =
+        Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
+    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
+    let tenant = engine.create_tenant("Paid").expect("tenant").tenant_id;
+    let new = settle_engine::NewCustomer { name: "Payer".into(), ..Default::default() };
+    let customer = engine.create_customer(&tenant, new).expect("customer").id;
+    let post =
+        || engine.create_document(&tenant, super::three_line_invoice(&customer)).expect("post");
+    let (warm, first, second) = (post(), post(), post());
+    engine.record_payment(&tenant, payment(&customer, &[(&warm.id, "10.00")])).expect("warm-up");
+
+    let before = store.round_trips();
+    engine.record_payment(&tenant, payment(&customer, &[(&first.id, "10.00")])).expect("pay");
+    // BEGIN with the lock, the settings and the invoice; the writes with COMMIT.
+    assert_eq!(store.round_trips() - before, 2, "paying one invoice");
+
+    let both = [(&first.id, "4.00"), (&second.id, "6.00")];
+    engine.record_payment(&tenant, payment(&customer, &both)).expect("two invoices");
+    let twice = [(&second.id, "3.00"), (&second.id, "7.00")];
+    engine.record_payment(&tenant, payment(&customer, &twice)).expect("one invoice twice");
+    let balance = |id| engine.document(&tenant, id).expect("read").balance().minor();
+    assert_eq!(
+        (balance(&warm.id), balance(&first.id), balance(&second.id)),
+        (5_000, 4_600, 4_400),
+        "60.00 each: 10.00 paid; 10.00 + 4.00; 6.00 + 3.00 + 7.00"
+    );
+    assert_eq!(engine.customer(&tenant, &customer).expect("read").balances.receivable, 14_000);
+
+    // Paying an adjustment invoice moves its original's group balance: the original, read
+    // ahead, is read again after that write.
+    let adjustment = settle_engine::NewDocument {
+        items: vec![settle_engine::NewItem {
+            description: "More work".into(),
+            amount: Some(settle_engine::Amount::parse("10.00").expect("amount")),
+            ..settle_engine::NewItem::default()
+        }],
+        adjusts_invoice_id: Some(warm.id.clone()),
+        ..super::three_line_invoice(&customer)
+    };
+    let adjustment = engine.create_document(&tenant, adjustment).expect("adjustment");
+    let group = [(&adjustment.id, "5.00"), (&warm.id, "5.00")];
+    let paid = engine.record_payment(&tenant, payment(&customer, &group)).expect("group");
+    assert!(paid.unapplied.is_zero());
+    let original = engine.document(&tenant, &warm.id).expect("read");
+    let added = engine.document(&tenant, &adjustment.id).expect("read");
+    assert_eq!(
+        (original.balance().minor(), added.balance().minor(), original.group_balance.minor()),
+        (4_500, 500, 5_000),
+        "60.00 − 10.00 − 5.00; 10.00 − 5.00; the group's 50.00 + 10.00 − 10.00"
+    );
+}

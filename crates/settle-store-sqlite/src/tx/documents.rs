@@ -62,6 +62,10 @@ impl SqliteTx<'_> {
         Ok(())
     }
 
+    /// Nothing to forget: SQLite reads no document ahead.
+    #[allow(clippy::unused_self)]
+    pub(super) fn documents_changed(&mut self) {}
+
     /// Never any: SQLite's reads cost no round trip, so nothing is read ahead.
     #[allow(clippy::unused_self)]
     pub(super) fn prefetched_settings(&mut self, _tenant_id: &TenantId) -> Option<Settings> {
