@@ -9,7 +9,6 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{CustomerId, TenantId};
 use settle_engine::{Engine, Idempotency, IdempotencyKey, Outcome};
 use settle_store::Store;
-use settle_store_postgres::PostgresStore;
 
 use super::TestDb;
 
@@ -35,9 +34,7 @@ fn a_keyed_post_looks_its_key_up_in_its_own_first_flight_and_replays() {
     let Some(db) = TestDb::new("a_keyed_post_looks_its_key_up_in_its_own_first_flight") else {
         return;
     };
-    let sep = if db.url.contains('?') { '&' } else { '?' };
-    let store =
-        Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
+    let store = Arc::new(db.open_one_connection());
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
     let made = engine.create_tenant("Keyed").expect("tenant");
     let tenant = made.tenant_id;

@@ -80,6 +80,13 @@ impl TestDb {
         PostgresStore::open(&self.url).expect("open")
     }
 
+    /// The store on a pool of one connection: every transaction meets what the one before
+    /// left on it, and round trips are counted on one connection.
+    fn open_one_connection(&self) -> PostgresStore {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        PostgresStore::open(&format!("{}{sep}pool_size=1", self.url)).expect("open")
+    }
+
     fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, NoTls).expect("connect")
     }
@@ -942,14 +949,7 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     let Some(db) = TestDb::new("posting_a_three_line_invoice_takes_a_few_round_trips") else {
         return;
     };
-    let store = Arc::new(
-        PostgresStore::open(&format!(
-            "{}{}pool_size=1",
-            db.url,
-            if db.url.contains('?') { '&' } else { '?' }
-        ))
-        .expect("open"),
-    );
+    let store = Arc::new(db.open_one_connection());
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
     let tenant = engine.create_tenant("Round trips").expect("tenant").tenant_id;
     let customer = engine
@@ -979,8 +979,7 @@ fn a_bill_run_batch_takes_the_same_round_trips_for_3_customers_as_for_9() {
     let Some(db) = TestDb::new("a_bill_run_batch_takes_the_same_round_trips") else {
         return;
     };
-    let url = format!("{}{}pool_size=1", db.url, if db.url.contains('?') { '&' } else { '?' });
-    let store = Arc::new(PostgresStore::open(&url).expect("open"));
+    let store = Arc::new(db.open_one_connection());
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
     let mut trips = Vec::new();
     for (name, customers) in [("Warm-up", 3), ("Three", 3), ("Nine", 9)] {

@@ -16,17 +16,12 @@ fn round_trips_of_a_read(store: &PostgresStore) -> u64 {
     store.round_trips() - before
 }
 
-fn one_connection(db: &TestDb) -> PostgresStore {
-    let sep = if db.url.contains('?') { '&' } else { '?' };
-    PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open")
-}
-
 #[test]
 fn a_connection_that_just_answered_is_handed_out_untested() {
     let Some(db) = TestDb::new("a_connection_that_just_answered_is_handed_out") else {
         return;
     };
-    let store = one_connection(&db);
+    let store = db.open_one_connection();
     round_trips_of_a_read(&store);
     sleep(TESTED_AFTER_IDLE + TESTED_AFTER_IDLE / 5);
     // Idle past the window: tested first (one round trip more), then the read and rollback.
@@ -42,7 +37,7 @@ fn a_connection_the_server_dropped_is_replaced_before_use() {
     let Some(db) = TestDb::new("a_connection_the_server_dropped_is_replaced") else {
         return;
     };
-    let store = one_connection(&db);
+    let store = db.open_one_connection();
     round_trips_of_a_read(&store);
     let mut admin = postgres::Client::connect(&db.url, NoTls).expect("connect");
     let ended = admin

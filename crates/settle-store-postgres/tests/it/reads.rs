@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use settle_conformance as conformance;
 use settle_store::Store;
-use settle_store_postgres::PostgresStore;
 
 use super::TestDb;
 
@@ -15,10 +14,8 @@ fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
     let Some(db) = TestDb::new("a_customer_or_document_read_is_one_round_trip") else {
         return;
     };
-    let sep = if db.url.contains('?') { '&' } else { '?' };
     // One connection: whatever a read leaves open, the next transaction meets.
-    let store =
-        Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
+    let store = Arc::new(db.open_one_connection());
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
     let tenant = engine.create_tenant("Reads").expect("tenant").tenant_id;
     let customer = engine
@@ -99,9 +96,7 @@ fn a_payment_reads_its_targets_with_the_lock_and_never_a_stale_one() {
     let Some(db) = TestDb::new("a_payment_reads_its_targets_with_the_lock") else {
         return;
     };
-    let sep = if db.url.contains('?') { '&' } else { '?' };
-    let store =
-        Arc::new(PostgresStore::open(&format!("{}{sep}pool_size=1", db.url)).expect("open"));
+    let store = Arc::new(db.open_one_connection());
     let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
     let tenant = engine.create_tenant("Paid").expect("tenant").tenant_id;
     let new = settle_engine::NewCustomer { name: "Payer".into(), ..Default::default() };
