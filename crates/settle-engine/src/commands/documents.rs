@@ -216,7 +216,7 @@ impl Engine {
             if unit.appended == appended && document.adjusts_invoice_id.is_none() {
                 // No policy recorded anything after the posting, and the document is in no
                 // other invoice's group: it is as written, which is what a read would answer,
-                // and three round trips to PostgreSQL cheaper (docs/BENCHMARKS.md).
+                // and a round trip to PostgreSQL cheaper (docs/BENCHMARKS.md).
                 if document.kind == DocumentKind::Invoice {
                     document.group = vec![document.id.clone()];
                 }
