@@ -9,9 +9,7 @@ use settle_core::document::{Document, DocumentKind};
 use settle_core::ids::{DocumentId, TenantId};
 use settle_core::payment::PaymentMethod;
 use settle_engine::SettingsPatch;
-use settle_engine::{
-    Amount, ApplicationTarget, Engine, NewCustomer, NewDocument, NewItem, NewPayment, NewTax,
-};
+use settle_engine::{Amount, Engine, NewCustomer, NewDocument, NewItem, NewPayment, NewTax};
 use settle_store::Store;
 
 fn amount(text: &str) -> Amount {
@@ -151,20 +149,7 @@ pub fn a_read_of_one_flight_finds_what_a_read_transaction_finds(store: Arc<dyn S
         .create_document(&tenant, crate::one_line_invoice(&customer, "120.00"))
         .expect("invoice");
     assert_eq!(both("after the post").balances.receivable, 12_000);
-    let payment = NewPayment {
-        customer_id: customer.clone(),
-        amount: amount("50.00"),
-        method: PaymentMethod::Ach,
-        reference: None,
-        effective_date: None,
-        applications: vec![ApplicationTarget {
-            target_id: invoice.id.clone(),
-            amount: Some(amount("50.00")),
-            items: None,
-            rule: None,
-        }],
-        description: None,
-    };
+    let payment = crate::applied_payment(&customer, "50.00", &[(&invoice.id, "50.00")]);
     engine.record_payment(&tenant, payment).expect("payment");
     assert_eq!(both("after the payment").balances.receivable, 7_000);
 

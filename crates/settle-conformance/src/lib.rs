@@ -539,6 +539,32 @@ pub(crate) fn one_line_invoice(customer_id: &CustomerId, text: &str) -> NewDocum
     }
 }
 
+/// An ACH payment of `total` (decimal text) from `customer_id`, applied to each of `targets`
+/// in turn, each by its own amount.
+pub fn applied_payment(
+    customer_id: &CustomerId,
+    total: &str,
+    targets: &[(&DocumentId, &str)],
+) -> NewPayment {
+    NewPayment {
+        customer_id: customer_id.clone(),
+        amount: amount(total),
+        method: PaymentMethod::Ach,
+        reference: None,
+        effective_date: None,
+        applications: targets
+            .iter()
+            .map(|(target, applied)| ApplicationTarget {
+                target_id: (*target).clone(),
+                amount: Some(amount(applied)),
+                items: None,
+                rule: None,
+            })
+            .collect(),
+        description: None,
+    }
+}
+
 /// An amount written as decimal text.
 fn amount(text: &str) -> Amount {
     Amount::parse(text).expect("a decimal amount")

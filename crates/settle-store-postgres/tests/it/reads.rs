@@ -67,24 +67,7 @@ fn payment(
     customer: &settle_core::ids::CustomerId,
     targets: &[(&settle_core::ids::DocumentId, &str)],
 ) -> settle_engine::NewPayment {
-    let amount = |text: &str| settle_engine::Amount::parse(text).expect("amount");
-    settle_engine::NewPayment {
-        customer_id: customer.clone(),
-        amount: amount("10.00"),
-        method: settle_core::payment::PaymentMethod::Ach,
-        reference: None,
-        effective_date: None,
-        applications: targets
-            .iter()
-            .map(|(target, applied)| settle_engine::ApplicationTarget {
-                target_id: (*target).clone(),
-                amount: Some(amount(applied)),
-                items: None,
-                rule: None,
-            })
-            .collect(),
-        description: None,
-    }
+    conformance::applied_payment(customer, "10.00", targets)
 }
 
 /// A payment's targets are read with the customer's lock, in the unit's opening flight: paying
