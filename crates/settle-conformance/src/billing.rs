@@ -291,7 +291,19 @@ pub fn a_batch_locks_its_customers_and_reads_their_subscriptions_together(store:
     let refused = crate::or_at_commit(tx, |tx| tx.update_subscription_billing(&lock_c, &moved));
     assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
     let mut tx = store.begin_read().expect("begin");
-    assert_eq!(tx.subscription(&tenant, &ann_first.id).expect("read"), Some(ann_first));
+    assert_eq!(tx.subscription(&tenant, &ann_first.id).expect("read"), Some(ann_first.clone()));
+    assert_eq!(tx.subscription(&tenant, &cal.id).expect("read"), Some(cal.clone()));
+
+    // The same after writes to other tables, which a store may send with it as one statement:
+    // refused, and none of those writes kept.
+    let mut tx = store.begin_write().expect("begin");
+    let (lock_c, _) = tx.lock_customer(&tenant, &customers[2].id, t0()).expect("lock").expect("c");
+    tx.insert_customer(&tenant, &customer("cus_joined", "Joined", 0)).expect("held or written");
+    let refused = crate::or_at_commit(tx, |tx| tx.update_subscription_billing(&lock_c, &moved));
+    assert!(matches!(refused, Err(StoreError::Corrupt(_))), "{refused:?}");
+    let mut tx = store.begin_read().expect("begin");
+    let joined = id(CustomerId::parse, "cus_joined");
+    assert_eq!(tx.customer(&tenant, &joined).expect("read"), None);
     assert_eq!(tx.subscription(&tenant, &cal.id).expect("read"), Some(cal));
 }
 

@@ -7,6 +7,7 @@
 use postgres::types::Type;
 use tokio_postgres::Statement;
 
+use crate::join::{self, Joinable};
 use crate::merge::{Planned, Shape};
 use crate::tx::{Held, HeldWrite};
 use crate::{Param, PgConn, Sent};
@@ -15,12 +16,18 @@ use crate::{Param, PgConn, Sent};
 enum Item {
     /// One held statement as it was held (its index).
     One(usize),
-    /// Held inserts merged into one statement the connection has prepared.
-    Rows(Statement, Vec<usize>),
-    /// Held inserts merged into a statement the connection has not prepared yet: sent with
-    /// its parameters' types in one message (parsed, bound and run), so preparing it costs no
-    /// round trip of its own.
-    Typed(String, Vec<usize>),
+    /// Held writes merged (see `merge.rs`) or joined (see `join.rs`) into one statement, which
+    /// binds their parameters in order: the held writes' indexes.
+    Text(Text, Vec<usize>),
+}
+
+/// The statement of an [`Item::Text`].
+enum Text {
+    /// One the connection has prepared.
+    Prepared(Statement),
+    /// One the connection has not prepared yet: sent with its parameters' types in one
+    /// message (parsed, bound and run), so preparing it costs no round trip of its own.
+    Typed(String),
 }
 
 /// One item ready to send: its statement and parameters, borrowed from the flight and the
@@ -31,13 +38,69 @@ pub(crate) enum Ready<'a> {
     Simple(&'static str),
 }
 
+/// What a statement of a flight must have changed, when that is checked: what it writes and
+/// how many rows.
+pub(crate) type Check = Option<(&'static str, u64)>;
+
+/// A planned statement before joining: held as it is, or merged writes with their text.
+struct Part<'h> {
+    /// The text sent and the held indexes whose parameters it binds, for merged writes;
+    /// `None` for a held statement sent as it was held (`held` has one index).
+    merged: Option<String>,
+    held: Vec<usize>,
+    check: Check,
+    /// Whether it may join others (see `join.rs`), and on which table.
+    joinable: Option<Joinable<'h>>,
+}
+
+impl<'h> Part<'h> {
+    /// The held statement at `at`, sent as it was held.
+    fn held(conn: &PgConn, held: &'h [Held], at: usize) -> Part<'h> {
+        let (check, joinable) = match &held[at] {
+            Held::Write(write) => (
+                write.check.map(|what| (what, 1)),
+                join::joinable(&write.sql, write.statement.params().len(), &conn.links),
+            ),
+            Held::Simple(_) => (None, None),
+        };
+        Part { merged: None, held: vec![at], check, joinable }
+    }
+
+    /// The held writes at `rows`, which share one text, merged into one multi-row write; one
+    /// by one when the text is not one `merge.rs` reads (only parsed shapes are planned as
+    /// rows, and sent one by one they are still right).
+    fn merged(conn: &PgConn, held: &'h [Held], rows: &[usize]) -> Vec<Part<'h>> {
+        let first = match rows.first().map(|at| &held[*at]) {
+            Some(Held::Write(first)) => Some(first),
+            _ => None,
+        };
+        let merged = first.and_then(|first| {
+            let shape = Shape::parse(&first.sql, &conn.links)?;
+            Some((shape.rows_sql(rows.len(), first.statement.params())?, first))
+        });
+        let Some((sql, first)) = merged else {
+            return rows.iter().map(|at| Part::held(conn, held, *at)).collect();
+        };
+        let count = u64::try_from(rows.len()).unwrap_or(u64::MAX);
+        // The single-row text names the table and events; the merged one adds no `select`.
+        let params = first.statement.params().len().saturating_mul(rows.len());
+        vec![Part {
+            merged: Some(sql),
+            held: rows.to_vec(),
+            check: first.check.map(|what| (what, count)),
+            joinable: join::joinable(&first.sql, params, &conn.links),
+        }]
+    }
+}
+
 /// The statements of one flight, before the caller's last one.
 pub(crate) struct Flight {
-    /// Merged inserts to prepare in the same flight, for the next flights to reuse.
+    /// Merged and joined writes to prepare in the same flight, for the next flights to reuse.
     prepares: Vec<String>,
     items: Vec<Item>,
-    /// Per item whose row count is checked, what it writes and how many rows it must change.
-    checks: Vec<Option<(&'static str, u64)>>,
+    /// Per item, what it must have changed: one check for a write, one per member for joined
+    /// writes (whose statement answers each member's row count), none for anything else.
+    checks: Vec<Vec<Check>>,
 }
 
 impl Flight {
@@ -47,53 +110,70 @@ impl Flight {
             items: Vec::with_capacity(planned.len()),
             checks: Vec::with_capacity(planned.len()),
         };
+        let mut parts = Vec::with_capacity(planned.len());
         for step in planned {
             match step {
-                Planned::One(at) => {
-                    flight.items.push(Item::One(*at));
-                    flight.checks.push(match &held[*at] {
-                        Held::Write(write) => write.check.map(|what| (what, 1)),
-                        Held::Simple(_) => None,
-                    });
-                }
-                Planned::Rows(rows) => flight.push_rows(conn, held, rows),
+                Planned::One(at) => parts.push(Part::held(conn, held, *at)),
+                Planned::Rows(rows) => parts.extend(Part::merged(conn, held, rows)),
             }
+        }
+        let writes: Vec<Option<Joinable<'_>>> = parts.iter().map(|part| part.joinable).collect();
+        let runs = join::runs(&writes);
+        let mut parts = parts.into_iter().enumerate().peekable();
+        let mut runs = runs.into_iter().peekable();
+        while let Some((at, part)) = parts.next() {
+            let Some(run) = runs.next_if(|run| run.start == at) else {
+                flight.push(conn, part);
+                continue;
+            };
+            let mut members = vec![part];
+            members.extend(parts.by_ref().take(run.len() - 1).map(|(_, part)| part));
+            flight.push_joined(conn, held, members);
         }
         flight
     }
 
-    /// Adds one multi-row write of the held writes at `rows`, which share one text.
-    fn push_rows(&mut self, conn: &PgConn, held: &[Held], rows: &[usize]) {
-        let first = match rows.first().map(|at| &held[*at]) {
-            Some(Held::Write(first)) => Some(first),
-            _ => None,
-        };
-        let merged = first.and_then(|first| {
-            let shape = Shape::parse(&first.sql, &conn.links)?;
-            Some((shape.rows_sql(rows.len(), first.statement.params())?, first.check))
-        });
-        let Some((sql, check)) = merged else {
-            // Only parsed shapes are planned as rows; sent one by one, they are still right.
-            for at in rows {
-                self.items.push(Item::One(*at));
-                self.checks.push(match &held[*at] {
-                    Held::Write(write) => write.check.map(|what| (what, 1)),
-                    Held::Simple(_) => None,
+    /// Adds one part as its own statement.
+    fn push(&mut self, conn: &PgConn, part: Part<'_>) {
+        self.checks.push(vec![part.check]);
+        match part.merged {
+            None => self.items.extend(part.held.first().map(|at| Item::One(*at))),
+            Some(sql) => self.push_text(conn, sql, part.held),
+        }
+    }
+
+    /// Adds the parts `members` as one joined statement.
+    fn push_joined(&mut self, conn: &PgConn, held: &[Held], members: Vec<Part<'_>>) {
+        let texts: Vec<(&str, usize)> = members
+            .iter()
+            .map(|part| {
+                let sql = part.merged.as_deref().or_else(|| match part.held.first() {
+                    Some(at) => match &held[*at] {
+                        Held::Write(write) => Some(write.sql.as_str()),
+                        Held::Simple(_) => None,
+                    },
+                    None => None,
                 });
-            }
-            return;
-        };
+                (sql.unwrap_or_default(), part.joinable.map_or(0, |j| j.params))
+            })
+            .collect();
+        let sql = join::joined_sql(&texts);
+        self.checks.push(members.iter().map(|part| part.check).collect());
+        let rows = members.into_iter().flat_map(|part| part.held).collect();
+        self.push_text(conn, sql, rows);
+    }
+
+    /// Adds a statement of the text `sql` binding the parameters of the held writes `rows`.
+    fn push_text(&mut self, conn: &PgConn, sql: String, rows: Vec<usize>) {
         match conn.cached(&sql) {
-            Some(statement) => self.items.push(Item::Rows(statement, rows.to_vec())),
+            Some(statement) => self.items.push(Item::Text(Text::Prepared(statement), rows)),
             None => {
                 if !self.prepares.contains(&sql) {
                     self.prepares.push(sql.clone());
                 }
-                self.items.push(Item::Typed(sql, rows.to_vec()));
+                self.items.push(Item::Text(Text::Typed(sql), rows));
             }
         }
-        let count = u64::try_from(rows.len()).unwrap_or(u64::MAX);
-        self.checks.push(check.map(|what| (what, count)));
     }
 
     /// Each item ready to send, borrowing `held` (the list the flight was planned from).
@@ -112,10 +192,10 @@ impl Flight {
                     Held::Write(write) => Ready::Prepared(&write.statement, refs(write).collect()),
                     Held::Simple(sql) => Ready::Simple(sql),
                 },
-                Item::Rows(statement, at) => {
+                Item::Text(Text::Prepared(statement), at) => {
                     Ready::Prepared(statement, rows(at).flat_map(refs).collect())
                 }
-                Item::Typed(sql, at) => Ready::Typed(
+                Item::Text(Text::Typed(sql), at) => Ready::Typed(
                     sql,
                     rows(at)
                         .flat_map(|w| refs(w).zip(w.statement.params().iter().cloned()))
@@ -152,8 +232,8 @@ impl Flight {
         self.prepares.len()
     }
 
-    /// Per item, in order, what it writes and how many rows it must change, when checked.
-    pub(crate) fn checks(&self) -> &[Option<(&'static str, u64)>] {
+    /// Per item, in order, what it must have changed (see [`Flight::checks`]'s field).
+    pub(crate) fn checks(&self) -> &[Vec<Check>] {
         &self.checks
     }
 }

@@ -5,6 +5,7 @@
 
 mod bind;
 mod flight;
+mod join;
 mod merge;
 mod raw;
 mod rows;
@@ -532,9 +533,17 @@ pub(crate) fn requests<'a>(
                         let params = typed.iter().map(|(param, ty)| (*param, ty.clone()));
                         let rows = client.query_typed_raw(sql, params).await?;
                         let mut rows = std::pin::pin!(rows);
-                        while rows.try_next().await?.is_some() {}
-                        // Its row count, which a merged write whose count is checked needs.
-                        Ok(Answer::Count(rows.rows_affected().unwrap_or(0)))
+                        let mut answered = Vec::new();
+                        while let Some(row) = rows.try_next().await? {
+                            answered.push(row);
+                        }
+                        // Joined writes answer a row of their counts (see `join.rs`); a merged
+                        // write its row count, which a write whose count is checked needs.
+                        if answered.is_empty() {
+                            Ok(Answer::Count(rows.rows_affected().unwrap_or(0)))
+                        } else {
+                            Ok(Answer::Rows(answered))
+                        }
                     })
                 }
                 Sent::Prepare(sql) => {

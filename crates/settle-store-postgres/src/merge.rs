@@ -39,7 +39,7 @@ use std::fmt::Write as _;
 use postgres::types::Type;
 
 /// PostgreSQL's limit of bind parameters per statement.
-const MAX_PARAMS: usize = 65_535;
+pub(crate) const MAX_PARAMS: usize = 65_535;
 
 /// Rows per merged statement: a group is cut greedily into these sizes, so a connection
 /// prepares at most six statements per insert shape, whatever the group's length, and a group
@@ -58,8 +58,8 @@ pub(crate) struct Links {
 }
 
 /// `pg_trigger.tgtype` bits of the events.
-const ON_INSERT: i16 = 1 << 2;
-const ON_UPDATE: i16 = 1 << 4;
+pub(crate) const ON_INSERT: i16 = 1 << 2;
+pub(crate) const ON_UPDATE: i16 = 1 << 4;
 
 impl Links {
     /// Reads the foreign keys and user triggers of the database (by table name: a name found in
@@ -105,7 +105,8 @@ impl Links {
         Ok(Links { keys, triggers, unique })
     }
 
-    fn fires(&self, table: &str, event: i16) -> bool {
+    /// Whether `table` has a trigger of its own for any of the `event` bits.
+    pub(crate) fn fires(&self, table: &str, event: i16) -> bool {
         self.triggers.get(table).is_some_and(|events| events & event != 0)
     }
 
@@ -144,6 +145,12 @@ impl Links {
         })
     }
 
+    /// Links with no keys and one trigger, on `table` for `events`.
+    #[cfg(test)]
+    pub(crate) fn with_trigger(table: &str, events: i16) -> Links {
+        Links { triggers: HashMap::from([(table.to_owned(), events)]), ..Links::default() }
+    }
+
     /// The unique key of `table` whose every column `columns` names, if any.
     fn unique_key<'c>(&self, table: &str, columns: &[&'c str]) -> Option<Vec<&'c str>> {
         let keys = self.unique.get(table)?;
@@ -153,7 +160,7 @@ impl Links {
 }
 
 /// What a held statement writes, read from its text.
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     Insert(&'a str),
     /// The table and the columns it sets.
     Update(&'a str, Vec<&'a str>),
@@ -165,7 +172,7 @@ fn is_name(text: &str) -> bool {
         && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-fn target(sql: &str) -> Target<'_> {
+pub(crate) fn target(sql: &str) -> Target<'_> {
     if let Some(rest) = sql.strip_prefix("insert into ")
         && let Some((table, _)) = rest.split_once(' ')
         && is_name(table)
@@ -366,7 +373,7 @@ fn upsert<'a>(tail: &'a str, columns: &[&str], values: &str) -> Option<(Vec<usiz
 }
 
 /// Appends `row` with each placeholder's number raised by `by`.
-fn renumber(sql: &mut String, row: &str, by: usize) {
+pub(crate) fn renumber(sql: &mut String, row: &str, by: usize) {
     let mut rest = row;
     while let Some(at) = rest.find('$') {
         sql.push_str(&rest[..=at]);

@@ -115,14 +115,29 @@ impl PgTx {
             return Err(err.unwrap_or_else(|| StoreError::Unavailable("no answer".into())));
         }
         let answered = answers.iter().skip(flight.prepare_count());
-        for (check, answer) in flight.checks().iter().zip(answered) {
-            if let (Some((what, expected)), Ok(Answer::Count(changed))) = (check, answer)
-                && changed != expected
-            {
-                self.failed = true;
-                return Err(StoreError::Corrupt(format!(
-                    "{what}: {changed} rows changed, not {expected}"
-                )));
+        for (checks, answer) in flight.checks().iter().zip(answered) {
+            // A write answers its row count; joined writes a row of their members' counts.
+            let changed: Vec<Option<u64>> = match answer {
+                Ok(Answer::Count(changed)) => vec![Some(*changed)],
+                Ok(Answer::Rows(rows)) => (0..checks.len())
+                    .map(|at| {
+                        let count = rows.first()?.try_get::<_, i64>(at).ok()?;
+                        u64::try_from(count).ok()
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (at, check) in checks.iter().enumerate() {
+                let Some((what, expected)) = *check else { continue };
+                let changed = changed.get(at).copied().flatten();
+                if changed != Some(expected) {
+                    self.failed = true;
+                    let changed =
+                        changed.map_or_else(|| "no count of".to_owned(), |n| n.to_string());
+                    return Err(StoreError::Corrupt(format!(
+                        "{what}: {changed} rows changed, not {expected}"
+                    )));
+                }
             }
         }
         Ok(())

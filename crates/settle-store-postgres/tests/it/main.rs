@@ -24,6 +24,7 @@ use settle_store::{Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
 mod child_rows;
+mod joined_writes;
 mod keyed;
 mod merged_inserts;
 mod pool;
