@@ -24,7 +24,6 @@ use settle_store::{Store, StoreError};
 use settle_store_postgres::PostgresStore;
 
 mod child_rows;
-mod joined_writes;
 mod keyed;
 mod merged_inserts;
 mod pool;
@@ -942,9 +941,10 @@ fn three_line_invoice(customer_id: &CustomerId) -> settle_engine::NewDocument {
     }
 }
 
-/// Posting a 3-line invoice sends its ~26 statements in a few pipelined flights, not one round
-/// trip each: held-back writes go with the next read or with the COMMIT. Counted once the
-/// connection has prepared its statements (the first post of a connection prepares each once).
+/// Posting a 3-line invoice writes its ~26 rows in two pipelined flights of six statements,
+/// not a round trip each: held-back writes go with the next read or with the COMMIT, joined
+/// into one statement. Counted once the connection has prepared its statements (the first post
+/// of a connection prepares each once).
 #[test]
 fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     let Some(db) = TestDb::new("posting_a_three_line_invoice_takes_a_few_round_trips") else {
@@ -961,14 +961,17 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
         .expect("customer");
     let post = || engine.create_document(&tenant, three_line_invoice(&customer.id)).expect("post");
     post();
-    let before = store.round_trips();
+    let (trips, sent) = (store.round_trips(), store.statements_sent());
     let invoice = post();
-    let trips = store.round_trips() - before;
+    let (trips, sent) = (store.round_trips() - trips, store.statements_sent() - sent);
     assert_eq!(invoice.items.len(), 3);
     // One statement per round trip took about 24 here. Now BEGIN, the customer's lock, the
     // settings and the number go in one flight, and the writes with the COMMIT in another;
     // the invoice is answered from what was written, not read back.
     assert_eq!(trips, 2, "posting a 3-line invoice");
+    // The ten writes (their rows merged per table) go as one statement (`src/join.rs`): four
+    // statements open the unit, one writes, one commits. A statement per write made 15.
+    assert_eq!(sent, 6, "statements sent for a 3-line invoice");
 }
 
 /// A bill run's batch asks the database the same few times whatever its size: its customers'
