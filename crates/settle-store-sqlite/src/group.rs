@@ -25,6 +25,16 @@ use crate::unavailable;
 /// steady queue cannot keep the first member waiting without bound.
 pub(crate) const GROUP_LIMIT: usize = 64;
 
+/// The writer's page cache, in KiB, while it commits groups of commands; every other
+/// connection, and the writer during a batch, has [`crate::CACHE_KIB`]. At each commit that
+/// follows a B-tree page split, SQLite scans the whole hash table of the writer's cache
+/// (`pcache1TruncateUnsafe`: the split renumbers pages through the lock-byte page's number, far
+/// past the database's end), so the scan grows with the cache and not with the work. With 64
+/// MiB it took 5% of a 16-client run's samples, and 16 clients wrote 6–9% more with 8 MiB
+/// (docs/BENCHMARKS.md). A batch's transaction gets the larger cache back: an import of 5,000
+/// invoices per transaction was 5–16% slower with 8 MiB.
+pub(crate) const WRITER_CACHE_KIB: u32 = 8 * 1024;
+
 /// The writer connection and the group transaction open on it, if any.
 pub(crate) struct Writer {
     pub(crate) conn: Connection,
@@ -44,6 +54,8 @@ struct Group {
     /// journal that each statement's end walks again, so a large member inside one (a bill
     /// run's batch of thousands of customers) slows down with its own size.
     bare: bool,
+    /// Opened by a batch, with the writer's cache raised to [`crate::CACHE_KIB`] until it ends.
+    batch: bool,
 }
 
 /// How a group transaction ended, for the members waiting on it.
@@ -172,8 +184,14 @@ impl Writers {
             let _ = self.close(&mut writer);
         }
         if writer.group.is_none() {
+            if first {
+                let cache = format!("pragma cache_size = -{}", crate::CACHE_KIB);
+                writer.conn.execute_batch(&cache).map_err(unavailable)?;
+            }
             writer.conn.execute_batch("begin immediate").map_err(unavailable)?;
-            writer.group = Some(Group { outcome: Arc::default(), members: 1, kept: 0, bare: true });
+            let outcome = Arc::default();
+            let group = Group { outcome, members: 1, kept: 0, bare: true, batch: first };
+            writer.group = Some(group);
             return Ok(writer);
         }
         if let Some(group) = &mut writer.group {
@@ -269,6 +287,10 @@ impl Writers {
             other => other,
         };
         group.outcome.set(result.clone());
+        if group.batch {
+            // Back to the groups' cache; a failure leaves the larger one, which only costs time.
+            let _ = conn.execute_batch(&format!("pragma cache_size = -{WRITER_CACHE_KIB}"));
+        }
         let members = u64::try_from(group.members).unwrap_or(u64::MAX);
         self.groups.fetch_add(1, Ordering::SeqCst);
         self.members.fetch_add(members, Ordering::SeqCst);

@@ -92,7 +92,10 @@ impl SqliteStore {
         migrate(&mut writer)?;
         // The writer's commits leave checkpoints to the checkpointer (see `checkpoint`).
         writer
-            .execute_batch(&format!("pragma wal_autocheckpoint = {BACKSTOP_PAGES}"))
+            .execute_batch(&format!(
+                "pragma wal_autocheckpoint = {BACKSTOP_PAGES}; pragma cache_size = -{}",
+                group::WRITER_CACHE_KIB
+            ))
             .map_err(unavailable)?;
         let checkpointer = Checkpointer::start(connect(path, durability)?).map_err(|err| {
             StoreError::Unavailable(format!("starting the checkpointer: {err}").into())
@@ -257,6 +260,10 @@ impl Store for SqliteStore {
     }
 }
 
+/// Each connection's page cache, in KiB, but the writer's between batches
+/// ([`group::WRITER_CACHE_KIB`]).
+pub(crate) const CACHE_KIB: u32 = 64 * 1024;
+
 fn connect(path: &Path, durability: Durability) -> StoreResult<Connection> {
     let conn = Connection::open(path).map_err(unavailable)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
@@ -268,7 +275,7 @@ fn connect(path: &Path, durability: Durability) -> StoreResult<Connection> {
     };
     conn.execute_batch(&format!(
         "pragma journal_mode = wal; pragma synchronous = {synchronous}; pragma foreign_keys = on; \
-         pragma cache_size = -65536; pragma temp_store = memory;"
+         pragma cache_size = -{CACHE_KIB}; pragma temp_store = memory;"
     ))
     .map_err(unavailable)?;
     Ok(conn)

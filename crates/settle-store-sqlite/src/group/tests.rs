@@ -106,3 +106,29 @@ fn a_member_rolled_back_keeps_the_rest_of_its_group() {
     drop(writer);
     assert_eq!(writers.commit_groups(), crate::CommitGroups { groups: 1, members: 3, largest: 3 });
 }
+
+/// A batch gets every connection's larger page cache for its transaction, and the writer's
+/// own smaller one comes back when the batch ends, committed or rolled back.
+#[test]
+fn a_batch_raises_the_writers_cache_until_it_ends() {
+    let dir = tempfile::tempdir().expect("dir");
+    let writers = writers(&dir);
+    let cache = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("pragma cache_size", [], |r| r.get(0)).expect("cache size")
+    };
+    let batch_cache = -i64::from(crate::CACHE_KIB);
+    let writer_cache = -i64::from(crate::group::WRITER_CACHE_KIB);
+    let batch = writers.begin_first().expect("batch");
+    assert_eq!(cache(&batch.conn), batch_cache);
+    batch.conn.execute_batch("insert into child (id, parent_id) values (1, 1)").expect("good");
+    writers.commit(batch).expect("commit");
+    assert_eq!(cache(&writers.lock().conn), writer_cache);
+    let member = writers.begin().expect("member");
+    assert_eq!(cache(&member.conn), writer_cache);
+    writers.commit(member).expect("commit");
+    let batch = writers.begin_first().expect("batch");
+    assert_eq!(cache(&batch.conn), batch_cache);
+    writers.roll_back(batch);
+    assert_eq!(cache(&writers.lock().conn), writer_cache);
+    assert_eq!(count(&writers, "child"), 1);
+}
