@@ -4,6 +4,8 @@
 //! A [`Flight`] names the held statements it sends by their place in the held list rather
 //! than borrowing them, so a flight sent ahead can own both (`tx.rs`, "Sending ahead").
 
+use std::borrow::Cow;
+
 use postgres::types::Type;
 use tokio_postgres::Statement;
 
@@ -44,9 +46,12 @@ pub(crate) type Check = Option<(&'static str, u64)>;
 
 /// A planned statement before joining: held as it is, or merged writes with their text.
 struct Part<'h> {
-    /// The text sent and the held indexes whose parameters it binds, for merged writes;
-    /// `None` for a held statement sent as it was held (`held` has one index).
-    merged: Option<String>,
+    /// Its text: the held statement's own, or the merged writes'.
+    sql: Cow<'h, str>,
+    /// Whether it is merged writes, sent as a text of their own; otherwise a held statement
+    /// sent as it was held (`held` has its one index).
+    merged: bool,
+    /// The held statements whose parameters it binds, in order.
     held: Vec<usize>,
     check: Check,
     /// Whether it may join others (see `join.rs`), and on which table.
@@ -56,14 +61,15 @@ struct Part<'h> {
 impl<'h> Part<'h> {
     /// The held statement at `at`, sent as it was held.
     fn held(conn: &PgConn, held: &'h [Held], at: usize) -> Part<'h> {
-        let (check, joinable) = match &held[at] {
+        let (sql, check, joinable) = match &held[at] {
             Held::Write(write) => (
+                write.sql.as_str(),
                 write.check.map(|what| (what, 1)),
                 join::joinable(&write.sql, write.statement.params().len(), &conn.links),
             ),
-            Held::Simple(_) => (None, None),
+            Held::Simple(sql) => (*sql, None, None),
         };
-        Part { merged: None, held: vec![at], check, joinable }
+        Part { sql: Cow::Borrowed(sql), merged: false, held: vec![at], check, joinable }
     }
 
     /// The held writes at `rows`, which share one text, merged into one multi-row write; one
@@ -85,7 +91,8 @@ impl<'h> Part<'h> {
         // The single-row text names the table and events; the merged one adds no `select`.
         let params = first.statement.params().len().saturating_mul(rows.len());
         vec![Part {
-            merged: Some(sql),
+            sql: Cow::Owned(sql),
+            merged: true,
             held: rows.to_vec(),
             check: first.check.map(|what| (what, count)),
             joinable: join::joinable(&first.sql, params, &conn.links),
@@ -128,7 +135,7 @@ impl Flight {
             };
             let mut members = vec![part];
             members.extend(parts.by_ref().take(run.len() - 1).map(|(_, part)| part));
-            flight.push_joined(conn, held, members);
+            flight.push_joined(conn, members);
         }
         flight
     }
@@ -136,26 +143,18 @@ impl Flight {
     /// Adds one part as its own statement.
     fn push(&mut self, conn: &PgConn, part: Part<'_>) {
         self.checks.push(vec![part.check]);
-        match part.merged {
-            None => self.items.extend(part.held.first().map(|at| Item::One(*at))),
-            Some(sql) => self.push_text(conn, sql, part.held),
+        if part.merged {
+            self.push_text(conn, part.sql.into_owned(), part.held);
+        } else {
+            self.items.extend(part.held.first().map(|at| Item::One(*at)));
         }
     }
 
     /// Adds the parts `members` as one joined statement.
-    fn push_joined(&mut self, conn: &PgConn, held: &[Held], members: Vec<Part<'_>>) {
+    fn push_joined(&mut self, conn: &PgConn, members: Vec<Part<'_>>) {
         let texts: Vec<(&str, usize)> = members
             .iter()
-            .map(|part| {
-                let sql = part.merged.as_deref().or_else(|| match part.held.first() {
-                    Some(at) => match &held[*at] {
-                        Held::Write(write) => Some(write.sql.as_str()),
-                        Held::Simple(_) => None,
-                    },
-                    None => None,
-                });
-                (sql.unwrap_or_default(), part.joinable.map_or(0, |j| j.params))
-            })
+            .map(|part| (part.sql.as_ref(), part.joinable.map_or(0, |j| j.params)))
             .collect();
         let sql = join::joined_sql(&texts);
         self.checks.push(members.iter().map(|part| part.check).collect());
