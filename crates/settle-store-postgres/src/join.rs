@@ -64,8 +64,8 @@ pub(crate) fn joinable<'a>(sql: &'a str, params: usize, links: &Links) -> Option
 
 /// The runs of `writes` (in flight order; `None` for a statement that may not be joined) to
 /// send as one statement each: consecutive joinable writes, each on a table no other of its
-/// run writes (but plain inserts, see [`Joinable::may_join`]), with at most [`MAX_PARAMS`] parameters in all. Runs of one write are left out:
-/// those go as they are.
+/// run writes (but plain inserts, see [`Joinable::may_join`]), with at most [`MAX_PARAMS`]
+/// parameters in all. Runs of one write are left out: those go as they are.
 pub(crate) fn runs(writes: &[Option<Joinable<'_>>]) -> Vec<Range<usize>> {
     let mut runs = Vec::new();
     let mut start = 0;
