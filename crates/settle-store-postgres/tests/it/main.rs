@@ -90,6 +90,25 @@ impl TestDb {
     fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, NoTls).expect("connect")
     }
+
+    /// The store on one connection ([`TestDb::open_one_connection`]), an engine over it, and a
+    /// tenant named `tenant` with one customer named `customer`: where the counting tests start.
+    fn counted(&self, tenant: &str, customer: &str) -> Counted {
+        let store = Arc::new(self.open_one_connection());
+        let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
+        let tenant = engine.create_tenant(tenant).expect("tenant").tenant_id;
+        let new = settle_engine::NewCustomer { name: customer.into(), ..Default::default() };
+        let customer = engine.create_customer(&tenant, new).expect("customer").id;
+        Counted { store, engine, tenant, customer }
+    }
+}
+
+/// What [`TestDb::counted`] makes.
+struct Counted {
+    store: Arc<PostgresStore>,
+    engine: Engine,
+    tenant: TenantId,
+    customer: CustomerId,
 }
 
 impl Drop for TestDb {
@@ -950,16 +969,8 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     let Some(db) = TestDb::new("posting_a_three_line_invoice_takes_a_few_round_trips") else {
         return;
     };
-    let store = Arc::new(db.open_one_connection());
-    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
-    let tenant = engine.create_tenant("Round trips").expect("tenant").tenant_id;
-    let customer = engine
-        .create_customer(
-            &tenant,
-            settle_engine::NewCustomer { name: "Counted".into(), ..Default::default() },
-        )
-        .expect("customer");
-    let post = || engine.create_document(&tenant, three_line_invoice(&customer.id)).expect("post");
+    let Counted { store, engine, tenant, customer } = db.counted("Round trips", "Counted");
+    let post = || engine.create_document(&tenant, three_line_invoice(&customer)).expect("post");
     post();
     let (trips, sent) = (store.round_trips(), store.statements_sent());
     let invoice = post();

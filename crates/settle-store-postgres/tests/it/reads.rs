@@ -2,12 +2,10 @@
 //! `COMMIT` go in one flight. A second flight in such a transaction is refused, and the
 //! connection goes back to the pool with no transaction open.
 
-use std::sync::Arc;
-
 use settle_conformance as conformance;
 use settle_store::Store;
 
-use super::TestDb;
+use super::{Counted, TestDb};
 
 #[test]
 fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
@@ -15,16 +13,7 @@ fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
         return;
     };
     // One connection: whatever a read leaves open, the next transaction meets.
-    let store = Arc::new(db.open_one_connection());
-    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
-    let tenant = engine.create_tenant("Reads").expect("tenant").tenant_id;
-    let customer = engine
-        .create_customer(
-            &tenant,
-            settle_engine::NewCustomer { name: "Read".into(), ..Default::default() },
-        )
-        .expect("customer")
-        .id;
+    let Counted { store, engine, tenant, customer } = db.counted("Reads", "Read");
     let invoice =
         engine.create_document(&tenant, super::three_line_invoice(&customer)).expect("post");
     // Warm-up: each statement is prepared on the connection's first use of it.
@@ -79,11 +68,7 @@ fn a_payment_reads_its_targets_with_the_lock_and_never_a_stale_one() {
     let Some(db) = TestDb::new("a_payment_reads_its_targets_with_the_lock") else {
         return;
     };
-    let store = Arc::new(db.open_one_connection());
-    let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
-    let tenant = engine.create_tenant("Paid").expect("tenant").tenant_id;
-    let new = settle_engine::NewCustomer { name: "Payer".into(), ..Default::default() };
-    let customer = engine.create_customer(&tenant, new).expect("customer").id;
+    let Counted { store, engine, tenant, customer } = db.counted("Paid", "Payer");
     let post =
         || engine.create_document(&tenant, super::three_line_invoice(&customer)).expect("post");
     let (warm, first, second) = (post(), post(), post());
