@@ -25,7 +25,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     call: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let engine = state.engine.clone();
+    // The request's transactions confirm its key, when it was recalled (`extract::Caller`).
+    let engine = match crate::extract::presented_key() {
+        Some(key) => state.engine.confirming(key),
+        None => state.engine.clone(),
+    };
     tokio::task::spawn_blocking(move || call(&engine))
         .await
         .map_err(|_| internal_error())?

@@ -259,6 +259,7 @@ impl From<EngineError> for ApiError {
                 "idempotency_key_reused",
                 "this Idempotency-Key was used with another request",
             ),
+            EngineError::Store(StoreError::KeyRefused) => ApiError::unauthorized(),
             EngineError::Store(StoreError::BadCursor) => {
                 ApiError::invalid("cursor", "not a cursor of this list")
             }

@@ -1,13 +1,17 @@
 //! Request extractors whose failures are problem+json: bodies, query strings, path ids, and
 //! the caller's API key.
 
+use std::sync::{Arc, OnceLock};
+
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use settle_engine::Principal;
-use settle_store::Role;
+use settle_store::{KeyCheck, Role};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -118,7 +122,50 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 }
 
 /// The caller, from `Authorization: Bearer <key>`. Viewers may only read.
+///
+/// A key this process found live before is taken as it was found, and the request's first
+/// transaction confirms it ([`settle_engine::Engine::recall_key`]); [`confirm_key`] answers
+/// 401 instead of the response when none did and a lookup refuses the key. Any other key is
+/// looked up first.
 pub(crate) struct Caller(pub(crate) Principal);
+
+tokio::task_local! {
+    /// The key check of the current request, once its [`Caller`] was recalled.
+    static PRESENTED: OnceLock<Arc<KeyCheck>>;
+}
+
+/// The check of the current request's key, when it is confirmed by the request's transactions.
+pub(crate) fn presented_key() -> Option<Arc<KeyCheck>> {
+    PRESENTED.try_with(|slot| slot.get().cloned()).ok().flatten()
+}
+
+/// Runs the request with room for its key check, and answers 401 instead of its response when
+/// the key was recalled, no transaction of the request confirmed it, and a lookup refuses it
+/// (a request that failed before its first transaction, or one that began none).
+pub(crate) async fn confirm_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (response, key) = PRESENTED
+        .scope(OnceLock::new(), async {
+            let response = next.run(request).await;
+            (response, presented_key())
+        })
+        .await;
+    let Some(key) = key.filter(|key| !key.is_confirmed()) else { return response };
+    let engine = state.engine.clone();
+    match tokio::task::spawn_blocking(move || engine.confirm_key(&key)).await {
+        Ok(Ok(true)) => response,
+        Ok(Ok(false)) => ApiError::unauthorized().into_response(),
+        Ok(Err(err)) => ApiError::from(err).into_response(),
+        Err(_) => internal_error().into_response(),
+    }
+}
+
+fn internal_error() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -133,13 +180,20 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|k| !k.is_empty() && k.len() <= 256)
             .ok_or_else(ApiError::unauthorized)?
             .to_owned();
-        let engine = state.engine.clone();
-        let principal = tokio::task::spawn_blocking(move || engine.authenticate(&key))
-            .await
-            .map_err(|_| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-            })??
-            .ok_or_else(ApiError::unauthorized)?;
+        let recalled = state.engine.recall_key(&key).filter(|check| {
+            // Only where `confirm_key` will see that the check was confirmed.
+            PRESENTED.try_with(|slot| slot.set(Arc::clone(check)).is_ok()).unwrap_or(false)
+        });
+        let principal = match recalled {
+            Some(check) => Principal { tenant_id: check.tenant_id.clone(), role: check.role },
+            None => {
+                let engine = state.engine.clone();
+                tokio::task::spawn_blocking(move || engine.authenticate(&key))
+                    .await
+                    .map_err(|_| internal_error())??
+                    .ok_or_else(ApiError::unauthorized)?
+            }
+        };
         crate::observe::record_tenant(principal.tenant_id.as_str());
         let reads_only = matches!(parts.method, Method::GET | Method::HEAD);
         if principal.role == Role::Viewer && !reads_only {

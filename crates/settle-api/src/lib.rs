@@ -4,8 +4,8 @@
 //!
 //! The modules read top-down, with no import circle: `router` (the route table) uses `openapi`
 //! (the document) and `routes` (the handlers); handlers use `call`, `extract`, `dto` and
-//! `error`; `call` uses `idempotency`, which renders results with `dto`; `dto` uses only
-//! `schema`. Nothing below `router` imports it.
+//! `error`; `call` uses `idempotency`, which renders results with `dto`, and `extract` (the
+//! request's key check); `dto` uses only `schema`. Nothing below `router` imports it.
 
 mod call;
 mod command_metrics;
@@ -45,6 +45,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole API as a router. `public_url` is where clients reach the server (such as
 /// `https://billing.example.com` or `http://127.0.0.1:8080`): payment link URLs start with it.
 pub fn router(engine: Engine, public_url: &str) -> Router {
+    let state = AppState {
+        engine,
+        openapi: router::document_json(),
+        public_url: public_url.trim_end_matches('/').into(),
+    };
     observe::mark_routes(router::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
@@ -54,6 +59,7 @@ pub fn router(engine: Engine, public_url: &str) -> Router {
                 "this route does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), extract::confirm_key))
         .layer(axum::middleware::from_fn(idempotency::scope))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(time_limit))
@@ -62,11 +68,7 @@ pub fn router(engine: Engine, public_url: &str) -> Router {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
                 .into_response()
         }))
-        .with_state(AppState {
-            engine,
-            openapi: router::document_json(),
-            public_url: public_url.trim_end_matches('/').into(),
-        })
+        .with_state(state)
 }
 
 /// Answers 408 `request_timeout` (as problem+json) when a request takes longer than

@@ -67,8 +67,8 @@ pub use numbers::{
     peeking_at_the_next_number_takes_nothing,
 };
 pub use records::{
-    api_keys_are_found_by_hash_and_revoked_once, api_keys_are_listed_per_tenant_oldest_first,
-    external_ids_are_unique_per_tenant_and_kind,
+    api_keys_are_confirmed_in_a_transaction, api_keys_are_found_by_hash_and_revoked_once,
+    api_keys_are_listed_per_tenant_oldest_first, external_ids_are_unique_per_tenant_and_kind,
     settings_read_after_a_customer_lock_are_the_tenants_as_they_stand,
     tenants_keep_their_settings_in_creation_order,
 };

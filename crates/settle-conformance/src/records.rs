@@ -4,9 +4,12 @@ use chrono::TimeDelta;
 use settle_core::application::Rule;
 use settle_core::ids::{ApiKeyId, CustomerId, TenantId};
 use settle_core::settings::{NegativeInvoicePolicy, Settings};
-use settle_store::{ApiKeyRecord, Role, Store, StoreError};
+use std::sync::Arc;
+
+use settle_store::{ApiKeyRecord, KeyCheck, Role, Store, StoreError};
 
 use crate::fixture::{customer, id, seed, t0};
+use crate::or_at_commit;
 
 /// Tenants are listed oldest first (ties by id), start with default settings, keep the settings
 /// written, and refuse a second tenant of the same id.
@@ -86,6 +89,71 @@ pub fn api_keys_are_found_by_hash_and_revoked_once(store: &dyn Store) {
     // an unknown hash.
     assert_eq!(Store::api_key_by_hash(store, &key.key_hash).expect("read"), Some(found));
     assert_eq!(Store::api_key_by_hash(store, &"cd".repeat(32)).expect("read"), None);
+}
+
+/// A transaction confirms a live key of its tenant and role, before or with its first answer;
+/// a revoked key, or one presented with another tenant or role, fails the transaction
+/// ([`StoreError::KeyRefused`]) at the latest at its commit, which then keeps nothing.
+pub fn api_keys_are_confirmed_in_a_transaction(store: &dyn Store) {
+    let (tenant, other) =
+        (crate::fixture::tenant(store, "ten_confirm"), crate::fixture::tenant(store, "ten_else"));
+    let live = |n: &str| ApiKeyRecord {
+        id: id(ApiKeyId::parse, &format!("key_{n}")),
+        tenant_id: tenant.clone(),
+        key_hash: n.repeat(64),
+        role: Role::Clerk,
+        name: None,
+        created_at: t0(),
+        revoked_at: None,
+    };
+    let mut tx = store.begin_write().expect("begin");
+    tx.insert_api_key(&live("1")).expect("key");
+    tx.insert_api_key(&live("2")).expect("key");
+    assert!(tx.revoke_api_key(&tenant, &live("2").id, t0()).expect("revoke"));
+    tx.commit().expect("commit");
+    let check = |n: &str, tenant: &TenantId, role| {
+        Arc::new(KeyCheck::new(n.repeat(64), tenant.clone(), role))
+    };
+
+    // Confirmed by the time the transaction has read, or committed.
+    let key = check("1", &tenant, Role::Clerk);
+    let mut tx = store.begin_read_flight().expect("read");
+    tx.confirm_api_key(&key).expect("live");
+    assert_eq!(tx.tenant_name(&tenant).expect("read").as_deref(), Some("ten_confirm"));
+    assert!(key.is_confirmed());
+    drop(tx);
+    let key = check("1", &tenant, Role::Clerk);
+    let tx = store.begin_write().expect("begin");
+    or_at_commit(tx, |tx| {
+        tx.confirm_api_key(&key)?;
+        tx.insert_tenant(&id(TenantId::parse, "ten_kept"), "Kept", t0())
+    })
+    .expect("committed");
+    assert!(key.is_confirmed());
+
+    // Refused: nothing the transaction wrote is kept, and its reads answer nothing.
+    let refused = [
+        check("2", &tenant, Role::Clerk),
+        check("1", &other, Role::Clerk),
+        check("1", &tenant, Role::Admin),
+        check("9", &tenant, Role::Clerk),
+    ];
+    for (n, key) in refused.iter().enumerate() {
+        let tx = store.begin_write().expect("begin");
+        let made = id(TenantId::parse, &format!("ten_refused{n}"));
+        let result = or_at_commit(tx, |tx| {
+            tx.confirm_api_key(key)?;
+            tx.insert_tenant(&made, "Refused", t0())
+        });
+        assert!(matches!(result, Err(StoreError::KeyRefused)), "{n}: {result:?}");
+        assert!(!key.is_confirmed(), "{n}");
+        let mut tx = store.begin_read().expect("read");
+        assert_eq!(tx.tenant_name(&made).expect("read"), None, "{n}");
+        drop(tx);
+        let mut tx = store.begin_read_flight().expect("read");
+        let read = tx.confirm_api_key(key).and_then(|()| tx.tenant_name(&tenant));
+        assert!(matches!(read, Err(StoreError::KeyRefused)), "{n}: {read:?}");
+    }
 }
 
 /// A tenant's keys are listed oldest first (ties by id), revoked ones with their instant, and

@@ -6,6 +6,7 @@
 
 mod commands;
 mod idempotency;
+mod keys;
 mod preview;
 mod stop;
 mod telemetry;
@@ -120,6 +121,10 @@ pub struct Engine {
     /// Batches a bill run keeps in flight at once (the store's
     /// [`Store::concurrent_batches`] unless set).
     bill_run_workers: Option<usize>,
+    /// API keys found live (`keys.rs`), shared by every copy of the engine.
+    known_keys: Arc<keys::KnownKeys>,
+    /// The request's key, which its transactions confirm until one has ([`Engine::confirming`]).
+    key_check: Option<Arc<settle_store::KeyCheck>>,
 }
 
 impl Engine {
@@ -137,6 +142,8 @@ impl Engine {
             stop: StopSignal::default(),
             bill_run_batch: BILL_RUN_BATCH,
             bill_run_workers: None,
+            known_keys: Arc::default(),
+            key_check: None,
         }
     }
 
@@ -201,7 +208,7 @@ impl Engine {
             return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
         }
         self.look_up_key_first()?;
-        Ok(self.store.begin_write()?)
+        self.begin_write()
     }
 
     /// [`Engine::begin_outside_unit`] for a large batch ([`settle_store::Store::begin_batch_write`]).
@@ -215,7 +222,7 @@ impl Engine {
 
     /// Runs `read` in a read-only transaction.
     fn read<T>(&self, read: impl FnOnce(&mut dyn StoreTx) -> EngineResult<T>) -> EngineResult<T> {
-        let mut tx = self.store.begin_read()?;
+        let mut tx = self.begin_read()?;
         read(tx.as_mut())
     }
 
@@ -226,7 +233,22 @@ impl Engine {
         read: impl FnOnce(&mut dyn StoreTx) -> EngineResult<T>,
     ) -> EngineResult<T> {
         let mut tx = self.store.begin_read_flight()?;
+        self.confirm_key_in(tx.as_mut())?;
         read(tx.as_mut())
+    }
+
+    /// A write transaction, in which the request's key is confirmed ([`Engine::confirming`]).
+    fn begin_write(&self) -> EngineResult<Box<dyn StoreTx + '_>> {
+        let mut tx = self.store.begin_write()?;
+        self.confirm_key_in(tx.as_mut())?;
+        Ok(tx)
+    }
+
+    /// A read-only transaction, in which the request's key is confirmed.
+    fn begin_read(&self) -> EngineResult<Box<dyn StoreTx + '_>> {
+        let mut tx = self.store.begin_read()?;
+        self.confirm_key_in(tx.as_mut())?;
+        Ok(tx)
     }
 }
 

@@ -230,7 +230,7 @@ impl Engine {
         document_id: &DocumentId,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let mut tx = self.store.begin_write()?;
+        let mut tx = self.begin_write()?;
         let owner = tx
             .document(tenant_id, document_id)?
             .ok_or_else(|| Rejection::NotFound { what: "document", id: document_id.to_string() })?
@@ -246,7 +246,7 @@ impl Engine {
         customer_id: &CustomerId,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let tx = self.store.begin_write()?;
+        let tx = self.begin_write()?;
         self.write_in(tx, tenant_id, customer_id, Ahead::default(), work)
     }
 
@@ -260,7 +260,7 @@ impl Engine {
         ahead: Ahead<'_>,
         work: impl FnOnce(&mut Unit<'_>) -> EngineResult<T>,
     ) -> EngineResult<T> {
-        let tx = self.store.begin_write()?;
+        let tx = self.begin_write()?;
         self.write_in(tx, tenant_id, customer_id, ahead, work)
     }
 

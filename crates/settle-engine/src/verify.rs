@@ -134,7 +134,7 @@ impl Engine {
     /// Replays every tenant's journal and compares every stored projection with the replay.
     pub fn verify(&self) -> EngineResult<VerifyReport> {
         let mut report = VerifyReport::default();
-        let mut tx = self.store.begin_read()?;
+        let mut tx = self.begin_read()?;
         for tenant_id in tx.tenants()? {
             report.tenants += 1;
             verify_tenant(tx.as_mut(), &tenant_id, &mut report)?;

@@ -1,10 +1,12 @@
 //! One PostgreSQL transaction implementing the storage port.
 
 mod beside;
+mod keys;
 mod reads;
 mod sending;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::aging::{CustomerCredit, OpenDocument};
@@ -16,7 +18,7 @@ use settle_core::ledger::Account;
 use settle_core::money::Currency;
 use settle_core::settings::Settings;
 use settle_store::{
-    AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord,
+    AccountTotal, ApiKeyRecord, CustomerLock, CustomerQuery, FeedPage, IdempotencyRecord, KeyCheck,
     OpenedUnit, Page, PageRequest, StoreError, StoreResult, StoreTx, StoredTxn, UnitOpening,
     adapter,
 };
@@ -38,7 +40,8 @@ pub(crate) enum Held {
     Simple(&'static str),
 }
 
-/// A held write.
+/// A held write, or the held check of an API key ([`PgTx::confirm_api_key`]): a read whose
+/// count is checked as a write's row count is.
 pub(crate) struct HeldWrite {
     pub(crate) statement: tokio_postgres::Statement,
     /// The statement's text, which `merge.rs` reads.
@@ -94,6 +97,8 @@ pub(crate) struct PgTx {
     /// Documents the unit's opening flight read, each kept for its first read and all
     /// forgotten at the first write of a document (see [`PgTx::open_unit_in_one_flight`]).
     ahead_documents: Vec<(TenantId, DocumentId, Option<Document>)>,
+    /// The API key whose check is held or sent, confirmed once its count is answered.
+    key: Option<Arc<KeyCheck>>,
 }
 
 /// Whether a transaction ends with its first flight ([`settle_store::Store::begin_read_flight`]):
@@ -122,21 +127,8 @@ impl PgTx {
             settings: None,
             one_flight: OneFlight::No,
             ahead_documents: Vec::new(),
+            key: None,
         }
-    }
-
-    /// The document the unit's opening flight read, if it did and nothing read or wrote a
-    /// document since (`Some(None)`: it read that there is none).
-    fn ahead_document(
-        &mut self,
-        tenant_id: &TenantId,
-        document_id: &DocumentId,
-    ) -> Option<Option<Document>> {
-        let at = self
-            .ahead_documents
-            .iter()
-            .position(|(tenant, id, _)| tenant == tenant_id && id == document_id)?;
-        Some(self.ahead_documents.swap_remove(at).2)
     }
 
     /// A document is about to be written: what was read ahead may no longer be what is stored.
@@ -624,6 +616,10 @@ impl StoreTx for PgTx {
         let rows =
             self.query_rows(API_KEY_BY_HASH, &[&key_hash], |row| settle_store_sql::api_key(row))?;
         Ok(rows.into_iter().next())
+    }
+
+    fn confirm_api_key(&mut self, key: &Arc<KeyCheck>) -> StoreResult<()> {
+        self.hold_key_check(key)
     }
 
     fn next_number(

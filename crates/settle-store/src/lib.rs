@@ -12,6 +12,9 @@ pub use billing::{
     AmendmentRecord, BillRun, BillRunStatus, BilledLine, BillingTx, SubscriptionQuery,
 };
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use settle_core::adjustment::Adjustment;
 use settle_core::aging::{CustomerCredit, OpenDocument};
@@ -54,6 +57,11 @@ pub enum StoreError {
     /// Stored data could not be read back (a bug or a tampered database).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The API key a transaction was asked to confirm ([`StoreTx::confirm_api_key`]) is
+    /// unknown, revoked, or no longer of the tenant and role it was presented with; the
+    /// transaction commits nothing.
+    #[error("the API key is not valid")]
+    KeyRefused,
     /// The database could not be reached or failed.
     #[error("store unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -158,6 +166,54 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An API key a request presented, with the tenant and role it had when the process last read
+/// it: the request's first transaction confirms that it still has them
+/// ([`StoreTx::confirm_api_key`]), so a revoked key is refused as soon as it is revoked,
+/// without a lookup of its own before every request.
+#[derive(Debug)]
+pub struct KeyCheck {
+    /// Hex SHA-256 of the key text.
+    pub key_hash: String,
+    /// The tenant it must still belong to.
+    pub tenant_id: TenantId,
+    /// The role it must still have.
+    pub role: Role,
+    confirmed: AtomicBool,
+}
+
+impl KeyCheck {
+    /// A check not yet confirmed.
+    pub fn new(key_hash: String, tenant_id: TenantId, role: Role) -> KeyCheck {
+        KeyCheck { key_hash, tenant_id, role, confirmed: AtomicBool::new(false) }
+    }
+
+    /// Whether a store has found the key live, of its tenant and with its role, since the
+    /// check was made.
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed.load(Ordering::Acquire)
+    }
+
+    /// Whether `record` is the key as presented, and live; if it is, the check is confirmed.
+    pub fn confirm_with(&self, record: Option<&ApiKeyRecord>) -> bool {
+        let live = record.is_some_and(|r| {
+            r.revoked_at.is_none()
+                && r.key_hash == self.key_hash
+                && r.tenant_id == self.tenant_id
+                && r.role == self.role
+        });
+        if live {
+            self.confirm();
+        }
+        live
+    }
+
+    /// Records that a store found the key live (a store adapter calls it once the
+    /// database's answer says so).
+    pub fn confirm(&self) {
+        self.confirmed.store(true, Ordering::Release);
+    }
 }
 
 /// A stored staff user of the back office (only the Argon2id hash of the password is kept).
@@ -581,6 +637,15 @@ pub trait StoreTx: BillingTx {
     ) -> StoreResult<bool>;
     /// Finds a key by the SHA-256 of its text.
     fn api_key_by_hash(&mut self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    /// Confirms `key` in this transaction: [`KeyCheck::confirm`] once the store has found it
+    /// live, of its tenant and with its role, or [`StoreError::KeyRefused`]. A store that holds
+    /// statements back may send the check with the transaction's next statements and report a
+    /// refusal there, or at the latest at [`StoreTx::commit`], before anything commits. By
+    /// default, [`StoreTx::api_key_by_hash`] at once.
+    fn confirm_api_key(&mut self, key: &Arc<KeyCheck>) -> StoreResult<()> {
+        let record = self.api_key_by_hash(&key.key_hash)?;
+        if key.confirm_with(record.as_ref()) { Ok(()) } else { Err(StoreError::KeyRefused) }
+    }
     /// The tenant's keys, revoked ones included, oldest first (then by id).
     fn api_keys(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyRecord>>;
 

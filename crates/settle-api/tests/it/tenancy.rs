@@ -320,3 +320,27 @@ async fn viewers_only_read_and_only_admins_manage_keys_and_settings() {
         .await
         .expect_problem(422, "validation_error");
 }
+
+/// A key revoked after this process found it live (and stopped looking it up before each
+/// request) is refused from the next request on: a read, a write, or a request refused before
+/// it reaches the store; and nothing is written.
+#[tokio::test]
+async fn a_revoked_key_is_refused_at_once_though_it_was_found_live_before() {
+    let api = TestApi::new();
+    let (clerk, clerk_id) = api.key_with_role(Role::Clerk);
+    call(&api, "GET", "/v1/customers", &clerk, &json!({})).await.expect(200);
+    call(&api, "POST", "/v1/customers", &clerk, &json!({"name": "Before"})).await.expect(201);
+    call(&api, "DELETE", &format!("/v1/api-keys/{clerk_id}"), KEY, &json!({})).await.expect(200);
+    let before = api.snapshot().await;
+    let requests = [
+        ("GET", "/v1/customers", json!({})),
+        ("POST", "/v1/customers", json!({"name": "After"})),
+        ("POST", "/v1/customers", json!({"name": 7})),
+    ];
+    for (method, path, body) in &requests {
+        let reply = call(&api, method, path, &clerk, body).await;
+        assert_eq!(reply.status.as_u16(), 401, "{method} {path} {body}: {}", reply.body);
+        reply.expect_problem(401, "unauthorized");
+    }
+    assert_eq!(api.snapshot().await, before);
+}

@@ -85,10 +85,17 @@ impl Engine {
     pub fn authenticate(&self, key: &str) -> EngineResult<Option<Principal>> {
         // The lookup is by SHA-256 of the key, so comparing hashes for equality in the index
         // leaks nothing about the key text.
-        let record = self.store.api_key_by_hash(&key_hash(key))?;
-        Ok(record
+        // A key found live is remembered for the next requests that present it (`keys.rs`).
+        let hash = key_hash(key);
+        let record = self.store.api_key_by_hash(&hash)?;
+        let principal = record
             .filter(|r| r.revoked_at.is_none())
-            .map(|r| Principal { tenant_id: r.tenant_id, role: r.role }))
+            .map(|r| Principal { tenant_id: r.tenant_id, role: r.role });
+        match &principal {
+            Some(principal) => self.known_keys.remember(hash, principal.clone()),
+            None => self.known_keys.forget(&hash),
+        }
+        Ok(principal)
     }
 
     fn random_key(&self) -> String {

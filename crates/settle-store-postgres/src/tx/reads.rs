@@ -97,6 +97,20 @@ fn rows_of(answers: Vec<Answer>) -> impl Iterator<Item = Vec<postgres::Row>> {
 }
 
 impl PgTx {
+    /// The document the unit's opening flight read, if it did and nothing read or wrote a
+    /// document since (`Some(None)`: it read that there is none).
+    fn ahead_document(
+        &mut self,
+        tenant_id: &TenantId,
+        document_id: &DocumentId,
+    ) -> Option<Option<Document>> {
+        let at = self
+            .ahead_documents
+            .iter()
+            .position(|(tenant, id, _)| tenant == tenant_id && id == document_id)?;
+        Some(self.ahead_documents.swap_remove(at).2)
+    }
+
     /// Locks the customer's row and reads its tenant's settings after it, in one flight; the
     /// settings are kept for the unit's `settings` call that follows.
     pub(super) fn lock_with_settings(

@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use settle_store::{StoreError, StoreResult};
 
+use super::keys::KEY_CHECKED;
 use super::{Held, OneFlight, PgTx, SAVEPOINT};
 use crate::flight::Flight;
 use crate::{Answer, Sent, join_in_order, merge, requests, unavailable};
@@ -130,6 +131,10 @@ impl PgTx {
             for (at, check) in checks.iter().enumerate() {
                 let Some((what, expected)) = *check else { continue };
                 let changed = changed.get(at).copied().flatten();
+                if what == KEY_CHECKED {
+                    self.key_answered(changed == Some(expected))?;
+                    continue;
+                }
                 if changed != Some(expected) {
                     self.failed = true;
                     let changed =

@@ -96,10 +96,11 @@ impl TestDb {
     fn counted(&self, tenant: &str, customer: &str) -> Counted {
         let store = Arc::new(self.open_one_connection());
         let engine = conformance::engine(Arc::clone(&store) as Arc<dyn Store>, 1);
-        let tenant = engine.create_tenant(tenant).expect("tenant").tenant_id;
+        let made = engine.create_tenant(tenant).expect("tenant");
+        let (tenant, key) = (made.tenant_id, made.key);
         let new = settle_engine::NewCustomer { name: customer.into(), ..Default::default() };
         let customer = engine.create_customer(&tenant, new).expect("customer").id;
-        Counted { store, engine, tenant, customer }
+        Counted { store, engine, tenant, customer, key }
     }
 }
 
@@ -109,6 +110,8 @@ struct Counted {
     engine: Engine,
     tenant: TenantId,
     customer: CustomerId,
+    /// The tenant's admin API key.
+    key: String,
 }
 
 impl Drop for TestDb {
@@ -969,7 +972,7 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     let Some(db) = TestDb::new("posting_a_three_line_invoice_takes_a_few_round_trips") else {
         return;
     };
-    let Counted { store, engine, tenant, customer } = db.counted("Round trips", "Counted");
+    let Counted { store, engine, tenant, customer, key } = db.counted("Round trips", "Counted");
     let post = || engine.create_document(&tenant, three_line_invoice(&customer)).expect("post");
     post();
     let (trips, sent) = (store.round_trips(), store.statements_sent());
@@ -983,6 +986,21 @@ fn posting_a_three_line_invoice_takes_a_few_round_trips_not_one_per_row() {
     // The ten writes (their rows merged per table) go as one statement (`src/join.rs`): four
     // statements open the unit, one writes, one commits. A statement per write made 15.
     assert_eq!(sent, 6, "statements sent for a 3-line invoice");
+    // A request's API key, once found live, is confirmed in that first flight: one statement
+    // more and no round trip more.
+    assert!(engine.authenticate(&key).expect("authenticate").is_some());
+    let post = |check: &Arc<_>| {
+        let confirming = engine.confirming(Arc::clone(check));
+        confirming.create_document(&tenant, three_line_invoice(&customer)).expect("post")
+    };
+    // Warm-up: the check's statement is prepared on the connection's first use of it.
+    post(&engine.recall_key(&key).expect("remembered"));
+    let check = engine.recall_key(&key).expect("remembered");
+    let (trips, sent) = (store.round_trips(), store.statements_sent());
+    post(&check);
+    let (trips, sent) = (store.round_trips() - trips, store.statements_sent() - sent);
+    assert!(check.is_confirmed());
+    assert_eq!((trips, sent), (2, 7), "with the key confirmed");
 }
 
 /// A bill run's batch asks the database the same few times whatever its size: its customers'
@@ -1032,4 +1050,12 @@ fn subscribers(engine: &Engine, name: &str, customers: usize) -> TenantId {
         engine.create_subscription(&tenant, new).expect("subscription");
     }
     tenant
+}
+
+#[test]
+fn api_keys_are_confirmed_in_a_transaction() {
+    let Some(db) = TestDb::new("api_keys_are_confirmed_in_a_transaction") else {
+        return;
+    };
+    conformance::api_keys_are_confirmed_in_a_transaction(&db.open());
 }

@@ -2,6 +2,8 @@
 //! `COMMIT` go in one flight. A second flight in such a transaction is refused, and the
 //! connection goes back to the pool with no transaction open.
 
+use std::sync::Arc;
+
 use settle_conformance as conformance;
 use settle_store::Store;
 
@@ -13,7 +15,7 @@ fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
         return;
     };
     // One connection: whatever a read leaves open, the next transaction meets.
-    let Counted { store, engine, tenant, customer } = db.counted("Reads", "Read");
+    let Counted { store, engine, tenant, customer, key } = db.counted("Reads", "Read");
     let invoice =
         engine.create_document(&tenant, super::three_line_invoice(&customer)).expect("post");
     // Warm-up: each statement is prepared on the connection's first use of it.
@@ -28,6 +30,19 @@ fn a_customer_or_document_read_is_one_round_trip_and_leaves_nothing_open() {
     let read = engine.document(&tenant, &invoice.id).expect("document");
     assert_eq!(store.round_trips() - before, 1, "reading a document with its items and group");
     assert_eq!(read, invoice);
+    // The request's API key is confirmed in that same flight.
+    assert!(engine.authenticate(&key).expect("authenticate").is_some());
+    let read = |check: &Arc<_>| {
+        let confirming = engine.confirming(Arc::clone(check));
+        confirming.customer(&tenant, &customer)
+    };
+    read(&engine.recall_key(&key).expect("remembered")).expect("warm-up");
+    let check = engine.recall_key(&key).expect("remembered");
+    let before = store.round_trips();
+    let read = read(&check).expect("read");
+    assert_eq!(store.round_trips() - before, 1, "reading a customer, with the key confirmed");
+    assert!(check.is_confirmed());
+    assert_eq!(read.balances.receivable, 6_000);
 
     // A second flight would read another snapshot: refused, and the next transaction on the
     // same connection begins afresh.
@@ -68,7 +83,7 @@ fn a_payment_reads_its_targets_with_the_lock_and_never_a_stale_one() {
     let Some(db) = TestDb::new("a_payment_reads_its_targets_with_the_lock") else {
         return;
     };
-    let Counted { store, engine, tenant, customer } = db.counted("Paid", "Payer");
+    let Counted { store, engine, tenant, customer, .. } = db.counted("Paid", "Payer");
     let post =
         || engine.create_document(&tenant, super::three_line_invoice(&customer)).expect("post");
     let (warm, first, second) = (post(), post(), post());

@@ -455,3 +455,9 @@ fn connections_in_use_are_counted_until_their_transaction_ends() {
     conformance::connections_in_use_are_counted_until_their_transaction_ends(&store);
     assert_eq!(store.connections_in_use(), [("sqlite_readers", 0), ("sqlite_writers_waiting", 0)]);
 }
+
+#[test]
+fn api_keys_are_confirmed_in_a_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    conformance::api_keys_are_confirmed_in_a_transaction(&fresh(&dir));
+}
