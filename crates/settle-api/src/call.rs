@@ -16,10 +16,6 @@ use crate::error::ApiError;
 use crate::idempotency::{self, Responder};
 use crate::state::AppState;
 
-fn internal_error() -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-}
-
 /// Runs an engine call on the blocking pool (the store is synchronous).
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
@@ -32,7 +28,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
     };
     tokio::task::spawn_blocking(move || call(&engine))
         .await
-        .map_err(|_| internal_error())?
+        .map_err(|_| ApiError::internal())?
         .map_err(ApiError::from)
 }
 
@@ -62,7 +58,7 @@ pub(crate) async fn blocking_write<T: Saved + Send + 'static>(
     let outcome = crate::command_metrics::count(outcome)?;
     match outcome {
         Outcome::Done(out) => {
-            let saved = out.save_with(responder.as_ref()).map_err(|_| internal_error())?;
+            let saved = out.save_with(responder.as_ref()).map_err(|_| ApiError::internal())?;
             Ok(idempotency::answer(saved, false))
         }
         Outcome::Replayed(saved) => Ok(idempotency::answer(saved, true)),

@@ -109,6 +109,11 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
+    /// 500 `internal_error`: what went wrong is only in the log.
+    pub fn internal() -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+    }
+
     /// 401 `unauthorized`.
     pub fn unauthorized() -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid API key is required")
@@ -273,15 +278,15 @@ impl From<EngineError> for ApiError {
             }
             EngineError::SaveFailed => {
                 tracing::error!("a write's response could not be rendered");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+                ApiError::internal()
             }
             EngineError::Output(err) => {
                 tracing::error!(error = ?err, "writing an export failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+                ApiError::internal()
             }
             EngineError::Store(err) => {
                 tracing::error!(error = ?err, "store failure");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+                ApiError::internal()
             }
         }
     }

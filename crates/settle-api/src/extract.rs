@@ -159,12 +159,8 @@ pub(crate) async fn confirm_key(
         Ok(Ok(true)) => response,
         Ok(Ok(false)) => ApiError::unauthorized().into_response(),
         Ok(Err(err)) => ApiError::from(err).into_response(),
-        Err(_) => internal_error().into_response(),
+        Err(_) => ApiError::internal().into_response(),
     }
-}
-
-fn internal_error() -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -190,7 +186,7 @@ impl FromRequestParts<AppState> for Caller {
                 let engine = state.engine.clone();
                 tokio::task::spawn_blocking(move || engine.authenticate(&key))
                     .await
-                    .map_err(|_| internal_error())??
+                    .map_err(|_| ApiError::internal())??
                     .ok_or_else(ApiError::unauthorized)?
             }
         };

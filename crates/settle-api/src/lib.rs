@@ -65,8 +65,7 @@ pub fn router(engine: Engine, public_url: &str) -> Router {
         .layer(axum::middleware::from_fn(time_limit))
         .layer(CatchPanicLayer::custom(|_| {
             use axum::response::IntoResponse;
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-                .into_response()
+            ApiError::internal().into_response()
         }))
         .with_state(state)
 }

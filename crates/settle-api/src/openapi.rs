@@ -140,10 +140,7 @@ pub(crate) async fn serve(State(state): State<AppState>) -> Response {
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
-        None => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error")
-                .into_response()
-        }
+        None => ApiError::internal().into_response(),
     }
 }
 
