@@ -79,3 +79,14 @@ fn the_stores_writer_checkpoints_only_past_the_backstop() {
         .expect("read the pragma");
     assert_eq!(pages, BACKSTOP_PAGES);
 }
+
+#[test]
+fn the_checkpointer_rests_five_ms_or_twice_its_last_checkpoint() {
+    use std::time::Duration;
+    let ms = Duration::from_millis;
+    assert_eq!(crate::checkpoint::pause_after(ms(0)), ms(5));
+    assert_eq!(crate::checkpoint::pause_after(ms(2)), ms(5));
+    assert_eq!(crate::checkpoint::pause_after(ms(3)), ms(6));
+    assert_eq!(crate::checkpoint::pause_after(ms(30)), ms(60));
+    assert_eq!(crate::checkpoint::pause_after(Duration::MAX), Duration::MAX);
+}
