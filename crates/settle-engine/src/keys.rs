@@ -49,8 +49,8 @@ impl Engine {
         Some(Arc::new(KeyCheck::new(hash, principal.tenant_id, principal.role)))
     }
 
-    /// This engine, confirming `key` in each transaction it begins until one has (a batch's
-    /// excepted: it is confirmed after the call).
+    /// This engine, confirming `key` in each transaction it begins until one has, so nothing
+    /// the request writes commits under a refused key.
     pub fn confirming(&self, key: Arc<KeyCheck>) -> Engine {
         Engine { key_check: Some(key), ..self.clone() }
     }

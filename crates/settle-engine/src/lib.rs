@@ -217,7 +217,9 @@ impl Engine {
             return Err(Rejection::invalid("dry_run", "this request cannot be previewed").into());
         }
         self.look_up_key_first()?;
-        Ok(self.store.begin_batch_write()?)
+        let mut tx = self.store.begin_batch_write()?;
+        self.confirm_key_in(tx.as_mut())?;
+        Ok(tx)
     }
 
     /// Runs `read` in a read-only transaction.

@@ -257,10 +257,15 @@ impl TestApi {
 
     /// A POST of `body` as `Content-Type: text/csv`.
     pub(crate) async fn post_csv(&self, path: &str, body: &str) -> Reply {
+        self.post_csv_as(KEY, path, body).await
+    }
+
+    /// [`TestApi::post_csv`] with another API key.
+    pub(crate) async fn post_csv_as(&self, key: &str, path: &str, body: &str) -> Reply {
         let request = Request::builder()
             .method(Method::POST)
             .uri(path)
-            .header("authorization", format!("Bearer {KEY}"))
+            .header("authorization", format!("Bearer {key}"))
             .header("content-type", "text/csv")
             .body(Body::from(body.to_owned()))
             .expect("request");

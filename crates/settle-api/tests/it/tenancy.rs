@@ -322,23 +322,32 @@ async fn viewers_only_read_and_only_admins_manage_keys_and_settings() {
 }
 
 /// A key revoked after this process found it live (and stopped looking it up before each
-/// request) is refused from the next request on: a read, a write, or a request refused before
-/// it reaches the store; and nothing is written.
+/// request) is refused from the next request on: an import (which writes in batches of its
+/// own), a read, a write, or a request refused before it reaches the store; and nothing is
+/// written. A refused key is forgotten, so each request has a key of its own.
 #[tokio::test]
 async fn a_revoked_key_is_refused_at_once_though_it_was_found_live_before() {
     let api = TestApi::new();
-    let (clerk, clerk_id) = api.key_with_role(Role::Clerk);
-    call(&api, "GET", "/v1/customers", &clerk, &json!({})).await.expect(200);
-    call(&api, "POST", "/v1/customers", &clerk, &json!({"name": "Before"})).await.expect(201);
-    call(&api, "DELETE", &format!("/v1/api-keys/{clerk_id}"), KEY, &json!({})).await.expect(200);
+    let keys: Vec<(String, String)> = (0..4).map(|_| api.key_with_role(Role::Clerk)).collect();
+    for (key, _) in &keys {
+        call(&api, "GET", "/v1/customers", key, &json!({})).await.expect(200);
+    }
+    let csv = |n: u32| format!("external_id,name,email\nold-{n},Imported {n},i{n}@example.com\n");
+    let path = "/v1/imports?kind=customers";
+    api.post_csv_as(&keys[0].0, path, &csv(0)).await.expect(201);
+    for (_, id) in &keys {
+        call(&api, "DELETE", &format!("/v1/api-keys/{id}"), KEY, &json!({})).await.expect(200);
+    }
     let before = api.snapshot().await;
+    let reply = api.post_csv_as(&keys[0].0, path, &csv(1)).await;
+    assert_eq!(reply.status.as_u16(), 401, "an import: {}", reply.body);
     let requests = [
         ("GET", "/v1/customers", json!({})),
         ("POST", "/v1/customers", json!({"name": "After"})),
         ("POST", "/v1/customers", json!({"name": 7})),
     ];
-    for (method, path, body) in &requests {
-        let reply = call(&api, method, path, &clerk, body).await;
+    for ((method, path, body), (key, _)) in requests.iter().zip(&keys[1..]) {
+        let reply = call(&api, method, path, key, body).await;
         assert_eq!(reply.status.as_u16(), 401, "{method} {path} {body}: {}", reply.body);
         reply.expect_problem(401, "unauthorized");
     }

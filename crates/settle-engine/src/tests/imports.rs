@@ -217,3 +217,30 @@ D-1,C-1,2026-01-15,Four,4.00
         ]
     );
 }
+
+/// An import under a key revoked after this process found it live writes nothing: its batches
+/// confirm the key before they commit.
+#[test]
+fn an_import_under_a_revoked_key_writes_nothing() {
+    let world = World::new();
+    let page = PageRequest { limit: 100, cursor: None };
+    let list = || world.engine.customers(&world.tenant, &CustomerQuery::default(), &page);
+    let before = list().expect("list").rows;
+    let made = world.engine.create_api_key(&world.tenant, settle_store::Role::Clerk, None);
+    let made = made.expect("key");
+    assert!(world.engine.authenticate(&made.key).expect("authenticate").is_some());
+    world.engine.revoke_api_key(&world.tenant, &made.id).expect("revoke");
+    let check = world.engine.recall_key(&made.key).expect("still remembered");
+    let refused = world.engine.confirming(check).import(
+        &world.tenant,
+        ImportKind::Customers,
+        CUSTOMERS.as_bytes(),
+        ImportOptions::default(),
+        &mut |_| {},
+    );
+    assert!(
+        matches!(refused, Err(crate::EngineError::Store(settle_store::StoreError::KeyRefused))),
+        "{refused:?}"
+    );
+    assert_eq!(list().expect("list").rows, before);
+}
