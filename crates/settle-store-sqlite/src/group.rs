@@ -268,7 +268,7 @@ impl Writers {
             match conn.execute_batch("commit") {
                 Ok(()) => {
                     if let Some(checkpointer) = &self.checkpointer {
-                        checkpointer.committed();
+                        checkpointer.committed(group.members);
                     }
                     Ok(())
                 }

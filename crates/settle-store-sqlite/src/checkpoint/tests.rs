@@ -49,7 +49,7 @@ fn a_commit_reaches_the_database_file_through_the_checkpointer() {
 
     writer.execute_batch("insert into t (x) values (1), (2)").expect("insert");
     assert_eq!(rows_in_the_file(&path), 0, "the rows are only in the WAL until a checkpoint");
-    checkpointer.committed();
+    checkpointer.committed(1);
     assert_eq!(wait_for_rows_in_the_file(&path, 2), 2, "the checkpointer copied the commit");
     drop(checkpointer);
 }
@@ -89,4 +89,17 @@ fn the_checkpointer_rests_five_ms_or_twice_its_last_checkpoint() {
     assert_eq!(crate::checkpoint::pause_after(ms(3)), ms(6));
     assert_eq!(crate::checkpoint::pause_after(ms(30)), ms(60));
     assert_eq!(crate::checkpoint::pause_after(Duration::MAX), Duration::MAX);
+}
+
+#[test]
+fn a_checkpoint_is_due_soon_after_a_crowded_commit_and_late_after_lone_ones() {
+    use std::time::{Duration, Instant};
+    let ms = Duration::from_millis;
+    let started = Instant::now();
+    let quick = crate::checkpoint::Due::after(started, started + ms(1)).expect("due");
+    assert_eq!(quick.crowded, started + ms(6));
+    assert_eq!(quick.alone, started + ms(100));
+    let slow = crate::checkpoint::Due::after(started, started + ms(60)).expect("due");
+    assert_eq!(slow.crowded, started + ms(180));
+    assert_eq!(slow.alone, started + ms(180));
 }
