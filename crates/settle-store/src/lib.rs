@@ -209,6 +209,12 @@ impl KeyCheck {
         live
     }
 
+    /// [`KeyCheck::confirm_with`] as a store answers it: [`StoreError::KeyRefused`] when
+    /// `record` is not the key as presented and live.
+    pub fn judge(&self, record: Option<&ApiKeyRecord>) -> StoreResult<()> {
+        if self.confirm_with(record) { Ok(()) } else { Err(StoreError::KeyRefused) }
+    }
+
     /// Records that a store found the key live (a store adapter calls it once the
     /// database's answer says so).
     pub fn confirm(&self) {
@@ -643,8 +649,7 @@ pub trait StoreTx: BillingTx {
     /// refusal there, or at the latest at [`StoreTx::commit`], before anything commits. By
     /// default, [`StoreTx::api_key_by_hash`] at once.
     fn confirm_api_key(&mut self, key: &Arc<KeyCheck>) -> StoreResult<()> {
-        let record = self.api_key_by_hash(&key.key_hash)?;
-        if key.confirm_with(record.as_ref()) { Ok(()) } else { Err(StoreError::KeyRefused) }
+        key.judge(self.api_key_by_hash(&key.key_hash)?.as_ref())
     }
     /// The tenant's keys, revoked ones included, oldest first (then by id).
     fn api_keys(&mut self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyRecord>>;

@@ -24,12 +24,7 @@ impl PgTx {
     /// are looked up at once.
     pub(super) fn hold_key_check(&mut self, key: &Arc<KeyCheck>) -> StoreResult<()> {
         if self.conn.threaded || self.key.is_some() {
-            let record = self.api_key_by_hash(&key.key_hash)?;
-            return if key.confirm_with(record.as_ref()) {
-                Ok(())
-            } else {
-                Err(StoreError::KeyRefused)
-            };
+            return key.judge(self.api_key_by_hash(&key.key_hash)?.as_ref());
         }
         let result = self.conn.statement(API_KEY_LIVE);
         let statement = self.checked(result)?;
