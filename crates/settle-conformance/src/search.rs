@@ -156,3 +156,98 @@ fn seed_more(store: &dyn Store, tenant: &settle_core::ids::TenantId, newcomer: C
     tx.insert_customer(tenant, &newcomer).expect("insert");
     tx.commit().expect("commit");
 }
+
+/// Searches with a run of four digits or more, which the number index answers, find exactly
+/// the customers whose lower-cased name or email holds the text: every such substring of every
+/// customer's name and email, in the list's order and across pages, in one tenant while
+/// another holds the same numbers. A renamed customer is found by its new number only, one
+/// updated with its name unchanged is still found, and a new one is found at once.
+pub fn a_search_by_number_finds_exactly_the_customers_that_hold_it(store: &dyn Store) {
+    let mut people = vec![
+        customer("cus_n1", "Harbour 0012345", 300),
+        customer("cus_n2", "Harbour 0012346", 100),
+        customer("cus_n3", "Card 12345678901234", 0),
+        customer("cus_n4", "Acme 2026-11 Ltd", 50),
+        customer("cus_n5", "Store 9123459", 0),
+        customer("cus_n6", "Kiosk", 0),
+        customer("cus_n7", "Phone 555 0100", 20),
+    ];
+    people[0].email = Some("AP0012345@harbour.test".to_owned());
+    people[5].email = Some("orders20261129@kiosk.test".to_owned());
+    people[6].email = None;
+    let tenant = seed(store, "ten_numbers", &people);
+    // Another tenant with the same numbers, which no search of the first may find.
+    let mut twins = people.clone();
+    for (i, twin) in twins.iter_mut().enumerate() {
+        twin.id = crate::fixture::id(settle_core::ids::CustomerId::parse, &format!("cus_t{i}"));
+    }
+    seed(store, "ten_twins", &twins);
+
+    let found = |search: &str, limit: u32| -> Vec<String> {
+        let query = CustomerQuery { search: Some(search.to_owned()), sort: CustomerSort::Name };
+        let rows = read_all(store, limit, &|tx, page| tx.customers(&tenant, &query, page));
+        rows.iter().map(|c| c.id.to_string()).collect()
+    };
+    let expected = |people: &[Customer], search: &str| -> Vec<String> {
+        let needle = search.to_lowercase();
+        let mut hits: Vec<&Customer> = people
+            .iter()
+            .filter(|c| {
+                c.name.to_lowercase().contains(&needle)
+                    || c.email.as_deref().is_some_and(|e| e.to_lowercase().contains(&needle))
+            })
+            .collect();
+        hits.sort_by(|a, b| (&a.name, a.id.as_str()).cmp(&(&b.name, b.id.as_str())));
+        hits.iter().map(|c| c.id.to_string()).collect()
+    };
+    let mut searched = 0;
+    for c in &people {
+        for text in [Some(c.name.as_str()), c.email.as_deref()].into_iter().flatten() {
+            let chars: Vec<char> = text.chars().collect();
+            for start in 0..chars.len() {
+                for end in start + 4..=chars.len().min(start + 16) {
+                    let search: String = chars.get(start..end).unwrap_or(&[]).iter().collect();
+                    if has_digit_run(&search) {
+                        let want = expected(&people, &search);
+                        assert_eq!(found(&search, 50), want, "{search:?}");
+                        assert_eq!(found(&search, 1), want, "{search:?}, a page of 1");
+                        searched += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(searched > 200, "{searched} searches with a run of digits");
+    // Spot checks, so the model above cannot drift from the rule unnoticed.
+    assert_eq!(found("0012345", 5), ["cus_n1"]);
+    assert_eq!(found("1234", 5), ["cus_n3", "cus_n1", "cus_n2", "cus_n5"]);
+    assert_eq!(found("2345", 5), ["cus_n3", "cus_n1", "cus_n5"]);
+    assert_eq!(found("ap0012345@", 5), ["cus_n1"]);
+    assert_eq!(found("123456789012345", 5), Vec::<String>::new());
+    assert_eq!(found("2026", 5), ["cus_n4", "cus_n6"]);
+    assert_eq!(found("555 0100", 5), ["cus_n7"]);
+    assert_eq!(found("0101", 5), Vec::<String>::new());
+
+    // A new number replaces the old; an update that keeps the name keeps the number; a new
+    // customer is found at once.
+    let mut tx = store.begin_write().expect("begin");
+    let (lock, mut renamed) =
+        tx.lock_customer(&tenant, &people[0].id, t0()).expect("lock").expect("customer");
+    renamed.name = "Harbour 0077777".to_owned();
+    renamed.email = None;
+    tx.update_customer(&lock, &renamed).expect("rename");
+    let (lock, kept) =
+        tx.lock_customer(&tenant, &people[1].id, t0()).expect("lock").expect("customer");
+    tx.update_customer(&lock, &kept).expect("an update that keeps the name");
+    tx.insert_customer(&tenant, &customer("cus_n8", "Newcomer 0012345", 0)).expect("insert");
+    tx.commit().expect("commit");
+    assert_eq!(found("0012345", 5), ["cus_n8"]);
+    assert_eq!(found("0077777", 5), ["cus_n1"]);
+    assert_eq!(found("0012346", 5), ["cus_n2"]);
+    assert_eq!(found("001234", 5), ["cus_n2", "cus_n8"]);
+}
+
+/// Whether `search` holds a run of at least four ASCII digits, which the number index serves.
+fn has_digit_run(search: &str) -> bool {
+    search.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() >= 4)
+}

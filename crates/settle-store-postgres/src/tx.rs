@@ -3,6 +3,7 @@
 mod beside;
 mod keys;
 mod reads;
+mod search;
 mod sending;
 
 use std::collections::{HashMap, VecDeque};
@@ -28,8 +29,8 @@ use crate::rows::{PgRow, micros};
 use crate::{Answer, Arg, Manager, Param, Sent, unavailable};
 use settle_store_sql::{
     CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
-    Statement, Value, bad, customer_cursor, customer_order, fetch_limit, like_pattern, paginate,
-    seq_cursor, split_customer_cursor,
+    Statement, Value, bad, customer_cursor, customer_order, fetch_limit, paginate, seq_cursor,
+    split_customer_cursor,
 };
 
 /// A statement held back until the transaction next talks to the database.
@@ -434,7 +435,7 @@ fn push_seq_page(
 }
 
 /// The next placeholder after `args`.
-fn mark(args: &[Arg]) -> String {
+pub(super) fn mark(args: &[Arg]) -> String {
     format!("${}", args.len())
 }
 
@@ -733,22 +734,7 @@ impl StoreTx for PgTx {
         let mut sql = format!("select {CUSTOMER_COLUMNS} from {rows_from} where tenant_id = $1");
         let mut args: Vec<Arg> = vec![Box::new(tenant_id.to_string())];
         if let Some(search) = query.search.as_deref() {
-            args.push(Box::new(like_pattern(search)));
-            let n = mark(&args);
-            let matches =
-                format!("(name_lower like {n} escape '\\' or email_lower like {n} escape '\\')");
-            if search.chars().count() >= 3 {
-                // The trigram indexes of `customer_search` find the few rows that hold the text
-                // (migration 0016).
-                sql.push_str(&format!(
-                    " and customer_id in (select customer_id from customer_search \
-                     where tenant_id = $1 and {matches})"
-                ));
-            } else {
-                // No trigram: the customer's own columns are matched while the list's order
-                // is walked, which stops at a page's worth of the many rows such a text meets.
-                sql.push_str(&format!(" and {matches}"));
-            }
+            sql.push_str(&search::customer_search_filter(search, &mut args));
         }
         if let Some(cursor) = &page.cursor {
             let (value, id) = split_customer_cursor(order, cursor)?;

@@ -15,6 +15,7 @@ mod page;
 pub mod queries;
 mod records;
 mod row;
+pub mod search;
 pub mod staff;
 pub mod statements;
 mod writes;

@@ -10,9 +10,11 @@
 /// with a dialect of their own (locks, upserts, lists, sums) stay written in each adapter.
 /// `append_journal` calls the adapter's `add_to_account_totals(&mut self, lock, txn, now)`,
 /// the per-customer totals' upsert. `insert_customer` and `update_customer` call its
-/// `index_customer_search(&mut self, tenant_id, customer)`, which keeps what the customer search
-/// reads: nothing in SQLite, whose search index follows the customer row by triggers; the row
-/// of `customer_search` in PostgreSQL. Those two and `update_customer_balances` also call its
+/// `index_customer_search(&mut self, tenant_id, customer, entry)`, which keeps what the customer
+/// search reads: the number index's keys ([`search`](crate::search)) in both, after a
+/// [`SearchEntry::Replaced`](crate::search::SearchEntry) entry's old ones are deleted; and the
+/// row of `customer_search` in PostgreSQL (SQLite's trigram index follows the customer row by
+/// triggers). Those two and `update_customer_balances` also call its
 /// `add_customer_balance_key(&mut self, tenant_id, customer)` (on insert) or
 /// `update_customer_balance_key(&mut self, lock, customer)`, which keep the balance the list by
 /// balance walks: nothing in SQLite, which indexes the customer's own column; the row of
@@ -81,7 +83,7 @@ macro_rules! shared_writes {
             customer: &::settle_core::customer::Customer,
         ) -> ::settle_store::StoreResult<()> {
             self.write($crate::statements::insert_customer(tenant_id.as_str(), customer))?;
-            self.index_customer_search(tenant_id, customer)?;
+            self.index_customer_search(tenant_id, customer, $crate::search::SearchEntry::New)?;
             self.add_customer_balance_key(tenant_id, customer)
         }
 
@@ -92,7 +94,11 @@ macro_rules! shared_writes {
         ) -> ::settle_store::StoreResult<()> {
             debug_assert_eq!(lock.customer_id(), &customer.id);
             self.write($crate::statements::update_customer(lock, customer))?;
-            self.index_customer_search(lock.tenant_id(), customer)?;
+            self.index_customer_search(
+                lock.tenant_id(),
+                customer,
+                $crate::search::SearchEntry::Replaced,
+            )?;
             self.update_customer_balance_key(lock, customer)
         }
 

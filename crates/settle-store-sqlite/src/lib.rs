@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0014_bounds_as_checks.sql"),
     include_str!("../migrations/0015_name_index_covers_search.sql"),
     include_str!("../migrations/0016_fewer_index_writes.sql"),
+    include_str!("../migrations/0017_customer_number.sql"),
 ];
 
 /// The segments of the customer search index: FTS5 keeps a row in `customer_search_idx` for

@@ -19,6 +19,7 @@ use settle_store::{
 use crate::group::{Writer, Writers};
 use crate::rows::{SqlRow, date_text, timestamp_text};
 use crate::{SqliteStore, unavailable};
+use settle_store_sql::search::{SearchEntry, number_key_range, number_keys, number_keys_json};
 use settle_store_sql::{
     CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
     Statement, TxnHead, Value, customer_cursor, customer_order, fetch_limit, like_pattern,
@@ -122,13 +123,31 @@ impl SqliteTx<'_> {
         stmt.execute(params_from_iter(args.iter())).map_err(unavailable)
     }
 
-    /// Nothing: the customer search's index follows the customer row by triggers (migration
-    /// 0010).
+    /// Writes the customer's keys of the number index (migration 0017), after a replaced
+    /// entry's old keys are deleted; the trigram index follows the customer row by triggers
+    /// (migration 0010).
     fn index_customer_search(
         &mut self,
-        _tenant_id: &TenantId,
-        _customer: &Customer,
+        tenant_id: &TenantId,
+        customer: &Customer,
+        entry: SearchEntry,
     ) -> StoreResult<()> {
+        let (tenant, id) = (tenant_id.as_str(), customer.id.as_str());
+        if entry == SearchEntry::Replaced {
+            self.execute(
+                "delete from customer_number where seq = \
+                 (select seq from customer where tenant_id = ?1 and customer_id = ?2)",
+                &[&tenant, &id],
+            )?;
+        }
+        let keys = number_keys(customer);
+        if !keys.is_empty() {
+            self.execute(
+                "insert or ignore into customer_number (digits, seq) select k.value, seq \
+                 from customer, json_each(?3) as k where tenant_id = ?1 and customer_id = ?2",
+                &[&tenant, &id, &number_keys_json(&keys)],
+            )?;
+        }
         Ok(())
     }
 
@@ -589,13 +608,13 @@ impl StoreTx for SqliteTx<'_> {
     ) -> StoreResult<Page<Customer>> {
         let order = customer_order(query.sort);
         let (key, direction, cmp) = (order.key, order.direction, order.after);
-        // A search the trigram index answers with few rows starts from those rows; one it does
-        // not serve (under three characters) or that matches many rows reads the customers in
-        // the list's order until the page is full, as before, from the name index, which
-        // carries the columns the LIKE tests (migration 0015). The LIKE below decides either
-        // way (migration 0010).
-        let indexed = match query.search.as_deref().and_then(trigram_phrase) {
-            Some(phrase) => self.few_search_matches(&phrase)?,
+        // A search the number index (a run of digits, migration 0017) or the trigram index
+        // answers with few rows starts from those rows; one neither serves (under three
+        // characters) or that matches many rows reads the customers in the list's order until
+        // the page is full, as before, from the name index, which carries the columns the LIKE
+        // tests (migration 0015). The LIKE below decides either way (migration 0010).
+        let indexed = match query.search.as_deref() {
+            Some(search) => self.few_search_matches(search)?,
             None => None,
         };
         // `+tenant_id` keeps the planner from reading the tenant's whole sort index instead.
@@ -834,10 +853,6 @@ impl SqliteTx<'_> {
 const FEW_SEARCH_MATCHES: usize = 2_000;
 
 impl SqliteTx<'_> {
-    /// The customers (their `seq`, in every tenant, as a JSON array) whose row of the customer
-    /// search index matches `phrase`, when there are at most [`FEW_SEARCH_MATCHES`]; `None`
-    /// past that, having read no more than one past it. The index is asked once: the list
-    /// query then reads these customers by their key.
     /// One step of FTS5's incremental merge of the customer search index, about `pages`
     /// pages written. A negative page count merges segments of every level into one. The step
     /// did some work when the connection's total change count grew by two or more (FTS5's
@@ -853,16 +868,40 @@ impl SqliteTx<'_> {
         Ok(conn.total_changes().saturating_sub(before) >= 2)
     }
 
-    fn few_search_matches(&mut self, phrase: &str) -> StoreResult<Option<String>> {
+    /// The customers (their `seq`, in every tenant, as a JSON array) that the number index,
+    /// for a search with a run of digits, or else the trigram index finds for `search`, when
+    /// there are at most [`FEW_SEARCH_MATCHES`]; `None` past that, having read no more than one
+    /// past it. The index is asked once: the list query then reads these customers by their
+    /// key.
+    fn few_search_matches(&mut self, search: &str) -> StoreResult<Option<String>> {
         let limit = i64::try_from(FEW_SEARCH_MATCHES + 1).unwrap_or(i64::MAX);
-        let mut statement = self
-            .conn()
-            .prepare_cached(
+        if let Some((from, to)) = number_key_range(search) {
+            let few = self.few_seqs(
+                "select distinct seq from customer_number where digits >= ?1 and digits < ?2 \
+                 limit ?3",
+                params![from, to, limit],
+            )?;
+            if few.is_some() {
+                return Ok(few);
+            }
+        }
+        match trigram_phrase(search) {
+            Some(phrase) => self.few_seqs(
                 "select rowid from customer_search where customer_search match ?1 limit ?2",
-            )
-            .map_err(unavailable)?;
+                params![phrase, limit],
+            ),
+            None => Ok(None),
+        }
+    }
+
+    fn few_seqs(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> StoreResult<Option<String>> {
+        let mut statement = self.conn().prepare_cached(sql).map_err(unavailable)?;
         let seqs = statement
-            .query_map(params![phrase, limit], |row| row.get::<_, i64>(0))
+            .query_map(params, |row| row.get::<_, i64>(0))
             .map_err(unavailable)?
             .collect::<Result<Vec<i64>, _>>()
             .map_err(unavailable)?;

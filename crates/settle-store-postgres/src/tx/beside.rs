@@ -7,22 +7,51 @@ use settle_core::customer::Customer;
 use settle_core::ids::TenantId;
 use settle_core::ledger::JournalTxn;
 use settle_store::{CustomerLock, StoreResult};
+use settle_store_sql::search::{SearchEntry, number_keys};
 
 use super::PgTx;
+use crate::Arg;
 use crate::rows::micros;
 
 impl PgTx {
     /// Writes the customer's row of `customer_search`, whose trigram indexes serve the search
-    /// (migration 0016), so that an update of the balances alone leaves them as they are.
+    /// (migration 0016), so that an update of the balances alone leaves them as they are; and
+    /// its keys of `customer_number`, the number index (migration 0022), after a replaced
+    /// entry's old keys are deleted.
     pub(super) fn index_customer_search(
         &mut self,
         tenant_id: &TenantId,
         customer: &Customer,
+        entry: SearchEntry,
     ) -> StoreResult<()> {
         self.write(settle_store_sql::statements::upsert_customer_search(
             tenant_id.as_str(),
             customer,
-        ))
+        ))?;
+        let ids = || -> Vec<Arg> {
+            vec![Box::new(tenant_id.as_str().to_owned()), Box::new(customer.id.as_str().to_owned())]
+        };
+        if entry == SearchEntry::Replaced {
+            self.hold(
+                String::from(
+                    "delete from customer_number where tenant_id = $1 and customer_id = $2",
+                ),
+                ids(),
+            )?;
+        }
+        let keys = number_keys(customer);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut args = ids();
+        args.push(Box::new(keys));
+        self.hold(
+            String::from(
+                "insert into customer_number (tenant_id, customer_id, digits) \
+                 select $1, $2, unnest($3::text[])",
+            ),
+            args,
+        )
     }
 
     /// Stores a new customer's row of `customer_balance_key`, the balance the list by balance

@@ -410,6 +410,12 @@ fn customer_search_finds_substrings_of_name_or_email_at_every_length() {
 }
 
 #[test]
+fn a_search_by_number_finds_exactly_the_customers_that_hold_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    conformance::a_search_by_number_finds_exactly_the_customers_that_hold_it(&fresh(&dir));
+}
+
+#[test]
 fn the_search_index_merges_into_one_segment() {
     let dir = tempfile::tempdir().expect("temp dir");
     conformance::the_search_index_merges_into_one_segment_and_finds_the_same(&fresh(&dir), true);

@@ -85,3 +85,53 @@ fn a_short_search_is_decided_from_the_name_index() {
         .expect("rows");
     assert_eq!(plan, ["SEARCH customer USING INDEX customer_by_name_with_search (tenant_id=?)"]);
 }
+
+/// Migration 0017's backfill gives the customers stored before it the keys Settle writes for
+/// a new customer: dropped and migrated again, the number index holds the same rows.
+#[test]
+fn the_number_index_migration_gives_stored_customers_the_keys_settle_writes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, Durability::Full).expect("open"));
+    let engine = settle_conformance::engine(Arc::clone(&store), 1);
+    let tenant = engine.create_tenant("Numbers").expect("tenant").tenant_id;
+    let names = [
+        ("Harbour 0012345", Some("AP0012345@harbour.test")),
+        ("Card 12345678901234567890", None),
+        ("Ærø 12٣4567 Straße 2026", Some("ÅSGÅRD9999@fisk.test")),
+        ("Acme 123 Ltd", Some("a1@b22.c333")),
+        ("1234", Some("5678")),
+    ];
+    let mut tx = store.begin_write().expect("write");
+    for (i, (name, email)) in names.iter().enumerate() {
+        let mut c = customer(i);
+        c.name = (*name).to_owned();
+        c.email = email.map(str::to_owned);
+        tx.insert_customer(&tenant, &c).expect("insert");
+    }
+    // A rename replaces the customer's keys: the old number's must go.
+    let now = Utc.with_ymd_and_hms(2026, 1, 2, 0, 0, 0).single().expect("a time");
+    let (lock, mut renamed) =
+        tx.lock_customer(&tenant, &customer(0).id, now).expect("lock").expect("a customer");
+    renamed.name = "Harbour 4321".to_owned();
+    renamed.email = None;
+    tx.update_customer(&lock, &renamed).expect("rename");
+    tx.commit().expect("commit");
+    drop(engine);
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let keys = |conn: &rusqlite::Connection| -> Vec<(String, i64)> {
+        conn.prepare("select digits, seq from customer_number order by digits, seq")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("keys")
+            .collect::<Result<_, _>>()
+            .expect("rows")
+    };
+    let written = keys(&conn);
+    assert_eq!(written.len(), 1 + 17 + 3 + 2, "{written:?}");
+    conn.execute_batch("drop table customer_number").expect("drop");
+    conn.execute_batch(include_str!("../../migrations/0017_customer_number.sql")).expect("migrate");
+    assert_eq!(keys(&conn), written);
+}

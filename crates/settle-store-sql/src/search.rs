@@ -1,0 +1,161 @@
+//! The customer search's number index, shared by both stores: the keys a customer's name and
+//! email give it, and the range of keys a search looks up.
+//!
+//! A trigram index narrows a search by letters well (17,576 trigrams of the 26 letters), but
+//! digits have only 1,000 trigrams, so every one is shared by a fixed share of the customers
+//! and a search for a number reads more rows the more customers there are. The number index
+//! stores, for every run of at least [`NUMBER_KEY_MIN`] ASCII digits in the name or the email,
+//! each of the run's suffixes at least that long, cut to [`NUMBER_KEY_MAX`] digits. A search
+//! whose text holds such a run finds every customer that can match among the keys that start
+//! with it (the run lies inside a run of the customer's, so one of that run's suffixes starts
+//! with it): a B-tree range whose length is the number of those customers, whatever the total.
+//! The `LIKE` on the name and email still decides which of them match.
+
+use std::collections::BTreeSet;
+
+use settle_core::customer::Customer;
+
+/// Fewest digits a run needs to be indexed, and a search's run to be looked up by them: runs of
+/// three or fewer have no more values than trigrams have, and the trigram index serves them.
+pub const NUMBER_KEY_MIN: usize = 4;
+
+/// Most digits of a suffix the index keeps: a longer run of the search is looked up by its
+/// first this many digits, which pick out one customer in 10¹² of them.
+pub const NUMBER_KEY_MAX: usize = 12;
+
+/// Whether a customer's search entry is its first or replaces one: a replaced entry's old
+/// number keys go first, since a new name or email may no longer hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchEntry {
+    /// A new customer's.
+    New,
+    /// An existing customer's, whose name or email may have changed.
+    Replaced,
+}
+
+/// The runs of ASCII digits of `text` at least [`NUMBER_KEY_MIN`] long. ASCII digits are one
+/// byte each, so byte offsets inside a run are character offsets too.
+fn digit_runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_ascii_digit()).filter(|run| run.len() >= NUMBER_KEY_MIN)
+}
+
+/// The number index's keys for `customer`, sorted and without repeats: each suffix of each
+/// indexed run of its name and email, cut to [`NUMBER_KEY_MAX`] digits. Lower-casing leaves
+/// digits as they are, so the keys of the lower-cased columns the search reads are the same.
+pub fn number_keys(customer: &Customer) -> Vec<String> {
+    let texts = [Some(customer.name.as_str()), customer.email.as_deref()];
+    let mut keys = BTreeSet::new();
+    for run in texts.into_iter().flatten().flat_map(digit_runs) {
+        for start in 0..=run.len() - NUMBER_KEY_MIN {
+            let end = (start + NUMBER_KEY_MAX).min(run.len());
+            keys.insert(run.get(start..end).unwrap_or_default().to_owned());
+        }
+    }
+    keys.into_iter().collect()
+}
+
+/// The keys as a JSON array of strings, the form both stores' insert statements take them in
+/// (digits need no escaping).
+pub fn number_keys_json(keys: &[String]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|key| format!("\"{key}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+/// The keys a search for `search` looks up, `from <= key < to`, when its text holds a run of
+/// at least [`NUMBER_KEY_MIN`] digits: its longest run (the first of equal ones), cut to
+/// [`NUMBER_KEY_MAX`] digits, and every key that starts with it (`:` follows `9` in every
+/// collation that compares bytes, as both stores' number indexes do).
+pub fn number_key_range(search: &str) -> Option<(String, String)> {
+    let mut longest: Option<&str> = None;
+    for run in digit_runs(search) {
+        if longest.is_none_or(|best| run.len() > best.len()) {
+            longest = Some(run);
+        }
+    }
+    let run = longest?;
+    let from = run.get(..run.len().min(NUMBER_KEY_MAX)).unwrap_or(run).to_owned();
+    let to = format!("{from}:");
+    Some((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use settle_core::customer::{Balances, Customer};
+    use settle_core::ids::CustomerId;
+    use settle_core::money::Currency;
+
+    use super::{number_key_range, number_keys, number_keys_json};
+
+    fn named(name: &str, email: Option<&str>) -> Customer {
+        Customer {
+            id: CustomerId::parse("cus_1").expect("an id"),
+            name: name.to_owned(),
+            email: email.map(str::to_owned),
+            currency: Currency::USD,
+            payment_terms_days: 30,
+            metadata: "{}".to_owned(),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("a time"),
+            balances: Balances::default(),
+        }
+    }
+
+    #[test]
+    fn a_customer_is_indexed_by_the_suffixes_of_its_runs_of_four_digits_or_more() {
+        let c = named("Store 0012345 (unit 12)", Some("AP0012345@shop99.test"));
+        assert_eq!(number_keys(&c), ["0012345", "012345", "12345", "2345"]);
+        assert_eq!(number_keys_json(&number_keys(&c)), r#"["0012345","012345","12345","2345"]"#);
+        assert!(number_keys(&named("Acme 123 Ltd", Some("a1@b22.c333"))).is_empty());
+        // Digits of other scripts are not ASCII digits: they part the runs.
+        assert_eq!(number_keys(&named("12٣4567", None)), ["4567"]);
+    }
+
+    #[test]
+    fn a_long_run_is_kept_to_twelve_digits_a_suffix() {
+        let keys = number_keys(&named("Card 12345678901234", None));
+        assert_eq!(keys.len(), 11);
+        assert_eq!(keys.first().map(String::as_str), Some("01234"));
+        assert!(keys.contains(&"123456789012".to_owned()));
+        assert!(keys.contains(&"345678901234".to_owned()));
+        assert!(keys.iter().all(|k| (4..=12).contains(&k.len())));
+    }
+
+    #[test]
+    fn a_search_looks_up_its_longest_run_cut_to_twelve_digits() {
+        let range = |s: &str| number_key_range(s).map(|(from, to)| format!("{from}..{to}"));
+        assert_eq!(range("billing0012345@").as_deref(), Some("0012345..0012345:"));
+        assert_eq!(range("2026 invoice 104512").as_deref(), Some("104512..104512:"));
+        assert_eq!(range("1234 5678").as_deref(), Some("1234..1234:"));
+        assert_eq!(range("12345678901234567").as_deref(), Some("123456789012..123456789012:"));
+        assert_eq!(range("acme 123"), None);
+        assert_eq!(range(""), None);
+    }
+
+    /// What the index promises: every customer whose name or email holds a search's text has
+    /// a key in the search's range.
+    #[test]
+    fn every_customer_a_search_matches_has_a_key_in_its_range() {
+        let people = [
+            named("Harbour 0012345", Some("x1234567890123456789@y.test")),
+            named("Acme 2026-11 20261129", None),
+            named("99999999", Some("a99999999b")),
+        ];
+        for c in &people {
+            let keys = number_keys(c);
+            let texts = [Some(c.name.as_str()), c.email.as_deref()];
+            for text in texts.into_iter().flatten() {
+                let chars: Vec<char> = text.chars().collect();
+                for start in 0..chars.len() {
+                    for end in start + 1..=chars.len() {
+                        let search: String = chars.get(start..end).unwrap_or(&[]).iter().collect();
+                        let Some((from, to)) = number_key_range(&search) else { continue };
+                        assert!(
+                            keys.iter().any(|k| *k >= from && *k < to),
+                            "{search:?} in {text:?} has no key in {from}..{to}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
