@@ -183,11 +183,12 @@ pub fn a_search_by_number_finds_exactly_the_customers_that_hold_it(store: &dyn S
     }
     seed(store, "ten_twins", &twins);
 
-    let found = |search: &str, limit: u32| -> Vec<String> {
-        let query = CustomerQuery { search: Some(search.to_owned()), sort: CustomerSort::Name };
+    let sorted = |search: &str, sort: CustomerSort, limit: u32| -> Vec<String> {
+        let query = CustomerQuery { search: Some(search.to_owned()), sort };
         let rows = read_all(store, limit, &|tx, page| tx.customers(&tenant, &query, page));
         rows.iter().map(|c| c.id.to_string()).collect()
     };
+    let found = |search: &str, limit: u32| sorted(search, CustomerSort::Name, limit);
     let expected = |people: &[Customer], search: &str| -> Vec<String> {
         let needle = search.to_lowercase();
         let mut hits: Vec<&Customer> = people
@@ -211,6 +212,8 @@ pub fn a_search_by_number_finds_exactly_the_customers_that_hold_it(store: &dyn S
                         let want = expected(&people, &search);
                         assert_eq!(found(&search, 50), want, "{search:?}");
                         assert_eq!(found(&search, 1), want, "{search:?}, a page of 1");
+                        let by_balance = sorted(&search, CustomerSort::BalanceDesc, 2);
+                        assert_eq!(by_balance, by_balance_desc(&people, &want), "{search:?}");
                         searched += 1;
                     }
                 }
@@ -221,6 +224,9 @@ pub fn a_search_by_number_finds_exactly_the_customers_that_hold_it(store: &dyn S
     // Spot checks, so the model above cannot drift from the rule unnoticed.
     assert_eq!(found("0012345", 5), ["cus_n1"]);
     assert_eq!(found("1234", 5), ["cus_n3", "cus_n1", "cus_n2", "cus_n5"]);
+    let by_balance = sorted("1234", CustomerSort::BalanceDesc, 5);
+    // Owing most is the lowest balance: last by `-balance`.
+    assert_eq!(by_balance, ["cus_n5", "cus_n3", "cus_n2", "cus_n1"]);
     assert_eq!(found("2345", 5), ["cus_n3", "cus_n1", "cus_n5"]);
     assert_eq!(found("ap0012345@", 5), ["cus_n1"]);
     assert_eq!(found("123456789012345", 5), Vec::<String>::new());
@@ -245,6 +251,17 @@ pub fn a_search_by_number_finds_exactly_the_customers_that_hold_it(store: &dyn S
     assert_eq!(found("0077777", 5), ["cus_n1"]);
     assert_eq!(found("0012346", 5), ["cus_n2"]);
     assert_eq!(found("001234", 5), ["cus_n2", "cus_n8"]);
+}
+
+/// The customers `ids` of `people`, by balance, highest first (then by id, descending), as
+/// the list by `-balance` orders them.
+fn by_balance_desc(people: &[Customer], ids: &[String]) -> Vec<String> {
+    let mut hits: Vec<&Customer> =
+        people.iter().filter(|c| ids.iter().any(|id| id == c.id.as_str())).collect();
+    hits.sort_by(|a, b| {
+        (b.balances.balance(), b.id.as_str()).cmp(&(a.balances.balance(), a.id.as_str()))
+    });
+    hits.iter().map(|c| c.id.to_string()).collect()
 }
 
 /// Whether `search` holds a run of at least four ASCII digits, which the number index serves.

@@ -57,7 +57,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (19, include_str!("../migrations/0019_customer_balance_key.sql")),
     (20, include_str!("../migrations/0020_drop_unread_indexes.sql")),
     (21, include_str!("../migrations/0021_posting_keys.sql")),
-    (22, include_str!("../migrations/0022_customer_number.sql")),
+    (22, include_str!("../migrations/0022_customer_search_numbers.sql")),
 ];
 
 /// The advisory lock key that serializes migrations between processes starting at once.

@@ -54,6 +54,24 @@ pub fn number_keys(customer: &Customer) -> Vec<String> {
     keys.into_iter().collect()
 }
 
+/// PostgreSQL's number keys for `customer`, sorted and without repeats: every substring of
+/// [`NUMBER_KEY_MIN`] to [`NUMBER_KEY_MAX`] digits of each indexed run. PostgreSQL keeps them
+/// as an array in a GIN index, which finds exact elements only, so the key a search looks up
+/// ([`number_key`]) must be one of them whole, where a B-tree range finds it as the start of a
+/// suffix ([`number_keys`], SQLite's). A seven-digit run gives ten (four suffixes in SQLite).
+pub fn number_substrings(customer: &Customer) -> Vec<String> {
+    let texts = [Some(customer.name.as_str()), customer.email.as_deref()];
+    let mut keys = BTreeSet::new();
+    for run in texts.into_iter().flatten().flat_map(digit_runs) {
+        for len in NUMBER_KEY_MIN..=run.len().min(NUMBER_KEY_MAX) {
+            for start in 0..=run.len() - len {
+                keys.insert(run.get(start..start + len).unwrap_or_default().to_owned());
+            }
+        }
+    }
+    keys.into_iter().collect()
+}
+
 /// The keys as a JSON array of strings, the form both stores' insert statements take them in
 /// (digits need no escaping).
 pub fn number_keys_json(keys: &[String]) -> String {
@@ -61,11 +79,12 @@ pub fn number_keys_json(keys: &[String]) -> String {
     format!("[{}]", quoted.join(","))
 }
 
-/// The keys a search for `search` looks up, `from <= key < to`, when its text holds a run of
-/// at least [`NUMBER_KEY_MIN`] digits: its longest run (the first of equal ones), cut to
-/// [`NUMBER_KEY_MAX`] digits, and every key that starts with it (`:` follows `9` in every
-/// collation that compares bytes, as both stores' number indexes do).
-pub fn number_key_range(search: &str) -> Option<(String, String)> {
+/// The key a search for `search` looks up when its text holds a run of at least
+/// [`NUMBER_KEY_MIN`] digits: its longest run (the first of equal ones), cut to
+/// [`NUMBER_KEY_MAX`] digits. Every customer the search matches holds the run inside a run of
+/// its own, so the key is one of its [`number_substrings`] and starts one of its
+/// [`number_keys`].
+pub fn number_key(search: &str) -> Option<String> {
     let mut longest: Option<&str> = None;
     for run in digit_runs(search) {
         if longest.is_none_or(|best| run.len() > best.len()) {
@@ -73,7 +92,14 @@ pub fn number_key_range(search: &str) -> Option<(String, String)> {
         }
     }
     let run = longest?;
-    let from = run.get(..run.len().min(NUMBER_KEY_MAX)).unwrap_or(run).to_owned();
+    Some(run.get(..run.len().min(NUMBER_KEY_MAX)).unwrap_or(run).to_owned())
+}
+
+/// The range of SQLite's [`number_keys`] a search for `search` reads, `from <= key < to`: the
+/// keys that start with its [`number_key`] (`:` follows `9` in every collation that compares
+/// bytes, as SQLite's does).
+pub fn number_key_range(search: &str) -> Option<(String, String)> {
+    let from = number_key(search)?;
     let to = format!("{from}:");
     Some((from, to))
 }
@@ -85,7 +111,7 @@ mod tests {
     use settle_core::ids::CustomerId;
     use settle_core::money::Currency;
 
-    use super::{number_key_range, number_keys, number_keys_json};
+    use super::{number_key, number_key_range, number_keys, number_keys_json, number_substrings};
 
     fn named(name: &str, email: Option<&str>) -> Customer {
         Customer {
@@ -111,6 +137,20 @@ mod tests {
     }
 
     #[test]
+    fn postgresql_keeps_every_substring_of_four_to_twelve_digits() {
+        let c = named("Store 0012345", Some("ap0012345@shop.test"));
+        let keys = number_substrings(&c);
+        assert_eq!(keys.len(), 4 + 3 + 2 + 1);
+        assert_eq!(keys.first().map(String::as_str), Some("0012"));
+        assert!(keys.contains(&"1234".to_owned()) && keys.contains(&"0012345".to_owned()));
+        let long = number_substrings(&named("Card 12345678901234", None));
+        // 63 substrings of four to twelve of its 14 digits, "1234" among them twice.
+        assert_eq!(long.len(), (4..=12).map(|len| 14 - len + 1).sum::<usize>() - 1);
+        assert!(long.iter().all(|k| (4..=12).contains(&k.len())));
+        assert!(number_substrings(&named("Acme 123", None)).is_empty());
+    }
+
+    #[test]
     fn a_long_run_is_kept_to_twelve_digits_a_suffix() {
         let keys = number_keys(&named("Card 12345678901234", None));
         assert_eq!(keys.len(), 11);
@@ -132,7 +172,7 @@ mod tests {
     }
 
     /// What the index promises: every customer whose name or email holds a search's text has
-    /// a key in the search's range.
+    /// a key in the search's range (SQLite) and the search's key (PostgreSQL).
     #[test]
     fn every_customer_a_search_matches_has_a_key_in_its_range() {
         let people = [
@@ -141,7 +181,7 @@ mod tests {
             named("99999999", Some("a99999999b")),
         ];
         for c in &people {
-            let keys = number_keys(c);
+            let (keys, substrings) = (number_keys(c), number_substrings(c));
             let texts = [Some(c.name.as_str()), c.email.as_deref()];
             for text in texts.into_iter().flatten() {
                 let chars: Vec<char> = text.chars().collect();
@@ -153,6 +193,8 @@ mod tests {
                             keys.iter().any(|k| *k >= from && *k < to),
                             "{search:?} in {text:?} has no key in {from}..{to}"
                         );
+                        let key = number_key(&search).unwrap_or_default();
+                        assert!(substrings.contains(&key), "{search:?} in {text:?}: {key}");
                     }
                 }
             }

@@ -206,24 +206,6 @@ pub fn insert_customer(tenant_id: &str, customer: &Customer) -> Statement {
     }
 }
 
-/// Writes what the customer search reads of a customer, its lower-cased name and email, to
-/// PostgreSQL's `customer_search` (SQLite keeps its search index by triggers).
-pub fn upsert_customer_search(tenant_id: &str, customer: &Customer) -> Statement {
-    Statement {
-        sql: std::borrow::Cow::Borrowed(
-            "insert into customer_search (tenant_id, customer_id, name_lower, email_lower) \
-              values (?1, ?2, ?3, ?4) on conflict (tenant_id, customer_id) do update set \
-              name_lower = excluded.name_lower, email_lower = excluded.email_lower",
-        ),
-        args: vec![
-            text(tenant_id),
-            text(customer.id.as_str()),
-            lowercase(&customer.name),
-            opt(customer.email.as_ref().map(|e| e.to_lowercase())),
-        ],
-    }
-}
-
 /// Stores a new customer's row of PostgreSQL's `customer_balance_key`, the balance its list by
 /// balance walks (migration 0019; SQLite indexes the customer's own column).
 pub fn insert_customer_balance_key(tenant_id: &str, customer: &Customer) -> Statement {

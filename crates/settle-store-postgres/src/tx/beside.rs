@@ -7,50 +7,37 @@ use settle_core::customer::Customer;
 use settle_core::ids::TenantId;
 use settle_core::ledger::JournalTxn;
 use settle_store::{CustomerLock, StoreResult};
-use settle_store_sql::search::{SearchEntry, number_keys};
+use settle_store_sql::search::{SearchEntry, number_substrings};
 
 use super::PgTx;
-use crate::Arg;
 use crate::rows::micros;
 
 impl PgTx {
     /// Writes the customer's row of `customer_search`, whose trigram indexes serve the search
-    /// (migration 0016), so that an update of the balances alone leaves them as they are; and
-    /// its keys of `customer_number`, the number index (migration 0022), after a replaced
-    /// entry's old keys are deleted.
+    /// (migration 0016) and whose `numbers` (every substring of four to twelve digits of the
+    /// name's and email's runs of digits, migration 0022) its search by a number, so that an
+    /// update of the balances alone leaves them as they are. The upsert replaces a renamed
+    /// customer's numbers whole, whichever `_entry` it is.
     pub(super) fn index_customer_search(
         &mut self,
         tenant_id: &TenantId,
         customer: &Customer,
-        entry: SearchEntry,
+        _entry: SearchEntry,
     ) -> StoreResult<()> {
-        self.write(settle_store_sql::statements::upsert_customer_search(
-            tenant_id.as_str(),
-            customer,
-        ))?;
-        let ids = || -> Vec<Arg> {
-            vec![Box::new(tenant_id.as_str().to_owned()), Box::new(customer.id.as_str().to_owned())]
-        };
-        if entry == SearchEntry::Replaced {
-            self.hold(
-                String::from(
-                    "delete from customer_number where tenant_id = $1 and customer_id = $2",
-                ),
-                ids(),
-            )?;
-        }
-        let keys = number_keys(customer);
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let mut args = ids();
-        args.push(Box::new(keys));
         self.hold(
             String::from(
-                "insert into customer_number (tenant_id, customer_id, digits) \
-                 select $1, $2, unnest($3::text[])",
+                "insert into customer_search (tenant_id, customer_id, name_lower, email_lower, \
+                 numbers) values ($1, $2, $3, $4, $5) on conflict (tenant_id, customer_id) \
+                 do update set name_lower = excluded.name_lower, \
+                 email_lower = excluded.email_lower, numbers = excluded.numbers",
             ),
-            args,
+            vec![
+                Box::new(tenant_id.as_str().to_owned()),
+                Box::new(customer.id.as_str().to_owned()),
+                Box::new(customer.name.to_lowercase()),
+                Box::new(customer.email.as_ref().map(|e| e.to_lowercase())),
+                Box::new(number_substrings(customer)),
+            ],
         )
     }
 

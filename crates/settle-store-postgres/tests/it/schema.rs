@@ -16,7 +16,6 @@ use super::TestDb;
 const PER_CUSTOMER: &[&str] = &[
     "customer",
     "customer_search",
-    "customer_number",
     "customer_balance_key",
     "document",
     "document_item",
