@@ -73,7 +73,7 @@ pub use records::{
     tenants_keep_their_settings_in_creation_order,
 };
 pub use search::{
-    a_search_by_number_finds_exactly_the_customers_that_hold_it,
+    NUMBERED, a_search_by_number_finds_exactly_the_customers_that_hold_it,
     customer_search_finds_substrings_of_name_or_email_at_every_length,
     the_search_index_merges_into_one_segment_and_finds_the_same,
 };

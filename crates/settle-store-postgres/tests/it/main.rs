@@ -894,14 +894,7 @@ fn the_number_index_migration_gives_stored_customers_the_keys_settle_writes() {
         return;
     };
     let store = db.open();
-    let names = [
-        ("Harbour 0012345", Some("AP0012345@harbour.test")),
-        ("Card 12345678901234567890", None),
-        ("Ærø 12٣4567 Straße 2026", Some("ÅSGÅRD9999@fisk.test")),
-        ("Acme 123 Ltd", Some("a1@b22.c333")),
-        ("1234", Some("5678")),
-    ];
-    let customers: Vec<Customer> = names
+    let customers: Vec<Customer> = settle_conformance::NUMBERED
         .iter()
         .enumerate()
         .map(|(i, (name, email))| Customer {
