@@ -11,13 +11,18 @@
 
 alter table customer_search add column numbers text[] not null default '{}';
 
-update customer_search s set numbers = array(
-    select distinct substr(m.run[1], start, len)
-    from regexp_matches(
-        s.name_lower || ' ' || coalesce(s.email_lower, ''), '[0123456789]{4,}', 'g') as m(run)
-    cross join lateral generate_series(4, least(length(m.run[1]), 12)) as len
-    cross join lateral generate_series(1, length(m.run[1]) - len + 1) as start
-    order by 1)
+update customer_search s set numbers = (
+    -- More keys than Settle keeps (256, `NUMBER_KEYS_MOST`): the one key `-` instead, which
+    -- every search by a number reads.
+    select case when count(*) > 256 then array['-'] else array_agg(k order by k) end
+    from (
+        select distinct substr(m.run[1], start, len) as k
+        from regexp_matches(
+            s.name_lower || ' ' || coalesce(s.email_lower, ''), '[0123456789]{4,}', 'g')
+            as m(run)
+        cross join lateral generate_series(4, least(length(m.run[1]), 12)) as len
+        cross join lateral generate_series(1, length(m.run[1]) - len + 1) as start
+    ) as keys)
 where s.name_lower || ' ' || coalesce(s.email_lower, '') ~ '[0123456789]{4,}';
 
 -- Without a pending list (`fastupdate = off`): each new key goes into the index at once, a

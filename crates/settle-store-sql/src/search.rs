@@ -10,6 +10,11 @@
 //! with it (the run lies inside a run of the customer's, so one of that run's suffixes starts
 //! with it): a B-tree range whose length is the number of those customers, whatever the total.
 //! The `LIKE` on the name and email still decides which of them match.
+//!
+//! A customer whose numbers would take more than [`NUMBER_KEYS_MOST`] keys (only long runs of
+//! digits do: a name of 1,024 digits would take thousands) keeps the one key [`UNINDEXED`]
+//! instead, and every search by a number reads it as a candidate, so that no name can make a
+//! write cost thousands of index entries and no match is missed.
 
 use std::collections::BTreeSet;
 
@@ -22,6 +27,13 @@ pub const NUMBER_KEY_MIN: usize = 4;
 /// Most digits of a suffix the index keeps: a longer run of the search is looked up by its
 /// first this many digits, which pick out one customer in 10¹² of them.
 pub const NUMBER_KEY_MAX: usize = 12;
+
+/// Most keys one customer keeps; past it, [`UNINDEXED`] alone.
+pub const NUMBER_KEYS_MOST: usize = 256;
+
+/// The key of a customer whose numbers are not indexed, one by one, a candidate for every
+/// search by a number. `-` sorts before every digit, so no range of digits holds it.
+pub const UNINDEXED: &str = "-";
 
 /// Whether a customer's search entry is its first or replaces one: a replaced entry's old
 /// number keys go first, since a new name or email may no longer hold them.
@@ -51,6 +63,14 @@ pub fn number_keys(customer: &Customer) -> Vec<String> {
             keys.insert(run.get(start..end).unwrap_or_default().to_owned());
         }
     }
+    at_most(keys)
+}
+
+/// `keys` in order, or [`UNINDEXED`] alone when there are more than [`NUMBER_KEYS_MOST`].
+fn at_most(keys: BTreeSet<String>) -> Vec<String> {
+    if keys.len() > NUMBER_KEYS_MOST {
+        return vec![UNINDEXED.to_owned()];
+    }
     keys.into_iter().collect()
 }
 
@@ -69,11 +89,11 @@ pub fn number_substrings(customer: &Customer) -> Vec<String> {
             }
         }
     }
-    keys.into_iter().collect()
+    at_most(keys)
 }
 
-/// The keys as a JSON array of strings, the form both stores' insert statements take them in
-/// (digits need no escaping).
+/// The keys as a JSON array of strings, the form SQLite's insert statement takes them in
+/// (digits and [`UNINDEXED`] need no escaping).
 pub fn number_keys_json(keys: &[String]) -> String {
     let quoted: Vec<String> = keys.iter().map(|key| format!("\"{key}\"")).collect();
     format!("[{}]", quoted.join(","))
@@ -111,7 +131,9 @@ mod tests {
     use settle_core::ids::CustomerId;
     use settle_core::money::Currency;
 
-    use super::{number_key, number_key_range, number_keys, number_keys_json, number_substrings};
+    use super::{
+        UNINDEXED, number_key, number_key_range, number_keys, number_keys_json, number_substrings,
+    };
 
     fn named(name: &str, email: Option<&str>) -> Customer {
         Customer {
@@ -160,6 +182,23 @@ mod tests {
         assert!(keys.iter().all(|k| (4..=12).contains(&k.len())));
     }
 
+    /// A run of 300 digits that repeats no twelve of them: 100, 101, ..., 199 written out.
+    fn long_run() -> String {
+        (100..200).map(|n: u32| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_customer_with_too_many_keys_keeps_the_one_that_every_number_search_reads() {
+        let c = named(&format!("Serial {}", long_run()), None);
+        assert_eq!(number_keys(&c), [UNINDEXED]);
+        assert_eq!(number_substrings(&c), [UNINDEXED]);
+        // 59 digits: 56 suffixes, but 9 × 51 substrings, too many for PostgreSQL's array.
+        let shorter = named(&long_run()[..59], None);
+        assert_eq!(number_keys(&shorter).len(), 56);
+        assert_eq!(number_substrings(&shorter), [UNINDEXED]);
+        assert!(UNINDEXED < "0000");
+    }
+
     #[test]
     fn a_search_looks_up_its_longest_run_cut_to_twelve_digits() {
         let range = |s: &str| number_key_range(s).map(|(from, to)| format!("{from}..{to}"));
@@ -172,13 +211,15 @@ mod tests {
     }
 
     /// What the index promises: every customer whose name or email holds a search's text has
-    /// a key in the search's range (SQLite) and the search's key (PostgreSQL).
+    /// a key in the search's range (SQLite) and the search's key (PostgreSQL), or is read by
+    /// every search by a number.
     #[test]
     fn every_customer_a_search_matches_has_a_key_in_its_range() {
         let people = [
             named("Harbour 0012345", Some("x1234567890123456789@y.test")),
             named("Acme 2026-11 20261129", None),
             named("99999999", Some("a99999999b")),
+            named(&long_run()[..59], Some("x1234@y.test")),
         ];
         for c in &people {
             let (keys, substrings) = (number_keys(c), number_substrings(c));
@@ -190,11 +231,14 @@ mod tests {
                         let search: String = chars.get(start..end).unwrap_or(&[]).iter().collect();
                         let Some((from, to)) = number_key_range(&search) else { continue };
                         assert!(
-                            keys.iter().any(|k| *k >= from && *k < to),
+                            keys.iter().any(|k| *k >= from && *k < to || k == UNINDEXED),
                             "{search:?} in {text:?} has no key in {from}..{to}"
                         );
                         let key = number_key(&search).unwrap_or_default();
-                        assert!(substrings.contains(&key), "{search:?} in {text:?}: {key}");
+                        assert!(
+                            substrings.iter().any(|k| *k == key || k == UNINDEXED),
+                            "{search:?} in {text:?}: {key}"
+                        );
                     }
                 }
             }

@@ -34,3 +34,11 @@ with recursive
     )
 insert or ignore into customer_number (digits, seq)
 select substr(digits, 1, 12), seq from run_from where length(digits) >= 4;
+
+-- A customer with more keys than Settle keeps (256, `NUMBER_KEYS_MOST`) keeps the one key `-`
+-- instead, which every search by a number reads.
+insert into customer_number (digits, seq)
+select '-', seq from customer_number group by seq having count(*) > 256;
+
+delete from customer_number
+where digits <> '-' and seq in (select seq from customer_number where digits = '-');

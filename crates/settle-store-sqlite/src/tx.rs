@@ -19,7 +19,9 @@ use settle_store::{
 use crate::group::{Writer, Writers};
 use crate::rows::{SqlRow, date_text, timestamp_text};
 use crate::{SqliteStore, unavailable};
-use settle_store_sql::search::{SearchEntry, number_key_range, number_keys, number_keys_json};
+use settle_store_sql::search::{
+    SearchEntry, UNINDEXED, number_key_range, number_keys, number_keys_json,
+};
 use settle_store_sql::{
     CUSTOMER_COLUMNS, Insert, JOURNAL_COLUMNS, POSTING_COLUMNS, Row, SeqOrder, SortValue,
     Statement, TxnHead, Value, customer_cursor, customer_order, fetch_limit, like_pattern,
@@ -877,9 +879,9 @@ impl SqliteTx<'_> {
         let limit = i64::try_from(FEW_SEARCH_MATCHES + 1).unwrap_or(i64::MAX);
         if let Some((from, to)) = number_key_range(search) {
             let few = self.few_seqs(
-                "select distinct seq from customer_number where digits >= ?1 and digits < ?2 \
-                 limit ?3",
-                params![from, to, limit],
+                "select distinct seq from customer_number \
+                 where digits >= ?1 and digits < ?2 or digits = ?3 limit ?4",
+                params![from, to, UNINDEXED, limit],
             )?;
             if few.is_some() {
                 return Ok(few);

@@ -2,7 +2,7 @@
 //! can match, and the `like` on their own columns that decides.
 
 use settle_store_sql::like_pattern;
-use settle_store_sql::search::number_key;
+use settle_store_sql::search::{UNINDEXED, number_key};
 
 use super::mark;
 use crate::Arg;
@@ -15,13 +15,16 @@ pub(super) fn customer_search_filter(search: &str, args: &mut Vec<Arg>) -> Strin
     let matches = format!("(name_lower like {n} escape '\\' or email_lower like {n} escape '\\')");
     if let Some(key) = number_key(search) {
         // A run of digits: the GIN index of `customer_search.numbers` finds the customers
-        // that hold it (migration 0022), and their own columns decide. The planner weighs
+        // that hold it, and those whose numbers are not indexed one by one (migration 0022);
+        // their own columns decide. The planner weighs
         // those against the list's order from the column's statistics.
         args.push(Box::new(vec![key]));
         let k = mark(args);
+        args.push(Box::new(vec![UNINDEXED.to_owned()]));
+        let u = mark(args);
         format!(
-            " and customer_id in (select customer_id from customer_search \
-             where tenant_id = $1 and numbers @> {k}::text[]) and {matches}"
+            " and customer_id in (select customer_id from customer_search where tenant_id = $1 \
+             and (numbers @> {k}::text[] or numbers @> {u}::text[])) and {matches}"
         )
     } else if search.chars().count() >= 3 {
         // The trigram indexes of `customer_search` find the few rows that hold the text
