@@ -86,6 +86,36 @@ fn a_short_search_is_decided_from_the_name_index() {
     assert_eq!(plan, ["SEARCH customer USING INDEX customer_by_name_with_search (tenant_id=?)"]);
 }
 
+#[test]
+fn a_number_search_reads_its_range_of_keys_and_the_unindexed_key_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path, Durability::Full).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    // The number index's query (tx.rs, `few_search_matches`).
+    let plan: Vec<String> = conn
+        .prepare(
+            "explain query plan select distinct seq from customer_number \
+             where digits >= ?1 and digits < ?2 or digits = ?3 limit ?4",
+        )
+        .expect("prepare")
+        .query_map(rusqlite::params!["0012345", "0012345:", "-", 2001], |row| {
+            row.get::<_, String>(3)
+        })
+        .expect("plan")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let searches: Vec<&String> = plan.iter().filter(|step| step.starts_with("SEARCH")).collect();
+    assert_eq!(
+        searches,
+        [
+            "SEARCH customer_number USING PRIMARY KEY (digits>? AND digits<?)",
+            "SEARCH customer_number USING PRIMARY KEY (digits=?)"
+        ],
+        "{plan:?}"
+    );
+}
+
 /// Migration 0017's backfill gives the customers stored before it the keys Settle writes for
 /// a new customer: dropped and migrated again, the number index holds the same rows.
 #[test]
