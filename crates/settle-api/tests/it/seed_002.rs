@@ -171,5 +171,15 @@ async fn the_customer_list_sorts_by_balance_searches_and_pages() {
     let bob_page = api.get(&format!("/v1/customers/{bob}")).await.expect(200);
     assert_eq!(bob_page["balance"], "-300.00");
     assert_eq!(api.get(&format!("/v1/customers/{carol}")).await.expect(200)["balance"], "40.00");
+
+    // A number finds its customers from the number index; the same LIKE decides.
+    api.customer("Delta Freight 0042117").await;
+    api.customer("Delta Freight 0042118").await;
+    let search = |text: &str| format!("/v1/customers?search={text}");
+    let found = names(api.get(&search("0042117")).await.expect(200));
+    assert_eq!(found, ["Delta Freight 0042117"]);
+    let found = names(api.get(&search("freight%20004211&sort=name")).await.expect(200));
+    assert_eq!(found, ["Delta Freight 0042117", "Delta Freight 0042118"]);
+    assert_eq!(names(api.get(&search("00421170")).await.expect(200)), Vec::<String>::new());
     api.assert_verified().await;
 }
