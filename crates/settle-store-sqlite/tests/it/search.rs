@@ -65,46 +65,40 @@ fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
     assert_eq!(first_page(store.as_ref(), &tenant, "p0", 2), ["cus_02049", "cus_02048"]);
 }
 
-#[test]
-fn a_short_search_is_decided_from_the_name_index() {
+/// The steps of SQLite's plan for `sql` (after `explain query plan`) on a fresh store's schema.
+fn plan_of(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("s.db");
     drop(SqliteStore::open(&path, Durability::Full).expect("open"));
     let conn = rusqlite::Connection::open(&path).expect("open");
-    // The list query's shape for a search no trigram serves (tx.rs, `customers`).
-    let plan: Vec<String> = conn
-        .prepare(
-            "explain query plan select currency from customer where tenant_id = ?1 \
-             and (name_lower like ?2 escape '\\' or email_lower like ?2 escape '\\') \
-             order by name asc, customer_id asc limit ?3",
-        )
+    conn.prepare(&format!("explain query plan {sql}"))
         .expect("prepare")
-        .query_map(rusqlite::params!["ten", "%zz%", 51], |row| row.get::<_, String>(3))
+        .query_map(params, |row| row.get::<_, String>(3))
         .expect("plan")
         .collect::<Result<_, _>>()
-        .expect("rows");
+        .expect("rows")
+}
+
+#[test]
+fn a_short_search_is_decided_from_the_name_index() {
+    // The list query's shape for a search no trigram serves (tx.rs, `customers`).
+    let plan = plan_of(
+        "select currency from customer where tenant_id = ?1 \
+         and (name_lower like ?2 escape '\\' or email_lower like ?2 escape '\\') \
+         order by name asc, customer_id asc limit ?3",
+        rusqlite::params!["ten", "%zz%", 51],
+    );
     assert_eq!(plan, ["SEARCH customer USING INDEX customer_by_name_with_search (tenant_id=?)"]);
 }
 
 #[test]
 fn a_number_search_reads_its_range_of_keys_and_the_unindexed_key_alone() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("s.db");
-    drop(SqliteStore::open(&path, Durability::Full).expect("open"));
-    let conn = rusqlite::Connection::open(&path).expect("open");
     // The number index's query (tx.rs, `few_search_matches`).
-    let plan: Vec<String> = conn
-        .prepare(
-            "explain query plan select distinct seq from customer_number \
-             where digits >= ?1 and digits < ?2 or digits = ?3 limit ?4",
-        )
-        .expect("prepare")
-        .query_map(rusqlite::params!["0012345", "0012345:", "-", 2001], |row| {
-            row.get::<_, String>(3)
-        })
-        .expect("plan")
-        .collect::<Result<_, _>>()
-        .expect("rows");
+    let plan = plan_of(
+        "select distinct seq from customer_number \
+         where digits >= ?1 and digits < ?2 or digits = ?3 limit ?4",
+        rusqlite::params!["0012345", "0012345:", "-", 2001],
+    );
     let searches: Vec<&String> = plan.iter().filter(|step| step.starts_with("SEARCH")).collect();
     assert_eq!(
         searches,
