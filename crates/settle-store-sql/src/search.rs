@@ -9,7 +9,9 @@
 //! whose text holds such a run finds every customer that can match among the keys that start
 //! with it (the run lies inside a run of the customer's, so one of that run's suffixes starts
 //! with it): a B-tree range whose length is the number of those customers, whatever the total.
-//! The `LIKE` on the name and email still decides which of them match.
+//! That is SQLite's index ([`number_keys`]); PostgreSQL keeps every substring of those lengths
+//! in a GIN index, which finds the run cut to twelve digits as a whole element
+//! ([`number_substrings`]). The `LIKE` on the name and email still decides which of them match.
 //!
 //! A customer whose numbers would take more than [`NUMBER_KEYS_MOST`] keys (only long runs of
 //! digits do: a name of 1,024 digits would take thousands) keeps the one key [`UNINDEXED`]
@@ -36,7 +38,8 @@ pub const NUMBER_KEYS_MOST: usize = 256;
 pub const UNINDEXED: &str = "-";
 
 /// Whether a customer's search entry is its first or replaces one: a replaced entry's old
-/// number keys go first, since a new name or email may no longer hold them.
+/// number keys go first in SQLite, since a new name or email may no longer hold them
+/// (PostgreSQL's upsert replaces them with the row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchEntry {
     /// A new customer's.

@@ -11,10 +11,10 @@
 /// `append_journal` calls the adapter's `add_to_account_totals(&mut self, lock, txn, now)`,
 /// the per-customer totals' upsert. `insert_customer` and `update_customer` call its
 /// `index_customer_search(&mut self, tenant_id, customer, entry)`, which keeps what the customer
-/// search reads: the number index's keys ([`search`](crate::search)) in both, after a
-/// [`SearchEntry::Replaced`](crate::search::SearchEntry) entry's old ones are deleted; and the
-/// row of `customer_search` in PostgreSQL (SQLite's trigram index follows the customer row by
-/// triggers). Those two and `update_customer_balances` also call its
+/// search reads: in SQLite the number index's keys ([`search`](crate::search)), after a
+/// [`SearchEntry::Replaced`](crate::search::SearchEntry) entry's old ones are deleted (its
+/// trigram index follows the customer row by triggers); in PostgreSQL the row of
+/// `customer_search`, whose upsert replaces its numbers whole. Those two and `update_customer_balances` also call its
 /// `add_customer_balance_key(&mut self, tenant_id, customer)` (on insert) or
 /// `update_customer_balance_key(&mut self, lock, customer)`, which keep the balance the list by
 /// balance walks: nothing in SQLite, which indexes the customer's own column; the row of
