@@ -65,6 +65,29 @@ fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
     assert_eq!(first_page(store.as_ref(), &tenant, "p0", 2), ["cus_02049", "cus_02048"]);
 }
 
+#[test]
+fn a_number_too_many_customers_hold_falls_back_to_the_trigram_index_then_to_the_list() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("s.db"), Durability::Full).expect("open"));
+    let engine = settle_conformance::engine(Arc::clone(&store), 1);
+    let tenant = engine.create_tenant("Piers").expect("tenant").tenant_id;
+    let mut tx = store.begin_write().expect("write");
+    for i in 0..SHARED {
+        // Every name holds the number 2026: more customers than the number index hands over.
+        let pier = Customer { name: format!("Pier 2026 {i:05}"), email: None, ..customer(i) };
+        tx.insert_customer(&tenant, &pier).expect("insert");
+    }
+    tx.commit().expect("commit");
+
+    // Neither index hands over 2,050 customers: the name index is read in order.
+    let first: Vec<String> = (0..3).map(|i| format!("cus_{i:05}")).collect();
+    assert_eq!(first_page(store.as_ref(), &tenant, "2026", 3), first);
+    // The number finds too many, the trigram index ten: the page starts from those ten.
+    let tens: Vec<String> = (2_040..2_050).map(|i| format!("cus_{i:05}")).collect();
+    assert_eq!(first_page(store.as_ref(), &tenant, "2026 0204", 50), tens);
+}
+
 /// The steps of SQLite's plan for `sql` (after `explain query plan`) on a fresh store's schema.
 fn plan_of(sql: &str, params: impl rusqlite::Params) -> Vec<String> {
     let dir = tempfile::tempdir().expect("dir");
