@@ -36,18 +36,25 @@ fn first_page(store: &dyn Store, tenant: &TenantId, search: &str, limit: u32) ->
     rows.iter().map(|c| c.id.to_string()).collect()
 }
 
-#[test]
-fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
-    let dir = tempfile::tempdir().expect("dir");
+/// A fresh store (in `dir`) with a tenant holding `customers`, written in one transaction.
+fn store_with(dir: &tempfile::TempDir, customers: &[Customer]) -> (Arc<dyn Store>, TenantId) {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("s.db"), Durability::Full).expect("open"));
     let engine = settle_conformance::engine(Arc::clone(&store), 1);
     let tenant = engine.create_tenant("Search").expect("tenant").tenant_id;
     let mut tx = store.begin_write().expect("write");
-    for i in 0..SHARED {
-        tx.insert_customer(&tenant, &customer(i)).expect("insert");
+    for c in customers {
+        tx.insert_customer(&tenant, c).expect("insert");
     }
     tx.commit().expect("commit");
+    (store, tenant)
+}
+
+#[test]
+fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
+    let dir = tempfile::tempdir().expect("dir");
+    let customers: Vec<Customer> = (0..SHARED).map(customer).collect();
+    let (store, tenant) = store_with(&dir, &customers);
 
     // All 2,050 match: more than the index hands over, so the name index is read in order.
     let by_name: Vec<String> = (0..3).map(|k| format!("cus_{:05}", SHARED - 1 - k)).collect();
@@ -68,17 +75,11 @@ fn a_search_finds_the_same_customers_from_few_index_rows_or_from_many() {
 #[test]
 fn a_number_too_many_customers_hold_falls_back_to_the_trigram_index_then_to_the_list() {
     let dir = tempfile::tempdir().expect("dir");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("s.db"), Durability::Full).expect("open"));
-    let engine = settle_conformance::engine(Arc::clone(&store), 1);
-    let tenant = engine.create_tenant("Piers").expect("tenant").tenant_id;
-    let mut tx = store.begin_write().expect("write");
-    for i in 0..SHARED {
-        // Every name holds the number 2026: more customers than the number index hands over.
-        let pier = Customer { name: format!("Pier 2026 {i:05}"), email: None, ..customer(i) };
-        tx.insert_customer(&tenant, &pier).expect("insert");
-    }
-    tx.commit().expect("commit");
+    // Every name holds the number 2026: more customers than the number index hands over.
+    let piers: Vec<Customer> = (0..SHARED)
+        .map(|i| Customer { name: format!("Pier 2026 {i:05}"), email: None, ..customer(i) })
+        .collect();
+    let (store, tenant) = store_with(&dir, &piers);
 
     // Neither index hands over 2,050 customers: the name index is read in order.
     let first: Vec<String> = (0..3).map(|i| format!("cus_{i:05}")).collect();
